@@ -1,50 +1,57 @@
 """`netdesigner` command line: the GUI by default, headless sub-commands for servers and scripts.
 
-Each sub-command lives in its own module in this package and exposes
-``register(subparsers)``; the module is imported only when it is listed in ``COMMANDS``, so
-``netdesigner --help`` stays fast and a broken optional dependency breaks only its command.
+Every other module in this package is one sub-command group and exposes
+``register(subparsers)``, which adds its sub-parser(s) and sets ``handler`` (a function taking the
+parsed namespace and returning an exit code). Modules are discovered, so adding a command is adding
+a file; they import torch and friends inside their handlers so ``--help`` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
 from collections.abc import Sequence
 
-#: sub-command name -> module (inside designer.cli) that registers it
-COMMANDS: dict[str, str] = {}
+import designer.cli as _package
 
 
-def _register_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    for module_name in dict.fromkeys(COMMANDS.values()):
-        module = importlib.import_module(f"designer.cli.{module_name}")
-        module.register(subparsers)
+def _command_modules() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(_package.__path__) if not m.name.startswith("_"))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser (GUI options at top level, sub-commands below)."""
+def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
+    """The full parser (GUI options at top level) and the names of its sub-commands."""
     parser = argparse.ArgumentParser(
         prog="netdesigner",
         description="Point-and-click transfer learning for PyTorch. "
-        "With no sub-command, opens the designer window.",
+        "With no command, opens the designer window.",
     )
     parser.add_argument("--model", help="zoo model to open in the window (default: bundled Lite0)")
     parser.add_argument("--screenshot", metavar="FILE.png", help="render the window to a PNG and exit")
-    parser.add_argument("project", nargs="?", help="project to open in the window")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _register_commands(subparsers)
-    return parser
+    for name in _command_modules():
+        importlib.import_module(f"designer.cli.{name}").register(subparsers)
+    return parser, set(subparsers.choices)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `netdesigner` console script."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    if args_list and args_list[0] in COMMANDS:
+    parser, commands = build_parser()
+    if args_list and args_list[0] in commands:
         args = parser.parse_args(args_list)
         return int(args.handler(args))
-    args = parser.parse_args(args_list)
+    gui_parser = argparse.ArgumentParser(prog="netdesigner", parents=[], add_help=False)
+    gui_parser.add_argument("--model")
+    gui_parser.add_argument("--screenshot")
+    gui_parser.add_argument("-h", "--help", action="store_true")
+    gui_parser.add_argument("project", nargs="?")
+    gui_args, unknown = gui_parser.parse_known_args(args_list)
+    if gui_args.help or unknown:
+        parser.print_help()
+        return 0 if gui_args.help else 2
     from designer.app import run_gui
 
-    return run_gui(project=args.project, model=args.model, screenshot=args.screenshot)
+    return run_gui(project=gui_args.project, model=gui_args.model, screenshot=gui_args.screenshot)
