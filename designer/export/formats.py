@@ -1,0 +1,181 @@
+"""``export_model``: write an artefact, load it back, compare outputs, and only then keep it.
+
+Order of work (the GUI's progress bar follows it): check the target folder is writable, copy the
+model (eval mode, CPU; the caller's model is never touched), compute reference outputs, write into
+a staging folder, reload the staged file and compare, move into place. Any failure removes the
+staging folder and raises ExportError; a file already at the target path survives a failed export.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
+
+from torch import Tensor, nn
+
+from designer.export._staging import Staging
+from designer.export._warnings import captured_warnings
+from designer.export.bundle import Format, format_module, runner_for
+from designer.export.errors import ExportCancelledError, ExportError, describe
+from designer.export.metadata import ExportMeta, WriteJob
+from designer.export.parity import (
+    DEFAULT_ATOL,
+    DEFAULT_RTOL,
+    CheckInput,
+    check,
+    eager_runner,
+    make_check_inputs,
+)
+from designer.export.report import ExportReport
+from designer.zoo.preprocessing import Preprocessing
+
+Progress = Callable[[float, str], None]
+Cancel = Callable[[], bool]
+
+
+def export_model(
+    model: nn.Module, fmt: Format, out_path: str | Path, *, example_input: Tensor,
+    labels: Sequence[str] | None = None,
+    preprocessing: Mapping[str, object] | Preprocessing | None = None,
+    progress: Progress | None = None, cancel: Cancel | None = None,
+    atol: float = DEFAULT_ATOL, rtol: float = DEFAULT_RTOL,
+) -> ExportReport:
+    """Export ``model`` as ``fmt`` to ``out_path`` and prove the file computes the same outputs.
+
+    ``example_input`` is one batch the model accepts (e.g. ``torch.randn(1, 3, 224, 224)``).
+    Raises ExportError (ExportCancelledError when ``cancel()`` returned True) and leaves no file.
+    """
+    module = format_module(fmt)
+    meta = ExportMeta.build(labels, preprocessing)
+    stages = _Stages(progress, cancel)
+    stages.enter("prepare", 0.0, "Checking the target folder")
+    sides = tuple(n for n in getattr(module, "SIDE_FILES", ()) if n in meta.as_files())
+    with Staging(Path(out_path), sides) as staging:
+        work = _frozen_copy(model)
+        inputs = make_check_inputs(example_input)
+        reference = _reference(work, inputs)
+        _check_labels(meta, reference[0])
+        job = WriteJob(work, staging.main, inputs[-1].tensor, meta, _output_names(reference[0]))
+        stages.enter("export", 0.1, f"Writing {fmt}")
+        method = _write(module, fmt, job)
+        for name in sides:
+            staging.side(name).write_text(meta.as_files()[name], encoding="utf-8")
+        stages.enter("check", 0.6, "Loading the file back and comparing outputs")
+        diff = _verify(fmt, job, inputs, reference, atol, rtol)
+        stages.enter("commit", 0.95, "Moving the file into place")
+        paths = staging.commit()
+    stages.finish()
+    return ExportReport(
+        format=fmt, paths=paths, method=method, max_abs_diff=diff, atol=atol, rtol=rtol,
+        check_inputs=tuple(i.description for i in inputs), seconds=sum(stages.seconds.values()),
+        stage_seconds=dict(stages.seconds), warnings=tuple(job.notes),
+    )
+
+
+def _frozen_copy(model: nn.Module) -> nn.Module:
+    """A CPU, eval-mode, no-grad deep copy: exporters may mutate what they are given."""
+    try:
+        work = copy.deepcopy(model)
+    except Exception as exc:  # e.g. a module holding a lock or an open file
+        raise ExportError(
+            f"cannot copy the model for export ({describe(exc)}); "
+            "remove non-tensor state such as open files from the model"
+        ) from exc
+    work = work.to("cpu").eval()
+    work.requires_grad_(False)
+    return work
+
+
+def _reference(work: nn.Module, inputs: list[CheckInput]) -> list[list[Tensor]]:
+    run = eager_runner(work)
+    try:
+        return [run(item.tensor) for item in inputs]
+    except ExportError:
+        raise
+    except Exception as exc:  # the model itself rejects the input: nothing to export yet
+        raise ExportError(
+            f"the model fails on the example input ({describe(exc)}): pass an example_input "
+            "of the shape the model expects, e.g. torch.randn(1, 3, 224, 224)"
+        ) from exc
+
+
+def _check_labels(meta: ExportMeta, outputs: list[Tensor]) -> None:
+    if meta.labels is None or len(outputs) != 1 or outputs[0].dim() != 2:
+        return
+    classes = outputs[0].shape[1]
+    if classes != len(meta.labels):
+        raise ExportError(
+            f"the model outputs {classes} classes but {len(meta.labels)} labels were given: "
+            "pass one label per output class"
+        )
+
+
+def _output_names(outputs: list[Tensor]) -> list[str]:
+    return ["logits"] if len(outputs) == 1 else [f"output_{i}" for i in range(len(outputs))]
+
+
+def _write(module: ModuleType, fmt: str, job: WriteJob) -> str:
+    try:
+        with captured_warnings(job.notes):
+            return str(module.write(job))
+    except ExportError:
+        raise
+    except Exception as exc:  # any exporter failure becomes one clear message
+        raise ExportError(
+            f"{fmt} export failed ({describe(exc)}); {module.ADVICE}. "
+            "Nothing was written."
+        ) from exc
+
+
+def _verify(fmt: str, job: WriteJob, inputs: list[CheckInput], reference: list[list[Tensor]],
+            atol: float, rtol: float) -> float:
+    with captured_warnings(job.notes):
+        try:
+            run, values = runner_for(fmt)(job.path, job.model)
+        except ExportError:
+            raise
+        except Exception as exc:  # a file that does not load back is a failed check
+            raise ExportError(
+                f"parity check failed: the written {fmt} file could not be loaded back "
+                f"({describe(exc)}). Nothing was written."
+            ) from exc
+        diff = check(reference, run, inputs, atol=atol, rtol=rtol, what=f"{fmt} file")
+    if ExportMeta.from_strings(values) != job.meta:
+        raise ExportError(
+            f"parity check failed: the labels/preprocessing read back from the {fmt} file differ "
+            "from what was written. Nothing was written."
+        )
+    return diff
+
+
+class _Stages:
+    """Progress reports, cancellation points and per-stage timings in one place."""
+
+    def __init__(self, progress: Progress | None, cancel: Cancel | None) -> None:
+        self._progress = progress
+        self._cancel = cancel
+        self._current: str | None = None
+        self._since = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def enter(self, name: str, fraction: float, message: str) -> None:
+        self._close()
+        if self._cancel is not None and self._cancel():
+            raise ExportCancelledError("export cancelled: no file was written")
+        if self._progress is not None:
+            self._progress(fraction, message)
+        self._current = name
+
+    def finish(self) -> None:
+        self._close()
+        if self._progress is not None:
+            self._progress(1.0, "Export verified")
+
+    def _close(self) -> None:
+        now = time.perf_counter()
+        if self._current is not None:
+            self.seconds[self._current] = now - self._since
+        self._since = now
