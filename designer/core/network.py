@@ -1,0 +1,154 @@
+"""The layer graph the user edits: an ordered set of `Layer`s whose arguments form a DAG.
+
+Pure Python + networkx + psygnal (no Qt, no torch). The order of `layers` is the execution
+order, which is always a topological order. Views subscribe to `changed`; edits go through
+`designer.core.commands` so they can be undone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import networkx as nx
+from psygnal import Signal
+
+from designer.core.layers import Layer
+
+
+class NetworkError(ValueError):
+    """An edit that would leave the document invalid (unknown layer, duplicate name, ...)."""
+
+
+@dataclass(frozen=True)
+class NetworkState:
+    """An immutable snapshot of the document: cheap to take (layers are immutable)."""
+
+    layers: tuple[Layer, ...]
+
+
+class Network:
+    """Layers in execution order plus the dataflow graph derived from their arguments."""
+
+    #: emitted after every change with the set of layer names whose attributes changed, or
+    #: None when the structure (layers or edges) changed
+    changed = Signal(object)
+
+    def __init__(self, layers: Iterable[Layer] = ()) -> None:
+        self._layers: dict[str, Layer] = {}
+        for layer in layers:
+            if layer.name in self._layers:
+                raise NetworkError(f"duplicate layer name {layer.name!r}")
+            self._layers[layer.name] = layer
+        self._graph: nx.DiGraph | None = None
+
+    # ----- reading -------------------------------------------------------------------------
+    def __contains__(self, name: object) -> bool:
+        return name in self._layers
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self._layers.values())
+
+    def __len__(self) -> int:
+        return len(self._layers)
+
+    def __getitem__(self, name: str) -> Layer:
+        try:
+            return self._layers[name]
+        except KeyError:
+            raise NetworkError(f"no layer named {name!r}") from None
+
+    @property
+    def names(self) -> list[str]:
+        """Layer names in execution order."""
+        return list(self._layers)
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """Dataflow graph (edge u -> v when v reads u's output); rebuilt lazily after edits."""
+        if self._graph is None:
+            graph = nx.DiGraph()
+            for layer in self._layers.values():
+                graph.add_node(layer.name)
+                for source in layer.inputs:
+                    graph.add_edge(source, layer.name)
+            self._graph = graph
+        return self._graph
+
+    def consumers(self, name: str) -> list[str]:
+        """Layers that read `name`'s output, in execution order."""
+        successors = set(self.graph.successors(name))
+        return [n for n in self._layers if n in successors]
+
+    def upstream(self, name: str) -> set[str]:
+        """Every layer `name` depends on (not including itself)."""
+        return set(nx.ancestors(self.graph, name))
+
+    def downstream(self, name: str) -> set[str]:
+        """Every layer that depends on `name` (not including itself)."""
+        return set(nx.descendants(self.graph, name))
+
+    def inputs(self) -> list[Layer]:
+        """The network's input layers."""
+        return [layer for layer in self._layers.values() if layer.op == "input"]
+
+    def output(self) -> Layer:
+        """The network's output layer."""
+        for layer in reversed(self._layers.values()):
+            if layer.op == "output":
+                return layer
+        raise NetworkError("the network has no output")
+
+    def layers_of_group(self, group: str) -> list[Layer]:
+        """Layers inside a block (module path prefix), in order."""
+        prefix = group + "."
+        return [ly for ly in self._layers.values() if ly.group == group or ly.group.startswith(prefix)]
+
+    def unique_name(self, base: str) -> str:
+        """A layer name not used yet, derived from `base`."""
+        clean = "".join(c if c.isalnum() or c == "_" else "_" for c in base) or "layer"
+        if clean not in self._layers:
+            return clean
+        index = 1
+        while f"{clean}_{index}" in self._layers:
+            index += 1
+        return f"{clean}_{index}"
+
+    # ----- writing (used by commands) ------------------------------------------------------
+    def state(self) -> NetworkState:
+        """Snapshot for undo."""
+        return NetworkState(tuple(self._layers.values()))
+
+    def restore(self, state: NetworkState) -> None:
+        """Go back to a snapshot (structure and attributes)."""
+        self._layers = {layer.name: layer for layer in state.layers}
+        self._graph = None
+        self.changed.emit(None)
+
+    def update(self, layers: Iterable[Layer]) -> None:
+        """Replace existing layers by name without changing the structure."""
+        names: set[str] = set()
+        structural = False
+        for layer in layers:
+            old = self[layer.name]
+            structural = structural or old.inputs != layer.inputs
+            self._layers[layer.name] = layer
+            names.add(layer.name)
+        if structural:
+            self._graph = None
+        self.changed.emit(None if structural else names)
+
+    def set_layers(self, layers: Iterable[Layer]) -> None:
+        """Replace the whole ordered layer list (structural edit); checks it is a valid DAG."""
+        new_layers: dict[str, Layer] = {}
+        for layer in layers:
+            if layer.name in new_layers:
+                raise NetworkError(f"duplicate layer name {layer.name!r}")
+            missing = [n for n in layer.inputs if n not in new_layers]
+            if missing:
+                raise NetworkError(f"layer {layer.name!r} reads {missing[0]!r}, which does not "
+                                   "come before it")
+            new_layers[layer.name] = layer
+        self._layers = new_layers
+        self._graph = None
+        self.changed.emit(None)

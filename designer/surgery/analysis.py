@@ -1,0 +1,147 @@
+"""Shapes, parameters, cost and issues of a document, computed without real activations.
+
+The network runs once, node by node, on the meta device: weights are swapped for meta tensors
+of the same shape (`torch.func.functional_call`), so even vit_h_14 costs no memory and maxvit_t
+(1,655 nodes) analyses in a fraction of a second. A node that fails becomes an `Issue` on that
+layer; nothing is raised to the caller.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import fx, nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from designer.core.analysis import Issue, LayerInfo, NetworkAnalysis
+from designer.core.catalog import catalog_kind
+from designer.core.network import Network
+from designer.surgery.build import build_module
+from designer.surgery.store import Store
+
+
+class _UpstreamError(RuntimeError):
+    """A layer could not run because a layer it reads failed."""
+
+
+class _Recorder(fx.Interpreter):
+    """Runs the graph node by node, recording each output or the error it raised."""
+
+    def __init__(self, module: fx.GraphModule, counter: FlopCounterMode) -> None:
+        super().__init__(module, garbage_collect_values=False)
+        self.outputs: dict[str, Any] = {}
+        self.errors: dict[str, str] = {}
+        self.macs: dict[str, int] = {}
+        self._counter = counter
+
+    def run_node(self, n: fx.Node) -> Any:
+        """Run one node; an exception is stored and replaced by a sentinel for its users."""
+        if any(isinstance(self.env.get(a), _UpstreamError) for a in n.all_input_nodes):
+            result: Any = _UpstreamError(n.name)
+        else:
+            before = self._counter.get_total_flops()
+            try:
+                result = super().run_node(n)
+            except Exception as error:  # any op may reject the shapes it is given
+                self.errors[n.name] = _short_error(error)
+                result = _UpstreamError(n.name)
+            self.macs[n.name] = (self._counter.get_total_flops() - before) // 2
+        self.outputs[n.name] = result
+        return result
+
+    def output(self, target: Any, args: Any, kwargs: Any) -> Any:
+        """The output node just passes its argument through."""
+        return args[0] if args else None
+
+
+class _Runner(nn.Module):
+    """Lets functional_call swap the weights of the whole graph for meta tensors."""
+
+    def __init__(self, graph_module: fx.GraphModule, recorder: _Recorder) -> None:
+        super().__init__()
+        self.graph_module = graph_module
+        self._recorder = recorder
+
+    def forward(self, *inputs: torch.Tensor) -> Any:
+        return self._recorder.run(*inputs)
+
+
+def analyze(network: Network, store: Store, input_shape: tuple[int, ...]) -> NetworkAnalysis:
+    """Analyse the document for one input of `input_shape` (batch dimension included)."""
+    issues: list[Issue] = _structural_issues(network)
+    try:
+        module = build_module(network, store, copy_weights=False, apply_freezing=False)
+    except Exception as error:  # a broken document is reported, never raised
+        return NetworkAnalysis(issues=(*issues, Issue(network.output().name, str(error))),
+                               input_shape=input_shape)
+    with FlopCounterMode(display=False) as counter:
+        recorder = _Recorder(module, counter)
+        runner = _Runner(module, recorder)
+        meta = {f"graph_module.{k}": torch.empty_like(v, device="meta")
+                for k, v in (*module.named_parameters(), *module.named_buffers())}
+        inputs = [torch.empty(input_shape, device="meta") for _ in network.inputs()]
+        with torch.no_grad():
+            torch.func.functional_call(runner, meta, tuple(inputs), strict=False)
+    return _summarise(network, store, recorder, issues, input_shape)
+
+
+def _summarise(network: Network, store: Store, recorder: _Recorder, issues: list[Issue],
+               input_shape: tuple[int, ...]) -> NetworkAnalysis:
+    infos: dict[str, LayerInfo] = {}
+    counted: set[str] = set()
+    total = trainable = 0
+    for layer in network:
+        value = recorder.outputs.get(layer.name)
+        params = 0
+        if layer.op in ("module", "constant") and layer.target not in counted:
+            counted.add(layer.target)
+            params = layer.num_params
+            total += params
+            trainable += 0 if layer.frozen else params
+        error = recorder.errors.get(layer.name, "")
+        if error:
+            issues.append(Issue(layer.name, f"{layer.name} ({layer.kind}): {error}"))
+        infos[layer.name] = _layer_info(layer.name, value, params, 0 if layer.frozen else params,
+                                        recorder.macs.get(layer.name, 0), error)
+    output_value = recorder.outputs.get(network.output().name)
+    return NetworkAnalysis(
+        layers=infos, issues=tuple(issues), input_shape=input_shape,
+        output_shape=tuple(output_value.shape) if isinstance(output_value, torch.Tensor) else None,
+        total_params=total, trainable_params=trainable,
+        total_macs=sum(recorder.macs.values()),
+        activation_bytes=sum(i.activation_bytes for i in infos.values()),
+    )
+
+
+def _layer_info(name: str, value: Any, params: int, trainable: int, macs: int,
+                error: str) -> LayerInfo:
+    if isinstance(value, torch.Tensor):
+        return LayerInfo(name, tuple(value.shape), str(value.dtype).removeprefix("torch."), True,
+                         params, trainable, macs, value.numel() * value.element_size(), error)
+    not_run = isinstance(value, _UpstreamError)
+    return LayerInfo(name, None, "", not_run, params, trainable, macs, 0,
+                     error or ("not computed: an earlier layer failed" if not_run else ""))
+
+
+def _structural_issues(network: Network) -> list[Issue]:
+    """Issues visible without running: dead ends, invalid hyper-parameters, mixed freezing."""
+    issues: list[Issue] = []
+    output = network.output().name
+    feeding = network.upstream(output)
+    for layer in network:
+        if layer.op not in ("output", "constant") and layer.name not in feeding and not layer.plumbing:
+            issues.append(Issue(layer.name, f"{layer.name} is not connected to the output: its "
+                                "result is never used", "warning"))
+        kind = catalog_kind(layer.kind) if layer.op == "module" else None
+        if kind is not None:
+            try:
+                kind.validate({k: v for k, v in layer.params.items() if kind.spec(k)})
+            except ValueError as error:
+                issues.append(Issue(layer.name, f"{layer.name}: {error}"))
+    return issues
+
+
+def _short_error(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text[:300]

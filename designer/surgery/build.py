@@ -1,0 +1,107 @@
+"""Document -> nn.Module: an fx.GraphModule that runs the layers with the stored weights.
+
+The built module has the same submodule paths as the traced original, so its state_dict keys
+are the original's and pretrained checkpoints load into it.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Iterable
+
+import torch
+from torch import fx, nn
+
+from designer.core.layers import Layer
+from designer.core.network import Network
+from designer.surgery.encoding import decode_arg, resolve_function
+from designer.surgery.store import Store
+
+
+class BuildError(RuntimeError):
+    """The document cannot be turned into a runnable module."""
+
+
+def build_graph(layers: Iterable[Layer]) -> fx.Graph:
+    """An fx graph with one node per layer, named as the layers are."""
+    graph = fx.Graph()
+    env: dict[str, fx.Node] = {}
+    for layer in layers:
+        args = tuple(decode_arg(a, env) for a in layer.args)
+        kwargs = {k: decode_arg(v, env) for k, v in layer.kwargs.items()}
+        if layer.op == "input":
+            node = graph.placeholder(layer.name, default_value=args[0] if args else
+                                     inspect.Signature.empty)
+        elif layer.op == "output":
+            node = graph.output(args[0] if args else None)
+        elif layer.op == "module":
+            node = graph.create_node("call_module", layer.target, args, kwargs, name=layer.name)
+        elif layer.op == "constant":
+            node = graph.create_node("get_attr", layer.target, (), {}, name=layer.name)
+        elif layer.op == "function":
+            fn = resolve_function(layer.target)
+            node = graph.create_node("call_function", fn, args, kwargs, name=layer.name)
+        else:
+            node = graph.create_node("call_method", layer.target, args, kwargs, name=layer.name)
+        env[layer.name] = node
+    return graph
+
+
+def build_module(network: Network, store: Store, *, copy_weights: bool = True,
+                 apply_freezing: bool = True) -> fx.GraphModule:
+    """Compile the document into a GraphModule.
+
+    Args:
+        copy_weights: deep-copy the stored modules so training the result never changes the
+            design (False is for analysis, which only reads).
+        apply_freezing: set requires_grad from the layers' frozen flags.
+    """
+    layers = list(network)
+    try:
+        graph = build_graph(layers)
+    except (KeyError, IndexError) as error:
+        raise BuildError(f"the graph is inconsistent: {error}") from error
+    used = {layer.target for layer in layers if layer.op in ("module", "constant")}
+    missing = sorted(used - set(store))
+    if missing:
+        raise BuildError(f"no weights for {', '.join(missing[:5])}")
+    root: dict[str, nn.Module | torch.Tensor] = {t: store[t] for t in used}
+    if copy_weights:
+        root = copy.deepcopy(root)
+    module = fx.GraphModule(root, graph, class_name="DesignedNetwork")
+    if apply_freezing:
+        _apply_freezing(module, layers)
+    return module
+
+
+def _apply_freezing(module: fx.GraphModule, layers: list[Layer]) -> None:
+    """requires_grad = not frozen; a module shared by several layers trains if any site does."""
+    trainable: dict[str, bool] = {}
+    for layer in layers:
+        if layer.op in ("module", "constant"):
+            trainable[layer.target] = trainable.get(layer.target, False) or not layer.frozen
+    for target, flag in trainable.items():
+        item = module.get_submodule(target) if _is_module(module, target) else None
+        if item is not None:
+            for parameter in item.parameters():
+                parameter.requires_grad_(flag)
+        else:
+            value = _attr(module, target)
+            if isinstance(value, nn.Parameter):
+                value.requires_grad_(flag)
+
+
+def _is_module(root: nn.Module, target: str) -> bool:
+    try:
+        root.get_submodule(target)
+    except AttributeError:
+        return False
+    return True
+
+
+def _attr(root: nn.Module, target: str) -> object:
+    value: object = root
+    for part in target.split("."):
+        value = getattr(value, part)
+    return value

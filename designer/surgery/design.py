@@ -1,0 +1,339 @@
+"""`Design`: the editable model the GUI, the CLI and notebooks share.
+
+A design is a document (`Network`, torch-free) plus the modules its layers call (`Store`),
+plus an undo history. Every public edit is one undoable command; undo restores document and
+weights exactly, because edits swap module objects instead of changing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import torch
+from torch import fx, nn
+
+from designer.core.analysis import NetworkAnalysis
+from designer.core.commands import CommandStack, SnapshotCommand
+from designer.core.network import Network, NetworkState
+from designer.surgery import edits
+from designer.surgery.analysis import analyze
+from designer.surgery.build import build_module
+from designer.surgery.modules import create_module
+from designer.surgery.store import Store, store_state_dict
+from designer.surgery.trace import network_from_module
+from designer.zoo.preprocessing import Preprocessing
+
+
+@dataclass(frozen=True)
+class DesignInfo:
+    """What the design is and how its input looks (kept with undo, saved with projects)."""
+
+    model_name: str = "custom"
+    source: str = "module"  # "torchvision" | "bundled" | "module" | "file"
+    weights: str = "none"
+    class_names: tuple[str, ...] = ()
+    preprocessing: Preprocessing = field(default_factory=Preprocessing)
+    input_size: int = 224
+
+    @property
+    def input_shape(self) -> tuple[int, int, int, int]:
+        """Shape of one input image batch of size 1."""
+        return (1, 3, self.input_size, self.input_size)
+
+
+@dataclass(frozen=True)
+class _State:
+    network: NetworkState
+    store: Store
+    info: DesignInfo
+
+
+class Design:
+    """An editable network with weights, analysis and undo."""
+
+    def __init__(self, network: Network, store: Store, info: DesignInfo | None = None) -> None:
+        self.network = network
+        self.store = store
+        self.info = info or DesignInfo()
+        self.history = CommandStack()
+        self._analysis: NetworkAnalysis | None = None
+        self.network.changed.connect(self._invalidate)
+        self._mark_plumbing()
+
+    # ----- construction ----------------------------------------------------------------
+    @classmethod
+    def from_module(cls, module: nn.Module, info: DesignInfo | None = None) -> Design:
+        """Import any traceable nn.Module (it is copied; the original is never changed)."""
+        network, store = network_from_module(module)
+        return cls(network, store, info)
+
+    def _mark_plumbing(self) -> None:
+        """Hide helper nodes (shape arithmetic, asserts) that carry no tensor to the output."""
+        analysis = self.analyze()
+        feeding = self.network.upstream(self.network.output().name)
+        hidden = [layer.with_changes(plumbing=True) for layer in self.network
+                  if layer.op not in ("input", "output") and not layer.plumbing and (
+                      not analysis.layers[layer.name].is_tensor or layer.name not in feeding)]
+        if hidden:
+            self.network.update(hidden)
+
+    # ----- reading ---------------------------------------------------------------------
+    def analyze(self) -> NetworkAnalysis:
+        """Shapes, parameters, MACs and issues of the current state (cached until an edit)."""
+        if self._analysis is None:
+            self._analysis = analyze(self.network, self.store, self.info.input_shape)
+        return self._analysis
+
+    def _invalidate(self, _changed: object = None) -> None:
+        self._analysis = None
+
+    @property
+    def num_classes(self) -> int | None:
+        """Size of the output (classes), when the analysis knows it."""
+        shape = self.analyze().output_shape
+        return shape[-1] if shape else None
+
+    def build(self, *, copy_weights: bool = True) -> fx.GraphModule:
+        """A runnable nn.Module (eval mode) with frozen layers' requires_grad switched off."""
+        return build_module(self.network, self.store, copy_weights=copy_weights).eval()
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """Every tensor of the design, named as in the built module."""
+        return store_state_dict(self.store)
+
+    def lr_factors(self) -> dict[str, float]:
+        """Learning-rate factor per parameter name, for layers whose factor is not 1."""
+        factors: dict[str, float] = {}
+        for layer in self.network:
+            if layer.op == "module" and layer.lr_factor != 1.0:
+                module = self.store[layer.target]
+                assert isinstance(module, nn.Module)
+                for key, _ in module.named_parameters():
+                    factors[f"{layer.target}.{key}"] = layer.lr_factor
+        return factors
+
+    def frozen_layers(self) -> list[str]:
+        """Names of frozen layers that hold weights."""
+        return [ly.name for ly in self.network if ly.frozen and ly.num_params > 0]
+
+    # ----- undo ------------------------------------------------------------------------
+    def _capture(self) -> _State:
+        return _State(self.network.state(), dict(self.store), self.info)
+
+    def _restore(self, state: _State) -> None:
+        self.store.clear()
+        self.store.update(state.store)
+        self.info = state.info
+        self.network.restore(state.network)
+
+    def _edit(self, label: str, apply: Callable[[], None]) -> None:
+        self.history.push(SnapshotCommand(label, self._capture, self._restore, apply))
+
+    def undo(self) -> bool:
+        """Undo the last edit (False when there is none)."""
+        return self.history.undo()
+
+    def redo(self) -> bool:
+        """Redo the last undone edit (False when there is none)."""
+        return self.history.redo()
+
+    # ----- edits -----------------------------------------------------------------------
+    def replace_head(self, num_classes: int | None = None, *, class_names: Sequence[str] = (),
+                     dropout: float = 0.0) -> str:
+        """Replace the final layer for new classes, keeping every other pretrained tensor.
+
+        Returns the name of the new final layer.
+        """
+        names = tuple(str(n) for n in class_names)
+        count = num_classes if num_classes is not None else len(names)
+        if count < 1:
+            raise edits.EditError("the number of classes must be at least 1")
+        if names and len(names) != count:
+            raise edits.EditError(f"{len(names)} class names given for {count} classes")
+        if not 0.0 <= dropout < 1.0:
+            raise edits.EditError("dropout must be between 0 and 1")
+        head = edits.final_parametric_layer(self.network)
+        old = self.store[head.target]
+        assert isinstance(old, nn.Module)
+        new = _new_head(old, count)
+
+        def apply() -> None:
+            edits.replace_module(self.network, self.store, head.name, new)
+            self.network.update([self.network[head.name].with_changes(frozen=False, lr_factor=1.0)])
+            if dropout > 0:
+                self._set_dropout_before(head.name, dropout)
+            self.info = replace(self.info, class_names=names)
+
+        self._edit(f"Replace final layer for {count} classes", apply)
+        return head.name
+
+    def _set_dropout_before(self, head: str, p: float) -> None:
+        source = self.network[self.network[head].inputs[0]]
+        if source.kind == "Dropout" and source.op == "module":
+            edits.replace_module(self.network, self.store, source.name, nn.Dropout(p))
+            return
+        path = edits.module_path_near(self.store, self.network, self.network[head], "dropout")
+        module = nn.Dropout(p)
+        self.store[path] = module
+        layer = edits.new_module_layer(self.network, path, module, source.name,
+                                       self.network[head].group)
+        edits.insert_after(self.network, source.name, layer, only_into=head)
+
+    def set_frozen(self, names: Iterable[str], frozen: bool, label: str | None = None) -> None:
+        """Freeze or unfreeze the given layers."""
+        targets = [self.network[n] for n in names]
+        text = label or f"{'Freeze' if frozen else 'Unfreeze'} {_names_text(targets)}"
+        self._edit(text, lambda: self.network.update(
+            [t.with_changes(frozen=frozen) for t in targets]))
+
+    def freeze(self, names: Iterable[str] = (), *, up_to: str | None = None) -> None:
+        """Freeze layers; `up_to` freezes that layer and everything it depends on."""
+        chosen = list(names)
+        if up_to is not None:
+            chosen += [*self.network.upstream(up_to), up_to]
+            self.set_frozen(self._in_order(chosen), True, f"Freeze up to {up_to}")
+        else:
+            self.set_frozen(chosen, True)
+
+    def freeze_backbone(self) -> None:
+        """Freeze everything except the final layer (the usual transfer-learning start)."""
+        head = edits.final_parametric_layer(self.network)
+        chosen = [n for n in self.network.upstream(head.name)]
+        self.set_frozen(self._in_order(chosen), True, "Freeze backbone")
+
+    def unfreeze(self, names: Iterable[str] = (), *, from_: str | None = None) -> None:
+        """Unfreeze layers; `from_` unfreezes that layer and everything after it."""
+        chosen = list(names)
+        if from_ is not None:
+            chosen += [from_, *self.network.downstream(from_)]
+            self.set_frozen(self._in_order(chosen), False, f"Unfreeze from {from_}")
+        else:
+            self.set_frozen(chosen, False)
+
+    def set_lr_factor(self, names: Iterable[str], factor: float) -> None:
+        """Multiply the learning rate of these layers' weights by `factor` (0 freezes them)."""
+        if factor < 0 or factor != factor:
+            raise edits.EditError("the learning-rate factor must be a number ≥ 0")
+        targets = [self.network[n] for n in names]
+        self._edit(f"Set learning-rate factor {factor:g} on {_names_text(targets)}",
+                   lambda: self.network.update([t.with_changes(lr_factor=float(factor))
+                                                for t in targets]))
+
+    def insert_layer(self, after: str, kind: str, *, into: str | None = None,
+                     **values: Any) -> str:
+        """Insert a library layer after `after` (on its edge to `into` only, if given)."""
+        entry = edits.require_kind(kind)
+        anchor = self.network[after]
+        filled = edits.infer_params(entry, edits.shape_of(self._analysis_or_none(), after), values)
+        module = _checked_module(entry, filled)
+        path = edits.module_path_near(self.store, self.network, anchor, kind.lower())
+        layer = edits.new_module_layer(self.network, path, module, after, anchor.group)
+
+        def apply() -> None:
+            self.store[path] = module
+            edits.insert_after(self.network, after, layer, only_into=into)
+
+        self._edit(f"Insert {kind} after {after}", apply)
+        return layer.name
+
+    def delete_layer(self, name: str) -> None:
+        """Delete a layer; its consumers read its input instead (shapes may break: see analyze)."""
+        self._edit(f"Delete {name}", lambda: edits.delete_layer(self.network, name))
+
+    def replace_layer(self, name: str, kind: str, **values: Any) -> None:
+        """Replace a layer with a library layer of another kind (weights kept if they fit)."""
+        entry = edits.require_kind(kind)
+        layer = self.network[name]
+        source = layer.inputs[0] if layer.inputs else None
+        shape = edits.shape_of(self._analysis_or_none(), source) if source else None
+        module = _checked_module(entry, edits.infer_params(entry, shape, values))
+        old = self.store.get(layer.target)
+        if isinstance(old, nn.Module) and type(old) is type(module):
+            from designer.surgery.modules import transfer_weights
+
+            transfer_weights(old, module)
+        path = edits.module_path_near(self.store, self.network, layer, kind.lower()) \
+            if layer.op != "module" or len(edits.sharing_layers(self.network, name)) > 1 \
+            else layer.target
+        self._edit(f"Replace {name} with {kind}",
+                   lambda: edits.replace_module(self.network, self.store, name, module, path))
+
+    def set_params(self, name: str, **values: Any) -> list[str]:
+        """Change hyper-parameters of a library-kind layer; invalid values raise, nothing changes.
+
+        Returns every layer affected (a module called at several places changes at all of them).
+        """
+        layer = self.network[name]
+        old = self.store.get(layer.target)
+        if not isinstance(old, nn.Module):
+            raise edits.EditError(f"{name} has no editable parameters")
+        try:
+            new, _kept = edits.rebuilt_with(layer, old, values)
+        except ValueError as error:
+            raise edits.EditError(str(error)) from error
+        affected = edits.sharing_layers(self.network, name)
+
+        def apply() -> None:
+            for other in affected:
+                edits.replace_module(self.network, self.store, other, new)
+
+        changed = ", ".join(f"{k}={v}" for k, v in values.items())
+        self._edit(f"Set {changed} on {name}", apply)
+        return affected
+
+    def apply_state_dict(self, state: dict[str, torch.Tensor], label: str = "Load weights") -> None:
+        """Load tensors (e.g. trained weights) into copies of the modules, as one undoable edit."""
+        import copy
+
+        new_store: Store = {}
+        for path, item in self.store.items():
+            prefix = f"{path}."
+            if isinstance(item, nn.Module):
+                clone = copy.deepcopy(item)
+                sub = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+                if sub:
+                    clone.load_state_dict(sub, strict=False)
+                new_store[path] = clone
+            else:
+                new_store[path] = state[path].clone() if path in state else item
+
+        def apply() -> None:
+            self.store.clear()
+            self.store.update(new_store)
+            self.network.changed.emit(None)
+
+        self._edit(label, apply)
+
+    # ----- helpers ---------------------------------------------------------------------
+    def _analysis_or_none(self) -> NetworkAnalysis | None:
+        try:
+            return self.analyze()
+        except Exception:  # analysis failures are reported by analyze(); inference just skips
+            return None
+
+    def _in_order(self, names: Iterable[str]) -> list[str]:
+        chosen = set(names)
+        return [n for n in self.network.names if n in chosen]
+
+
+def _new_head(old: nn.Module, count: int) -> nn.Module:
+    if isinstance(old, nn.Linear):
+        return nn.Linear(old.in_features, count, bias=old.bias is not None)
+    if isinstance(old, nn.Conv2d):
+        return nn.Conv2d(old.in_channels, count, kernel_size=1)
+    raise edits.EditError(f"cannot replace a final {type(old).__name__} layer")
+
+
+def _checked_module(kind: Any, values: dict[str, Any]) -> nn.Module:
+    try:
+        return create_module(kind, values)
+    except ValueError as error:
+        raise edits.EditError(str(error)) from error
+
+
+def _names_text(layers: Sequence[Any]) -> str:
+    if len(layers) == 1:
+        return str(layers[0].name)
+    return f"{len(layers)} layers"

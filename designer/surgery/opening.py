@@ -1,0 +1,30 @@
+"""Open a zoo model as a design: build it (with the requested weights), trace it, describe it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from torch import nn
+
+from designer.surgery.design import Design, DesignInfo
+from designer.zoo.registry import create_model, get_entry
+
+
+def open_model(name: str, weights: str | Path = "none", *,
+               progress: Callable[[float, str], None] | None = None,
+               cancel: Callable[[], bool] | None = None) -> Design:
+    """A design of zoo model `name` with weights "none", "pretrained", "bundled" or a file."""
+    entry = get_entry(name)
+    module: nn.Module = create_model(name, weights=weights, progress=progress, cancel=cancel)
+    info = DesignInfo(
+        model_name=entry.name, source=entry.source,
+        weights=str(weights), class_names=tuple(entry.categories) if weights != "none" else (),
+        preprocessing=entry.preprocessing, input_size=entry.preprocessing.crop_size,
+    )
+    return Design.from_module(module, info)
+
+
+def from_module(module: nn.Module, *, input_size: int = 224, name: str = "custom") -> Design:
+    """A design of any traceable module (the module itself is never modified)."""
+    return Design.from_module(module, DesignInfo(model_name=name, input_size=input_size))

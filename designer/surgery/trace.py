@@ -1,0 +1,126 @@
+"""nn.Module -> document: trace with torch.fx and turn every fx node into a `Layer`."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import torch
+from torch import fx, nn
+
+from designer.core.categories import category_of
+from designer.core.layers import Layer, Ref
+from designer.core.network import Network
+from designer.surgery.encoding import encode_arg, function_kind, function_name
+from designer.surgery.modules import count_params, module_kind, module_params
+from designer.surgery.store import Store
+from designer.surgery.tracer import trace_graph
+
+
+class TraceError(RuntimeError):
+    """The module cannot be turned into an editable graph."""
+
+
+def network_from_module(module: nn.Module) -> tuple[Network, Store]:
+    """Document and store for `module`; the module is deep-copied so the two never share state."""
+    owned = copy.deepcopy(module)
+    try:
+        graph = trace_graph(owned)
+    except Exception as error:  # fx raises many kinds of errors on untraceable code
+        raise TraceError(f"{type(module).__name__} cannot be traced by torch.fx: {error}. "
+                         "Models with data-dependent Python control flow cannot be edited "
+                         "as a graph.") from error
+    store: Store = {}
+    buffers = _named_tensors_by_storage(owned)
+    layers: list[Layer] = []
+    for node in graph.nodes:
+        if node.op == "get_attr" and node.target.startswith("_tensor_constant"):
+            layers.extend(_constant_layers(node, owned, store, buffers))
+        else:
+            layers.append(_layer_from_node(node, owned, store))
+    return Network(layers), store
+
+
+def _named_tensors_by_storage(root: nn.Module) -> dict[int, tuple[str, torch.Tensor]]:
+    named = list(root.named_buffers()) + list(root.named_parameters())
+    return {t.data_ptr(): (name, t) for name, t in named if t.numel() > 0}
+
+
+def _constant_layers(node: fx.Node, root: nn.Module, store: Store,
+                     buffers: dict[int, tuple[str, torch.Tensor]]) -> list[Layer]:
+    """Layers for a constant fx captured while tracing.
+
+    fx stores `self.some_buffer.view(-1)` as an anonymous `_tensor_constantN`; when it is a
+    reshaped view of a real buffer, read the buffer and reshape it instead, so the buffer keeps
+    its name in the state_dict and a loaded checkpoint reaches it.
+    """
+    value = _get_attr(root, str(node.target))
+    source = buffers.get(value.data_ptr()) if isinstance(value, torch.Tensor) else None
+    if source is None or not _is_plain_reshape(value, source[1]):  # type: ignore[arg-type]
+        return [_layer_from_node(node, root, store)]
+    path, tensor = source
+    store[path] = tensor
+    source_name = f"{node.name}_source"
+    group = _group_of(node)
+    return [
+        Layer(name=source_name, op="constant", target=path, kind="buffer", category="other",
+              params={"shape": tuple(tensor.shape)}, group=group),
+        Layer(name=node.name, op="method", target="reshape", kind="reshape", category="reshape",
+              args=(Ref(source_name), tuple(value.shape)), group=group, plumbing=True),
+    ]
+
+
+def _is_plain_reshape(view: torch.Tensor, base: torch.Tensor) -> bool:
+    return (view.numel() == base.numel() and view.is_contiguous() and base.is_contiguous()
+            and view.storage_offset() == base.storage_offset() and view.dtype == base.dtype)
+
+
+def _layer_from_node(node: fx.Node, root: nn.Module, store: Store) -> Layer:
+    args = tuple(encode_arg(a) for a in node.args)
+    kwargs = {k: encode_arg(v) for k, v in node.kwargs.items()}
+    group = _group_of(node)
+    common: dict[str, Any] = {"name": node.name, "args": args, "kwargs": kwargs, "group": group}
+    if node.op == "placeholder":
+        return Layer(op="input", target=str(node.target), kind="input", category="input", **common)
+    if node.op == "output":
+        return Layer(op="output", target="output", kind="output", category="output", **common)
+    if node.op == "call_module":
+        target = str(node.target)
+        module = root.get_submodule(target)
+        store[target] = module
+        kind = module_kind(module)
+        return Layer(op="module", target=target, kind=kind, category=category_of(kind),
+                     params=module_params(module), num_params=count_params(module), **common)
+    if node.op == "get_attr":
+        target = str(node.target)
+        value = _get_attr(root, target)
+        store[target] = value
+        shape = tuple(value.shape) if isinstance(value, torch.Tensor) else ()
+        is_param = isinstance(value, nn.Parameter)
+        return Layer(op="constant", target=target, kind="Parameter" if is_param else "constant",
+                     category="other", params={"shape": shape},
+                     num_params=value.numel() if is_param else 0, **common)
+    if node.op == "call_function":
+        kind = function_kind(node.target)
+        return Layer(op="function", target=function_name(node.target), kind=kind,
+                     category=category_of(kind), **common)
+    kind = str(node.target)
+    return Layer(op="method", target=kind, kind=kind, category=category_of(kind), **common)
+
+
+def _get_attr(root: nn.Module, target: str) -> nn.Module | torch.Tensor:
+    value: Any = root
+    for part in target.split("."):
+        value = getattr(value, part)
+    if not isinstance(value, nn.Module | torch.Tensor):
+        raise TraceError(f"attribute {target} is a {type(value).__name__}, not a tensor")
+    return value
+
+
+def _group_of(node: fx.Node) -> str:
+    """The module path of the block that runs this node ('' at the top level)."""
+    stack = node.meta.get("nn_module_stack") or {}
+    paths = [str(entry[0]) for entry in stack.values()]
+    if node.op == "call_module" and paths:
+        paths = paths[:-1]  # the last entry is the leaf module itself
+    return paths[-1] if paths else ""

@@ -1,0 +1,80 @@
+"""The document and its undo history, without torch."""
+
+from __future__ import annotations
+
+import pytest
+
+from designer.core.catalog import CATALOG, catalog_kind
+from designer.core.commands import CommandStack, SnapshotCommand
+from designer.core.layers import Layer, Ref
+from designer.core.network import Network, NetworkError
+
+
+def _chain() -> Network:
+    return Network([
+        Layer("x", "input", "x", "input", "input"),
+        Layer("conv", "module", "conv", "Conv2d", "conv", args=(Ref("x"),), num_params=10),
+        Layer("relu", "module", "relu", "ReLU", "activation", args=(Ref("conv"),)),
+        Layer("output", "output", "output", "output", "output", args=(Ref("relu"),)),
+    ])
+
+
+def test_graph_follows_arguments() -> None:
+    network = _chain()
+    assert list(network.graph.edges) == [("x", "conv"), ("conv", "relu"), ("relu", "output")]
+    assert network.upstream("relu") == {"x", "conv"}
+    assert network.consumers("conv") == ["relu"]
+
+
+def test_layer_reading_a_later_layer_is_rejected() -> None:
+    network = _chain()
+    bad = [network["x"], network["relu"], network["conv"], network["output"]]
+    with pytest.raises(NetworkError, match="does not come before it"):
+        network.set_layers(bad)
+    assert network.names == ["x", "conv", "relu", "output"]
+
+
+def test_attribute_update_emits_the_changed_names() -> None:
+    network = _chain()
+    seen: list[object] = []
+    network.changed.connect(seen.append)
+    network.update([network["conv"].with_changes(frozen=True)])
+    assert seen == [{"conv"}]
+    assert network["conv"].frozen
+
+
+def test_snapshot_command_undo_redo_and_failed_edit() -> None:
+    network = _chain()
+    stack = CommandStack()
+
+    def freeze() -> None:
+        network.update([network["conv"].with_changes(frozen=True)])
+
+    stack.push(SnapshotCommand("Freeze conv", network.state, network.restore, freeze))
+    assert stack.undo_label == "Freeze conv"
+    assert stack.undo() and not network["conv"].frozen
+    assert stack.redo() and network["conv"].frozen
+
+    def broken() -> None:
+        network.update([network["relu"].with_changes(frozen=True)])
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        stack.push(SnapshotCommand("Broken", network.state, network.restore, broken))
+    assert not network["relu"].frozen, "a failed edit must leave the document as it was"
+    assert stack.undo_label == "Freeze conv"
+
+
+def test_catalog_validates_values_with_clear_messages() -> None:
+    linear = catalog_kind("Linear")
+    assert linear is not None
+    assert linear.validate({"in_features": "12", "out_features": 3})["in_features"] == 12
+    with pytest.raises(ValueError, match="out_features must be at least 1"):
+        linear.validate({"out_features": 0})
+    with pytest.raises(ValueError, match="whole number"):
+        linear.validate({"out_features": "ten"})
+    dropout = catalog_kind("Dropout")
+    assert dropout is not None
+    with pytest.raises(ValueError, match="at most 1"):
+        dropout.validate({"p": 1.5})
+    assert {k.category for k in CATALOG} >= {"conv", "linear", "norm", "activation", "pool"}
