@@ -1,0 +1,194 @@
+"""Download pretrained weights into torch hub's cache, with progress, cancel and a hash check.
+
+The file lands where ``torchvision`` looks for it (``torch.hub.get_dir()/checkpoints``), so a
+model downloaded here is also found by plain torchvision code, and vice versa.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import ipaddress
+import os
+import re
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from designer.zoo.entry import ZooEntry
+from designer.zoo.errors import (
+    DownloadCancelled,
+    DownloadError,
+    HashMismatchError,
+    OfflineError,
+)
+
+Progress = Callable[[float, str], None]
+Cancel = Callable[[], bool]
+
+OFFLINE_MESSAGE = "No network: import a weights file or use a bundled model"
+NO_DOWNLOAD_ENV = "NETDESIGNER_NO_DOWNLOAD"
+CHUNK_SIZE = 64 * 1024
+TIMEOUT_S = 30.0
+_HASH_RE = re.compile(r"-([a-f0-9]*)\.")  # the same rule torch.hub applies to file names
+
+
+def checkpoints_dir() -> Path:
+    """torch hub's checkpoint folder (honours ``TORCH_HOME`` and ``torch.hub.set_dir``)."""
+    import torch.hub
+
+    return Path(torch.hub.get_dir()) / "checkpoints"
+
+
+def _entry(name_or_entry: str | ZooEntry) -> ZooEntry:
+    if isinstance(name_or_entry, ZooEntry):
+        return name_or_entry
+    from designer.zoo.registry import get_entry  # the registry imports us: import late
+
+    return get_entry(name_or_entry)
+
+
+def cached_weights_path(name_or_entry: str | ZooEntry) -> Path | None:
+    """The already-downloaded file of a torchvision entry, or None."""
+    file_name = _entry(name_or_entry).weights_file_name
+    if file_name is None:
+        return None
+    path = checkpoints_dir() / file_name
+    return path if path.is_file() else None
+
+
+def is_cached(name: str) -> bool:
+    """True when the model's pretrained weights are on this machine (bundled or downloaded)."""
+    entry = _entry(name)
+    if entry.source == "bundled":
+        from designer.zoo.bundled import is_available
+
+        return is_available(entry.name)
+    return cached_weights_path(entry) is not None
+
+
+def download_weights(
+    name_or_entry: str | ZooEntry,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    url: str | None = None,
+) -> Path:
+    """Fetch the weights file (or ``url``) into the hub cache and return its path.
+
+    Written to a temporary file and renamed only once complete and verified, so an interrupted
+    or cancelled download never leaves a file that looks finished.
+    """
+    if url is None:
+        entry = _entry(name_or_entry)
+        if entry.weights_url is None:
+            raise DownloadError(f"{entry.display_name} has nothing to download: its weights are "
+                                "bundled with the app.")
+        url = entry.weights_url
+    file_name = urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1]
+    dest = checkpoints_dir() / file_name
+    if dest.is_file():
+        _report(progress, 1.0, f"{file_name} is already downloaded")
+        return dest
+    _check_allowed(url)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{file_name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            digest = _stream(url, out, file_name, progress, cancel)
+        _verify(file_name, digest)
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return dest
+
+
+def _check_allowed(url: str) -> None:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise DownloadError(f"Cannot download {url!r}: only http(s) addresses are supported.")
+    if os.environ.get(NO_DOWNLOAD_ENV, "") in ("", "0") or _is_loopback(parts.hostname or ""):
+        return
+    raise OfflineError(f"{OFFLINE_MESSAGE} (downloads are disabled because {NO_DOWNLOAD_ENV} "
+                       "is set).")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _open(url: str, file_name: str) -> Any:  # an http.client.HTTPResponse
+    try:
+        return urllib.request.urlopen(url, timeout=TIMEOUT_S)  # scheme checked above
+    except urllib.error.HTTPError as error:
+        raise DownloadError(f"Downloading {file_name} failed: the server answered {error.code} "
+                            f"{error.reason}. Try again later, import a weights file or use a "
+                            "bundled model.") from error
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise OfflineError(f"{OFFLINE_MESSAGE} ({reason}).") from error
+
+
+def _stream(url: str, out: IO[bytes], file_name: str, progress: Progress | None,
+            cancel: Cancel | None) -> str:
+    """Copy the response to ``out`` chunk by chunk; returns the sha256 hex digest."""
+    sha = hashlib.sha256()
+    done = 0
+    with _open(url, file_name) as response:
+        total = int(response.headers.get("Content-Length") or 0)
+        _report(progress, 0.0, f"Downloading {file_name}")
+        while True:
+            if cancel is not None and cancel():
+                raise DownloadCancelled(f"Download of {file_name} cancelled; nothing was kept.")
+            try:
+                chunk = response.read(CHUNK_SIZE)
+            except OSError as error:
+                raise OfflineError(f"{OFFLINE_MESSAGE} (connection lost: {error}).") from error
+            if not chunk:
+                break
+            _write(out, chunk, file_name)
+            sha.update(chunk)
+            done += len(chunk)
+            fraction = min(done / total, 1.0) if total else 0.0
+            _report(progress, fraction, f"Downloading {file_name}: {_mb(done)} of {_mb(total)}")
+    if total and done != total:
+        raise OfflineError(f"{OFFLINE_MESSAGE} (connection lost after {_mb(done)} of "
+                           f"{_mb(total)}).")
+    _report(progress, 1.0, f"Downloaded {file_name}")
+    return sha.hexdigest()
+
+
+def _write(out: IO[bytes], chunk: bytes, file_name: str) -> None:
+    try:
+        out.write(chunk)
+    except OSError as error:
+        raise DownloadError(f"Could not save {file_name} in {checkpoints_dir()}: {error}. "
+                            "Free some disk space or set TORCH_HOME to another folder.") from error
+
+
+def _verify(file_name: str, digest: str) -> None:
+    match = _HASH_RE.search(file_name)
+    prefix = match.group(1) if match else ""
+    if prefix and not digest.startswith(prefix):
+        raise HashMismatchError(f"{file_name} arrived damaged or altered: its sha256 starts "
+                                f"with {digest[:len(prefix)]}, expected {prefix}. The file was "
+                                "discarded; try the download again.")
+
+
+def _report(progress: Progress | None, fraction: float, message: str) -> None:
+    if progress is not None:
+        progress(fraction, message)
+
+
+def _mb(num_bytes: int) -> str:
+    return f"{num_bytes / 2**20:.1f} MB"
