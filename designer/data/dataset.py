@@ -1,0 +1,74 @@
+"""torch Datasets over scanned samples: decode, transform, and name the file when it breaks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch.utils.data import Dataset
+
+from designer.data.errors import SampleError
+from designer.data.loading import load_rgb_tensor
+from designer.data.scan import Sample
+from designer.data.sources import SPLITS
+from designer.data.split import SplitManifest
+from designer.data.transforms import AugmentOptions, build_transforms, decode_min_side
+from designer.zoo.preprocessing import Preprocessing
+
+Transform = Callable[[torch.Tensor], torch.Tensor]
+
+
+class ImageDataset(Dataset[tuple[torch.Tensor, int]]):
+    """(image tensor, label) pairs; a file that fails to load raises SampleError naming it.
+
+    Picklable (plain lists and a transforms.v2 pipeline), so DataLoader worker processes work.
+    """
+
+    def __init__(
+        self,
+        samples: Sequence[Sample],
+        classes: Sequence[str],
+        transform: Transform | None = None,
+        min_side: int | None = None,
+    ) -> None:
+        self.samples = list(samples)
+        self.classes = list(classes)
+        self.transform = transform
+        #: JPEGs may be decoded at reduced scale down to this shorter side (see decode_min_side).
+        self.min_side = min_side
+
+    @property
+    def targets(self) -> list[int]:
+        """Labels in sample order (for class weights and samplers), like torchvision's."""
+        return [s.label for s in self.samples]
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        sample = self.samples[index]
+        image = load_rgb_tensor(sample.path, min_side=self.min_side)
+        if self.transform is not None:
+            try:
+                image = self.transform(image)
+            except (RuntimeError, ValueError) as exc:
+                raise SampleError(sample.path, f"transform failed ({exc})", "corrupt") from exc
+        return image, sample.label
+
+
+def datasets_from_manifest(
+    manifest: SplitManifest,
+    pre: Preprocessing,
+    augment: AugmentOptions | None = None,
+    image_size: int | None = None,
+) -> dict[str, ImageDataset]:
+    """``train``/``val``/``test`` datasets (always all three keys; a split may be empty).
+
+    Training gets the augmentation, val/test the model's evaluation preprocessing.
+    """
+    min_side = decode_min_side(pre, image_size)
+    out = {}
+    for split in SPLITS:
+        transform = build_transforms(pre, augment, train=split == "train", image_size=image_size)
+        out[split] = ImageDataset(manifest.samples(split), manifest.classes, transform, min_side)
+    return out

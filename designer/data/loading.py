@@ -1,0 +1,121 @@
+"""Load one image as 8-bit RGB, fast where possible, careful always.
+
+``load_rgb_tensor`` is what datasets call: JPEG and plain PNG go through ``torchvision.io``
+(faster than Pillow here, see bench/data_decode.py), everything else and every damaged file
+through Pillow, so that a file either loads as RGB or raises ``SampleError`` naming it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from PIL import Image
+from torchvision.transforms.v2 import functional as tvf
+
+from designer.data.decode import decode_pil, header_or_raise, read_bytes
+from designer.data.errors import SampleError
+from designer.data.formats import ImageHeader
+
+__all__ = ["SampleError", "load_rgb", "load_rgb_tensor", "pil_to_tensor", "torchvision_decoding"]
+
+
+def _torchvision_io() -> object | None:
+    """torchvision.io's image ops, or None (deprecated in 0.29; Pillow takes over when removed)."""
+    try:
+        from torchvision.io import image as tv_image
+    except ImportError:  # pragma: no cover - depends on the installed torchvision
+        return None
+    has_ops = getattr(tv_image, "_has_image_ops", None)
+    if has_ops is None or not has_ops() or not hasattr(tv_image, "decode_image"):
+        return None  # pragma: no cover
+    return tv_image
+
+
+_TV = _torchvision_io()
+
+
+def torchvision_decoding() -> bool:
+    """True when JPEG/PNG decoding goes through torchvision.io rather than Pillow."""
+    return _TV is not None
+
+
+def load_rgb(
+    path: Path | str, max_side: int | None = None, min_side: int | None = None
+) -> Image.Image:
+    """RGB Pillow image (alpha composited on white); ``max_side`` caps the longer side.
+
+    ``min_side`` allows a big JPEG to be decoded at 1/2..1/8 scale while keeping its shorter side
+    at least that long, which is much faster and saves memory.
+    """
+    path = Path(path)
+    data = read_bytes(path)
+    img, _info = decode_pil(data, path, max_side=max_side, min_side=min_side)
+    return img
+
+
+def load_rgb_tensor(
+    path: Path | str, max_side: int | None = None, min_side: int | None = None
+) -> torch.Tensor:
+    """uint8 tensor of shape (3, H, W), same contract as :func:`load_rgb`."""
+    path = Path(path)
+    data = read_bytes(path)
+    header = header_or_raise(data, path)
+    if _TV is not None and _fast_path_ok(header, max_side, min_side):
+        tensor = _decode_torchvision(data, header)
+        if tensor is not None:
+            return _fit(tensor, max_side)
+    img, _info = decode_pil(data, path, max_side=max_side, min_side=min_side)
+    return pil_to_tensor(img)
+
+
+def pil_to_tensor(img: Image.Image) -> torch.Tensor:
+    """(3, H, W) uint8 tensor sharing no memory with the Pillow image."""
+    return tvf.pil_to_tensor(img.convert("RGB"))
+
+
+def _fast_path_ok(header: ImageHeader, max_side: int | None, min_side: int | None) -> bool:
+    """torchvision decodes it exactly like the Pillow path would, and no draft is worth it."""
+    if header.format == "jpeg":
+        if not header.width:
+            return False
+        short, long = sorted((header.width, header.height))
+        # A JPEG that the decoder could shrink by >= 2 is decoded faster (and smaller) by draft.
+        return not ((max_side and long >= 2 * max_side) or (min_side and short >= 2 * min_side))
+    if header.format == "png":
+        # Palette PNGs come back with a garbage alpha channel; 16-bit as uint16: leave to Pillow.
+        return header.bit_depth == 8 and header.png_color_type in (0, 2, 4, 6)
+    return False
+
+
+def _decode_torchvision(data: bytes, header: ImageHeader) -> torch.Tensor | None:
+    """RGB uint8 tensor or None when torchvision refuses the file (Pillow then decides)."""
+    assert _TV is not None
+    tv = _TV
+    alpha = header.format == "png" and (header.png_color_type in (4, 6) or header.png_has_trns)
+    mode = tv.ImageReadMode.RGB_ALPHA if alpha else tv.ImageReadMode.RGB  # type: ignore[attr-defined]
+    raw = torch.frombuffer(bytearray(data), dtype=torch.uint8)
+    try:
+        tensor: torch.Tensor = tv.decode_image(raw, mode=mode)  # type: ignore[attr-defined]
+    except RuntimeError:
+        return None
+    if tensor.dtype != torch.uint8 or tensor.shape[0] not in (3, 4):
+        return None
+    return _composite_on_white(tensor) if tensor.shape[0] == 4 else tensor
+
+
+def _composite_on_white(rgba: torch.Tensor) -> torch.Tensor:
+    """Same result as Pillow's alpha_composite onto opaque white (to within 1 level)."""
+    rgb = rgba[:3].to(torch.int32)
+    alpha = rgba[3:4].to(torch.int32)
+    out = (rgb * alpha + 255 * (255 - alpha) + 127) // 255
+    return out.to(torch.uint8)
+
+
+def _fit(tensor: torch.Tensor, max_side: int | None) -> torch.Tensor:
+    height, width = tensor.shape[-2:]
+    if not max_side or max(height, width) <= max_side:
+        return tensor
+    scale = max_side / max(height, width)
+    size = [max(1, round(height * scale)), max(1, round(width * scale))]
+    return tvf.resize(tensor, size, antialias=True)
