@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import http.client
 import ipaddress
 import os
 import re
@@ -134,7 +135,7 @@ def _open(url: str, file_name: str) -> Any:  # an http.client.HTTPResponse
         raise DownloadError(f"Downloading {file_name} failed: the server answered {error.code} "
                             f"{error.reason}. Try again later, import a weights file or use a "
                             "bundled model.") from error
-    except (urllib.error.URLError, OSError) as error:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
         reason = getattr(error, "reason", error)
         raise OfflineError(f"{OFFLINE_MESSAGE} ({reason}).") from error
 
@@ -152,8 +153,8 @@ def _stream(url: str, out: IO[bytes], file_name: str, progress: Progress | None,
                 raise DownloadCancelled(f"Download of {file_name} cancelled; nothing was kept.")
             try:
                 chunk = response.read(CHUNK_SIZE)
-            except OSError as error:
-                raise OfflineError(f"{OFFLINE_MESSAGE} (connection lost: {error}).") from error
+            except (OSError, http.client.HTTPException) as error:
+                raise OfflineError(f"{OFFLINE_MESSAGE} (connection lost: {error!r}).") from error
             if not chunk:
                 break
             _write(out, chunk, file_name)

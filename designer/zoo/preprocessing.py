@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from torchvision.transforms import v2
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -31,6 +35,22 @@ class Preprocessing:
             "std": list(self.std),
             "interpolation": self.interpolation,
         }
+
+    def eval_transform(self) -> v2.Compose:
+        """The torchvision pipeline: PIL image (or uint8 tensor) -> normalised float tensor.
+
+        torchvision is imported here, not at module level, so this module stays torch-free.
+        """
+        import torch
+        from torchvision.transforms import InterpolationMode, v2
+
+        return v2.Compose([
+            v2.ToImage(),
+            v2.Resize(self.resize_size, InterpolationMode(self.interpolation), antialias=True),
+            v2.CenterCrop(self.crop_size),
+            v2.ToDtype(torch.float32, scale=True),
+            v2.Normalize(list(self.mean), list(self.std)),
+        ])
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Preprocessing:
