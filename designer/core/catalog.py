@@ -38,32 +38,41 @@ class ParamSpec:
         return converted
 
 
+def _to_int(value: Any, _spec: ParamSpec) -> int:
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError
+    return int(str(value).strip()) if isinstance(value, str) else int(value)
+
+
+def _to_bool(value: Any, _spec: ParamSpec) -> bool:
+    if not isinstance(value, str):
+        return bool(value)
+    text = value.strip().lower()
+    if text in ("true", "1", "yes", "on", "false", "0", "no", "off"):
+        return text in ("true", "1", "yes", "on")
+    raise ValueError
+
+
+def _to_choice(value: Any, spec: ParamSpec) -> str:
+    if str(value) not in spec.choices:
+        raise ValueError
+    return str(value)
+
+
+_CONVERTERS: dict[str, Any] = {
+    "int": _to_int, "float": lambda v, _s: float(v), "bool": _to_bool, "choice": _to_choice,
+    "int_or_tuple": lambda v, _s: _int_or_tuple(v),
+}
+
+
 def _convert(spec: ParamSpec, value: Any) -> Any:
+    converter = _CONVERTERS.get(spec.type)
+    if converter is None:
+        return value
     try:
-        if spec.type == "int":
-            if isinstance(value, float) and not value.is_integer():
-                raise ValueError
-            return int(str(value).strip()) if isinstance(value, str) else int(value)
-        if spec.type == "float":
-            return float(value)
-        if spec.type == "bool":
-            if isinstance(value, str):
-                if value.strip().lower() in ("true", "1", "yes", "on"):
-                    return True
-                if value.strip().lower() in ("false", "0", "no", "off"):
-                    return False
-                raise ValueError
-            return bool(value)
-        if spec.type == "choice":
-            if str(value) not in spec.choices:
-                raise ValueError
-            return str(value)
-        if spec.type == "int_or_tuple":
-            return _int_or_tuple(value)
+        return converter(value, spec)
     except (TypeError, ValueError):
         pass
-    else:
-        return value
     expected = {"int": "a whole number", "float": "a number", "bool": "true or false",
                 "choice": "one of " + ", ".join(spec.choices),
                 "int_or_tuple": "a whole number or a pair like 3,3"}.get(spec.type, spec.type)

@@ -43,7 +43,7 @@ class _Recorder(fx.Interpreter):
             before = self._counter.get_total_flops()
             try:
                 result = super().run_node(n)
-            except Exception as error:  # any op may reject the shapes it is given
+            except Exception as error:  # noqa: BLE001 - any op may reject the shapes it gets
                 self.errors[n.name] = _short_error(error)
                 result = _UpstreamError(n.name)
             self.macs[n.name] = (self._counter.get_total_flops() - before) // 2
@@ -72,7 +72,7 @@ def analyze(network: Network, store: Store, input_shape: tuple[int, ...]) -> Net
     issues: list[Issue] = _structural_issues(network)
     try:
         module = build_module(network, store, copy_weights=False, apply_freezing=False)
-    except Exception as error:  # a broken document is reported, never raised
+    except Exception as error:  # noqa: BLE001 - a broken document is reported, never raised
         return NetworkAnalysis(issues=(*issues, Issue(network.output().name, str(error))),
                                input_shape=input_shape)
     with FlopCounterMode(display=False) as counter:

@@ -200,7 +200,7 @@ class Design:
     def freeze_backbone(self) -> None:
         """Freeze everything except the final layer (the usual transfer-learning start)."""
         head = edits.final_parametric_layer(self.network)
-        chosen = [n for n in self.network.upstream(head.name)]
+        chosen = list(self.network.upstream(head.name))
         self.set_frozen(self._in_order(chosen), True, "Freeze backbone")
 
     def unfreeze(self, names: Iterable[str] = (), *, from_: str | None = None) -> None:
@@ -310,7 +310,7 @@ class Design:
     def _analysis_or_none(self) -> NetworkAnalysis | None:
         try:
             return self.analyze()
-        except Exception:  # analysis failures are reported by analyze(); inference just skips
+        except Exception:  # noqa: BLE001 - analyze() reports failures; inference just skips
             return None
 
     def _in_order(self, names: Iterable[str]) -> list[str]:

@@ -80,10 +80,7 @@ def insert_after(network: Network, anchor: str, new: Layer, only_into: str | Non
         raise EditError("cannot insert after the network output")
     layers: list[Layer] = []
     for layer in network:
-        if layer.name != new.name and layer.op != "output" and layer.name != anchor and \
-                anchor in layer.inputs and only_into in (None, layer.name):
-            layer = _rewired(layer, anchor, new.name)
-        elif layer.op == "output" and anchor in layer.inputs and only_into in (None, layer.name):
+        if layer.name != anchor and anchor in layer.inputs and only_into in (None, layer.name):
             layer = _rewired(layer, anchor, new.name)
         layers.append(layer)
         if layer.name == anchor:

@@ -57,7 +57,8 @@ def create_module(kind: LayerKind, values: dict[str, Any]) -> nn.Module:
     """A freshly initialised module of a catalog kind with validated values."""
     checked = kind.validate(values)
     cls = getattr(nn, kind.name)
-    return cls(**checked)  # type: ignore[no-any-return]
+    module: nn.Module = cls(**checked)
+    return module
 
 
 def transfer_weights(old: nn.Module, new: nn.Module) -> bool:

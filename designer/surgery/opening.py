@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from torch import nn
 
 from designer.surgery.design import Design, DesignInfo
-from designer.zoo.registry import create_model, get_entry
+from designer.zoo.registry import WeightsChoice, create_model, get_entry
 
 
-def open_model(name: str, weights: str | Path = "none", *,
+def open_model(name: str, weights: WeightsChoice = "none", *,
                progress: Callable[[float, str], None] | None = None,
                cancel: Callable[[], bool] | None = None) -> Design:
     """A design of zoo model `name` with weights "none", "pretrained", "bundled" or a file."""

@@ -56,7 +56,8 @@ def _constant_layers(node: fx.Node, root: nn.Module, store: Store,
     """
     value = _get_attr(root, str(node.target))
     source = buffers.get(value.data_ptr()) if isinstance(value, torch.Tensor) else None
-    if source is None or not _is_plain_reshape(value, source[1]):  # type: ignore[arg-type]
+    if source is None or not isinstance(value, torch.Tensor) or \
+            not _is_plain_reshape(value, source[1]):
         return [_layer_from_node(node, root, store)]
     path, tensor = source
     store[path] = tensor
@@ -66,12 +67,13 @@ def _constant_layers(node: fx.Node, root: nn.Module, store: Store,
         Layer(name=source_name, op="constant", target=path, kind="buffer", category="other",
               params={"shape": tuple(tensor.shape)}, group=group),
         Layer(name=node.name, op="method", target="reshape", kind="reshape", category="reshape",
-              args=(Ref(source_name), tuple(value.shape)), group=group, plumbing=True),
+              args=(Ref(source_name), tuple(int(d) for d in value.shape)), group=group,
+              plumbing=True),
     ]
 
 
 def _is_plain_reshape(view: torch.Tensor, base: torch.Tensor) -> bool:
-    return (view.numel() == base.numel() and view.is_contiguous() and base.is_contiguous()
+    return bool(view.numel() == base.numel() and view.is_contiguous() and base.is_contiguous()
             and view.storage_offset() == base.storage_offset() and view.dtype == base.dtype)
 
 
@@ -95,11 +97,12 @@ def _layer_from_node(node: fx.Node, root: nn.Module, store: Store) -> Layer:
         target = str(node.target)
         value = _get_attr(root, target)
         store[target] = value
-        shape = tuple(value.shape) if isinstance(value, torch.Tensor) else ()
+        shape = tuple(int(d) for d in value.shape) if isinstance(value, torch.Tensor) else ()
         is_param = isinstance(value, nn.Parameter)
         return Layer(op="constant", target=target, kind="Parameter" if is_param else "constant",
                      category="other", params={"shape": shape},
-                     num_params=value.numel() if is_param else 0, **common)
+                     num_params=int(value.numel()) if isinstance(value, torch.Tensor) and is_param
+                     else 0, **common)
     if node.op == "call_function":
         kind = function_kind(node.target)
         return Layer(op="function", target=function_name(node.target), kind=kind,

@@ -78,3 +78,41 @@ def test_catalog_validates_values_with_clear_messages() -> None:
     with pytest.raises(ValueError, match="at most 1"):
         dropout.validate({"p": 1.5})
     assert {k.category for k in CATALOG} >= {"conv", "linear", "norm", "activation", "pool"}
+
+
+def test_serialization_round_trip_and_newer_version_refused() -> None:
+    import json
+
+    from designer.core.serialization import FormatError, network_from_dict, network_to_dict
+
+    network = _chain()
+    network.update([network["conv"].with_changes(params={"kernel_size": (3, 3)}, frozen=True)])
+    data = json.loads(json.dumps(network_to_dict(network)))
+    again = network_from_dict(data)
+    assert list(again) == list(network)
+    data["version"] = 99
+    with pytest.raises(FormatError, match="newer NetDesigner"):
+        network_from_dict(data)
+
+
+def test_collapsed_blocks_and_layout() -> None:
+    from designer.core.grouping import default_collapsed, visible_graph
+    from designer.core.layout import layered_positions
+
+    layers = [Layer("x", "input", "x", "input", "input")]
+    previous = "x"
+    for block in range(3):
+        for i in range(3):
+            name = f"b{block}_l{i}"
+            layers.append(Layer(name, "module", f"b{block}.l{i}", "Conv2d", "conv",
+                                args=(Ref(previous),), group=f"b{block}"))
+            previous = name
+    layers.append(Layer("output", "output", "output", "output", "output", args=(Ref(previous),)))
+    network = Network(layers)
+    collapsed = visible_graph(network, {"b0", "b1", "b2"})
+    assert list(collapsed.graph.edges) == [("x", "block:b0"), ("block:b0", "block:b1"),
+                                           ("block:b1", "block:b2"), ("block:b2", "output")]
+    assert collapsed.node_of_layer("b1_l2") == "block:b1"
+    assert default_collapsed(network, max_nodes=8) == {"b0", "b1", "b2"}
+    rows = [row for _, row in layered_positions(visible_graph(network, set()).graph).values()]
+    assert sorted(rows) == list(range(11))

@@ -1,0 +1,123 @@
+"""What the canvas shows: layers, or whole blocks collapsed into one node.
+
+Blocks come from module paths (`Layer.group`, e.g. "layer3.1"). A collapsed block is drawn as
+one node; helper "plumbing" layers (shape arithmetic) are never drawn, and edges pass through
+them. The document owns the grouping, so inserted layers join the block they were put in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from designer.core.network import Network
+
+BLOCK_PREFIX = "block:"
+
+
+@dataclass(frozen=True)
+class VisibleGraph:
+    """Nodes and edges to draw, with the layers each node stands for."""
+
+    graph: nx.DiGraph
+    members: dict[str, list[str]] = field(default_factory=dict)  # node -> layer names
+
+    def node_of_layer(self, layer: str) -> str | None:
+        """The visible node that shows `layer` (itself or its collapsed block)."""
+        for node, names in self.members.items():
+            if layer in names:
+                return node
+        return None
+
+
+def all_groups(network: Network) -> set[str]:
+    """Every block path, including the enclosing ones ('layer1' and 'layer1.0')."""
+    groups: set[str] = set()
+    for layer in network:
+        parts = layer.group.split(".") if layer.group else []
+        for depth in range(1, len(parts) + 1):
+            groups.add(".".join(parts[:depth]))
+    return groups
+
+
+def groups_at_depth(network: Network, depth: int) -> set[str]:
+    """Blocks whose path has exactly `depth` components."""
+    return {g for g in all_groups(network) if g.count(".") + 1 == depth}
+
+
+def default_collapsed(network: Network, max_nodes: int = 60) -> set[str]:
+    """The deepest collapse level that still shows at most `max_nodes` nodes.
+
+    resnet152 gets one node per bottleneck (59 nodes), vit_b_16 one per encoder layer.
+    """
+    deepest = max((g.count(".") + 1 for g in all_groups(network)), default=0)
+    best = groups_at_depth(network, 1)
+    for depth in range(2, deepest + 1):
+        candidate = groups_at_depth(network, depth)
+        if _count_visible(network, candidate) > max_nodes:
+            break
+        best = candidate
+    if deepest and _count_visible(network, set()) <= max_nodes // 2:
+        return set()  # small networks are clearer fully expanded
+    return best
+
+
+def _count_visible(network: Network, collapsed: set[str]) -> int:
+    """Number of nodes `visible_graph` would draw (without building its edges)."""
+    keys = set()
+    for layer in network:
+        if not layer.plumbing:
+            owner = _owner(layer.group, collapsed) if layer.op not in ("input", "output") else None
+            keys.add(layer.name if owner is None else BLOCK_PREFIX + owner)
+    return len(keys)
+
+
+def _owner(group: str, collapsed: set[str]) -> str | None:
+    """The outermost collapsed block containing `group`."""
+    parts = group.split(".") if group else []
+    for depth in range(1, len(parts) + 1):
+        prefix = ".".join(parts[:depth])
+        if prefix in collapsed:
+            return prefix
+    return None
+
+
+def visible_graph(network: Network, collapsed: Iterable[str]) -> VisibleGraph:
+    """The graph the canvas draws for the given set of collapsed blocks."""
+    closed = set(collapsed)
+    key_of: dict[str, str] = {}
+    members: dict[str, list[str]] = {}
+    for layer in network:
+        if layer.plumbing:
+            continue
+        owner = _owner(layer.group, closed) if layer.op not in ("input", "output") else None
+        key = f"{BLOCK_PREFIX}{owner}" if owner is not None else layer.name
+        key_of[layer.name] = key
+        members.setdefault(key, []).append(layer.name)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(members)
+    sources_cache: dict[str, set[str]] = {}
+    for layer in network:
+        if layer.name not in key_of:
+            continue
+        for source in _visible_sources(network, layer.name, key_of, sources_cache):
+            if key_of[source] != key_of[layer.name]:
+                graph.add_edge(key_of[source], key_of[layer.name])
+    return VisibleGraph(graph, members)
+
+
+def _visible_sources(network: Network, name: str, key_of: dict[str, str],
+                     cache: dict[str, set[str]]) -> set[str]:
+    """Drawn layers feeding `name`, looking through hidden plumbing layers."""
+    found: set[str] = set()
+    for source in network[name].inputs:
+        if source in key_of:
+            found.add(source)
+        else:
+            if source not in cache:
+                cache[source] = set()  # guards against revisiting while computing
+                cache[source] = _visible_sources(network, source, key_of, cache)
+            found |= cache[source]
+    return found

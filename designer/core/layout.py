@@ -1,0 +1,43 @@
+"""Layered top-to-bottom placement of a DAG (longest-path layers + barycenter ordering).
+
+Fast enough for every torchvision model flat (maxvit_t: 1,600 nodes in ~10 ms); no edge
+routing: the canvas bows long skip edges itself.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+
+def layered_positions(graph: nx.DiGraph, sweeps: int = 4) -> dict[str, tuple[int, int]]:
+    """(column, row) per node: rows follow the data flow, columns reduce crossings."""
+    if len(graph) == 0:
+        return {}
+    rank: dict[str, int] = {}
+    for node in nx.topological_sort(graph):
+        preds = list(graph.predecessors(node))
+        rank[node] = 1 + max((rank[p] for p in preds), default=-1)
+    rows: dict[int, list[str]] = {}
+    for node in graph:  # graph order is execution order: a stable first ordering
+        rows.setdefault(rank[node], []).append(node)
+    order = {node: i for row in rows.values() for i, node in enumerate(row)}
+    levels = sorted(rows)
+    for sweep in range(sweeps):
+        downward = sweep % 2 == 0
+        for level in levels if downward else reversed(levels):
+            row = rows[level]
+            keys = {node: _barycenter(graph, node, order, downward) for node in row}
+            row.sort(key=keys.__getitem__)
+            for i, node in enumerate(row):
+                order[node] = i
+    return {node: (_centred(order[node], len(rows[rank[node]])), rank[node]) for node in graph}
+
+
+def _barycenter(graph: nx.DiGraph, node: str, order: dict[str, int], downward: bool) -> float:
+    linked = [order[m] for m in (graph.predecessors(node) if downward else graph.successors(node))]
+    return sum(linked) / len(linked) if linked else order[node]
+
+
+def _centred(index: int, width: int) -> int:
+    """Columns centred on 0 so single-node rows line up in the middle: width 3 -> -2, 0, 2."""
+    return 2 * index - (width - 1)
