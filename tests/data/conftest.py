@@ -1,0 +1,84 @@
+"""Image-file factories for the data tests: every file is generated under tmp_path."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+MakeImage = Callable[..., Path]
+
+
+def _pixels(size: tuple[int, int], seed: int) -> np.ndarray:
+    """Smooth colour gradient plus a seed-dependent offset (compresses well, differs per seed)."""
+    width, height = size
+    y, x = np.mgrid[0:height, 0:width]
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 128, size=3)
+    r = (x * 255 // max(width - 1, 1) + base[0]) % 256
+    g = (y * 255 // max(height - 1, 1) + base[1]) % 256
+    b = ((x + y) * 127 // max(width + height - 2, 1) + base[2]) % 256
+    return np.stack([r, g, b], axis=-1).astype(np.uint8)
+
+
+def image_bytes(
+    mode: str = "RGB", size: tuple[int, int] = (48, 40), fmt: str = "PNG", seed: int = 0
+) -> bytes:
+    """Encoded image of the given Pillow mode (``I;16`` writes a 16-bit grey PNG)."""
+    rgb = Image.fromarray(_pixels(size, seed))
+    if mode == "RGBA":
+        alpha = np.zeros((size[1], size[0]), np.uint8)
+        alpha[:, : size[0] // 2] = 255  # left half opaque, right half fully transparent
+        img = rgb.convert("RGBA")
+        img.putalpha(Image.fromarray(alpha))
+    elif mode == "I;16":
+        grey = np.asarray(rgb.convert("L")).astype(np.uint16) * 257
+        img = Image.fromarray(grey)
+    else:
+        img = rgb.convert(mode)
+    buffer = io.BytesIO()
+    img.save(buffer, format=fmt, **({"quality": 90} if fmt == "JPEG" else {}))
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def encode_image() -> Callable[..., bytes]:
+    """``encode_image(mode="RGB", size=(48, 40), fmt="PNG", seed=0)`` -> encoded bytes."""
+    return image_bytes
+
+
+@pytest.fixture
+def make_image() -> MakeImage:
+    """``make_image(path, mode="RGB", size=(48, 40), fmt=None, seed=0)`` writes an image file."""
+
+    def make(
+        path: Path,
+        mode: str = "RGB",
+        size: tuple[int, int] = (48, 40),
+        fmt: str | None = None,
+        seed: int = 0,
+    ) -> Path:
+        fmt = fmt or ("JPEG" if path.suffix.lower() in (".jpg", ".jpeg") else "PNG")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(image_bytes(mode, size, fmt, seed))
+        return path
+
+    return make
+
+
+@pytest.fixture
+def class_tree(tmp_path: Path, make_image: MakeImage) -> Path:
+    """``root/<class>/...`` with 3 classes of 10, 6 and 4 images, some in nested folders."""
+    root = tmp_path / "animals"
+    counts = {"cat": 10, "dog": 6, "owl": 4}
+    seed = 0
+    for name, n in counts.items():
+        for i in range(n):
+            sub = root / name / ("nested/deeper" if i % 3 == 0 else "")
+            make_image(sub / f"{name}{i}.{'jpg' if i % 2 else 'png'}", seed=seed)
+            seed += 1
+    return root
