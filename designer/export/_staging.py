@@ -85,8 +85,7 @@ class Staging:
                 with contextlib.suppress(OSError):
                     path.unlink()
             raise ExportError(
-                f"cannot write to {self.target.parent} ({exc.strerror or exc}): "
-                "choose another folder"
+                f"cannot write to {self.target.parent} ({exc.strerror or exc}): choose another folder"
             ) from exc
         return tuple(p for p in finals if p.exists())
 

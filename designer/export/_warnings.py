@@ -43,8 +43,7 @@ def summarise(messages: list[str]) -> list[str]:
         if line not in counts:
             out.append(line)
         counts[line] += 1
-    lines = [f"{line} (×{counts[line]})" if counts[line] > 1 and _is_raw(line) else line
-             for line in out]
+    lines = [f"{line} (×{counts[line]})" if counts[line] > 1 and _is_raw(line) else line for line in out]
     if len(lines) > _MAX_LINES:
         lines = [*lines[:_MAX_LINES], f"… and {len(lines) - _MAX_LINES} more warnings"]
     return lines

@@ -30,8 +30,12 @@ FORMAT_MODULES: dict[str, ModuleType] = {
 }
 SUFFIXES: dict[str, str] = {name: module.SUFFIX for name, module in FORMAT_MODULES.items()}
 _SUFFIX_TO_FORMAT = {
-    ".safetensors": "safetensors", ".onnx": "onnx", ".pt2": "pt2",
-    ".pt": "torchscript", ".ts": "torchscript", ".torchscript": "torchscript",
+    ".safetensors": "safetensors",
+    ".onnx": "onnx",
+    ".pt2": "pt2",
+    ".pt": "torchscript",
+    ".ts": "torchscript",
+    ".torchscript": "torchscript",
     ".jit": "torchscript",
 }
 
@@ -83,8 +87,9 @@ def detect_format(path: str | Path) -> Format:
     raise ExportError(f"cannot tell which format {path} is: give the format explicitly")
 
 
-def load_exported(path: str | Path, fmt: Format | None = None, *,
-                  model: nn.Module | None = None) -> LoadedExport:
+def load_exported(
+    path: str | Path, fmt: Format | None = None, *, model: nn.Module | None = None
+) -> LoadedExport:
     """Load an artefact on the CPU; ``model`` is needed only for weights-only safetensors."""
     path = Path(path)
     if not path.is_file():
@@ -99,5 +104,4 @@ def load_exported(path: str | Path, fmt: Format | None = None, *,
 
 def runner_for(fmt: str) -> Callable[[Path, nn.Module | None], tuple[Runner, dict[str, str]]]:
     """The loader the parity check uses for ``fmt``."""
-    return cast(Callable[[Path, nn.Module | None], tuple[Runner, dict[str, str]]],
-                format_module(fmt).load)
+    return cast(Callable[[Path, nn.Module | None], tuple[Runner, dict[str, str]]], format_module(fmt).load)

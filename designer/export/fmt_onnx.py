@@ -59,10 +59,17 @@ def _export_dynamo(job: WriteJob) -> None:
     batch = torch.export.Dim("batch", min=1)
     with contextlib.redirect_stdout(io.StringIO()):  # the exporter prints progress lines
         torch.onnx.export(
-            job.model, (job.example,), str(job.path), dynamo=True,
-            dynamic_shapes=({0: batch},), opset_version=DYNAMO_OPSET,
-            input_names=[INPUT_NAME], output_names=job.output_names,
-            external_data=False, verbose=False, report=False,
+            job.model,
+            (job.example,),
+            str(job.path),
+            dynamo=True,
+            dynamic_shapes=({0: batch},),
+            opset_version=DYNAMO_OPSET,
+            input_names=[INPUT_NAME],
+            output_names=job.output_names,
+            external_data=False,
+            verbose=False,
+            report=False,
         )
 
 
@@ -70,9 +77,14 @@ def _export_legacy(job: WriteJob) -> None:
     axes = {name: {0: "batch"} for name in (INPUT_NAME, *job.output_names)}
     with contextlib.redirect_stdout(io.StringIO()), torch.no_grad():
         torch.onnx.export(
-            job.model, (job.example,), str(job.path), dynamo=False,
-            dynamic_axes=axes, opset_version=LEGACY_OPSET,
-            input_names=[INPUT_NAME], output_names=job.output_names,
+            job.model,
+            (job.example,),
+            str(job.path),
+            dynamo=False,
+            dynamic_axes=axes,
+            opset_version=LEGACY_OPSET,
+            input_names=[INPUT_NAME],
+            output_names=job.output_names,
         )
 
 

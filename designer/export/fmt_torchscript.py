@@ -26,6 +26,7 @@ DEPRECATION = (
 def write(job: WriteJob) -> str:
     """Script the model; fall back to tracing it on the batch-3 example."""
     job.notes.append(DEPRECATION)
+    _drop_string_annotations(job.model)
     try:
         module = torch.jit.script(job.model)
         method = "torch.jit.script"
@@ -39,6 +40,24 @@ def write(job: WriteJob) -> str:
         method = "torch.jit.trace"
     torch.jit.save(module, str(job.path), _extra_files=job.meta.as_files())
     return method
+
+
+def _drop_string_annotations(model: nn.Module) -> None:
+    """fx keeps ``from __future__ import annotations`` types as strings, which script rejects.
+
+    ``x: "Tensor"`` becomes ``_Tensor_`` in the generated code ("Unknown type name"); without an
+    annotation TorchScript assumes Tensor, which is what a classifier takes. ``model`` is the
+    exporter's private copy, so editing its graph is safe.
+    """
+    if not isinstance(model, torch.fx.GraphModule):
+        return
+    changed = False
+    for node in model.graph.nodes:
+        if isinstance(node.type, str):
+            node.type = None
+            changed = True
+    if changed:
+        model.recompile()
 
 
 def load(path: Path, model: nn.Module | None = None) -> tuple[Runner, dict[str, str]]:

@@ -37,11 +37,17 @@ Cancel = Callable[[], bool]
 
 
 def export_model(
-    model: nn.Module, fmt: Format, out_path: str | Path, *, example_input: Tensor,
+    model: nn.Module,
+    fmt: Format,
+    out_path: str | Path,
+    *,
+    example_input: Tensor,
     labels: Sequence[str] | None = None,
     preprocessing: Mapping[str, object] | Preprocessing | None = None,
-    progress: Progress | None = None, cancel: Cancel | None = None,
-    atol: float = DEFAULT_ATOL, rtol: float = DEFAULT_RTOL,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    atol: float = DEFAULT_ATOL,
+    rtol: float = DEFAULT_RTOL,
 ) -> ExportReport:
     """Export ``model`` as ``fmt`` to ``out_path`` and prove the file computes the same outputs.
 
@@ -69,9 +75,16 @@ def export_model(
         paths = staging.commit()
     stages.finish()
     return ExportReport(
-        format=fmt, paths=paths, method=method, max_abs_diff=diff, atol=atol, rtol=rtol,
-        check_inputs=tuple(i.description for i in inputs), seconds=sum(stages.seconds.values()),
-        stage_seconds=dict(stages.seconds), warnings=tuple(job.notes),
+        format=fmt,
+        paths=paths,
+        method=method,
+        max_abs_diff=diff,
+        atol=atol,
+        rtol=rtol,
+        check_inputs=tuple(i.description for i in inputs),
+        seconds=sum(stages.seconds.values()),
+        stage_seconds=dict(stages.seconds),
+        warnings=tuple(job.notes),
     )
 
 
@@ -125,13 +138,13 @@ def _write(module: ModuleType, fmt: str, job: WriteJob) -> str:
         raise
     except Exception as exc:  # any exporter failure becomes one clear message
         raise ExportError(
-            f"{fmt} export failed ({describe(exc)}); {module.ADVICE}. "
-            "Nothing was written."
+            f"{fmt} export failed ({describe(exc)}); {module.ADVICE}. Nothing was written."
         ) from exc
 
 
-def _verify(fmt: str, job: WriteJob, inputs: list[CheckInput], reference: list[list[Tensor]],
-            atol: float, rtol: float) -> float:
+def _verify(
+    fmt: str, job: WriteJob, inputs: list[CheckInput], reference: list[list[Tensor]], atol: float, rtol: float
+) -> float:
     with captured_warnings(job.notes):
         try:
             run, values = runner_for(fmt)(job.path, job.model)

@@ -32,8 +32,9 @@ class ExportMeta:
     preprocessing: dict[str, object] | None = None
 
     @classmethod
-    def build(cls, labels: Sequence[str] | None,
-              preprocessing: Mapping[str, object] | Preprocessing | None) -> ExportMeta:
+    def build(
+        cls, labels: Sequence[str] | None, preprocessing: Mapping[str, object] | Preprocessing | None
+    ) -> ExportMeta:
         """Check the caller's values are JSON-storable; raise ExportError if not."""
         if isinstance(labels, str):
             raise ExportError("labels must be a list of class names, not one string")
@@ -46,8 +47,7 @@ class ExportMeta:
         try:
             pre = json.loads(json.dumps(pre))  # what a reader gets back (tuples become lists)
         except (TypeError, ValueError) as exc:
-            raise ExportError(f"preprocessing must be JSON data (numbers, strings, lists): {exc}"
-                              ) from exc
+            raise ExportError(f"preprocessing must be JSON data (numbers, strings, lists): {exc}") from exc
         return cls(label_tuple, pre)
 
     def as_strings(self) -> dict[str, str]:
@@ -67,14 +67,17 @@ class ExportMeta:
     @classmethod
     def from_strings(cls, values: Mapping[str, str | bytes]) -> ExportMeta:
         """Inverse of :meth:`as_strings` / :meth:`as_files`; missing keys stay None."""
+
         def get(key: str, file: str) -> object:
             raw = values.get(key) or values.get(file)
             return json.loads(raw) if raw else None
 
         labels = get(LABELS_KEY, LABELS_FILE)
         pre = get(PREPROCESSING_KEY, PREPROCESSING_FILE)
-        return cls(None if labels is None else tuple(str(v) for v in labels),  # type: ignore[attr-defined]
-                   pre if isinstance(pre, dict) else None)
+        return cls(
+            None if labels is None else tuple(str(v) for v in labels),  # type: ignore[attr-defined]
+            pre if isinstance(pre, dict) else None,
+        )
 
 
 @dataclass

@@ -33,8 +33,10 @@ class CheckInput:
     description: str
 
 
-def make_check_inputs(example: Tensor, batch_sizes: Sequence[int] = CHECK_BATCH_SIZES,
-                      ) -> list[CheckInput]:
+def make_check_inputs(
+    example: Tensor,
+    batch_sizes: Sequence[int] = CHECK_BATCH_SIZES,
+) -> list[CheckInput]:
     """Inputs at each batch size from the example's rows plus seeded noise rows."""
     if example.dim() < 1 or example.shape[0] < 1:
         raise ExportError(
@@ -51,9 +53,9 @@ def make_check_inputs(example: Tensor, batch_sizes: Sequence[int] = CHECK_BATCH_
             noise = torch.randn((extra, *example.shape[1:]), generator=generator)
             rows = torch.cat([rows, noise.to(example.dtype)])
         what = f"{rows.shape[0] - extra} example row(s)" + (
-            f" + {extra} seeded N(0,1) row(s)" if extra else "")
-        inputs.append(CheckInput(rows.contiguous(), f"batch {n}: {what}, shape "
-                                                    f"{tuple(rows.shape)}"))
+            f" + {extra} seeded N(0,1) row(s)" if extra else ""
+        )
+        inputs.append(CheckInput(rows.contiguous(), f"batch {n}: {what}, shape {tuple(rows.shape)}"))
     return inputs
 
 
@@ -92,17 +94,30 @@ def max_abs_diff(ref: Sequence[Tensor], got: Sequence[Tensor]) -> float:
     return worst
 
 
-def within_tolerance(ref: Sequence[Tensor], got: Sequence[Tensor], atol: float, rtol: float,
-                     ) -> bool:
+def within_tolerance(
+    ref: Sequence[Tensor],
+    got: Sequence[Tensor],
+    atol: float,
+    rtol: float,
+) -> bool:
     """``allclose`` on every output (NaN never passes)."""
     if len(ref) != len(got) or any(r.shape != g.shape for r, g in zip(ref, got, strict=True)):
         return False
-    return all(torch.allclose(g.to(torch.float64), r.to(torch.float64), rtol=rtol, atol=atol)
-               for r, g in zip(ref, got, strict=True))
+    return all(
+        torch.allclose(g.to(torch.float64), r.to(torch.float64), rtol=rtol, atol=atol)
+        for r, g in zip(ref, got, strict=True)
+    )
 
 
-def check(reference: Sequence[list[Tensor]], runner: Runner, inputs: Sequence[CheckInput],
-          *, atol: float, rtol: float, what: str) -> float:
+def check(
+    reference: Sequence[list[Tensor]],
+    runner: Runner,
+    inputs: Sequence[CheckInput],
+    *,
+    atol: float,
+    rtol: float,
+    what: str,
+) -> float:
     """Run ``runner`` on every check input; return the max |diff| or raise ExportError."""
     worst = 0.0
     for ref, item in zip(reference, inputs, strict=True):
@@ -123,4 +138,3 @@ def check(reference: Sequence[list[Tensor]], runner: Runner, inputs: Sequence[Ch
                 "Nothing was written; try another export format."
             )
     return worst
-
