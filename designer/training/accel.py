@@ -1,0 +1,150 @@
+"""Where and how fast to run: device, mixed precision, channels_last and loader workers.
+
+"auto" choices are made here, once, and explained in words for the run log. On a CPU, bf16
+autocast is only chosen when a tiny microbenchmark shows it clearly faster than fp32 (CPUs
+without native bf16 emulate it and get slower); the result is cached for the process.
+``NETDESIGNER_CPU_BF16=1|0`` overrides the benchmark (useful for reproducing a run elsewhere).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from designer.training.errors import OptionsError
+from designer.training.options import TrainingOptions
+
+# bf16 must beat fp32 by this factor on the probe, so noise cannot flip the choice between runs.
+_BF16_MARGIN = 1.25
+
+
+@dataclass(frozen=True)
+class Acceleration:
+    """The resolved execution settings of one run, with the reasons shown in the run log."""
+
+    device: torch.device
+    amp_dtype: torch.dtype | None
+    channels_last: bool
+    num_workers: int
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def precision(self) -> str:
+        """"bf16", "fp16" or "fp32" (what the run log and summary say)."""
+        return {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(self.amp_dtype, "fp32")  # type: ignore[arg-type]
+
+    @property
+    def needs_grad_scaler(self) -> bool:
+        """fp16 gradients underflow without loss scaling; bf16 has fp32's range."""
+        return self.amp_dtype is torch.float16 and self.device.type == "cuda"
+
+    @contextlib.contextmanager
+    def autocast(self) -> Iterator[None]:
+        """Autocast context for forward passes (a no-op at fp32)."""
+        if self.amp_dtype is None:
+            yield
+            return
+        with torch.autocast(device_type=self.device.type, dtype=self.amp_dtype):
+            yield
+
+    def batch_to_device(self, tensor: torch.Tensor) -> torch.Tensor:
+        """Move one input tensor, in channels_last when that was chosen and it is an image batch."""
+        non_blocking = self.device.type == "cuda"
+        tensor = tensor.to(self.device, non_blocking=non_blocking)
+        if self.channels_last and tensor.dim() == 4:
+            tensor = tensor.contiguous(memory_format=torch.channels_last)
+        return tensor
+
+
+def resolve_device(option: str) -> torch.device:
+    """"auto" picks CUDA when present; asking for CUDA without one is an error, not a fallback."""
+    if option == "cpu":
+        return torch.device("cpu")
+    if option == "cuda" and not torch.cuda.is_available():
+        raise OptionsError(
+            "device='cuda' was requested but no CUDA GPU is available; use device 'auto' or 'cpu'."
+        )
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def resolve_precision(option: str, device: torch.device) -> tuple[torch.dtype | None, str]:
+    """Autocast dtype (None = fp32) and why."""
+    if option == "off":
+        return None, "mixed precision off: fp32"
+    if option in ("bf16", "fp16"):
+        dtype = torch.bfloat16 if option == "bf16" else torch.float16
+        return dtype, f"mixed precision {option} (as requested)"
+    if device.type == "cuda":
+        if torch.cuda.is_bf16_supported():
+            return torch.bfloat16, "mixed precision auto: bf16 autocast on this GPU"
+        return torch.float16, "mixed precision auto: fp16 autocast with loss scaling on this GPU"
+    if cpu_bf16_is_faster():
+        return torch.bfloat16, "mixed precision auto: bf16 autocast (measured faster on this CPU)"
+    return None, "mixed precision auto: fp32 (bf16 is not faster on this CPU)"
+
+
+def resolve_channels_last(option: str, model: nn.Module) -> tuple[bool, str]:
+    """channels_last helps convolutions (1.5x measured on CPU, tensor cores on GPU) only."""
+    if option != "auto":
+        return option == "on", f"channels_last {option} (as requested)"
+    has_conv = any(isinstance(m, nn.Conv2d) for m in model.modules())
+    if has_conv:
+        return True, "channels_last auto: on (the model has 2-D convolutions)"
+    return False, "channels_last auto: off (no 2-D convolutions)"
+
+
+def resolve_num_workers(option: int | str, device: torch.device) -> int:
+    """Loader processes: none on small CPUs, where workers would steal the cores torch computes on."""
+    if isinstance(option, int):
+        return option
+    cpus = os.cpu_count() or 1
+    if device.type == "cuda":
+        return max(0, min(8, cpus - 1))
+    return 0 if cpus <= 4 else min(4, cpus // 4)
+
+
+def choose(options: TrainingOptions, model: nn.Module) -> Acceleration:
+    """Resolve every "auto" in ``options`` for ``model``."""
+    device = resolve_device(options.device)
+    amp_dtype, why_amp = resolve_precision(options.mixed_precision, device)
+    channels_last, why_cl = resolve_channels_last(options.channels_last, model)
+    workers = resolve_num_workers(options.num_workers, device)
+    reasons = (f"device: {device}", why_amp, why_cl, f"data-loader workers: {workers}")
+    return Acceleration(device, amp_dtype, channels_last, workers, reasons)
+
+
+@functools.cache
+def cpu_bf16_is_faster() -> bool:
+    """True when bf16 autocast beats fp32 on a small conv forward+backward (decided once)."""
+    forced = os.environ.get("NETDESIGNER_CPU_BF16")
+    if forced in ("0", "1"):
+        return forced == "1"
+    if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        return False
+    fp32, bf16 = _probe(None), _probe(torch.bfloat16)
+    return fp32 > bf16 * _BF16_MARGIN
+
+
+def _probe(dtype: torch.dtype | None, repeats: int = 5) -> float:
+    """Best time of a tiny conv net step (about 5 ms); randomness is local so seeds stay intact."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net = nn.Sequential(
+            nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1)
+        ).to(memory_format=torch.channels_last)
+        x = torch.randn(8, 32, 32, 32).contiguous(memory_format=torch.channels_last)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        with torch.autocast("cpu", dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+            out = net(x).float().sum()
+        out.backward()
+        best = min(best, time.perf_counter() - start)
+    return best

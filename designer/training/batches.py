@@ -1,0 +1,120 @@
+"""Batches per epoch, from image datasets (a DataLoader) or from cached feature tensors.
+
+Both sources draw the same batch order from ``(seed, epoch)``, so a run is reproducible, can
+resume mid-epoch by skipping batches, and gives the same batches with or without the cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from designer.training.samples import GuardedDataset
+
+Batch = tuple[tuple[torch.Tensor, ...], torch.Tensor]
+
+
+def mix_seed(seed: int, *parts: int) -> int:
+    """A 63-bit seed derived from the run seed and e.g. the epoch (stable across processes)."""
+    value = seed & 0x7FFFFFFFFFFFFFFF
+    for part in parts:
+        value = (value * 1_000_003 + part + 0x9E3779B9) % (2**63 - 1)
+    return value
+
+
+def epoch_order(n: int, batch_size: int, seed: int, epoch: int, *, train: bool) -> list[list[int]]:
+    """Sample indices per batch for ``epoch``: shuffled when training, in order otherwise.
+
+    A final training batch of one sample is dropped: BatchNorm cannot train on a single sample.
+    """
+    if train:
+        generator = torch.Generator().manual_seed(mix_seed(seed, epoch))
+        order = torch.randperm(n, generator=generator).tolist()
+    else:
+        order = list(range(n))
+    batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
+    if train and len(batches) > 1 and len(batches[-1]) == 1:
+        batches.pop()
+    return batches
+
+
+class BatchSource(Protocol):
+    """What the loop iterates: ``batches(epoch, skip)`` yields (inputs, labels)."""
+
+    num_samples: int
+
+    def __len__(self) -> int: ...
+
+    def batches(self, epoch: int, skip: int = 0) -> Iterator[Batch]: ...
+
+
+class _EpochBatchSampler(Sampler[list[int]]):
+    def __init__(self, n: int, batch_size: int, seed: int, train: bool) -> None:
+        self.n, self.batch_size, self.seed, self.train = n, batch_size, seed, train
+        self.epoch, self.skip = 1, 0
+
+    def __iter__(self) -> Iterator[list[int]]:
+        yield from epoch_order(self.n, self.batch_size, self.seed, self.epoch, train=self.train)[
+            self.skip :
+        ]
+
+    def __len__(self) -> int:
+        return len(epoch_order(self.n, self.batch_size, self.seed, 1, train=self.train))
+
+
+class LoaderSource:
+    """Batches from a (tensor, label) dataset through a DataLoader with reproducible seeding."""
+
+    def __init__(
+        self, dataset: Dataset[Any], batch_size: int, *, seed: int, train: bool,
+        workers: int = 0, pin_memory: bool = False,
+    ) -> None:
+        self.dataset = dataset
+        self.num_samples = len(dataset)  # type: ignore[arg-type]
+        self._sampler = _EpochBatchSampler(self.num_samples, batch_size, seed, train)
+        self._generator = torch.Generator()
+        self._seed = seed
+        self._loader = DataLoader(
+            GuardedDataset(dataset), batch_sampler=self._sampler, num_workers=workers,
+            pin_memory=pin_memory, generator=self._generator,
+        )
+
+    def __len__(self) -> int:
+        return len(self._sampler)
+
+    def batches(self, epoch: int, skip: int = 0) -> Iterator[Batch]:
+        self._sampler.epoch, self._sampler.skip = epoch, skip
+        # Worker processes seed their RNGs (augmentation) from this generator: fixed per epoch.
+        self._generator.manual_seed(mix_seed(self._seed, epoch, 1))
+        for item in self._loader:
+            yield (item[0],), torch.as_tensor(item[1])
+
+
+class TensorSource:
+    """Batches indexed straight out of cached tensors (100k+ samples/s, no DataLoader).
+
+    ``views`` holds one list of boundary tensors per cached pass; epoch ``e`` uses view
+    ``(e - 1) % len(views)`` (several views = several augmented passes).
+    """
+
+    def __init__(
+        self, views: Sequence[Sequence[torch.Tensor]], labels: torch.Tensor, batch_size: int,
+        *, seed: int, train: bool,
+    ) -> None:
+        self.views = [list(v) for v in views]
+        self.labels = labels
+        self.num_samples = int(labels.shape[0])
+        self.batch_size, self.seed, self.train = batch_size, seed, train
+
+    def __len__(self) -> int:
+        return len(epoch_order(self.num_samples, self.batch_size, self.seed, 1, train=self.train))
+
+    def batches(self, epoch: int, skip: int = 0) -> Iterator[Batch]:
+        tensors = self.views[(epoch - 1) % len(self.views)]
+        order = epoch_order(self.num_samples, self.batch_size, self.seed, epoch, train=self.train)
+        for indices in order[skip:]:
+            index = torch.tensor(indices)
+            yield tuple(t[index] for t in tensors), self.labels[index]

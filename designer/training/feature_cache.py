@@ -1,0 +1,236 @@
+"""Feature caching: run the frozen part of the network once and train the rest on its outputs.
+
+Used when the model is an fx graph whose trainable layers sit after a frozen, deterministic
+prefix and the training images are not augmented (or, with ``cache_augmented_views=K``, on K
+cached augmented passes, epoch ``e`` using pass ``(e-1) % K``). The decision and its reason go
+to the run log. The split is checked on real data before use (``suffix(prefix(x)) == model(x)``
+in eval mode) and abandoned, with a log line, if it does not hold.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import fx, nn
+from torch.utils.data import Dataset
+
+from designer.training.accel import Acceleration
+from designer.training.batches import LoaderSource, TensorSource, mix_seed
+from designer.training.events import CacheProgressEvent, Event
+from designer.training.graph_split import GraphSplit, split_frozen_prefix
+from designer.training.options import TrainingOptions
+
+_MEMORY_BUDGET = 4 * 2**30
+
+
+class CacheFallback(Exception):  # noqa: N818 - control flow, carries the reason for the log
+    """Caching turned out impossible; train the whole model instead (``str`` is the reason)."""
+
+
+class CacheCancelled(Exception):  # noqa: N818 - control flow
+    """``should_stop`` became true while features were being extracted."""
+
+
+@dataclass
+class CachePlan:
+    """Whether to cache, decided before touching data; ``reason`` is the run-log line."""
+
+    split: GraphSplit | None
+    reason: str
+
+
+@dataclass
+class FeatureCache:
+    """What the loop trains on when caching: the suffix network and tensor batch sources."""
+
+    net: fx.GraphModule
+    train: TensorSource
+    val: TensorSource | None
+    storage: str
+    nbytes: int
+    directory: Path | None = None
+    _owns_directory: bool = field(default=False, repr=False)
+
+    def cleanup(self) -> None:
+        """Delete the on-disk cache (it is only valid for this run's frozen weights)."""
+        if self.directory is not None and self._owns_directory:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def plan_cache(model: nn.Module, options: TrainingOptions, augmented: bool) -> CachePlan:
+    """Decide from the graph and the options alone (cheap; no data is read)."""
+    if options.feature_cache == "off":
+        return CachePlan(None, "feature cache: off (as requested)")
+    if not isinstance(model, fx.GraphModule):
+        return CachePlan(None, "feature cache not used: the model is not a torch.fx graph")
+    if augmented and options.cache_augmented_views == 0:
+        return CachePlan(None, "feature cache not used: training images are augmented, so every "
+                         "epoch sees new inputs (set cache_augmented_views=K to cache K passes)")
+    split, why = split_frozen_prefix(model)
+    if split is None:
+        return CachePlan(None, f"feature cache not used: {why}")
+    inputs = "augmented views" if augmented else "no augmentation"
+    return CachePlan(split, f"features cached: backbone frozen, {inputs} -> training only the "
+                     f"layers after {', '.join(split.boundary)} on cached features")
+
+
+@dataclass
+class CacheContext:
+    """Everything extraction needs from the run."""
+
+    options: TrainingOptions
+    accel: Acceleration
+    emit: Callable[[Event], None]
+    should_stop: Callable[[], bool]
+    run_dir: Path | None
+
+
+def build_cache(
+    model: nn.Module, split: GraphSplit, train_data: Dataset[Any], val_data: Dataset[Any] | None,
+    augmented: bool, ctx: CacheContext,
+) -> FeatureCache:
+    """Extract boundary tensors for the training (K views) and validation sets."""
+    options = ctx.options
+    views = options.cache_augmented_views if augmented else 1
+    n_val = len(val_data) if val_data is not None else 0  # type: ignore[arg-type]
+    store = _Storage(options.feature_cache, views * len(train_data) + n_val, ctx.run_dir)  # type: ignore[arg-type]
+    split.prefix.eval()
+    try:
+        train_views, labels = [], None
+        for view in range(views):
+            stage = f"train pass {view + 1}/{views}" if views > 1 else "train"
+            tensors, labels = _extract(model, split, train_data, view, stage, store, ctx)
+            train_views.append(tensors)
+        val = None
+        if val_data is not None and n_val:
+            val_tensors, val_labels = _extract(model, split, val_data, 0, "validation", store, ctx)
+            val = TensorSource([val_tensors], val_labels, options.batch_size,
+                               seed=options.seed, train=False)
+    except BaseException:
+        store.discard()
+        raise
+    assert labels is not None
+    train = TensorSource(train_views, labels, options.batch_size, seed=options.seed, train=True)
+    return FeatureCache(split.suffix, train, val, store.kind, store.nbytes, store.directory,
+                        store.owns_directory)
+
+
+def _extract(
+    model: nn.Module, split: GraphSplit, dataset: Dataset[Any], view: int, stage: str,
+    store: _Storage, ctx: CacheContext,
+) -> tuple[list[torch.Tensor], torch.Tensor]:
+    accel, options = ctx.accel, ctx.options
+    source = LoaderSource(dataset, options.batch_size, seed=mix_seed(options.seed, 2, view),
+                          train=False, workers=accel.num_workers,
+                          pin_memory=accel.device.type == "cuda")
+    torch.manual_seed(mix_seed(options.seed, 3, view))  # augmentation drawn in this process
+    buffers: list[torch.Tensor] = []
+    labels: list[torch.Tensor] = []
+    done, total = 0, source.num_samples
+    for (images,), y in source.batches(1):
+        if ctx.should_stop():
+            raise CacheCancelled
+        x = accel.batch_to_device(images)
+        with torch.no_grad(), accel.autocast():
+            outs = split.prefix(x)
+            if not buffers:
+                _check_boundary(outs, len(y))
+                _check_exact(model, split, x)
+                buffers = store.allocate(outs, total)
+            for buffer, out in zip(buffers, outs, strict=True):
+                buffer[done : done + len(y)] = out.detach().to("cpu")
+        labels.append(y)
+        done += len(y)
+        ctx.emit(CacheProgressEvent(stage, done, total))
+    return buffers, torch.cat(labels)
+
+
+def _check_boundary(outs: Sequence[Any], batch: int) -> None:
+    for value in outs:
+        if not isinstance(value, torch.Tensor) or value.dim() == 0 or value.shape[0] != batch:
+            raise CacheFallback("feature cache not used: the frozen part passes a non-batch value "
+                                "(e.g. a shape) to the trainable part")
+
+
+def _check_exact(model: nn.Module, split: GraphSplit, x: torch.Tensor) -> None:
+    """Compare the split and the whole model on two samples, eval mode, same precision."""
+    modes = {m: m.training for m in model.modules()}
+    model.eval()
+    try:
+        sample = x[:2]
+        expected, got = model(sample), split.suffix(*split.prefix(sample))
+    finally:
+        for module, training in modes.items():
+            module.train(training)
+    pairs = list(zip(_tensors(expected), _tensors(got), strict=False))
+    for want, have in pairs:
+        scale = max(1.0, float(want.abs().max()))
+        tol = 1e-4 if want.dtype == torch.float32 else 5e-2
+        if want.shape != have.shape or float((want - have).abs().max()) > tol * scale:
+            raise CacheFallback("feature cache not used: the split model did not reproduce the "
+                                "model's output exactly, so training the whole model instead")
+    if not pairs:
+        raise CacheFallback("feature cache not used: the model's output is not a tensor")
+
+
+def _tensors(value: Any) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, tuple | list):
+        return [t for v in value for t in _tensors(v)]
+    return []
+
+
+class _Storage:
+    """Preallocated buffers per boundary tensor, in RAM or memory-mapped files."""
+
+    def __init__(self, mode: str, samples: int, run_dir: Path | None) -> None:
+        self.mode, self.samples, self.run_dir = mode, samples, run_dir
+        self.kind = "memory"
+        self.nbytes = 0
+        self.directory: Path | None = None
+        self.owns_directory = False
+
+    def allocate(self, outs: Sequence[torch.Tensor], rows: int) -> list[torch.Tensor]:
+        per_sample = sum(o[0].numel() * o.element_size() for o in outs)
+        if self.mode == "disk" or (self.mode == "auto" and per_sample * self.samples > _budget()):
+            self.kind = "disk"
+        buffers = [self._buffer((rows, *o.shape[1:]), o.dtype) for o in outs]
+        self.nbytes += per_sample * rows
+        return buffers
+
+    def _buffer(self, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+        if self.kind == "memory":
+            return torch.empty(shape, dtype=dtype)
+        if self.directory is None:
+            if self.run_dir is not None:
+                self.directory = self.run_dir / "feature_cache"
+                self.directory.mkdir(parents=True, exist_ok=True)
+            else:
+                self.directory = Path(tempfile.mkdtemp(prefix="netdesigner-cache-"))
+            self.owns_directory = True
+        fd, name = tempfile.mkstemp(suffix=".bin", dir=self.directory)
+        os.close(fd)
+        size = math.prod(shape)
+        return torch.from_file(name, shared=True, size=size, dtype=dtype).view(shape)
+
+    def discard(self) -> None:
+        if self.directory is not None and self.owns_directory:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _budget() -> int:
+    """RAM the cache may use: a quarter of physical memory, at most 4 GiB."""
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return _MEMORY_BUDGET // 4
+    return min(_MEMORY_BUDGET, physical // 4)

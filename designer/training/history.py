@@ -1,0 +1,66 @@
+"""Metrics of a run over time: one row per iteration, per validation and per epoch."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from designer.training.events import EpochEvent, IterationEvent, ValidationEvent
+
+CSV_COLUMNS = (
+    "kind", "epoch", "iteration", "loss", "accuracy", "lr", "images_per_second", "elapsed",
+    "train_loss", "train_acc", "val_loss", "val_acc",
+)
+
+
+@dataclass
+class History:
+    """Plain dicts so it saves as JSON and loads into the GUI plots or a pandas frame."""
+
+    iterations: list[dict[str, Any]] = field(default_factory=list)
+    validations: list[dict[str, Any]] = field(default_factory=list)
+    epochs: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_iteration(self, event: IterationEvent) -> None:
+        row = event.to_dict()
+        for key in ("event", "total_iterations", "eta_seconds"):
+            row.pop(key)
+        self.iterations.append(row)
+
+    def add_validation(self, event: ValidationEvent) -> None:
+        row = event.to_dict()
+        row.pop("event")
+        self.validations.append(row)
+
+    def add_epoch(self, event: EpochEvent) -> None:
+        row = event.to_dict()
+        row.pop("event")
+        self.epochs.append(row)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "iterations": list(self.iterations),
+            "validations": list(self.validations),
+            "epochs": list(self.epochs),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> History:
+        return cls(
+            [dict(r) for r in data.get("iterations", [])],
+            [dict(r) for r in data.get("validations", [])],
+            [dict(r) for r in data.get("epochs", [])],
+        )
+
+    def to_csv(self) -> str:
+        """Iteration and validation rows in one table (``kind`` tells them apart)."""
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        rows = [{"kind": "iteration", **r} for r in self.iterations]
+        rows += [{"kind": "validation", **r} for r in self.validations]
+        rows.sort(key=lambda r: (r["iteration"], r["kind"] == "validation"))
+        writer.writerows(rows)
+        return out.getvalue()

@@ -1,0 +1,395 @@
+"""The fit loop: train a model on (tensor, label) datasets and report through events.
+
+Error policy: :func:`fit` does not raise for problems met while training. A failing sample
+(the message names its file), a failing forward pass, NaN/inf loss, a failing callback, CUDA
+missing, an unusable checkpoint: each ends the run with a :class:`FitResult` whose ``reason``
+is ``"error"`` or ``"nan_loss"`` and whose ``message`` says what happened and what to do, and
+the same text goes into the FinishedEvent and run.log (with the traceback). In every case the
+model is left usable (best or last weights per ``options.keep``, on its original device, with
+its original ``requires_grad`` flags and train/eval mode) and the run directory is complete.
+Ctrl+C (KeyboardInterrupt) is treated as a stop. The only exception fit raises is
+:class:`CallbackError` when a callback's ``on_finished`` fails, after everything is saved.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from designer.training.accel import Acceleration, choose
+from designer.training.batches import BatchSource, LoaderSource, mix_seed
+from designer.training.callbacks import Callback, CallbackList
+from designer.training.errors import CallbackError, SampleLoadError
+from designer.training.events import (
+    EpochEvent,
+    FinishReason,
+    IterationEvent,
+    LogEvent,
+    StartEvent,
+    ValidationEvent,
+)
+from designer.training.feature_cache import (
+    CacheCancelled,
+    CacheContext,
+    CacheFallback,
+    FeatureCache,
+    build_cache,
+    plan_cache,
+)
+from designer.training.finish import Finisher
+from designer.training.history import History
+from designer.training.options import TrainingOptions
+from designer.training.params import Trainability, prepare, set_train_mode
+from designer.training.result import FitResult
+from designer.training.resume import TrainingState, load_model_state, restore_training_state
+from designer.training.run_dir import RunDir
+from designer.training.samples import user_message
+from designer.training.schedules import LrSchedule, build_optimizer
+from designer.training.tracking import BestTracker, RunningMean, Throughput, mutable_keys
+
+__all__ = ["FitResult", "fit"]
+
+
+def fit(
+    model: nn.Module,
+    train_data: Dataset[Any],
+    val_data: Dataset[Any] | None,
+    options: TrainingOptions,
+    *,
+    callbacks: Iterable[Callback] = (),
+    should_stop: Callable[[], bool] | None = None,
+    lr_factors: Mapping[str, float] | None = None,
+    augmented: bool = False,
+    run_dir: Path | str | None = None,
+    resume_from: Path | str | None = None,
+    manifest: Mapping[str, Any] | None = None,
+) -> FitResult:
+    """Train ``model`` in place; see the module docstring for what happens on failure.
+
+    ``lr_factors`` maps parameter names (or module prefixes) to learning-rate multipliers
+    (missing = 1, 0 = frozen for this run). ``augmented`` says the training dataset draws random
+    augmentations (this rules out plain feature caching). ``should_stop`` is polled before
+    every iteration. ``manifest`` (JSON-able) is saved as the run's data manifest.
+    """
+    trainer = _Trainer(model, options, CallbackList(callbacks), should_stop, run_dir, manifest)
+    cuda = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(options.seed)
+        return trainer.run(train_data, val_data, lr_factors, augmented, resume_from)
+
+
+class _Halt(Exception):  # noqa: N818 - control flow: end the run with a reason
+    def __init__(self, reason: FinishReason, message: str) -> None:
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+class _Trainer:
+    """State of one fit() call; methods are the phases of the run."""
+
+    def __init__(
+        self, model: nn.Module, options: TrainingOptions, events: CallbackList,
+        should_stop: Callable[[], bool] | None, run_dir: Path | str | None,
+        manifest: Mapping[str, Any] | None,
+    ) -> None:
+        self.model, self.options, self.events = model, options, events
+        self.should_stop = should_stop or (lambda: False)
+        self.run_dir = RunDir(run_dir) if run_dir is not None else None
+        self.manifest = manifest
+        self.state = TrainingState(History())
+        self.best = BestTracker([])
+        self.finisher = Finisher(model, options, self.run_dir, events)
+        self.accel: Acceleration | None = None
+        self.trainability: Trainability | None = None
+        self.cache: FeatureCache | None = None
+        self.cache_reason = ""
+        self.net: nn.Module = model
+        self.train_src: BatchSource | None = None
+        self.val_src: BatchSource | None = None
+        self.since_validation = RunningMean()
+        self.throughput = Throughput()
+
+    # -- phases ------------------------------------------------------------------------------
+
+    def run(
+        self, train_data: Dataset[Any], val_data: Dataset[Any] | None,
+        lr_factors: Mapping[str, float] | None, augmented: bool, resume_from: Path | str | None,
+    ) -> FitResult:
+        try:
+            self._setup(train_data, val_data, lr_factors, augmented, resume_from)
+            reason, message = self._train()
+        except _Halt as halt:
+            reason, message = halt.reason, halt.message
+        except KeyboardInterrupt:
+            reason, message = "stopped", "Interrupted (Ctrl+C); the run was saved."
+        except CallbackError as error:
+            reason, message = "error", str(error)
+        except Exception as error:  # noqa: BLE001 - reported in the result, see module docstring
+            reason, message = "error", self._describe_error(error)
+            self.log("".join(traceback.format_exception(error)).rstrip(), "error")
+        return self.finisher.finish(self, reason, message)
+
+    def _setup(
+        self, train_data: Dataset[Any], val_data: Dataset[Any] | None,
+        lr_factors: Mapping[str, float] | None, augmented: bool, resume_from: Path | str | None,
+    ) -> None:
+        options, model = self.options, self.model
+        if self.run_dir is not None:
+            self.run_dir.write_options(options, {"augmented": augmented})
+            self.run_dir.write_manifest(self.manifest)
+        self.finisher.remember(model)
+        accel = self.accel = choose(options, model)
+        for reason in accel.reasons:
+            self.log(reason)
+        model.to(accel.device)
+        if accel.channels_last:
+            model.to(memory_format=torch.channels_last)
+        trainability = self.trainability = prepare(model, options.lr, options.weight_decay, lr_factors)
+        self._log_trainability(trainability)
+        checkpoint = load_model_state(model, resume_from, accel.device) if resume_from else None
+        set_train_mode(model, trainability.frozen_batchnorms)
+        self.best = BestTracker(mutable_keys(model))
+        self._prepare_sources(train_data, val_data, augmented)
+        assert self.train_src is not None
+        self.optimizer = build_optimizer(trainability.groups, options)
+        self.scaler = torch.amp.GradScaler("cuda") if accel.needs_grad_scaler else None
+        self.schedule = LrSchedule(options, len(self.train_src))
+        self.loss_fn = nn.CrossEntropyLoss(label_smoothing=options.label_smoothing)
+        self.val_loss_fn = nn.CrossEntropyLoss()
+        if checkpoint is not None:
+            self.state = restore_training_state(checkpoint, self.optimizer, self.scaler, self.best)
+            self.log(f"resumed from {resume_from} at epoch {self.state.epoch + 1}, "
+                     f"iteration {self.state.iteration}")
+
+    def _log_trainability(self, trainability: Trainability) -> None:
+        if not trainability.groups:
+            raise _Halt("error", "Nothing to train: every parameter is frozen. Unfreeze at least "
+                        "one layer (for example the new classification head) and train again.")
+        total = sum(p.numel() for p in self.model.parameters())
+        self.log(f"training {trainability.trainable_count:,} of {total:,} parameters "
+                 f"in {len(trainability.groups)} optimiser groups")
+        frozen_bn = trainability.frozen_batchnorms
+        if frozen_bn:
+            shown = ", ".join(frozen_bn[:5]) + (", ..." if len(frozen_bn) > 5 else "")
+            self.log(f"{len(frozen_bn)} BatchNorm layers with frozen parameters stay in eval mode "
+                     f"so their running statistics do not change ({shown})")
+
+    def _prepare_sources(
+        self, train_data: Dataset[Any], val_data: Dataset[Any] | None, augmented: bool
+    ) -> None:
+        options, accel = self.options, self.accel
+        assert accel is not None
+        plan = plan_cache(self.model, options, augmented)
+        self.cache_reason = plan.reason
+        if plan.split is not None:
+            ctx = CacheContext(options, accel, self.events.emit, self._stop_requested,
+                               None if self.run_dir is None else self.run_dir.path)
+            try:
+                self.cache = build_cache(self.model, plan.split, train_data, val_data, augmented, ctx)
+            except CacheFallback as fallback:
+                self.cache_reason = str(fallback)
+            except CacheCancelled:
+                self.cache_reason = "feature caching was cancelled"
+                raise _Halt("stopped", "Stopped while caching features; nothing was trained.") from None
+            else:
+                self.cache_reason += f" ({self.cache.storage}, {_size(self.cache.nbytes)})"
+        self.log(self.cache_reason)
+        if self.cache is not None:
+            self.net, self.train_src, self.val_src = self.cache.net, self.cache.train, self.cache.val
+            return
+        pin = accel.device.type == "cuda"
+        self.train_src = LoaderSource(train_data, options.batch_size, seed=options.seed,
+                                      train=True, workers=accel.num_workers, pin_memory=pin)
+        if val_data is not None and len(val_data):  # type: ignore[arg-type]
+            self.val_src = LoaderSource(val_data, options.batch_size, seed=options.seed,
+                                        train=False, workers=accel.num_workers, pin_memory=pin)
+        if len(self.train_src) == 0:
+            raise _Halt("error", "The training set is empty: add images to the training split.")
+
+    def _train(self) -> tuple[FinishReason, str]:
+        assert self.train_src is not None and self.accel is not None
+        options, state = self.options, self.state
+        if state.epoch >= options.epochs:
+            return "completed", (f"Already trained {state.epoch} epochs; "
+                                 "raise the number of epochs to continue.")
+        self.events.emit(StartEvent(
+            self.total_iterations, len(self.train_src), options.epochs, state.iteration,
+            str(self.accel.device), self.accel.precision, self.accel.channels_last,
+            self.cache.storage if self.cache else "off",
+            self.trainability.trainable_count if self.trainability else 0,
+        ))
+        for epoch in range(state.epoch + 1, options.epochs + 1):
+            self._epoch(epoch)
+        if self.val_src is not None and state.last_validated != state.iteration:
+            self._validate(options.epochs)
+        if state.epoch < options.epochs:  # pragma: no cover - defensive
+            return "stopped", "Stopped."
+        return "completed", f"Trained {options.epochs} epochs ({state.iteration} iterations)."
+
+    @property
+    def total_iterations(self) -> int:
+        assert self.train_src is not None
+        return self.options.epochs * len(self.train_src)
+
+    def _epoch(self, epoch: int) -> None:
+        assert self.train_src is not None
+        state, model = self.state, self.model
+        assert self.trainability is not None
+        set_train_mode(model, self.trainability.frozen_batchnorms)
+        torch.manual_seed(mix_seed(self.options.seed, epoch, 0))
+        skip = state.offset
+        if skip and state.rng_state is not None:
+            torch.set_rng_state(state.rng_state.cpu())
+        started, epoch_mean = time.perf_counter(), RunningMean()
+        tick = started
+        for inputs, labels in self.train_src.batches(epoch, skip):
+            self._check_stop()
+            loss, correct, count, lr = self._step(inputs, labels, epoch)
+            now = time.perf_counter()
+            self.throughput.add(now - tick, count)
+            epoch_mean.add(loss, correct, count)
+            self.since_validation.add(loss, correct, count)
+            state.iteration += 1
+            state.offset += 1
+            self._emit_iteration(epoch, loss, correct / count, lr)
+            every = self.options.validate_every
+            if every and state.iteration % every == 0:
+                self._validate(epoch)
+                now = time.perf_counter()
+            tick = now
+        state.epoch, state.offset = epoch, 0
+        if not self.options.validate_every:
+            self._validate(epoch)
+        seconds = time.perf_counter() - started
+        event = EpochEvent(epoch, state.iteration, epoch_mean.loss, epoch_mean.accuracy, seconds,
+                           epoch_mean.count / seconds if seconds > 0 else 0.0)
+        state.history.add_epoch(event)
+        self.events.emit(event)
+        if self.run_dir is not None:
+            if self.options.checkpoint_every_epoch:
+                self.run_dir.save_checkpoint(self.checkpoint_state())
+            self.run_dir.write_history(state.history)
+
+    def _step(
+        self, inputs: tuple[torch.Tensor, ...], labels: torch.Tensor, epoch: int
+    ) -> tuple[float, int, int, float]:
+        accel, optimizer = self.accel, self.optimizer
+        assert accel is not None
+        lr = self.schedule.apply(optimizer, self.state.iteration)
+        xs = tuple(accel.batch_to_device(t) for t in inputs)
+        y = labels.to(accel.device, non_blocking=accel.device.type == "cuda")
+        with accel.autocast():
+            logits = _logits(self.net(*xs))
+            loss = self.loss_fn(logits, y)
+        value = float(loss.item())
+        if not math.isfinite(value):
+            raise _Halt("nan_loss", (
+                f"The loss became {value} at epoch {epoch}, iteration {self.state.iteration + 1} "
+                f"(learning rate {lr:.3g}); training stopped before the weights were damaged. "
+                "Lower the learning rate, turn on gradient clipping, or check the data."))
+        optimizer.zero_grad(set_to_none=True)
+        clip = self.options.grad_clip
+        params = [p for g in optimizer.param_groups for p in g["params"]]
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            if clip:
+                self.scaler.unscale_(optimizer)
+                nn.utils.clip_grad_norm_(params, clip)
+            self.scaler.step(optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            if clip:
+                nn.utils.clip_grad_norm_(params, clip)
+            optimizer.step()
+        correct = int((logits.detach().argmax(1) == y).sum())
+        return value, correct, int(y.shape[0]), lr
+
+    def _emit_iteration(self, epoch: int, loss: float, accuracy: float, lr: float) -> None:
+        state = self.state
+        event = IterationEvent(
+            epoch, state.iteration, self.total_iterations, loss, accuracy, lr,
+            self.throughput.images_per_second, self.finisher.elapsed(),
+            self.throughput.eta(self.total_iterations - state.iteration),
+        )
+        state.history.add_iteration(event)
+        self.events.emit(event)
+
+    def _validate(self, epoch: int) -> None:
+        if self.val_src is None or self.accel is None or self.trainability is None:
+            return
+        accel, mean = self.accel, RunningMean()
+        self.model.eval()
+        with torch.no_grad(), accel.autocast():
+            for inputs, labels in self.val_src.batches(1):
+                self._check_stop()
+                y = labels.to(accel.device)
+                logits = _logits(self.net(*(accel.batch_to_device(t) for t in inputs)))
+                loss = float(self.val_loss_fn(logits.float(), y))
+                mean.add(loss, int((logits.argmax(1) == y).sum()), int(y.shape[0]))
+        set_train_mode(self.model, self.trainability.frozen_batchnorms)
+        state = self.state
+        is_best = self.best.update(mean.accuracy, mean.loss, state.iteration, self.model)
+        event = ValidationEvent(state.iteration, epoch, self.since_validation.loss,
+                                self.since_validation.accuracy, mean.loss, mean.accuracy, is_best)
+        self.since_validation = RunningMean()
+        state.last_validated, state.last_val_acc = state.iteration, mean.accuracy
+        state.history.add_validation(event)
+        self.events.emit(event)
+        patience = self.options.early_stopping_patience
+        if patience and self.best.stale >= patience:
+            raise _Halt("early_stopping", (
+                f"Validation accuracy did not improve for {patience} validations; "
+                f"best was {self.best.val_acc:.4f} at iteration {self.best.iteration}."))
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _stop_requested(self) -> bool:
+        return self.events.stop_requested or bool(self.should_stop())
+
+    def _check_stop(self) -> None:
+        if self._stop_requested():
+            raise _Halt("stopped", f"Stopped by request at iteration {self.state.iteration}; "
+                        "the run was saved and can be resumed.")
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """Everything needed to resume (tensors and primitives only)."""
+        return self.state.to_checkpoint(self.model, getattr(self, "optimizer", None),
+                                        getattr(self, "scaler", None), self.best, self.options)
+
+    def log(self, message: str, level: str = "info") -> None:
+        self.events.emit(LogEvent(message, level))  # type: ignore[arg-type]
+        if self.run_dir is not None:
+            self.run_dir.log(message, level)
+
+    def _describe_error(self, error: BaseException) -> str:
+        where = f"at epoch {self.state.epoch + 1}, iteration {self.state.iteration + 1}"
+        if isinstance(error, SampleLoadError) or SampleLoadError.__name__ in str(error):
+            return f"Training failed {where}: {user_message(error)}"
+        return (f"Training failed {where}: {type(error).__name__}: {error}. "
+                "See run.log for details; check that the model's output matches the classes.")
+
+
+def _size(nbytes: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if nbytes < 1024:
+            return f"{nbytes:.0f} {unit}" if unit == "B" else f"{nbytes:.1f} {unit}"
+        nbytes /= 1024  # type: ignore[assignment]
+    return f"{nbytes:.1f} GB"
+
+
+def _logits(output: Any) -> torch.Tensor:
+    """The class scores of a model output (first element of a tuple, e.g. aux-head models)."""
+    while isinstance(output, tuple | list):
+        output = output[0]
+    if not isinstance(output, torch.Tensor):
+        raise TypeError(f"the model returned {type(output).__name__}, expected a tensor of logits")
+    return output

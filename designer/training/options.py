@@ -1,0 +1,105 @@
+"""Every knob of a training run as one JSON-friendly dataclass (saved in the run directory)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from designer.training.errors import OptionsError
+
+SOLVERS = ("sgdm", "adam", "adamw", "rmsprop")
+SCHEDULES = ("none", "step", "cosine", "onecycle")
+DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "off", "bf16", "fp16")
+CHANNELS_LAST = ("auto", "on", "off")
+KEEP = ("best", "last")
+FEATURE_CACHE = ("auto", "off", "memory", "disk")
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "solver": SOLVERS,
+    "schedule": SCHEDULES,
+    "device": DEVICES,
+    "mixed_precision": PRECISIONS,
+    "channels_last": CHANNELS_LAST,
+    "keep": KEEP,
+    "feature_cache": FEATURE_CACHE,
+}
+
+
+@dataclass
+class TrainingOptions:
+    """Options of one run. Defaults suit fine-tuning a new head on a pretrained backbone.
+
+    Units: ``step_size`` and ``warmup_epochs`` are in epochs (warm-up may be fractional);
+    ``validate_every`` is in iterations (0 = once per epoch); ``early_stopping_patience`` counts
+    validations without improvement (0 = off); ``grad_clip`` is a max global L2 norm (0 = off).
+    """
+
+    solver: str = "adamw"
+    lr: float = 1e-3
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    schedule: str = "cosine"
+    step_size: int = 10
+    gamma: float = 0.1
+    warmup_epochs: float = 0.0
+    epochs: int = 10
+    batch_size: int = 32
+    label_smoothing: float = 0.0
+    validate_every: int = 0
+    early_stopping_patience: int = 0
+    grad_clip: float = 0.0
+    seed: int = 0
+    device: str = "auto"
+    mixed_precision: str = "auto"
+    channels_last: str = "auto"
+    num_workers: int | str = "auto"
+    checkpoint_every_epoch: bool = True
+    keep: str = "best"
+    feature_cache: str = "auto"
+    cache_augmented_views: int = 0
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`OptionsError` naming the first option that cannot work."""
+        for name, allowed in _CHOICES.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise OptionsError(f"{name}={value!r} is not one of {', '.join(allowed)}.")
+        positive = {"lr": self.lr, "epochs": self.epochs, "batch_size": self.batch_size}
+        for name, number in positive.items():
+            if not number > 0:
+                raise OptionsError(f"{name} must be greater than 0 (got {number}).")
+        non_negative = {
+            "momentum": self.momentum, "weight_decay": self.weight_decay,
+            "warmup_epochs": self.warmup_epochs, "validate_every": self.validate_every,
+            "early_stopping_patience": self.early_stopping_patience,
+            "grad_clip": self.grad_clip, "cache_augmented_views": self.cache_augmented_views,
+            "label_smoothing": self.label_smoothing,
+        }
+        for name, number in non_negative.items():
+            if number < 0:
+                raise OptionsError(f"{name} must be 0 or more (got {number}).")
+        if self.schedule == "step" and self.step_size < 1:
+            raise OptionsError(f"step_size must be at least 1 epoch (got {self.step_size}).")
+        workers = self.num_workers
+        if not (workers == "auto" or (isinstance(workers, int) and workers >= 0)):
+            raise OptionsError(f"num_workers must be 'auto' or an integer ≥ 0 (got {workers!r}).")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (options.json in a run directory, the project file)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainingOptions:
+        """Inverse of :meth:`to_dict`; unknown keys are ignored so old and new files load."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def replace(self, **changes: Any) -> TrainingOptions:
+        """A validated copy with some fields changed."""
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,67 @@
+"""Name the file behind a dataset index, and wrap a dataset so load failures say which one failed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset, Subset
+
+from designer.training.errors import SampleLoadError
+
+
+def sample_path(dataset: Any, index: int) -> str | None:
+    """The file of sample ``index`` when the dataset knows it (``.samples[i].path``, ImageFolder's
+    ``(path, class)`` tuples, through ``Subset``); None for in-memory data."""
+    while isinstance(dataset, Subset):
+        index = int(dataset.indices[index])
+        dataset = dataset.dataset
+    samples = getattr(dataset, "samples", None)
+    if samples is None:
+        return None
+    try:
+        item = samples[index]
+    except (IndexError, KeyError, TypeError):
+        return None
+    path = getattr(item, "path", None)
+    if path is None and isinstance(item, tuple | list) and item:
+        path = item[0]
+    return None if path is None else str(path)
+
+
+def describe_failure(dataset: Any, index: int, error: BaseException) -> str:
+    """"Could not load sample #12 (/data/cat/x.jpg): OSError: truncated file" + what to do."""
+    path = sample_path(dataset, index)
+    where = f"sample #{index} ({path})" if path else f"sample #{index}"
+    return (
+        f"Could not load {where}: {type(error).__name__}: {error}. "
+        "Remove or replace that file (or re-import the data folder) and train again."
+    )
+
+
+class GuardedDataset(Dataset[tuple[torch.Tensor, int]]):
+    """Passes items through; a failing item raises :class:`SampleLoadError` naming its file."""
+
+    def __init__(self, dataset: Dataset[Any]) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        try:
+            item = self.dataset[index]
+        except SampleLoadError:
+            raise
+        except Exception as error:
+            raise SampleLoadError(describe_failure(self.dataset, index, error)) from error
+        return item[0], item[1]
+
+
+def user_message(error: BaseException) -> str:
+    """The useful part of a loading error, also when a DataLoader worker wrapped it in a traceback."""
+    text = str(error)
+    marker = f"{SampleLoadError.__name__}: "
+    if marker in text:
+        text = text.rsplit(marker, 1)[1].strip()
+    return text
