@@ -86,6 +86,10 @@ class Design:
             self._analysis = analyze(self.network, self.store, self.info.input_shape)
         return self._analysis
 
+    def accept_analysis(self, analysis: NetworkAnalysis) -> None:
+        """Use an analysis computed elsewhere (in the background) for the current state."""
+        self._analysis = analysis
+
     def _invalidate(self, _changed: object = None) -> None:
         self._analysis = None
 

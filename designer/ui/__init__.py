@@ -1,1 +1,1 @@
-"""designer.ui."""
+"""Views: observe the session, push edits, never compute."""

@@ -1,0 +1,184 @@
+"""The open design as the GUI sees it: one object every view observes and sends edits to.
+
+`DesignSession` wraps a `Design` with Qt signals, the current selection and background work:
+opening a model (download + trace) and re-analysing after every edit run on a `TaskRunner`,
+and the views hear about results on the GUI thread. Edit errors become `error_occurred`
+messages instead of exceptions, so no user input can crash the window.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from designer.core.analysis import NetworkAnalysis
+from designer.core.network import Network
+from designer.surgery.analysis import analyze
+from designer.surgery.design import Design
+from designer.workers.task import TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+class DesignSession(QObject):
+    """Current design, selection and analysis, with change signals for the views."""
+
+    #: a different design was opened (payload: Design)
+    design_replaced = Signal(object)
+    #: the document changed (payload: set of changed layer names, or None for structure)
+    document_changed = Signal(object)
+    #: a fresh analysis of the current document state (payload: NetworkAnalysis)
+    analysis_ready = Signal(object)
+    #: selected layer names changed (payload: list[str])
+    selection_changed = Signal(list)
+    #: a user-facing message about an edit or task that failed
+    error_occurred = Signal(str)
+    #: short status text ("Opened resnet18", "Analysing…")
+    status = Signal(str)
+    #: the undo history changed (labels, availability)
+    history_changed = Signal()
+    #: a model is being opened: progress (fraction, message)
+    open_progress = Signal(float, str)
+    #: opening finished (True on success)
+    open_finished = Signal(bool)
+    #: editing became locked/unlocked (e.g. while training this design)
+    locked_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.design: Design | None = None
+        self.selection: list[str] = []
+        self.analysis: NetworkAnalysis | None = None
+        self.locked = False
+        self._version = 0
+        self._analysis_runner = TaskRunner(self)
+        self._analysis_runner.succeeded.connect(self._on_analysis_done)
+        self._analysis_runner.failed.connect(lambda m, _t: self.error_occurred.emit(
+            f"Analysis failed: {m}"))
+        self._analysis_runner.finished.connect(self._on_analysis_finished)
+        self._pending_analysis = False
+        self.open_runner = TaskRunner(self)
+        self.open_runner.progressed.connect(self.open_progress)
+        self.open_runner.succeeded.connect(self._on_open_done)
+        self.open_runner.failed.connect(self._on_open_failed)
+        self.open_runner.cancelled.connect(self._on_open_cancelled)
+
+    # ----- opening ---------------------------------------------------------------------
+    def set_design(self, design: Design) -> None:
+        """Make `design` the current one (its analysis is already computed at import)."""
+        if self.design is not None:
+            self.design.network.changed.disconnect(self._on_network_changed)
+            self.design.history.changed.disconnect(self.history_changed.emit)
+        self.design = design
+        self.selection = []
+        design.network.changed.connect(self._on_network_changed)
+        design.history.changed.connect(self.history_changed.emit)
+        self._version += 1
+        self.analysis = design.analyze()
+        self.design_replaced.emit(design)
+        self.analysis_ready.emit(self.analysis)
+        self.selection_changed.emit([])
+        self.history_changed.emit()
+        self.status.emit(f"Opened {design.info.model_name}")
+
+    def open_in_background(self, opener: Callable[[Callable[[float, str], None],
+                                                   Callable[[], bool]], Design]) -> None:
+        """Run `opener(progress, cancelled) -> Design` off the GUI thread, then show it."""
+        if self.open_runner.running:
+            self.error_occurred.emit("A model is already being opened; wait or cancel it first.")
+            return
+        self.open_runner.start(opener)
+
+    def _on_open_done(self, design: object) -> None:
+        assert isinstance(design, Design)
+        self.set_design(design)
+        self.open_finished.emit(True)
+
+    def _on_open_failed(self, message: str, _traceback: str) -> None:
+        self.error_occurred.emit(message)
+        self.open_finished.emit(False)
+
+    def _on_open_cancelled(self) -> None:
+        self.status.emit("Opening cancelled")
+        self.open_finished.emit(False)
+
+    # ----- editing ---------------------------------------------------------------------
+    def edit(self, action: Callable[[Design], Any]) -> Any:
+        """Apply an edit; an invalid one is reported through `error_occurred`, never raised."""
+        if self.design is None:
+            self.error_occurred.emit("Open a model first.")
+            return None
+        if self.locked:
+            self.error_occurred.emit("This design is locked while it trains; stop training or "
+                                     "wait for it to finish before editing.")
+            return None
+        try:
+            return action(self.design)
+        except (ValueError, KeyError, RuntimeError) as error:
+            message = str(error).strip("'\"") or type(error).__name__
+            log.info("edit refused: %s", message)
+            self.error_occurred.emit(message)
+            return None
+
+    def undo(self) -> None:
+        """Undo the last edit."""
+        self.edit(lambda d: d.undo())
+
+    def redo(self) -> None:
+        """Redo the last undone edit."""
+        self.edit(lambda d: d.redo())
+
+    def set_locked(self, locked: bool) -> None:
+        """Lock editing (while the design trains)."""
+        self.locked = locked
+        self.locked_changed.emit(locked)
+
+    def select(self, names: list[str]) -> None:
+        """Change the selection (views call this; it echoes to every view)."""
+        if names != self.selection:
+            self.selection = list(names)
+            self.selection_changed.emit(self.selection)
+
+    # ----- analysis --------------------------------------------------------------------
+    def _on_network_changed(self, changed: object) -> None:
+        self._version += 1
+        self.selection = [n for n in self.selection if self.design and n in self.design.network]
+        self.document_changed.emit(changed)
+        self._request_analysis()
+
+    def _request_analysis(self) -> None:
+        if self._analysis_runner.running:
+            self._pending_analysis = True
+            return
+        design = self.design
+        if design is None:
+            return
+        network = Network(design.network.state().layers)
+        store = dict(design.store)
+        shape = design.info.input_shape
+        version = self._version
+        self.status.emit("Analysing…")
+        self._analysis_runner.start(lambda _p, _c: (version, analyze(network, store, shape)))
+
+    def _on_analysis_done(self, result: object) -> None:
+        version, analysis = result  # type: ignore[misc]
+        if version != self._version or self.design is None:
+            return  # an older document state; a newer analysis is queued
+        self.analysis = analysis
+        self.design.accept_analysis(analysis)
+        self.analysis_ready.emit(analysis)
+        issues = len(analysis.issues)
+        self.status.emit("Ready" if not issues else f"{issues} issue(s) found by the analyzer")
+
+    def _on_analysis_finished(self) -> None:
+        if self._pending_analysis:
+            self._pending_analysis = False
+            self._request_analysis()
+
+    def shutdown(self) -> None:
+        """Stop background work (window closing)."""
+        self._analysis_runner.shutdown()
+        self.open_runner.shutdown()
