@@ -164,7 +164,9 @@ class DesignSession(QObject):
         self._analysis_runner.start(lambda _p, _c: (version, analyze(network, store, shape)))
 
     def _on_analysis_done(self, result: object) -> None:
-        version, analysis = result  # type: ignore[misc]
+        assert isinstance(result, tuple)
+        version: int = result[0]
+        analysis: NetworkAnalysis = result[1]
         if version != self._version or self.design is None:
             return  # an older document state; a newer analysis is queued
         self.analysis = analysis
