@@ -132,6 +132,7 @@ def _open(url: str, file_name: str) -> Any:  # an http.client.HTTPResponse
     try:
         return urllib.request.urlopen(url, timeout=TIMEOUT_S)  # scheme checked above
     except urllib.error.HTTPError as error:
+        error.close()  # it holds the open connection
         raise DownloadError(f"Downloading {file_name} failed: the server answered {error.code} "
                             f"{error.reason}. Try again later, import a weights file or use a "
                             "bundled model.") from error

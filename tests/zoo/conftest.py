@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ def user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def no_internet(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def no_internet(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Make every urlopen fail loudly and record the attempted addresses."""
     attempts: list[str] = []
 
@@ -37,4 +36,4 @@ def no_internet(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
     monkeypatch.setattr(urllib.request, "urlopen", refuse)
     monkeypatch.setattr(torch.hub, "download_url_to_file", refuse)
-    yield attempts
+    return attempts
