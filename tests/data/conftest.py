@@ -29,7 +29,10 @@ def image_bytes(
     mode: str = "RGB", size: tuple[int, int] = (48, 40), fmt: str = "PNG", seed: int = 0
 ) -> bytes:
     """Encoded image of the given Pillow mode (``I;16`` writes a 16-bit grey PNG)."""
-    rgb = Image.fromarray(_pixels(size, seed))
+    if size[0] * size[1] > 1_000_000:  # big test images: upscale a small one (fast, low memory)
+        rgb = Image.fromarray(_pixels((256, 256), seed)).resize(size, Image.Resampling.BILINEAR)
+    else:
+        rgb = Image.fromarray(_pixels(size, seed))
     if mode == "RGBA":
         alpha = np.zeros((size[1], size[0]), np.uint8)
         alpha[:, : size[0] // 2] = 255  # left half opaque, right half fully transparent
@@ -45,13 +48,13 @@ def image_bytes(
     return buffer.getvalue()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def encode_image() -> Callable[..., bytes]:
     """``encode_image(mode="RGB", size=(48, 40), fmt="PNG", seed=0)`` -> encoded bytes."""
     return image_bytes
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_image() -> MakeImage:
     """``make_image(path, mode="RGB", size=(48, 40), fmt=None, seed=0)`` writes an image file."""
 
