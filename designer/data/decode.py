@@ -143,9 +143,7 @@ def _draft(img: Image.Image, max_side: int | None, min_side: int | None, check_o
     return result is not None and img.size != (width, height)
 
 
-def to_rgb(
-    img: Image.Image, header: ImageHeader | None = None
-) -> tuple[Image.Image, tuple[str, ...]]:
+def to_rgb(img: Image.Image, header: ImageHeader | None = None) -> tuple[Image.Image, tuple[str, ...]]:
     """8-bit RGB version of a loaded image and the conversions applied (alpha goes on white)."""
     kinds: list[str] = []
     if (header is not None and header.bit_depth == 16) or img.mode in _SIXTEEN_BIT_MODES:

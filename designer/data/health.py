@@ -63,6 +63,13 @@ class HealthReport:
     duplicates: list[DuplicateGroup] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     checked: int = 0
+    root: Path | None = None
+
+    def display_path(self, path: Path) -> str:
+        """Path relative to the dataset root when possible (shorter in the report)."""
+        if self.root is not None and path.is_relative_to(self.root):
+            return path.relative_to(self.root).as_posix()
+        return str(path)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -94,13 +101,10 @@ class HealthReport:
             "classes": list(self.classes),
             "counts": {s: dict(c) for s, c in self.counts.items()},
             "imbalance_ratio": None if ratio == float("inf") else ratio,
-            "bad_files": [
-                {"path": str(b.path), "reason": b.reason, "kind": b.kind} for b in self.bad_files
-            ],
+            "bad_files": [{"path": str(b.path), "reason": b.reason, "kind": b.kind} for b in self.bad_files],
             "conversions": dict(self.conversions),
             "large_images": [
-                {"path": str(g.path), "width": g.width, "height": g.height}
-                for g in self.large_images
+                {"path": str(g.path), "width": g.width, "height": g.height} for g in self.large_images
             ],
             "duplicates": [
                 {
@@ -114,6 +118,7 @@ class HealthReport:
             ],
             "warnings": list(self.warnings),
             "checked": self.checked,
+            "root": None if self.root is None else str(self.root),
         }
 
     def summary_lines(self) -> list[str]:
@@ -162,6 +167,7 @@ def health_report(
         large_images=large,
         duplicates=_duplicates(by_digest, classes),
         checked=total,
+        root=data.root,
     )
     report.warnings = build_warnings(report)
     return report

@@ -37,7 +37,7 @@ def build_warnings(report: HealthReport) -> list[str]:
         )
     conflicts = [g for g in report.duplicates if g.label_conflict]
     if conflicts:
-        out.append(f"{len(conflicts)} identical images are filed under different classes")
+        out.append(f"{len(conflicts)} group(s) of identical images are filed under different classes")
     if report.bad_files:
         out.append(f"{len(report.bad_files)} files were skipped (listed with their reasons)")
     return out
@@ -51,9 +51,7 @@ def _class_warnings(totals: dict[str, int]) -> list[str]:
     top = totals[biggest]
     for name, n in totals.items():
         if n > 0 and top / n >= IMBALANCE_WARN:
-            out.append(
-                f"class {name!r} has {n} images, {_ratio(top / n)}x fewer than {biggest!r} ({top})"
-            )
+            out.append(f"class {name!r} has {n} images, {_ratio(top / n)}x fewer than {biggest!r} ({top})")
         elif 0 < n < FEW_IMAGES:
             out.append(f"class {name!r} has only {n} images; aim for 20 or more per class")
     return out
@@ -92,15 +90,16 @@ def summary_lines(report: HealthReport) -> list[str]:
         lines.append("converted to RGB: " + ", ".join(parts))
     for big in report.large_images:
         lines.append(
-            f"very large image, decoded at reduced size: {big.path} ({big.width}x{big.height})"
+            f"very large image ({big.width}x{big.height}, decoded at reduced size "
+            f"where the format allows): {report.display_path(big.path)}"
         )
     if report.bad_files:
         lines.append(f"skipped {len(report.bad_files)} files:")
-        lines += [f"  {b.path}: {b.reason}" for b in report.bad_files]
+        lines += [f"  {report.display_path(b.path)}: {b.reason}" for b in report.bad_files]
     for group in report.duplicates:
         what = "leakage across splits" if group.leakage else "duplicates"
         where = ", ".join(
-            f"{p} ({s}, {c})"
+            f"{report.display_path(p)} ({s}, {c})"
             for p, s, c in zip(group.paths, group.splits, group.classes, strict=True)
         )
         lines.append(f"{what}: {where}")

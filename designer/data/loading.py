@@ -40,9 +40,7 @@ def torchvision_decoding() -> bool:
     return _TV is not None
 
 
-def load_rgb(
-    path: Path | str, max_side: int | None = None, min_side: int | None = None
-) -> Image.Image:
+def load_rgb(path: Path | str, max_side: int | None = None, min_side: int | None = None) -> Image.Image:
     """RGB Pillow image (alpha composited on white); ``max_side`` caps the longer side.
 
     ``min_side`` allows a big JPEG to be decoded at 1/2..1/8 scale while keeping its shorter side

@@ -136,9 +136,7 @@ def _draw(shape: str, classes: int, size: int, rng: random.Random) -> Image.Imag
     return image
 
 
-def _stripes(
-    draw: ImageDraw.ImageDraw, size: int, fg: tuple[int, int, int], rng: random.Random
-) -> None:
+def _stripes(draw: ImageDraw.ImageDraw, size: int, fg: tuple[int, int, int], rng: random.Random) -> None:
     period = rng.randint(6, 12)
     vertical = rng.random() < 0.5
     for start in range(rng.randrange(period), size, period):

@@ -82,15 +82,12 @@ def scan(
     return scan_folder(Path(source), progress, cancel)
 
 
-def scan_folder(
-    root: Path, progress: Progress | None = None, cancel: Cancel | None = None
-) -> DataScan:
+def scan_folder(root: Path, progress: Progress | None = None, cancel: Cancel | None = None) -> DataScan:
     """Scan ``root``: one sub-folder per class (nested folders belong to it) or split folders."""
     root = Path(root).absolute()
     if not root.is_dir():
         raise DataSourceError(
-            f"dataset folder not found: {root}. "
-            "Choose a folder that holds one sub-folder per class."
+            f"dataset folder not found: {root}. Choose a folder that holds one sub-folder per class."
         )
     splits = split_folders(root)
     if splits is not None:
@@ -127,8 +124,7 @@ def scan_class_folders(
         for folder in paths:
             if not folder.is_dir():
                 raise DataSourceError(
-                    f"folder for class {name!r} not found: {folder}. "
-                    "Fix the path or drop the class."
+                    f"folder for class {name!r} not found: {folder}. Fix the path or drop the class."
                 )
             found.extend((name, None, p) for p in _walk_files(folder) if source.accepts(p))
     all_dirs = [str(p.absolute()) for paths in folders.values() for p in paths]
@@ -193,9 +189,7 @@ def _loose_images(folder: Path) -> list[BadFile]:
     loose = []
     for child in sorted(folder.iterdir()):
         if child.is_file() and not _hidden(child.name) and check_file(child) is None:
-            loose.append(
-                BadFile(child, "image is not inside a class folder; move it into one", "no_class")
-            )
+            loose.append(BadFile(child, "image is not inside a class folder; move it into one", "no_class"))
     return loose
 
 

@@ -41,9 +41,7 @@ class SplitManifest:
 
     def samples(self, split: str) -> list[Sample]:
         """Absolute samples of one split (``train``, ``val`` or ``test``)."""
-        return [
-            Sample(self.root / e.path, e.label, e.split) for e in self.entries if e.split == split
-        ]
+        return [Sample(self.root / e.path, e.label, e.split) for e in self.entries if e.split == split]
 
     def counts(self) -> dict[str, dict[str, int]]:
         """split -> class name -> number of images (every split and class listed)."""
@@ -104,9 +102,7 @@ class SplitManifest:
                 ],
             )
         except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise ManifestError(
-                f"not a valid split manifest ({exc!r}); re-create the split"
-            ) from exc
+            raise ManifestError(f"not a valid split manifest ({exc!r}); re-create the split") from exc
 
     def to_json(self) -> str:
         """Stable, human-diffable JSON text."""
@@ -187,8 +183,7 @@ def _check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
         values.append(0.0)
     if len(values) != 3 or any(v < 0 for v in values) or values[0] <= 0:
         raise ValueError(
-            "fractions must be (train, val[, test]) with train > 0 and none negative, "
-            f"got {fractions}"
+            f"fractions must be (train, val[, test]) with train > 0 and none negative, got {fractions}"
         )
     total = sum(values)
     if abs(total - 1.0) > 1e-6:
