@@ -26,7 +26,7 @@ from designer.zoo.weights import (
 if TYPE_CHECKING:
     from torch import nn
 
-WeightsChoice = Literal["none", "pretrained", "bundled"] | Path
+WeightsChoice = Literal["none", "pretrained", "bundled"] | Path | str  # str: a file's path
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
 _CHOICES = ("none", "pretrained", "bundled")
@@ -73,8 +73,10 @@ def create_model(
     """
     entry = get_entry(name)
     if not isinstance(weights, Path) and weights not in _CHOICES:
-        raise WeightsChoiceError(f"weights must be one of {', '.join(_CHOICES)} or the path of a "
-                                 f"weights file, not {weights!r}.")
+        if not Path(weights).is_file():
+            raise WeightsChoiceError(f"weights must be one of {', '.join(_CHOICES)} or the path "
+                                     f"of an existing weights file, not {weights!r}.")
+        weights = Path(weights)
     if entry.source == "bundled":
         model = create_bundled(entry.name, pretrained=weights in ("pretrained", "bundled"))
     else:

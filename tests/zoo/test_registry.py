@@ -157,4 +157,4 @@ def test_bundled_weights_on_a_torchvision_model_are_refused_with_alternatives() 
 
 def test_unknown_weights_choice_is_refused() -> None:
     with pytest.raises(WeightsChoiceError, match="none, pretrained, bundled"):
-        create_model("resnet18", "imagenet")  # type: ignore[arg-type]
+        create_model("resnet18", "imagenet")

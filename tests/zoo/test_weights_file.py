@@ -45,6 +45,7 @@ def test_safetensors_round_trip(tmp_path: Path, squeezenet_state: dict[str, torc
     path = tmp_path / "mine.safetensors"
     save_file({k: v.contiguous() for k, v in squeezenet_state.items()}, str(path))
     _assert_loaded(create_model("squeezenet1_1", weights=path), squeezenet_state)
+    _assert_loaded(create_model("squeezenet1_1", weights=str(path)), squeezenet_state)
 
 
 @pytest.mark.parametrize("wrap", ["plain", "state_dict", "model", "dataparallel"])
