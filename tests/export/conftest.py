@@ -64,3 +64,21 @@ def mobilenet() -> fx.GraphModule:
 @pytest.fixture
 def tiny_input() -> Tensor:
     return torch.randn(1, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+
+
+def make_lite0_after_surgery() -> nn.Module:
+    """The bundled model's architecture (timm tf_efficientnet_lite0, random weights, no download)
+    after typical surgery: a new 5-class head behind an inserted Dropout."""
+    import timm
+
+    torch.manual_seed(0)
+    model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+    in_features = model.get_classifier().in_features
+    model.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(in_features, 5))
+    randomise_batchnorm(model)
+    return model
+
+
+@pytest.fixture(scope="module")
+def lite0() -> nn.Module:
+    return make_lite0_after_surgery()

@@ -160,3 +160,23 @@ def test_mobilenet_v3_small_round_trips(fmt: str, mobilenet: fx.GraphModule, tmp
     assert report.max_abs_diff <= 1e-4
     _assert_reloaded_matches(mobilenet, report.path, (3, 64, 64))
     assert load_exported(report.path, model=mobilenet).labels == tuple(labels)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_lite0_after_surgery_round_trips(fmt: str, lite0: torch.nn.Module, tmp_path: Path) -> None:
+    example = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(3))
+
+    report = export_model(
+        lite0,
+        fmt,
+        tmp_path / f"lite0{SUFFIXES[fmt]}",  # type: ignore[arg-type]
+        example_input=example,
+        labels=list("abcde"),
+    )
+
+    assert report.max_abs_diff <= 1e-4
+    loaded = load_exported(report.path, model=lite0)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x)[0], lite0.eval()(x), atol=1e-4, rtol=1e-4)
