@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
@@ -14,9 +15,17 @@ class DataSourceError(DataError):
 
 
 class SampleError(DataError):
-    """One image could not be read; carries the path so a training loop can name the file."""
+    """One image could not be read; carries the path so a training loop can name the file.
 
-    def __init__(self, path: Path | str, reason: str, kind: str = "corrupt") -> None:
+    A DataLoader worker re-raises it in the main process as ``SampleError(formatted_traceback)``;
+    that single-argument form parses the path and reason back out of the traceback text.
+    """
+
+    def __init__(self, path: Path | str, reason: str | None = None, kind: str = "corrupt") -> None:
+        self.worker_traceback: str | None = None
+        if reason is None:
+            self.worker_traceback = str(path)
+            path, reason, kind = _parse_worker_message(str(path))
         self.path = Path(path)
         self.reason = reason
         #: Short machine-readable category, the same words as ``BadFile.kind``.
@@ -26,6 +35,18 @@ class SampleError(DataError):
     def __reduce__(self) -> tuple[type[SampleError], tuple[Path, str, str]]:
         # DataLoader worker processes pickle exceptions back to the main process.
         return (SampleError, (self.path, self.reason, self.kind))
+
+
+_WORKER_LINE = re.compile(r"SampleError: cannot load image (.+?): (.*)$", re.MULTILINE)
+
+
+def _parse_worker_message(text: str) -> tuple[str, str, str]:
+    """(path, reason, kind) from a DataLoader worker's formatted traceback."""
+    matches = _WORKER_LINE.findall(text)
+    if not matches:
+        return "<unknown file>", text.strip().splitlines()[-1] if text.strip() else "", "corrupt"
+    path, reason = matches[-1]
+    return path, reason, "corrupt"
 
 
 class ManifestError(DataError):
