@@ -12,14 +12,18 @@ from designer.zoo.registry import WeightsChoice, create_model, get_entry
 
 def open_model(name: str, weights: WeightsChoice = "none", *,
                progress: Callable[[float, str], None] | None = None,
-               cancel: Callable[[], bool] | None = None) -> Design:
-    """A design of zoo model `name` with weights "none", "pretrained", "bundled" or a file."""
+               cancel: Callable[[], bool] | None = None, input_size: int | None = None) -> Design:
+    """A design of zoo model `name` with weights "none", "pretrained", "bundled" or a file.
+
+    `input_size` overrides the model's crop size for analysis (e.g. small images).
+    """
     entry = get_entry(name)
     module: nn.Module = create_model(name, weights=weights, progress=progress, cancel=cancel)
     info = DesignInfo(
         model_name=entry.name, source=entry.source,
         weights=str(weights), class_names=tuple(entry.categories) if weights != "none" else (),
-        preprocessing=entry.preprocessing, input_size=entry.preprocessing.crop_size,
+        preprocessing=entry.preprocessing,
+        input_size=input_size or entry.preprocessing.crop_size,
     )
     return Design.from_module(module, info)
 
