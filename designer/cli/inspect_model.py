@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
                      "lr_factor": layer.lr_factor, "block": layer.group})
     issues = [{"layer": i.layer, "severity": i.severity, "message": i.message}
               for i in analysis.issues if args.all or not design.network[i.layer].plumbing]
-    summary = {"model": design.info.model_name, "input_shape": list(analysis.input_shape),
+    summary: dict[str, Any] = {"model": design.info.model_name, "input_shape": list(analysis.input_shape),
                "output_shape": list(analysis.output_shape or ()),
                "total_params": analysis.total_params,
                "trainable_params": analysis.trainable_params, "total_macs": analysis.total_macs,
