@@ -226,6 +226,8 @@ class _Trainer:
             self.cache.storage if self.cache else "off",
             self.trainability.trainable_count if self.trainability else 0,
         ))
+        if state.validation_pending:  # the previous run was stopped while validating
+            self._validate(state.epoch if state.offset == 0 else state.epoch + 1)
         for epoch in range(state.epoch + 1, options.epochs + 1):
             self._epoch(epoch)
         if self.val_src is not None and state.last_validated != state.iteration:
@@ -327,6 +329,7 @@ class _Trainer:
         if self.val_src is None or self.accel is None or self.trainability is None:
             return
         accel, mean = self.accel, RunningMean()
+        self.state.validation_pending = True
         self.model.eval()
         with torch.no_grad(), accel.autocast():
             for inputs, labels in self.val_src.batches(1):
@@ -342,6 +345,7 @@ class _Trainer:
                                 self.since_validation.accuracy, mean.loss, mean.accuracy, is_best)
         self.since_validation = RunningMean()
         state.last_validated, state.last_val_acc = state.iteration, mean.accuracy
+        state.validation_pending = False
         state.history.add_validation(event)
         self.events.emit(event)
         patience = self.options.early_stopping_patience
@@ -378,11 +382,11 @@ class _Trainer:
                 "See run.log for details; check that the model's output matches the classes.")
 
 
-def _size(nbytes: int) -> str:
+def _size(nbytes: float) -> str:
     for unit in ("B", "KB", "MB"):
         if nbytes < 1024:
             return f"{nbytes:.0f} {unit}" if unit == "B" else f"{nbytes:.1f} {unit}"
-        nbytes /= 1024  # type: ignore[assignment]
+        nbytes /= 1024
     return f"{nbytes:.1f} GB"
 
 

@@ -27,6 +27,7 @@ class TrainingState:
     last_validated: int = -1
     last_val_acc: float | None = None
     rng_state: torch.Tensor | None = None
+    validation_pending: bool = False  # a stop interrupted a scheduled validation
 
     def to_checkpoint(
         self, model: nn.Module, optimizer: torch.optim.Optimizer | None,
@@ -41,6 +42,7 @@ class TrainingState:
             "iteration": self.iteration,
             "last_validated": self.last_validated,
             "last_val_acc": self.last_val_acc,
+            "validation_pending": self.validation_pending,
             "rng_state": torch.get_rng_state(),
             "best": best.to_dict(),
             "history": self.history.to_dict(),
@@ -91,4 +93,5 @@ def restore_training_state(
         last_validated=int(checkpoint["last_validated"]),
         last_val_acc=checkpoint.get("last_val_acc"),
         rng_state=checkpoint.get("rng_state"),
+        validation_pending=bool(checkpoint.get("validation_pending", False)),
     )
