@@ -27,7 +27,9 @@ def randomise_batchnorm(model: nn.Module, seed: int = 0) -> None:
     """Fresh BN layers are identities in eval mode; give them statistics so the check sees them."""
     generator = torch.Generator().manual_seed(seed)
     for module in model.modules():
-        if isinstance(module, nn.BatchNorm2d) and module.running_mean is not None:
+        if isinstance(module, nn.BatchNorm2d):
+            assert module.running_mean is not None
+            assert module.running_var is not None
             n = module.num_features
             module.running_mean.copy_(torch.randn(n, generator=generator) * 0.1)
             module.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
@@ -73,7 +75,9 @@ def make_lite0_after_surgery() -> nn.Module:
 
     torch.manual_seed(0)
     model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
-    in_features = model.get_classifier().in_features
+    head = model.classifier
+    assert isinstance(head, nn.Linear)
+    in_features = head.in_features
     model.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(in_features, 5))
     randomise_batchnorm(model)
     return model

@@ -12,6 +12,7 @@ from designer.export import (
     FORMATS,
     SUFFIXES,
     ExportError,
+    Format,
     detect_format,
     export_model,
     load_exported,
@@ -23,12 +24,12 @@ pytestmark = pytest.mark.filterwarnings("error")
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_format_is_detected_from_content(
-    fmt: str, tiny: fx.GraphModule, tiny_input: Tensor, tmp_path: Path
+    fmt: Format, tiny: fx.GraphModule, tiny_input: Tensor, tmp_path: Path
 ) -> None:
     report = export_model(
         tiny,
         fmt,
-        tmp_path / f"m{SUFFIXES[fmt]}",  # type: ignore[arg-type]
+        tmp_path / f"m{SUFFIXES[fmt]}",
         example_input=tiny_input,
     )
     renamed = tmp_path / "artefact.bin"

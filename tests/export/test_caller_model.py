@@ -8,14 +8,14 @@ import pytest
 import torch
 from torch import Tensor, fx
 
-from designer.export import FORMATS, SUFFIXES, export_model
+from designer.export import FORMATS, SUFFIXES, Format, export_model
 
 pytestmark = pytest.mark.filterwarnings("error")
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_modes_weights_and_grad_flags_unchanged(
-    fmt: str, tiny: fx.GraphModule, tiny_input: Tensor, tmp_path: Path
+    fmt: Format, tiny: fx.GraphModule, tiny_input: Tensor, tmp_path: Path
 ) -> None:
     tiny.train()
     tiny.get_submodule("stem").eval()  # a mixed state, as a frozen backbone has
@@ -28,7 +28,7 @@ def test_modes_weights_and_grad_flags_unchanged(
     export_model(
         tiny,
         fmt,
-        tmp_path / f"m{SUFFIXES[fmt]}",  # type: ignore[arg-type]
+        tmp_path / f"m{SUFFIXES[fmt]}",
         example_input=tiny_input,
     )
 

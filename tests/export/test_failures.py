@@ -14,6 +14,7 @@ from designer.export import (
     SUFFIXES,
     ExportCancelledError,
     ExportError,
+    Format,
     _staging,
     export_model,
     fmt_onnx,
@@ -113,7 +114,7 @@ def test_target_is_a_folder(tiny: fx.GraphModule, tiny_input: Tensor, tmp_path: 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_failed_parity_check_leaves_no_file(
-    fmt: str,
+    fmt: Format,
     tiny: fx.GraphModule,
     tiny_input: Tensor,
     tmp_path: Path,
@@ -138,7 +139,7 @@ def test_failed_parity_check_leaves_no_file(
         export_model(
             tiny,
             fmt,
-            tmp_path / f"model{SUFFIXES[fmt]}",  # type: ignore[arg-type]
+            tmp_path / f"model{SUFFIXES[fmt]}",
             example_input=tiny_input,
             labels=["a", "b", "c"],
         )

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import Tensor, fx, nn
 
-from designer.export import export_model, fmt_onnx, load_exported
+from designer.export import Format, export_model, fmt_onnx, load_exported
 from designer.export.metadata import WriteJob
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -77,10 +77,10 @@ class TwoHeads(nn.Module):
 
 
 @pytest.mark.parametrize("fmt", ["pt2", "onnx"])
-def test_models_with_several_outputs(fmt: str, tiny_input: Tensor, tmp_path: Path) -> None:
+def test_models_with_several_outputs(fmt: Format, tiny_input: Tensor, tmp_path: Path) -> None:
     model = TwoHeads()
 
-    report = export_model(model, fmt, tmp_path / f"m.{fmt}", example_input=tiny_input)  # type: ignore[arg-type]
+    report = export_model(model, fmt, tmp_path / f"m.{fmt}", example_input=tiny_input)
 
     outputs = load_exported(report.path)(torch.randn(2, 3, 16, 16))
     assert [tuple(t.shape) for t in outputs] == [(2, 2), (2, 6)]

@@ -11,7 +11,7 @@ import safetensors
 import torch
 from torch import Tensor, fx
 
-from designer.export import FORMATS, SUFFIXES, ExportReport, export_model, load_exported
+from designer.export import FORMATS, SUFFIXES, ExportReport, Format, export_model, load_exported
 from designer.zoo.preprocessing import Preprocessing
 
 pytestmark = pytest.mark.filterwarnings("error")  # exporter warnings must not escape
@@ -21,12 +21,12 @@ PRE = Preprocessing(resize_size=20, crop_size=16, mean=(0.5, 0.5, 0.5), std=(0.5
 
 
 def _export(
-    model: fx.GraphModule, fmt: str, folder: Path, example: Tensor, labels: list[str] | None = LABELS
+    model: fx.GraphModule, fmt: Format, folder: Path, example: Tensor, labels: list[str] | None = LABELS
 ) -> ExportReport:
     return export_model(
         model,
         fmt,
-        folder / f"model{SUFFIXES[fmt]}",  # type: ignore[arg-type]
+        folder / f"model{SUFFIXES[fmt]}",
         example_input=example,
         labels=labels,
         preprocessing=PRE,
@@ -47,7 +47,7 @@ def _assert_reloaded_matches(model: fx.GraphModule, path: Path, shape: tuple[int
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_tiny_cnn_round_trips(fmt: str, tiny: fx.GraphModule, tiny_input: Tensor, tmp_path: Path) -> None:
+def test_tiny_cnn_round_trips(fmt: Format, tiny: fx.GraphModule, tiny_input: Tensor, tmp_path: Path) -> None:
     report = _export(tiny, fmt, tmp_path, tiny_input)
 
     assert report.path == tmp_path / f"model{SUFFIXES[fmt]}"
@@ -60,7 +60,7 @@ def test_tiny_cnn_round_trips(fmt: str, tiny: fx.GraphModule, tiny_input: Tensor
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_labels_and_preprocessing_travel_with_the_file(
-    fmt: str, tiny: fx.GraphModule, tiny_input: Tensor, tmp_path: Path
+    fmt: Format, tiny: fx.GraphModule, tiny_input: Tensor, tmp_path: Path
 ) -> None:
     report = _export(tiny, fmt, tmp_path, tiny_input)
 
@@ -145,14 +145,14 @@ def test_report_serialises_to_json(tiny: fx.GraphModule, tiny_input: Tensor, tmp
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_mobilenet_v3_small_round_trips(fmt: str, mobilenet: fx.GraphModule, tmp_path: Path) -> None:
+def test_mobilenet_v3_small_round_trips(fmt: Format, mobilenet: fx.GraphModule, tmp_path: Path) -> None:
     example = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(2))
     labels = [f"class {i}" for i in range(5)]
 
     report = export_model(
         mobilenet,
         fmt,
-        tmp_path / f"mnv3{SUFFIXES[fmt]}",  # type: ignore[arg-type]
+        tmp_path / f"mnv3{SUFFIXES[fmt]}",
         example_input=example,
         labels=labels,
     )
@@ -164,13 +164,13 @@ def test_mobilenet_v3_small_round_trips(fmt: str, mobilenet: fx.GraphModule, tmp
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_lite0_after_surgery_round_trips(fmt: str, lite0: torch.nn.Module, tmp_path: Path) -> None:
+def test_lite0_after_surgery_round_trips(fmt: Format, lite0: torch.nn.Module, tmp_path: Path) -> None:
     example = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(3))
 
     report = export_model(
         lite0,
         fmt,
-        tmp_path / f"lite0{SUFFIXES[fmt]}",  # type: ignore[arg-type]
+        tmp_path / f"lite0{SUFFIXES[fmt]}",
         example_input=example,
         labels=list("abcde"),
     )
@@ -180,3 +180,28 @@ def test_lite0_after_surgery_round_trips(fmt: str, lite0: torch.nn.Module, tmp_p
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         torch.testing.assert_close(loaded(x)[0], lite0.eval()(x), atol=1e-4, rtol=1e-4)
+
+
+class TiedHead(torch.nn.Module):
+    """Two layers sharing one weight tensor: safetensors stores it once and must restore both."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first = torch.nn.Linear(6, 6)
+        self.second = torch.nn.Linear(6, 6)
+        self.second.weight = self.first.weight
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.second(torch.relu(self.first(x)))
+
+
+def test_safetensors_restores_tied_weights(tmp_path: Path) -> None:
+    model = TiedHead()
+    example = torch.randn(1, 6)
+
+    report = export_model(model, "safetensors", tmp_path / "tied.safetensors", example_input=example)
+
+    loaded = load_exported(report.path, model=TiedHead())  # fresh weights: only the file counts
+    x = torch.randn(4, 6)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x)[0], model(x))
