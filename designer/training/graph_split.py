@@ -47,7 +47,8 @@ def split_frozen_prefix(gm: fx.GraphModule) -> tuple[GraphSplit | None, str]:
         and any(not cacheable.get(user, False) for user in node.users)
     ]
     if all(node.op == "placeholder" for node in boundary):
-        return None, "nothing before the first trainable (or random) layer is frozen, so there is nothing to cache"
+        return None, ("nothing before the first trainable (or random) layer is frozen, "
+                      "so there is nothing to cache")
     if not any(not cacheable.get(n, False) for n in gm.graph.nodes if n.op != "output"):
         return None, "no trainable layer is reached by the input"
     prefix = _build_prefix(gm, cacheable, boundary)

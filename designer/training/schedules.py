@@ -55,7 +55,7 @@ class LrSchedule:
         if iteration < rise:
             t = iteration / rise
             return start + (1.0 - start) * 0.5 * (1.0 - math.cos(math.pi * t))
-        t = (iteration - rise) / max(1, self.total - rise)
+        t = (iteration - rise) / max(1, self.total - 1 - rise)
         return end + (1.0 - end) * 0.5 * (1.0 + math.cos(math.pi * min(1.0, t)))
 
     def apply(self, optimizer: torch.optim.Optimizer, iteration: int) -> float:
