@@ -60,7 +60,7 @@ def load_rgb_tensor(
     data = read_bytes(path)
     header = header_or_raise(data, path)
     if _TV is not None and _fast_path_ok(header, max_side, min_side):
-        tensor = _decode_torchvision(data, header)
+        tensor = _decode_torchvision(data)
         if tensor is not None:
             return _fit(tensor, max_side)
     img, _info = decode_pil(data, path, max_side=max_side, min_side=min_side)
@@ -81,33 +81,24 @@ def _fast_path_ok(header: ImageHeader, max_side: int | None, min_side: int | Non
         # A JPEG that the decoder could shrink by >= 2 is decoded faster (and smaller) by draft.
         return not ((max_side and long >= 2 * max_side) or (min_side and short >= 2 * min_side))
     if header.format == "png":
-        # Palette PNGs come back with a garbage alpha channel; 16-bit as uint16: leave to Pillow.
-        return header.bit_depth == 8 and header.png_color_type in (0, 2, 4, 6)
+        # Opaque 8-bit grey/RGB only: torchvision returns palette PNGs with a garbage alpha
+        # channel and 16-bit ones as uint16; for alpha PNGs Pillow's exact compositing on white
+        # is as fast as torchvision + a tensor composite (bench/data_decode.py).
+        return header.bit_depth == 8 and header.png_color_type in (0, 2) and not header.png_has_trns
     return False
 
 
-def _decode_torchvision(data: bytes, header: ImageHeader) -> torch.Tensor | None:
+def _decode_torchvision(data: bytes) -> torch.Tensor | None:
     """RGB uint8 tensor or None when torchvision refuses the file (Pillow then decides)."""
     assert _TV is not None
-    tv = _TV
-    alpha = header.format == "png" and (header.png_color_type in (4, 6) or header.png_has_trns)
-    mode = tv.ImageReadMode.RGB_ALPHA if alpha else tv.ImageReadMode.RGB  # type: ignore[attr-defined]
     raw = torch.frombuffer(bytearray(data), dtype=torch.uint8)
     try:
-        tensor: torch.Tensor = tv.decode_image(raw, mode=mode)  # type: ignore[attr-defined]
+        tensor: torch.Tensor = _TV.decode_image(raw, mode=_TV.ImageReadMode.RGB)  # type: ignore[attr-defined]
     except RuntimeError:
         return None
-    if tensor.dtype != torch.uint8 or tensor.shape[0] not in (3, 4):
+    if tensor.dtype != torch.uint8 or tensor.shape[0] != 3:
         return None
-    return _composite_on_white(tensor) if tensor.shape[0] == 4 else tensor
-
-
-def _composite_on_white(rgba: torch.Tensor) -> torch.Tensor:
-    """Same result as Pillow's alpha_composite onto opaque white (to within 1 level)."""
-    rgb = rgba[:3].to(torch.int32)
-    alpha = rgba[3:4].to(torch.int32)
-    out = (rgb * alpha + 255 * (255 - alpha) + 127) // 255
-    return out.to(torch.uint8)
+    return tensor
 
 
 def _fit(tensor: torch.Tensor, max_side: int | None) -> torch.Tensor:
