@@ -1,1 +1,19 @@
-"""designer.evaluation."""
+"""designer.evaluation: metrics, confusion matrix, per-sample predictions and top-k prediction."""
+
+from __future__ import annotations
+
+from designer.evaluation.errors import EvaluationCancelled, EvaluationError
+from designer.evaluation.evaluate import evaluate
+from designer.evaluation.metrics import ClassMetrics
+from designer.evaluation.predict import predict
+from designer.evaluation.result import EvaluationResult, Prediction
+
+__all__ = [
+    "ClassMetrics",
+    "EvaluationCancelled",
+    "EvaluationError",
+    "EvaluationResult",
+    "Prediction",
+    "evaluate",
+    "predict",
+]

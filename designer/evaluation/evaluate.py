@@ -1,0 +1,142 @@
+"""Run a model over a labelled dataset and collect metrics and per-sample predictions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from designer.evaluation.errors import EvaluationCancelled, EvaluationError
+from designer.evaluation.metrics import confusion_matrix, per_class, top_k_hits
+from designer.evaluation.result import EvaluationResult, Prediction
+from designer.evaluation.samples import GuardedDataset, LoadError, clean_message, sample_path
+
+Progress = Callable[[float, str], None]
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """"auto" = CUDA when present; anything else as given."""
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def evaluate(
+    model: nn.Module,
+    dataset: Dataset[Any],
+    *,
+    batch_size: int = 64,
+    device: str | torch.device = "auto",
+    top_k: Sequence[int] = (1, 5),
+    classes: Sequence[str] | None = None,
+    num_workers: int = 0,
+    progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> EvaluationResult:
+    """Evaluate in eval mode; the model is put back on its device and in its mode afterwards.
+
+    Class names come from ``classes``, else ``dataset.classes``, else "0", "1", ...; k values
+    larger than the number of classes are clamped. Raises :class:`EvaluationError` naming the
+    file when a sample cannot be loaded, :class:`EvaluationCancelled` when ``cancel()`` is true.
+    """
+    target = resolve_device(device)
+    first = next(iter(model.parameters()), None)
+    home, was_training = (first.device if first is not None else torch.device("cpu")), model.training
+    model.eval().to(target)
+    try:
+        outputs = _run(model, dataset, batch_size, target, num_workers, progress, cancel)
+    finally:
+        model.to(home).train(was_training)
+    return _summarise(outputs, dataset, classes, top_k)
+
+
+def _run(
+    model: nn.Module, dataset: Dataset[Any], batch_size: int, device: torch.device,
+    num_workers: int, progress: Progress | None, cancel: Callable[[], bool] | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """All probabilities (N x C, fp32 on CPU) and labels, in dataset order."""
+    loader = DataLoader(GuardedDataset(dataset), batch_size=batch_size, shuffle=False,
+                        num_workers=num_workers)
+    total = len(dataset)  # type: ignore[arg-type]
+    probs: list[torch.Tensor] = []
+    labels: list[torch.Tensor] = []
+    done = 0
+    with torch.no_grad():
+        try:
+            for images, y in loader:
+                if cancel is not None and cancel():
+                    raise EvaluationCancelled(f"Evaluation cancelled after {done} of {total} images.")
+                logits = _logits(model(images.to(device)))
+                probs.append(torch.softmax(logits.float(), dim=1).cpu())
+                labels.append(torch.as_tensor(y).long())
+                done += len(y)
+                if progress is not None:
+                    progress(done / total, f"evaluated {done} of {total} images")
+        except LoadError as error:
+            raise EvaluationError(clean_message(error)) from error
+        except Exception as error:
+            if LoadError.__name__ in str(error):  # re-raised from a worker process
+                raise EvaluationError(clean_message(error)) from error
+            raise
+    if not probs:
+        raise EvaluationError("The dataset is empty: there is nothing to evaluate.")
+    return torch.cat(probs), torch.cat(labels)
+
+
+def _summarise(
+    outputs: tuple[torch.Tensor, torch.Tensor], dataset: Dataset[Any],
+    classes: Sequence[str] | None, top_k: Sequence[int],
+) -> EvaluationResult:
+    probs, labels = outputs
+    n, c = probs.shape
+    names = _class_names(classes, dataset, c)
+    if int(labels.max()) >= c or int(labels.min()) < 0:
+        raise EvaluationError(
+            f"The dataset has label {int(labels.max())} but the model outputs {c} classes; "
+            "evaluate with the model trained for this dataset's classes."
+        )
+    ks = sorted({min(max(1, int(k)), c) for k in top_k} | {1})
+    top_p, top_i = probs.topk(max(ks), dim=1)
+    predicted = top_i[:, 0]
+    matrix = confusion_matrix(labels, predicted, c)
+    loss = float(torch.nn.functional.nll_loss(probs.clamp_min(1e-12).log(), labels))
+    predictions = [
+        Prediction(i, sample_path(dataset, i), int(labels[i]), int(predicted[i]),
+                   float(top_p[i, 0]),
+                   tuple((int(a), float(b)) for a, b in zip(top_i[i], top_p[i], strict=True)))
+        for i in range(n)
+    ]
+    return EvaluationResult(
+        classes=names,
+        accuracy=float((predicted == labels).double().mean()),
+        loss=loss,
+        top_k_accuracy={k: top_k_hits(top_i, labels, k) / n for k in ks},
+        per_class=per_class(matrix, names),
+        confusion=matrix.tolist(),
+        predictions=predictions,
+    )
+
+
+def _class_names(classes: Sequence[str] | None, dataset: Any, count: int) -> list[str]:
+    names = list(classes) if classes is not None else list(getattr(dataset, "classes", []) or [])
+    if not names:
+        return [str(i) for i in range(count)]
+    if len(names) != count:
+        raise EvaluationError(
+            f"The model outputs {count} classes but there are {len(names)} class names "
+            f"({', '.join(map(str, names[:6]))}...); use the model trained for these classes."
+        )
+    return [str(n) for n in names]
+
+
+def _logits(output: Any) -> torch.Tensor:
+    while isinstance(output, tuple | list):
+        output = output[0]
+    if not isinstance(output, torch.Tensor) or output.dim() != 2:
+        raise EvaluationError("The model must return a (batch, classes) tensor of scores.")
+    return output
