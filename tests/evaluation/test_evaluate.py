@@ -31,9 +31,8 @@ class _Sample:
 
 
 class _Scores(Dataset[tuple[torch.Tensor, int]]):
-    classes = ["cat", "dog", "bird"]
-
     def __init__(self, broken: int | None = None) -> None:
+        self.classes = ["cat", "dog", "bird"]
         self.x = torch.tensor(PROBS).log()
         self.samples = [_Sample(Path(f"/photos/{i}.jpg")) for i in range(len(PROBS))]
         self.broken = broken

@@ -45,7 +45,7 @@ def test_k_is_clamped_and_unreadable_file_named(tmp_path):
     assert len(predict(_ColourModel(), [blue], TRANSFORM, CLASSES, k=10)[0]) == 3
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"\xff\xd8 not really a jpeg")
-    with pytest.raises(EvaluationError, match="broken.jpg"):
+    with pytest.raises(EvaluationError, match=r"broken\.jpg"):
         predict(_ColourModel(), [bad], TRANSFORM, CLASSES)
 
 
