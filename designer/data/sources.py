@@ -55,16 +55,19 @@ class ClassFolders:
 def split_folders(root: Path) -> dict[str, Path] | None:
     """Canonical split -> folder when ``root`` holds train/val/test folders, else None.
 
-    It is a split layout when a train folder exists alongside a val or test folder; other
-    top-level folders then are not classes (e.g. a stray ``README`` folder is ignored).
+    It is a split layout when a train folder exists alongside a val or test folder (other
+    top-level folders are then ignored), or when train is the only top-level folder.
     """
     found: dict[str, Path] = {}
+    others = 0
     for child in sorted(root.iterdir()):
         if not child.is_dir() or child.name.startswith("."):
             continue
         split = split_of_folder(child.name)
         if split is not None and split not in found:
             found[split] = child
-    if "train" in found and ("val" in found or "test" in found):
+        else:
+            others += 1
+    if "train" in found and ("val" in found or "test" in found or others == 0):
         return found
     return None

@@ -137,6 +137,9 @@ def split_scan(
 ) -> SplitManifest:
     """Stratified split of a scan; train/val/test folders are kept as given.
 
+    When the folders hold train/ (and test/) but no val/, validation images are taken out of
+    train in the proportion val : train of ``fractions``.
+
     Each class is shuffled with its own generator seeded from (seed, class name), so adding a
     class leaves the others' splits unchanged. ``cap`` keeps at most that many images per class
     (per class and split when the folders define the splits).
@@ -144,28 +147,67 @@ def split_scan(
     fracs = _check_fractions(fractions)
     if cap is not None and cap < 1:
         raise ValueError(f"cap must be at least 1 image per class, got {cap}")
+    carve_val = scan.has_splits and not any(s.split == "val" for s in scan.samples)
     entries: list[ManifestEntry] = []
     for label, name in enumerate(scan.classes):
         mine = [s for s in scan.samples if s.label == label]
-        if scan.has_splits:
-            for split in SPLITS:
-                part = _shuffled([s for s in mine if s.split == split], seed, f"{name}/{split}")
-                entries += [_entry(s, scan.root, split) for s in part[:cap]]
+        if carve_val:
+            entries += _carve_val(mine, scan.root, fracs, seed, name, cap)
+        elif scan.has_splits:
+            entries += _as_given(mine, scan.root, seed, name, cap)
         else:
-            part = _shuffled(mine, seed, name)[:cap]
-            sizes = allocate(len(part), fracs)
-            bounds = [0, sizes[0], sizes[0] + sizes[1], len(part)]
-            for i, split in enumerate(SPLITS):
-                entries += [_entry(s, scan.root, split) for s in part[bounds[i] : bounds[i + 1]]]
+            entries += _stratified(mine, scan.root, fracs, seed, name, cap)
     entries.sort(key=lambda e: (SPLITS.index(e.split), e.label, e.path))
     return SplitManifest(
         scan.root, list(scan.classes), entries, seed, fracs, cap, scan.layout, list(scan.bad_files)
     )
 
 
+def _as_given(samples: list[Sample], root: Path, seed: int, key: str, cap: int | None) -> list[ManifestEntry]:
+    """Keep the folders' splits; ``cap`` keeps a seeded subset per split."""
+    entries = []
+    for split in SPLITS:
+        part = _shuffled([s for s in samples if s.split == split], seed, f"{key}/{split}")
+        entries += [_entry(s, root, split) for s in part[:cap]]
+    return entries
+
+
+def _carve_val(
+    samples: list[Sample],
+    root: Path,
+    fracs: tuple[float, float, float],
+    seed: int,
+    key: str,
+    cap: int | None,
+) -> list[ManifestEntry]:
+    """train/ and test/ folders but no val/: take validation images out of train."""
+    train_share = fracs[0] / (fracs[0] + fracs[1])
+    part = _shuffled([s for s in samples if s.split == "train"], seed, f"{key}/train")[:cap]
+    n_train = allocate(len(part), (train_share, 1 - train_share, 0.0))[0]
+    entries = [_entry(s, root, "train") for s in part[:n_train]]
+    entries += [_entry(s, root, "val") for s in part[n_train:]]
+    test = _shuffled([s for s in samples if s.split == "test"], seed, f"{key}/test")
+    return entries + [_entry(s, root, "test") for s in test[:cap]]
+
+
+def _stratified(
+    samples: list[Sample],
+    root: Path,
+    fracs: tuple[float, float, float],
+    seed: int,
+    key: str,
+    cap: int | None,
+) -> list[ManifestEntry]:
+    """One class's samples, shuffled by (seed, key), capped and cut by the fractions."""
+    part = _shuffled(samples, seed, key)[:cap]
+    sizes = allocate(len(part), fracs)
+    bounds = [0, sizes[0], sizes[0] + sizes[1], len(part)]
+    return [_entry(s, root, split) for i, split in enumerate(SPLITS) for s in part[bounds[i] : bounds[i + 1]]]
+
+
 def allocate(n: int, fractions: tuple[float, float, float]) -> tuple[int, int, int]:
     """Split n items by fractions (largest remainder); train gets >= 1 whenever n >= 1."""
-    exact = [n * f for f in fractions]
+    exact = [round(n * f, 9) for f in fractions]  # 0.6 / 0.8 must tie like 0.75
     sizes = [int(x) for x in exact]
     order = sorted(range(3), key=lambda i: (-(exact[i] - sizes[i]), i))
     for i in order[: n - sum(sizes)]:

@@ -111,3 +111,27 @@ def test_without_moves_files_to_skipped(tmp_path: Path, make_image: MakeImage) -
     smaller = manifest.without([BadFile(victim, "truncated or incomplete image file", "truncated")])
     assert victim not in {s.path for s in smaller.samples("train")}
     assert [b.path for b in smaller.skipped] == [victim]
+
+
+def test_train_and_test_folders_without_val_get_val_from_train(tmp_path: Path, make_image: MakeImage) -> None:
+    for split, n in (("train", 10), ("test", 3)):
+        for cls in ("a", "b"):
+            for i in range(n):
+                make_image(tmp_path / split / cls / f"{i}.png", size=(8, 8), seed=i)
+
+    manifest = split_scan(scan(tmp_path), (0.6, 0.2, 0.2), seed=0)
+
+    counts = manifest.counts()
+    assert counts["train"] == {"a": 8, "b": 8}  # val : train = 0.2 : 0.6 of the 10
+    assert counts["val"] == {"a": 2, "b": 2}
+    assert counts["test"] == {"a": 3, "b": 3}
+    assert all(e.path.startswith("train/") for e in manifest.entries if e.split == "val")
+
+
+def test_a_lone_train_folder_is_a_split_not_a_class(tmp_path: Path, make_image: MakeImage) -> None:
+    for cls in ("a", "b"):
+        for i in range(4):
+            make_image(tmp_path / "train" / cls / f"{i}.png", size=(8, 8), seed=i)
+    data = scan(tmp_path)
+    assert data.has_splits and data.classes == ["a", "b"]
+    assert sum(split_scan(data).counts()["val"].values()) > 0
