@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,10 +27,29 @@ def _pixels(size: tuple[int, int], seed: int) -> np.ndarray:
     return np.stack([r, g, b], axis=-1).astype(np.uint8)
 
 
+def _png_rgb16(rgb8: np.ndarray) -> bytes:
+    """48-bit RGB PNG written by hand (Pillow cannot write one): each 8-bit value v -> v*257."""
+    height, width, _ = rgb8.shape
+    deep = rgb8.astype(np.uint16) * 257
+    raw = b"".join(b"\x00" + deep[y].astype(">u2").tobytes() for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
 def image_bytes(
     mode: str = "RGB", size: tuple[int, int] = (48, 40), fmt: str = "PNG", seed: int = 0
 ) -> bytes:
-    """Encoded image of the given Pillow mode (``I;16`` writes a 16-bit grey PNG)."""
+    """Encoded image of a Pillow mode; ``I;16`` is 16-bit grey, ``RGB;16`` 48-bit RGB (PNG)."""
     if size[0] * size[1] > 1_000_000:  # big test images: upscale a small one (fast, low memory)
         rgb = Image.fromarray(_pixels((256, 256), seed)).resize(size, Image.Resampling.BILINEAR)
     else:
@@ -38,6 +59,8 @@ def image_bytes(
         alpha[:, : size[0] // 2] = 255  # left half opaque, right half fully transparent
         img = rgb.convert("RGBA")
         img.putalpha(Image.fromarray(alpha))
+    elif mode == "RGB;16":
+        return _png_rgb16(np.asarray(rgb))
     elif mode == "I;16":
         grey = np.asarray(rgb.convert("L")).astype(np.uint16) * 257
         img = Image.fromarray(grey)

@@ -24,6 +24,7 @@ ODD = {  # file in train/cat -> (Pillow mode, conversion the report must count)
     "palette.png": ("P", "palette"),
     "cmyk.jpg": ("CMYK", "cmyk"),
     "deep.png": ("I;16", "16-bit"),
+    "deep_rgb.png": ("RGB;16", "16-bit"),
 }
 BAD = {  # file in train/cat -> (kind, words in the reason)
     "zero.jpg": ("empty", "0 bytes"),
@@ -83,8 +84,11 @@ def test_report_lists_every_bad_file_with_its_reason(messy_scan: DataScan) -> No
 def test_report_counts_conversions_large_images_and_leakage(messy_scan: DataScan) -> None:
     report = health_report(messy_scan)
 
-    for _name, (_mode, conversion) in ODD.items():
-        assert report.conversions.get(conversion, 0) >= 1, conversion
+    expected: dict[str, int] = {}
+    for _mode, conversion in ODD.values():
+        expected[conversion] = expected.get(conversion, 0) + 1
+    expected["grayscale"] += 1  # 16-bit grey is both
+    assert report.conversions == expected
     assert [(g.path.name, g.width, g.height) for g in report.large_images] == [("huge.jpg", 6000, 6000)]
     assert [sorted(p.name for p in g.paths) for g in report.leakage] == [["cat0.png", "leaked.png"]]
     assert any("leakage" in w for w in report.warnings)

@@ -27,6 +27,7 @@ MODES = [
     ("palette.gif", "P", ("palette",)),
     ("cmyk.jpg", "CMYK", ("cmyk",)),
     ("grey16.png", "I;16", ("16-bit", "grayscale")),
+    ("rgb16.png", "RGB;16", ("16-bit",)),
     ("rgb.webp", "RGB", ()),
     ("rgb.bmp", "RGB", ()),
     ("rgb.tiff", "RGB", ()),
@@ -62,6 +63,12 @@ def test_sixteen_bit_grey_keeps_its_tones(tmp_path: Path, make_image: MakeImage)
     grey16 = np.asarray(load_rgb(make_image(tmp_path / "g16.png", mode="I;16"))).astype(int)
     grey8 = np.asarray(load_rgb(make_image(tmp_path / "g8.png", mode="L"))).astype(int)
     assert np.abs(grey16 - grey8).max() <= 1  # Pillow's own convert() would clip to white
+
+
+def test_48_bit_rgb_keeps_its_colours(tmp_path: Path, make_image: MakeImage) -> None:
+    deep = np.asarray(load_rgb(make_image(tmp_path / "d.png", mode="RGB;16"))).astype(int)
+    rgb = np.asarray(load_rgb(make_image(tmp_path / "r.png", mode="RGB"))).astype(int)
+    assert np.abs(deep - rgb).max() <= 1
 
 
 def test_cmyk_jpeg_keeps_its_colours(tmp_path: Path, make_image: MakeImage) -> None:
