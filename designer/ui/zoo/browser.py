@@ -1,0 +1,233 @@
+"""The model browser: zoo table, filter, bubble chart, speed measurement and "Open".
+
+Made for a ~380 px dock: the chart sits below the table in a splitter (collapsible, or hidden
+with the Chart button) and the table scrolls sideways. Table and chart share one selection.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.ui.session import DesignSession
+from designer.ui.zoo.chart import ZooChart
+from designer.ui.zoo.chart_points import chart_points
+from designer.ui.zoo.filter_proxy import ALL_FAMILIES, ZooFilterProxy
+from designer.ui.zoo.measure_panel import MeasurePanel
+from designer.ui.zoo.open_flow import OpenFlow
+from designer.ui.zoo.prompts import BrowserPrompts
+from designer.ui.zoo.table_model import HEADERS, NAME_ROLE, Column, ZooTableModel
+
+_MIN_NAME_WIDTH = 150
+#: on screen the columns a narrow dock needs most come first (the model keeps its order)
+_VISUAL_ORDER = (Column.NAME, Column.TOP1, Column.LATENCY, Column.SIZE, Column.WEIGHTS,
+                 Column.PARAMS, Column.GFLOPS, Column.FAMILY)
+_SAMPLE_TEXT = {Column.FAMILY: "Wide ResNet", Column.WEIGHTS: "download"}
+
+
+class _ZooTableView(QTableView):
+    """Table whose model-name column takes the width left over in a wide dock."""
+
+    def fit_columns(self) -> None:
+        """Each column as wide as its header (or sample text); the name column gets the rest."""
+        metrics = self.fontMetrics()
+        header = self.horizontalHeader()
+        for column in Column:
+            if column == Column.NAME:
+                continue
+            title = str(self.model().headerData(column, Qt.Orientation.Horizontal))
+            text = max(title, _SAMPLE_TEXT.get(column, ""), key=metrics.horizontalAdvance)
+            self.setColumnWidth(column, metrics.horizontalAdvance(text) + 28)  # sort arrow
+        others = sum(header.sectionSize(c) for c in Column
+                     if c != Column.NAME and not header.isSectionHidden(c))
+        self.setColumnWidth(Column.NAME, max(_MIN_NAME_WIDTH, self.viewport().width() - others))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
+
+
+class ModelBrowser(QWidget):
+    """Browse, compare, time and open the zoo's models."""
+
+    #: the user asked to open a model: (model id, weights choice as given to ``open_model``)
+    model_open_requested = Signal(str, object)
+
+    def __init__(self, session: DesignSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.table_model = ZooTableModel(parent=self)
+        self.proxy = ZooFilterProxy(self)
+        self.proxy.setSourceModel(self.table_model)
+        self.prompts = BrowserPrompts(self)
+        self.flow = OpenFlow(session, self.prompts, self)
+        self.flow.open_requested.connect(self.model_open_requested)
+        self.flow.opened.connect(lambda _name: self.table_model.reload_machine_state())
+        self._build_filter_row()
+        self._build_table()
+        self.chart = ZooChart()
+        self.chart.model_clicked.connect(self.select_model)
+        self.measure = MeasurePanel(self._measure_targets, self.table_model.latency)
+        self.measure.measurer.measured.connect(self.table_model.set_latency)
+        self._chart_timer = QTimer(self, singleShot=True, interval=0)
+        self._chart_timer.timeout.connect(self._refresh_chart)
+        self._layout()
+        self._connect_refreshes()
+        self._refresh_chart()
+        self.measure.refresh_label()
+
+    # ----- construction ----------------------------------------------------------------
+    def _build_filter_row(self) -> None:
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter by name or family")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self.proxy.set_text)
+        self.family_combo = QComboBox()
+        self.family_combo.addItem("All families", ALL_FAMILIES)
+        for family in sorted({e.family for e in self.table_model.entries()}, key=str.casefold):
+            self.family_combo.addItem(family, family)
+        self.family_combo.currentIndexChanged.connect(
+            lambda _i: self.proxy.set_family(str(self.family_combo.currentData())))
+
+    def _build_table(self) -> None:
+        table = self.table = _ZooTableView()
+        table.setModel(self.proxy)
+        table.setSortingEnabled(True)
+        table.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.verticalHeader().hide()
+        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setHighlightSections(False)
+        for visual, column in enumerate(_VISUAL_ORDER):
+            header.moveSection(header.visualIndex(column), visual)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._column_menu)
+        table.fit_columns()
+        table.doubleClicked.connect(lambda _index: self.open_selected())
+        table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        table.selectionModel().selectionChanged.connect(lambda *_: self.measure.refresh_label())
+
+    def _layout(self) -> None:
+        filters = QHBoxLayout()
+        filters.addWidget(self.filter_edit, 3)
+        filters.addWidget(self.family_combo, 2)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.chart)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(True)
+        self.splitter.setSizes([360, 280])
+        self.open_button = QPushButton("Open…")
+        self.open_button.setToolTip("Open the selected model (or double-click a row)")
+        self.open_button.clicked.connect(self.open_selected)
+        self.chart_button = QPushButton("Chart")
+        self.chart_button.setCheckable(True)
+        self.chart_button.setChecked(True)
+        self.chart_button.setToolTip("Show or hide the accuracy / latency chart")
+        self.chart_button.toggled.connect(self.chart.setVisible)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.measure.button, 1)
+        buttons.addWidget(self.chart_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(filters)
+        layout.addWidget(self.splitter, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.measure)
+
+    def _connect_refreshes(self) -> None:
+        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
+                       self.proxy.layoutChanged, self.table_model.dataChanged):
+            signal.connect(self._schedule_refresh)
+
+    def _column_menu(self, pos: QPoint) -> None:
+        """Right-click on the header: show or hide columns (the name column always stays)."""
+        header = self.table.horizontalHeader()
+        menu = QMenu(self)
+        for column in _VISUAL_ORDER[1:]:
+            action = menu.addAction(HEADERS[column][0])
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(column))
+            action.toggled.connect(lambda on, c=column: self._show_column(c, on))
+        menu.exec(header.mapToGlobal(pos))
+
+    def _show_column(self, column: Column, visible: bool) -> None:
+        self.table.setColumnHidden(column, not visible)
+        self.table.fit_columns()
+
+    # ----- selection -------------------------------------------------------------------
+    def selected_names(self) -> list[str]:
+        """Model ids of the selected rows, top to bottom."""
+        rows = sorted(i.row() for i in self.table.selectionModel().selectedRows())
+        return [self.proxy.entry_at(row).name for row in rows]
+
+    def current_name(self) -> str | None:
+        """The model of the current row (what Open opens), or None."""
+        index = self.table.currentIndex()
+        return str(index.data(NAME_ROLE)) if index.isValid() else None
+
+    def select_model(self, name: str) -> None:
+        """Make ``name`` the current, only selected row and scroll to it."""
+        row = self.proxy.proxy_row_of(name)
+        if row < 0:
+            return
+        index = self.proxy.index(row, 0)
+        flags = (QItemSelectionModel.SelectionFlag.ClearAndSelect
+                 | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.selectionModel().setCurrentIndex(index, flags)
+        self.table.scrollTo(index)
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.chart.highlight(str(current.data(NAME_ROLE)) if current.isValid() else None)
+
+    # ----- actions ---------------------------------------------------------------------
+    def open_selected(self) -> bool:
+        """Ask how to open the current model, then open it; False if nothing was started."""
+        name = self.current_name()
+        if name is None:
+            return False
+        return self.flow.ask_and_open(name, self.table_model.weights_status(name))
+
+    def _measure_targets(self) -> tuple[list[str], str]:
+        selected = self.selected_names()
+        if len(selected) > 1:
+            return selected, "selected models"
+        return self.proxy.visible_names(), "models listed in the table"
+
+    # ----- chart -----------------------------------------------------------------------
+    def _schedule_refresh(self, *_args: object) -> None:
+        self._chart_timer.start()
+
+    def _refresh_chart(self) -> None:
+        shown = [self.proxy.entry_at(row) for row in range(self.proxy.rowCount())]
+        points, skipped = chart_points(shown, self.table_model.latency,
+                                       self.table_model.entries())
+        self.chart.set_points(points, skipped)
+        self.chart.highlight(self.current_name())
+        self.measure.refresh_label()
+
+    def shutdown(self) -> None:
+        """Stop a running speed measurement (window closing)."""
+        self.measure.measurer.cancel()
+        self.measure.measurer.runner.shutdown()

@@ -1,0 +1,147 @@
+"""Bubble chart of the zoo: ImageNet top-1 against latency on this machine.
+
+x is log10(latency) on a log-labelled axis (latencies span 1 ms to seconds); filled bubbles
+are measured, hollow ones estimated from GFLOPs. Hovering names a bubble, clicking one emits
+``model_clicked``; ``highlight`` rings the model selected in the table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from designer.ui.zoo.chart_points import ChartPoint
+
+_FILL = QColor(52, 120, 198, 150)
+_EDGE = QColor(30, 70, 130)
+_ESTIMATE_EDGE = QColor(120, 120, 120)
+_RING = QColor(230, 110, 0)
+_AXIS = QColor(40, 40, 40)
+
+
+class ZooChart(QWidget):
+    """pyqtgraph bubble chart with hover names and click-to-select."""
+
+    model_clicked = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(background="w")
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", "Latency on this CPU, log scale (ms)")
+        item.setLabel("left", "ImageNet top-1 (%)")
+        for side in ("bottom", "left"):
+            axis = item.getAxis(side)
+            axis.setPen(pg.mkPen(_AXIS))
+            axis.setTextPen(pg.mkPen(_AXIS))
+            axis.label.setDefaultTextColor(_AXIS)
+        item.getAxis("bottom").setLogMode(True)
+        item.showGrid(x=True, y=True, alpha=0.25)
+        item.setMenuEnabled(False)
+        item.layout.setContentsMargins(0, 4, 14, 0)  # room for the last tick label
+        item.hideButtons()
+        self.scatter = pg.ScatterPlotItem(hoverable=True, tip=self._tip, pxMode=True,
+                                          hoverPen=pg.mkPen(_RING, width=2))
+        self.scatter.sigClicked.connect(self._on_clicked)
+        self.scatter.sigHovered.connect(self._on_hovered)
+        self.ring = pg.ScatterPlotItem(pxMode=True, brush=None, pen=pg.mkPen(_RING, width=3))
+        self.ring.setZValue(10)
+        self.label = pg.TextItem(color=(20, 20, 20), fill=(255, 255, 255, 220),
+                                 anchor=(0.0, 1.0))
+        self.label.setZValue(20)
+        self.label.hide()
+        for child in (self.scatter, self.ring, self.label):
+            item.addItem(child)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #555; font-size: 11px")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.note)
+        self._points: dict[str, ChartPoint] = {}
+        self._selected: str | None = None
+
+    @property
+    def points(self) -> dict[str, ChartPoint]:
+        """The plotted points by model id."""
+        return dict(self._points)
+
+    def set_points(self, points: Sequence[ChartPoint], skipped: int = 0) -> None:
+        """Replace the bubbles (big ones first so small ones stay clickable on top)."""
+        self._points = {p.name: p for p in points}
+        ordered = sorted(points, key=lambda p: -p.size_mb)
+        self.scatter.setData(spots=[self._spot(p) for p in ordered])
+        self.label.hide()
+        self._update_note(points, skipped)
+        self.highlight(self._selected)
+
+    def _spot(self, point: ChartPoint) -> dict[str, Any]:
+        estimated = point.estimated
+        return {
+            "pos": (math.log10(point.latency_ms), point.top1),
+            "size": point.diameter_px,
+            "brush": pg.mkBrush(255, 255, 255, 60) if estimated else pg.mkBrush(_FILL),
+            "pen": pg.mkPen(_ESTIMATE_EDGE if estimated else _EDGE, width=1,
+                            style=Qt.PenStyle.DashLine if estimated else Qt.PenStyle.SolidLine),
+            "data": point.name,
+        }
+
+    def _update_note(self, points: Sequence[ChartPoint], skipped: int) -> None:
+        measured = sum(not p.estimated for p in points)
+        parts = [f"{measured}/{len(points)} measured", "hollow = estimated from GFLOPs",
+                 "area ∝ file size"]
+        if skipped:
+            parts.append(f"{skipped} without top-1 not shown")
+        self.note.setText(" · ".join(parts))
+
+    def highlight(self, name: str | None) -> None:
+        """Ring the bubble of ``name`` (None clears)."""
+        self._selected = name
+        point = self._points.get(name) if name else None
+        if point is None:
+            self.ring.setData([])
+            return
+        self.ring.setData(spots=[{"pos": (math.log10(point.latency_ms), point.top1),
+                                  "size": point.diameter_px + 6, "brush": None}])
+
+    def click_model(self, name: str) -> None:
+        """Act as if the user clicked the bubble of ``name`` (tests, keyboard access)."""
+        if name in self._points:
+            self.model_clicked.emit(name)
+
+    def scene_pos_of(self, name: str) -> QPointF:
+        """Where the bubble of ``name`` is drawn, in scene coordinates (for tests)."""
+        point = self._points[name]
+        view = self.plot.getPlotItem().getViewBox()
+        return view.mapViewToScene(QPointF(math.log10(point.latency_ms), point.top1))
+
+    def _tip(self, x: float, y: float, data: object) -> str:
+        point = self._points.get(str(data))
+        if point is None:
+            return ""
+        kind = "estimated" if point.estimated else "measured"
+        return (f"{point.label}\n{point.latency_ms:.1f} ms ({kind}), top-1 {point.top1:.1f} %, "
+                f"{point.size_mb:.0f} MB")
+
+    def _on_clicked(self, _item: object, spots: Sequence[Any], _event: object) -> None:
+        if len(spots) > 0:
+            # pyqtgraph lists the topmost (last drawn, so smallest) bubble first
+            self.model_clicked.emit(str(spots[0].data()))
+
+    def _on_hovered(self, _item: object, spots: Sequence[Any], _event: object) -> None:
+        if len(spots) == 0:
+            self.label.hide()
+            return
+        point = self._points.get(str(spots[0].data()))
+        if point is None:
+            return
+        self.label.setText(point.label)
+        self.label.setPos(math.log10(point.latency_ms), point.top1)
+        self.label.show()
