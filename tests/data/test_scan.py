@@ -99,3 +99,14 @@ def test_scan_reports_progress_and_can_be_cancelled(class_tree: Path) -> None:
     assert seen and seen[-1] == pytest.approx(1.0)
     with pytest.raises(OperationCancelledError):
         scan(class_tree, cancel=lambda: True)
+
+
+def test_without_moves_samples_to_bad_files(class_tree: Path) -> None:
+    from designer.data.scan import BadFile
+
+    data = scan(class_tree)
+    victim = data.samples[0].path
+    smaller = data.without([BadFile(victim, "truncated or incomplete image file", "truncated")])
+    assert len(smaller.samples) == len(data.samples) - 1
+    assert [b.path for b in smaller.bad_files] == [victim]
+    assert len(data.samples) == 20  # the original scan is unchanged
