@@ -1,0 +1,40 @@
+"""Model-browser fixtures: a private hub folder and latency cache, downloads disabled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch.hub
+from pytestqt.qtbot import QtBot
+
+from designer.ui.session import DesignSession
+from designer.ui.zoo import ModelBrowser
+
+
+@pytest.fixture(autouse=True)
+def private_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test sees (or writes) the user's downloaded weights or measured latencies."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setenv("NETDESIGNER_NO_DOWNLOAD", "1")
+    monkeypatch.setattr(torch.hub, "_hub_dir", str(tmp_path / "hub"))
+    return tmp_path
+
+
+@pytest.fixture
+def session(qtbot: QtBot) -> Iterator[DesignSession]:
+    session = DesignSession()
+    yield session
+    session.shutdown()
+
+
+@pytest.fixture
+def browser(qtbot: QtBot, session: DesignSession) -> Iterator[ModelBrowser]:
+    widget = ModelBrowser(session)
+    qtbot.addWidget(widget)
+    widget.resize(900, 600)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    widget.shutdown()
