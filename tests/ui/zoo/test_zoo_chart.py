@@ -25,7 +25,7 @@ def test_unmeasured_models_are_estimated_from_gflops_of_measured_ones() -> None:
     assert skipped == 1  # the backbone has no ImageNet top-1 to plot
     resnet50 = next(p for p in points if p.name == "resnet50")
     assert resnet50.estimated
-    assert resnet50.latency_ms == pytest.approx(DEFAULT_MS_PER_GFLOP * entries[1].gflops)
+    assert resnet50.latency_ms == pytest.approx(DEFAULT_MS_PER_GFLOP * (entries[1].gflops or 0))
     # once resnet18 is measured, its speed calibrates the estimate of resnet50
     measured = {"resnet18": 2.0 * (entries[0].gflops or 0)}
     points, _ = chart_points(entries, measured.get)
