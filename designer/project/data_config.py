@@ -1,0 +1,134 @@
+"""Which images a project trains on and how they are split and augmented, plus preparing them.
+
+`DataConfig` is what a project saves; `prepare_data` turns it into datasets (scan, split,
+health report, transforms). Sample sources are written as "sample:tuxpaint" and
+"sample:shapes" so a project stays portable between machines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from designer.data import (
+    AugmentOptions,
+    ClassFolders,
+    DataScan,
+    HealthReport,
+    ImageDataset,
+    SplitManifest,
+    datasets_from_manifest,
+    default_sample_root,
+    generated_dataset,
+    health_report,
+    scan,
+    split_scan,
+    tuxpaint_source,
+)
+from designer.zoo.preprocessing import Preprocessing
+
+SAMPLE_TUXPAINT = "sample:tuxpaint"
+SAMPLE_SHAPES = "sample:shapes"
+
+Progress = Callable[[float, str], None]
+
+
+class DataConfigError(ValueError):
+    """The data source cannot be used, with what to do about it."""
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Data source, split and augmentation of a project (JSON round-trip)."""
+
+    source: str = SAMPLE_SHAPES
+    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    seed: int = 0
+    cap: int | None = None
+    augment: AugmentOptions = field(default_factory=AugmentOptions)
+    image_size: int | None = None  # None: the model's own crop size
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"source": self.source, "fractions": list(self.fractions), "seed": self.seed,
+                "cap": self.cap, "augment": self.augment.to_dict(), "image_size": self.image_size}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DataConfig:
+        """Inverse of `to_dict` (missing keys take defaults)."""
+        fractions = tuple(float(f) for f in data.get("fractions", (0.7, 0.15, 0.15)))
+        return cls(source=str(data.get("source", SAMPLE_SHAPES)),
+                   fractions=(fractions[0], fractions[1], fractions[2]),
+                   seed=int(data.get("seed", 0)), cap=data.get("cap"),
+                   augment=AugmentOptions.from_dict(data.get("augment") or {}),
+                   image_size=data.get("image_size"))
+
+
+@dataclass
+class PreparedData:
+    """A config made concrete: the scan, the split, the health report and the datasets."""
+
+    config: DataConfig
+    scan: DataScan
+    manifest: SplitManifest
+    report: HealthReport | None
+    datasets: dict[str, ImageDataset]
+
+    @property
+    def classes(self) -> list[str]:
+        """Class names in label order."""
+        return list(self.manifest.classes)
+
+    @property
+    def evaluation_split(self) -> str:
+        """The split used to assess a run: test when there is one, else validation."""
+        return "test" if len(self.datasets["test"]) else "val"
+
+
+def resolve_source(source: str) -> Path | ClassFolders:
+    """A folder or the sample data a source string names."""
+    if source == SAMPLE_TUXPAINT:
+        folders = tuxpaint_source()
+        if folders is None:
+            raise DataConfigError("The Tux Paint sample photos are not installed. Install them "
+                                  "with `apt-get install tuxpaint-stamps-default`, or use the "
+                                  "generated sample (sample:shapes) or your own folder.")
+        return folders
+    if source == SAMPLE_SHAPES:
+        return generated_dataset(default_sample_root())
+    path = Path(source).expanduser()
+    if not path.is_dir():
+        raise DataConfigError(f"{path} is not a folder. Choose a folder with one sub-folder per "
+                              "class (or train/val/test folders).")
+    return path
+
+
+def default_source() -> str:
+    """The real photos when installed, else the generated shapes."""
+    return SAMPLE_TUXPAINT if tuxpaint_source() is not None else SAMPLE_SHAPES
+
+
+def prepare_data(config: DataConfig, preprocessing: Preprocessing, *, check_health: bool = True,
+                 manifest: SplitManifest | None = None, progress: Progress | None = None,
+                 cancel: Callable[[], bool] | None = None) -> PreparedData:
+    """Scan, split (or reuse `manifest`), check and wrap the data for training."""
+    report_progress = progress or (lambda _f, _m: None)
+    report_progress(0.0, "Scanning images…")
+    scanned = scan(resolve_source(config.source), cancel=cancel)
+    if len(scanned.classes) < 2:
+        raise DataConfigError(f"{scanned.root} has {len(scanned.classes)} class folder(s); "
+                              "training needs at least two classes, one sub-folder each.")
+    split = manifest or split_scan(scanned, config.fractions, seed=config.seed, cap=config.cap)
+    report = None
+    if check_health:
+        report_progress(0.2, "Checking every image…")
+        report = health_report(split, progress=lambda f, m: report_progress(0.2 + 0.7 * f, m),
+                               cancel=cancel)
+        split = split.without(report.bad_files)
+    datasets = datasets_from_manifest(split, preprocessing,
+                                      config.augment if config.augment.enabled else None,
+                                      image_size=config.image_size)
+    report_progress(1.0, f"{len(split.entries)} images in {len(split.classes)} classes")
+    return PreparedData(config, scanned, split, report, datasets)

@@ -1,0 +1,121 @@
+"""The transfer-learning workflow in one call: train a design on prepared data, then assess it.
+
+Shared by the GUI's training worker, `netdesigner train` / `demo` and notebooks, so all three
+produce the same run directory: the engine's files plus design.json (what was trained),
+evaluation.json (per-class metrics, confusion matrix, per-sample predictions) and run.json.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import torch
+
+from designer.core.serialization import network_to_dict
+from designer.evaluation import evaluate
+from designer.project.data_config import PreparedData
+from designer.project.runs import DESIGN, EVALUATION, RUN_INFO, RunRecord
+from designer.surgery.design import Design
+from designer.training.callbacks import Callback
+from designer.training.loop import fit
+from designer.training.options import TrainingOptions
+from designer.training.run_dir import write_json
+
+
+class WorkflowError(ValueError):
+    """The design and the data do not fit together, with what to do."""
+
+
+def check_compatible(design: Design, data: PreparedData) -> None:
+    """Refuse a design whose output size is not the number of classes."""
+    outputs = design.num_classes
+    classes = len(data.classes)
+    if outputs != classes:
+        raise WorkflowError(f"The model has {outputs} outputs but the data has {classes} classes. "
+                            "Replace the final layers for these classes first (right-click the "
+                            "last layer, or design.replace_head(num_classes=...)).")
+    if not design.analyze().ok:
+        first = next(i for i in design.analyze().issues if i.severity == "error")
+        raise WorkflowError(f"The design has errors; fix them before training: {first.message}")
+
+
+def new_run_dir(runs_root: Path, model_name: str) -> Path:
+    """A fresh, sortable run folder name: 20261123-101500-resnet18."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = runs_root / f"{stamp}-{model_name}"
+    candidate, index = base, 1
+    while candidate.exists():
+        index += 1
+        candidate = base.with_name(f"{base.name}-{index}")
+    return candidate
+
+
+def train_design(design: Design, data: PreparedData, options: TrainingOptions, *,
+                 runs_root: Path, name: str | None = None, callbacks: Iterable[Callback] = (),
+                 should_stop: Callable[[], bool] | None = None,
+                 evaluate_progress: Callable[[float, str], None] | None = None) -> RunRecord:
+    """Train `design` (its weights are not changed), evaluate, and return the saved run."""
+    check_compatible(design, data)
+    run_dir = new_run_dir(runs_root, design.info.model_name)
+    run_dir.mkdir(parents=True)
+    created = time.time()
+    run_name = name or run_dir.name
+    info = {"name": run_name, "model_name": design.info.model_name, "created": created,
+            "data": data.config.to_dict(), "classes": data.classes}
+    write_json(run_dir / RUN_INFO, info)
+    write_json(run_dir / DESIGN, {"network": network_to_dict(design.network),
+                                  "info": design_info_dict(design)})
+    model = design.build()
+    result = fit(model, data.datasets["train"], data.datasets["val"] or None, options,
+                 callbacks=callbacks, should_stop=should_stop, lr_factors=design.lr_factors(),
+                 augmented=data.config.augment.enabled, run_dir=run_dir,
+                 manifest=data.manifest.to_dict())
+    split = data.evaluation_split
+    if result.reason != "error" and len(data.datasets[split]):
+        evaluation = evaluate(model, data.datasets[split], batch_size=options.batch_size,
+                              classes=data.classes, progress=evaluate_progress)
+        write_json(run_dir / EVALUATION, {"split": split, **evaluation.to_dict()})
+    info["stats"] = {"params": sum(p.numel() for p in model.parameters()),
+                     "trainable_params": sum(p.numel() for p in model.parameters()
+                                             if p.requires_grad),
+                     "latency_ms": measure_latency_ms(model, design.info.input_shape,
+                                                      data.config.image_size),
+                     "num_classes": len(data.classes)}
+    write_json(run_dir / RUN_INFO, info)
+    return RunRecord.load(run_dir)
+
+
+def design_info_dict(design: Design) -> dict[str, object]:
+    """JSON form of the design's DesignInfo."""
+    info = design.info
+    return {"model_name": info.model_name, "source": info.source, "weights": info.weights,
+            "class_names": list(info.class_names), "input_size": info.input_size,
+            "preprocessing": info.preprocessing.to_dict()}
+
+
+def measure_latency_ms(model: torch.nn.Module, input_shape: tuple[int, ...],
+                       image_size: int | None, repeats: int = 5) -> float:
+    """Median CPU latency of one image through the trained model (for accuracy-vs-speed)."""
+    size = image_size or input_shape[-1]
+    x = torch.randn(1, 3, size, size)
+    model = model.eval().cpu()
+    times = []
+    with torch.no_grad():
+        model(x)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            model(x)
+            times.append((time.perf_counter() - start) * 1000)
+    return float(sorted(times)[len(times) // 2])
+
+
+def summary_json(run: RunRecord) -> str:
+    """One JSON document describing a finished run (the CLI's --json output)."""
+    return json.dumps({"run_dir": str(run.run_dir), "name": run.name, "model": run.model_name,
+                       "summary": run.summary, "stats": run.stats,
+                       "evaluation": {k: run.evaluation.get(k) for k in
+                                      ("split", "accuracy", "top_k_accuracy", "classes")}},
+                      indent=1, default=str)
