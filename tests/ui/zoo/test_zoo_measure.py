@@ -51,9 +51,9 @@ def test_measuring_two_selected_models_fills_column_and_chart(
         qtbot.mouseClick(browser.measure.button, Qt.MouseButton.LeftButton)
     assert done.args == [2, 2, False]
     assert sorted(calls) == TINY
+    qtbot.waitUntil(lambda: not any(browser.chart.points[n].estimated for n in TINY))
     for name, ms in FAKE_MS.items():
         assert _latency_text(browser, name) == f"{ms:.1f}"
-        qtbot.waitUntil(lambda n=name: not browser.chart.points[n].estimated)
         assert browser.chart.points[name].latency_ms == ms
     assert _latency_text(browser, "resnet18") == MISSING
     # everything selected is measured now: the next click re-measures them
