@@ -17,6 +17,7 @@ import torch
 from designer.core.serialization import network_to_dict
 from designer.evaluation import evaluate
 from designer.project.data_config import PreparedData
+from designer.project.design_io import info_to_dict
 from designer.project.runs import DESIGN, EVALUATION, RUN_INFO, RunRecord
 from designer.surgery.design import Design
 from designer.training.callbacks import Callback
@@ -67,7 +68,7 @@ def train_design(design: Design, data: PreparedData, options: TrainingOptions, *
             "data": data.config.to_dict(), "classes": data.classes}
     write_json(run_dir / RUN_INFO, info)
     write_json(run_dir / DESIGN, {"network": network_to_dict(design.network),
-                                  "info": design_info_dict(design)})
+                                  "info": info_to_dict(design.info)})
     model = design.build()
     result = fit(model, data.datasets["train"], data.datasets["val"] or None, options,
                  callbacks=callbacks, should_stop=should_stop, lr_factors=design.lr_factors(),
@@ -86,14 +87,6 @@ def train_design(design: Design, data: PreparedData, options: TrainingOptions, *
                      "num_classes": len(data.classes)}
     write_json(run_dir / RUN_INFO, info)
     return RunRecord.load(run_dir)
-
-
-def design_info_dict(design: Design) -> dict[str, object]:
-    """JSON form of the design's DesignInfo."""
-    info = design.info
-    return {"model_name": info.model_name, "source": info.source, "weights": info.weights,
-            "class_names": list(info.class_names), "input_size": info.input_size,
-            "preprocessing": info.preprocessing.to_dict()}
 
 
 def measure_latency_ms(model: torch.nn.Module, input_shape: tuple[int, ...],

@@ -1,0 +1,66 @@
+"""Terminal progress for headless training: one updating line, then per-validation lines."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from designer.training.callbacks import Callback
+from designer.training.events import (
+    CacheProgressEvent,
+    FinishedEvent,
+    IterationEvent,
+    LogEvent,
+    StartEvent,
+    ValidationEvent,
+)
+
+
+def _bar(fraction: float, width: int = 24) -> str:
+    filled = round(max(0.0, min(1.0, fraction)) * width)
+    return "█" * filled + "·" * (width - filled)
+
+
+class TerminalProgress(Callback):
+    """Prints training progress to a terminal (or plain lines when not a TTY)."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+
+    def _line(self, text: str, transient: bool = False) -> None:
+        if transient and self.tty:
+            self.stream.write("\r" + text[:110].ljust(110))
+        elif not transient:
+            self.stream.write(("\r" if self.tty else "") + text + "\n")
+        self.stream.flush()
+
+    def on_start(self, event: StartEvent) -> None:
+        self._line(f"training on {event.device} ({event.precision}"
+                   f"{', channels_last' if event.channels_last else ''}), "
+                   f"{event.epochs} epochs, {event.total_iterations} iterations, "
+                   f"{event.trainable_parameters:,} trainable parameters"
+                   + (f", features cached in {event.feature_cache}"
+                      if event.feature_cache != "off" else ""))
+
+    def on_log(self, event: LogEvent) -> None:
+        self._line(f"[{event.level}] {event.message}")
+
+    def on_cache_progress(self, event: CacheProgressEvent) -> None:
+        fraction = event.done / max(event.total, 1)
+        self._line(f"caching features {_bar(fraction)} {event.done}/{event.total}", transient=True)
+
+    def on_iteration(self, event: IterationEvent) -> None:
+        fraction = event.iteration / max(event.total_iterations, 1)
+        self._line(f"epoch {event.epoch} {_bar(fraction)} {event.iteration}/"
+                   f"{event.total_iterations} loss {event.loss:.3f} acc {event.accuracy:.2f} "
+                   f"{event.images_per_second:.0f} img/s ETA {event.eta_seconds:.0f}s",
+                   transient=True)
+
+    def on_validation(self, event: ValidationEvent) -> None:
+        self._line(f"epoch {event.epoch}: train loss {event.train_loss:.3f} acc "
+                   f"{event.train_acc:.3f} | val loss {event.val_loss:.3f} acc {event.val_acc:.3f}"
+                   + (" *" if event.is_best else ""))
+
+    def on_finished(self, event: FinishedEvent) -> None:
+        self._line(f"finished ({event.reason}): {event.message}")

@@ -1,0 +1,141 @@
+"""Save a design as JSON + safetensors and load it back (no pickle anywhere).
+
+The JSON holds the document and what the design was made from; the tensors hold every weight.
+Loading rebuilds the modules from the zoo architecture the design started from (so modules
+that are not in the layer library, such as timm's BatchNormAct2d, come back as they were),
+replaces or adds library modules from their saved parameters, then loads the weights.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file
+from torch import nn
+
+from designer.core.catalog import catalog_kind
+from designer.core.network import Network
+from designer.core.serialization import FormatError, network_from_dict, network_to_dict
+from designer.surgery.design import Design, DesignInfo
+from designer.surgery.modules import create_module, module_params
+from designer.surgery.store import Store
+from designer.surgery.trace import network_from_module
+from designer.training.run_dir import atomic_write, save_weights, write_json
+from designer.zoo.preprocessing import Preprocessing
+from designer.zoo.registry import create_model, get_entry
+
+DESIGN_JSON = "design.json"
+WEIGHTS = "weights.safetensors"
+
+
+class DesignLoadError(ValueError):
+    """A saved design that cannot be rebuilt, with the reason."""
+
+
+def info_to_dict(info: DesignInfo) -> dict[str, Any]:
+    """JSON form of a DesignInfo."""
+    return {"model_name": info.model_name, "source": info.source, "weights": info.weights,
+            "class_names": list(info.class_names), "input_size": info.input_size,
+            "preprocessing": info.preprocessing.to_dict()}
+
+
+def info_from_dict(data: dict[str, Any]) -> DesignInfo:
+    """Inverse of `info_to_dict`."""
+    return DesignInfo(model_name=str(data.get("model_name", "custom")),
+                      source=str(data.get("source", "module")),
+                      weights=str(data.get("weights", "none")),
+                      class_names=tuple(str(c) for c in data.get("class_names", ())),
+                      preprocessing=Preprocessing.from_dict(data.get("preprocessing") or {}),
+                      input_size=int(data.get("input_size", 224)))
+
+
+def save_design(design: Design, folder: Path) -> Path:
+    """Write design.json and weights.safetensors into `folder` (atomically, file by file)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    save_weights(folder / WEIGHTS, design.state_dict(), {"format": "netdesigner.design"})
+    write_json(folder / DESIGN_JSON, {"format": "netdesigner.design", "version": 1,
+                                      "network": network_to_dict(design.network),
+                                      "info": info_to_dict(design.info)})
+    return folder / DESIGN_JSON
+
+
+def load_design(path: Path, weights: dict[str, torch.Tensor] | None = None) -> Design:
+    """A design from a folder (or its design.json); `weights` overrides the saved tensors."""
+    json_path = path / DESIGN_JSON if path.is_dir() else path
+    try:
+        data = json.loads(json_path.read_text(encoding="utf-8"))
+        network = network_from_dict(data["network"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise DesignLoadError(f"{json_path} is not a readable NetDesigner design: {error}") from error
+    info = info_from_dict(data.get("info") or {})
+    tensors = weights if weights is not None else _read_weights(json_path.parent / WEIGHTS)
+    store = _rebuild_store(network, info, tensors)
+    return Design(network, store, info)
+
+
+def _read_weights(path: Path) -> dict[str, torch.Tensor]:
+    try:
+        return load_file(str(path))
+    except (OSError, ValueError) as error:
+        raise DesignLoadError(f"cannot read the design's weights {path}: {error}") from error
+    except Exception as error:  # safetensors raises its own error type for corrupt files
+        raise DesignLoadError(f"{path} is not a valid safetensors file: {error}") from error
+
+
+def _base_store(info: DesignInfo) -> Store:
+    """The modules of the architecture the design started from (random weights)."""
+    try:
+        get_entry(info.model_name)
+    except LookupError:
+        return {}
+    _network, store = network_from_module(create_model(info.model_name, "none"))
+    return store
+
+
+def _rebuild_store(network: Network, info: DesignInfo, tensors: dict[str, torch.Tensor]) -> Store:
+    base = _base_store(info)
+    store: Store = {}
+    for layer in network:
+        if layer.op == "module" and layer.target not in store:
+            store[layer.target] = _module_for(layer.target, layer.kind, layer.params, base)
+        elif layer.op == "constant" and layer.target not in store:
+            if layer.target not in tensors:
+                raise DesignLoadError(f"the saved weights have no tensor {layer.target}")
+            value = tensors[layer.target]
+            original = base.get(layer.target)
+            store[layer.target] = nn.Parameter(value) if isinstance(original, nn.Parameter) \
+                else value
+    for target, item in store.items():
+        if isinstance(item, nn.Module):
+            prefix = f"{target}."
+            sub = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+            try:
+                item.load_state_dict(sub, strict=True)
+            except RuntimeError as error:
+                raise DesignLoadError(f"weights for {target} do not fit: {error}") from error
+    return store
+
+
+def _module_for(target: str, kind: str, params: dict[str, Any], base: Store) -> nn.Module:
+    original = base.get(target)
+    if isinstance(original, nn.Module) and type(original).__name__ == kind and \
+            module_params(original) == params:
+        return original
+    entry = catalog_kind(kind)
+    if entry is None:
+        raise DesignLoadError(f"cannot rebuild {kind} at {target}: it is not in the layer library "
+                              "and not part of the original architecture")
+    return create_module(entry, {k: v for k, v in params.items() if entry.spec(k)})
+
+
+def design_snapshot_bytes(design: Design) -> bytes:
+    """The design's JSON as bytes (for project files and autosave)."""
+    return json.dumps({"format": "netdesigner.design", "version": 1,
+                       "network": network_to_dict(design.network),
+                       "info": info_to_dict(design.info)}).encode()
+
+
+__all__ = ["DesignLoadError", "FormatError", "atomic_write", "load_design", "save_design"]
