@@ -1,0 +1,205 @@
+"""Right-click menus of the canvas: surgery on layers and blocks, view commands on the background.
+
+Every edit goes through `session.edit`, so a refused edit becomes a message, never an exception.
+`exec_menu` is looked up at call time so tests can pick an entry without a modal loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPoint
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu
+
+from designer.core.catalog import catalog_by_category
+from designer.core.categories import CATEGORIES
+from designer.surgery.design import Design
+from designer.ui.canvas import blocks, dialogs
+from designer.ui.canvas.node_item import LayerItem
+
+if TYPE_CHECKING:
+    from designer.ui.canvas.frame_item import BlockFrame
+    from designer.ui.canvas.view import NetworkView
+
+
+def exec_menu(menu: QMenu, pos: QPoint) -> None:
+    """Show a menu modally at a global position (tests replace this)."""
+    menu.exec(pos)
+
+
+def _edit(view: NetworkView, action: Callable[[Design], Any]) -> Callable[[], Any]:
+    return lambda: view.session.edit(action)
+
+
+def _add(menu: QMenu, text: str, slot: Callable[[], Any], enabled: bool = True,
+         tip: str = "") -> QAction:
+    action = menu.addAction(text)
+    action.triggered.connect(lambda _checked=False: slot())
+    action.setEnabled(enabled)
+    if tip:
+        action.setToolTip(tip)
+    return action
+
+
+def node_menu(view: NetworkView, item: LayerItem) -> QMenu:
+    """Menu for a node: a layer, or a collapsed block."""
+    if item.view.is_block:
+        return block_menu(view, item)
+    return layer_menu(view, item)
+
+
+def layer_menu(view: NetworkView, item: LayerItem) -> QMenu:
+    """Surgery on one layer (freeze/LR entries act on every selected layer)."""
+    menu = QMenu(view)
+    menu.setToolTipsVisible(True)
+    name = item.view.last
+    network = view.network_scene.network
+    assert network is not None
+    layer = network[name]
+    names = _selected(view, item)
+    editable = layer.op not in ("input", "output")
+    _add(menu, "Replace final layers…", lambda: replace_head(view))
+    menu.addSeparator()
+    _freezing(menu, view, names, up_to=name, from_=name)
+    menu.addSeparator()
+    _catalog_menu(menu, "Insert layer after", view,
+                  lambda kind: _insert(view, name, kind), layer.op != "output")
+    _catalog_menu(menu, "Replace with", view,
+                  lambda kind: view.session.edit(lambda d: d.replace_layer(name, kind)), editable)
+    _add(menu, "Delete" if len(names) == 1 else f"Delete {len(names)} layers",
+         lambda: delete_selected(view), editable)
+    groups = blocks.enclosing(layer.group) if editable else []
+    if groups:
+        menu.addSeparator()
+    for group in reversed(groups[-3:]):
+        _add(menu, f"Collapse block {group}",
+             lambda g=group: view.toggle_block(g, expand=False))  # type: ignore[misc]
+    return menu
+
+
+def block_menu(view: NetworkView, item: LayerItem) -> QMenu:
+    """A collapsed block: open it, or freeze it as a whole."""
+    menu = QMenu(view)
+    path = item.view.block_path
+    names = _selected(view, item)
+    whole = names == list(item.view.members)
+    _add(menu, "Expand block", lambda: view.toggle_block(path, expand=True))
+    menu.addSeparator()
+    _add(menu, "Freeze block" if whole else f"Freeze {len(names)} layers",
+         _edit(view, lambda d: d.set_frozen(names, True, f"Freeze {_what(path, names, whole)}")))
+    _add(menu, "Unfreeze block" if whole else f"Unfreeze {len(names)} layers",
+         _edit(view, lambda d: d.set_frozen(names, False, f"Unfreeze {_what(path, names, whole)}")))
+    last, first = item.view.last, item.view.first
+    _add(menu, "Freeze up to here", _edit(view, lambda d: d.freeze(up_to=last)))
+    _add(menu, "Unfreeze from here", _edit(view, lambda d: d.unfreeze(from_=first)))
+    _add(menu, "Set learning-rate factor…", lambda: set_lr_factor(view, names))
+    menu.addSeparator()
+    _catalog_menu(menu, "Insert layer after", view, lambda kind: _insert(view, last, kind), True)
+    _add(menu, "Replace final layers…", lambda: replace_head(view))
+    outer = blocks.enclosing(path)[:-1]
+    if outer:
+        _add(menu, f"Collapse block {outer[-1]}", lambda: view.toggle_block(outer[-1], expand=False))
+    return menu
+
+
+def background_menu(view: NetworkView, frame: BlockFrame | None = None) -> QMenu:
+    """View commands (and collapsing the block whose frame was clicked)."""
+    menu = QMenu(view)
+    scene = view.network_scene
+    has_design = scene.network is not None
+    _add(menu, "Fit", view.fit, has_design)
+    _add(menu, "Expand all", scene.expand_all, has_design)
+    _add(menu, "Collapse all", scene.collapse_all, has_design)
+    _add(menu, "Auto-arrange", scene.auto_arrange, has_design)
+    if frame is not None:
+        menu.addSeparator()
+        path = frame.path
+        _add(menu, f"Collapse block {path}", lambda: view.toggle_block(path, expand=False))
+    menu.addSeparator()
+    _add(menu, "Replace final layers…", lambda: replace_head(view), has_design)
+    return menu
+
+
+def _freezing(menu: QMenu, view: NetworkView, names: list[str], up_to: str, from_: str) -> None:
+    several = len(names) > 1
+    _add(menu, f"Freeze {len(names)} layers" if several else "Freeze",
+         _edit(view, lambda d: d.set_frozen(names, True)))
+    _add(menu, f"Unfreeze {len(names)} layers" if several else "Unfreeze",
+         _edit(view, lambda d: d.set_frozen(names, False)))
+    _add(menu, "Freeze up to here", _edit(view, lambda d: d.freeze(up_to=up_to)),
+         tip="Freeze this layer and every layer before it")
+    _add(menu, "Unfreeze from here", _edit(view, lambda d: d.unfreeze(from_=from_)),
+         tip="Unfreeze this layer and every layer after it")
+    _add(menu, "Set learning-rate factor…", lambda: set_lr_factor(view, names))
+
+
+def _catalog_menu(menu: QMenu, title: str, view: NetworkView, pick: Callable[[str], Any],
+                  enabled: bool) -> QMenu:
+    """A submenu of the layer library, grouped by category."""
+    sub = menu.addMenu(title)
+    sub.setEnabled(enabled)
+    sub.setToolTipsVisible(True)
+    for category, kinds in catalog_by_category().items():
+        group = sub.addMenu(CATEGORIES.get(category, ("", category.title()))[1])
+        group.setToolTipsVisible(True)
+        for kind in kinds:
+            _add(group, kind.name, lambda k=kind.name: pick(k),  # type: ignore[misc]
+                 tip=kind.description)
+    return sub
+
+
+def _selected(view: NetworkView, item: LayerItem) -> list[str]:
+    """The layers a menu acts on: the selection if the item is part of it, else the item."""
+    names = view.network_scene.selected_layers()
+    return names if item.isSelected() and names else list(item.view.members)
+
+
+def _what(path: str, names: list[str], whole: bool) -> str:
+    return f"block {path}" if whole else f"{len(names)} layers"
+
+
+def _insert(view: NetworkView, after: str, kind: str) -> None:
+    name = view.session.edit(lambda d: d.insert_layer(after, kind))
+    if isinstance(name, str):
+        view.session.select([name])
+
+
+def replace_head(view: NetworkView) -> None:
+    """Ask for the new classes and replace the final layer."""
+    design, analysis = view.session.design, view.session.analysis
+    if design is None:
+        return
+    shape = analysis.output_shape if analysis is not None else None
+    choice = dialogs.ask_replace_head(view, shape[-1] if shape else None, design.info.class_names)
+    if choice is not None:
+        view.session.edit(lambda d: d.replace_head(choice.num_classes,
+                                                   class_names=choice.class_names,
+                                                   dropout=choice.dropout))
+
+
+def set_lr_factor(view: NetworkView, names: list[str]) -> None:
+    """Ask for a factor and apply it to `names`."""
+    network = view.network_scene.network
+    if network is None or not names:
+        return
+    factor = dialogs.ask_lr_factor(view, network[names[0]].lr_factor)
+    if factor is not None:
+        view.session.edit(lambda d: d.set_lr_factor(names, factor))
+
+
+def delete_selected(view: NetworkView) -> None:
+    """Delete the selected layers (input and output are kept)."""
+    network = view.network_scene.network
+    if network is None:
+        return
+    names = [n for n in view.network_scene.selected_layers()
+             if network[n].op not in ("input", "output")]
+    if names:
+        view.session.edit(lambda d: _delete_all(d, names))
+
+
+def _delete_all(design: Design, names: list[str]) -> None:
+    for name in names:
+        design.delete_layer(name)

@@ -1,0 +1,220 @@
+"""`NetworkScene`: the layer graph of the session's design, kept in step with every change.
+
+Structure changes (open, insert, delete, expand) rebuild the items; attribute changes (freeze,
+learning-rate factor) and new analyses only refresh the affected nodes' text and state.
+Selection is mirrored both ways with `DesignSession.select` / `selection_changed`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QRectF, Signal
+from PySide6.QtWidgets import QGraphicsScene
+
+from designer.core.analysis import NetworkAnalysis
+from designer.core.grouping import BLOCK_PREFIX, VisibleGraph, default_collapsed, visible_graph
+from designer.core.network import Network
+from designer.ui.canvas import blocks, build
+from designer.ui.canvas.edge_item import EdgeItem
+from designer.ui.canvas.node_item import LayerItem
+from designer.ui.canvas.nodes import describe
+from designer.ui.session import DesignSession
+
+MARGIN = 60.0
+
+
+class NetworkScene(QGraphicsScene):
+    """Scene mirroring a `DesignSession`: one `LayerItem` per visible node."""
+
+    #: items were rebuilt (structure, collapse state or a new design)
+    rebuilt = Signal()
+    #: a different design is shown (views fit it)
+    design_shown = Signal()
+    #: the selection was changed by another view (payload: the selected LayerItems)
+    selected_elsewhere = Signal(list)
+
+    def __init__(self, session: DesignSession, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.collapsed: set[str] = set()
+        self.visible: VisibleGraph = visible_graph(Network(), ())
+        self.built = build.Built()
+        self._framed: set[str] = set()
+        self._syncing = False
+        self._sent: list[str] | None = None
+        session.design_replaced.connect(self._on_design_replaced)
+        session.document_changed.connect(self._on_document_changed)
+        session.analysis_ready.connect(self._on_analysis)
+        session.selection_changed.connect(self._on_session_selection)
+        self.selectionChanged.connect(self._on_scene_selection)
+        if session.design is not None:
+            self._on_design_replaced(session.design)
+
+    # ----- reading ---------------------------------------------------------------------
+    @property
+    def network(self) -> Network | None:
+        """The document shown (None before a model is opened)."""
+        return self.session.design.network if self.session.design is not None else None
+
+    @property
+    def nodes(self) -> dict[str, LayerItem]:
+        """Node items by visible-graph key (layer name or 'block:<path>')."""
+        return self.built.nodes
+
+    @property
+    def edges(self) -> dict[tuple[str, str], EdgeItem]:
+        """Edge items by (source key, target key)."""
+        return self.built.edges
+
+    def item_for_layer(self, name: str) -> LayerItem | None:
+        """The item showing a layer (itself or the collapsed block that contains it)."""
+        key = self.built.node_of.get(name)
+        return self.built.nodes.get(key) if key is not None else None
+
+    def block_item(self, path: str) -> LayerItem | None:
+        """The node of a collapsed block."""
+        return self.built.nodes.get(BLOCK_PREFIX + path)
+
+    def selected_layers(self) -> list[str]:
+        """Layer names behind the selected nodes, in execution order."""
+        chosen = {n for item in self.selectedItems() if isinstance(item, LayerItem)
+                  for n in item.view.members}
+        network = self.network
+        return [n for n in network.names if n in chosen] if network is not None else []
+
+    def graph_rect(self) -> QRectF:
+        """The area covered by nodes and edges (what 'fit' shows)."""
+        return self.itemsBoundingRect()
+
+    # ----- collapsing ------------------------------------------------------------------
+    def set_collapsed(self, collapsed: set[str]) -> None:
+        """Show the network with these blocks collapsed."""
+        self.collapsed = set(collapsed)
+        self.rebuild()
+
+    def expand_block(self, path: str) -> None:
+        """Open a collapsed block one level (its layers or sub-blocks appear)."""
+        if self.network is not None:
+            self._framed.add(path)
+            self.set_collapsed(blocks.expand(self.network, self.collapsed, path))
+
+    def collapse_block(self, path: str) -> None:
+        """Fold a block back into one node."""
+        self.set_collapsed(blocks.collapse(self.collapsed, path))
+
+    def expand_all(self) -> None:
+        """Show every layer."""
+        self.set_collapsed(set())
+
+    def collapse_all(self) -> None:
+        """Fold every outermost block."""
+        if self.network is not None:
+            self.set_collapsed(blocks.collapse_all(self.network))
+
+    def reveal(self, name: str) -> LayerItem | None:
+        """Expand whatever hides layer `name` and return its item."""
+        network = self.network
+        if network is None or name not in network:
+            return None
+        item = self.item_for_layer(name)
+        if item is None or item.view.is_block:
+            opened = blocks.reveal(network, self.collapsed, name)
+            self._framed |= self.collapsed - opened
+            self.set_collapsed(opened)
+        return self.item_for_layer(name)
+
+    def auto_arrange(self) -> None:
+        """Undo manual node moves: back to the layered layout."""
+        build.arrange(self.built, self.visible)
+        self._fit_scene_rect()
+
+    # ----- building --------------------------------------------------------------------
+    def rebuild(self) -> None:
+        """Recreate all items from the document and the collapsed set."""
+        network = self.network
+        self._syncing = True
+        try:
+            self.clear()
+            self.built = build.Built()
+            if network is None:
+                return
+            self.collapsed = blocks.known(network, self.collapsed)
+            self.visible = visible_graph(network, self.collapsed)
+            self.built = build.build(self, network, self.visible, self.session.analysis,
+                                     self.collapsed, self._framed)
+            self._select_items(self.session.selection)
+            self._fit_scene_rect()
+        finally:
+            self._syncing = False
+        self.rebuilt.emit()
+
+    def _fit_scene_rect(self) -> None:
+        self.setSceneRect(self.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN))
+
+    def _refresh(self, keys: set[str], analysis: NetworkAnalysis | None) -> None:
+        network = self.network
+        if network is None:
+            return
+        for key in keys:
+            item = self.built.nodes.get(key)
+            if item is not None:
+                view = describe(network, key, self.visible.members[key], analysis)
+                if view != item.view:
+                    item.set_view(view)
+
+    # ----- session signals -------------------------------------------------------------
+    def _on_design_replaced(self, _design: object) -> None:
+        network = self.network
+        self.collapsed = default_collapsed(network) if network is not None else set()
+        self._framed = set(self.collapsed)
+        self.rebuild()
+        self.design_shown.emit()
+
+    def _on_document_changed(self, names: object) -> None:
+        if names is None:
+            self.rebuild()
+            return
+        assert isinstance(names, set | frozenset | list | tuple)
+        keys = {self.built.node_of[n] for n in names if n in self.built.node_of}
+        self._refresh(keys, self.session.analysis)
+
+    def _on_analysis(self, analysis: object) -> None:
+        assert isinstance(analysis, NetworkAnalysis)
+        self._refresh(set(self.built.nodes), analysis)
+
+    # ----- selection -------------------------------------------------------------------
+    def _on_scene_selection(self) -> None:
+        if self._syncing:
+            return
+        names = self.selected_layers()
+        self._sent = names
+        self.session.select(names)
+
+    def _on_session_selection(self, names: list[str]) -> None:
+        if names == self._sent:
+            self._sent = None
+            return  # our own selection echoed back
+        self._sent = None
+        hidden = [n for n in names if self._hidden_in_block(n, names)]
+        for name in hidden[:8]:  # revealing many layers would unfold most of the network
+            self.reveal(name)
+        self._syncing = True
+        try:
+            items = self._select_items(names)
+        finally:
+            self._syncing = False
+        if items:
+            self.selected_elsewhere.emit(items)
+
+    def _hidden_in_block(self, name: str, names: list[str]) -> bool:
+        """A layer selected alone inside a collapsed block (not the whole block selected)."""
+        item = self.item_for_layer(name)
+        return item is not None and item.view.is_block and not set(item.view.members) <= set(names)
+
+    def _select_items(self, names: list[str]) -> list[LayerItem]:
+        wanted = {self.built.node_of[n] for n in names if n in self.built.node_of}
+        chosen: list[LayerItem] = []
+        for key, item in self.built.nodes.items():
+            item.setSelected(key in wanted)
+            if key in wanted:
+                chosen.append(item)
+        return chosen
