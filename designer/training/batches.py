@@ -41,6 +41,14 @@ def epoch_order(n: int, batch_size: int, seed: int, epoch: int, *, train: bool) 
     return batches
 
 
+def _batch_count(n: int, batch_size: int, train: bool) -> int:
+    """``len(epoch_order(...))`` without drawing a permutation."""
+    count = -(-n // batch_size)
+    if train and count > 1 and n % batch_size == 1:
+        count -= 1
+    return count
+
+
 class BatchSource(Protocol):
     """What the loop iterates: ``batches(epoch, skip)`` yields (inputs, labels)."""
 
@@ -62,7 +70,7 @@ class _EpochBatchSampler(Sampler[list[int]]):
         ]
 
     def __len__(self) -> int:
-        return len(epoch_order(self.n, self.batch_size, self.seed, 1, train=self.train))
+        return _batch_count(self.n, self.batch_size, self.train)
 
 
 class LoaderSource:
@@ -110,7 +118,7 @@ class TensorSource:
         self.batch_size, self.seed, self.train = batch_size, seed, train
 
     def __len__(self) -> int:
-        return len(epoch_order(self.num_samples, self.batch_size, self.seed, 1, train=self.train))
+        return _batch_count(self.num_samples, self.batch_size, self.train)
 
     def batches(self, epoch: int, skip: int = 0) -> Iterator[Batch]:
         tensors = self.views[(epoch - 1) % len(self.views)]

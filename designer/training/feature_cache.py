@@ -131,7 +131,7 @@ def _extract(
     source = LoaderSource(dataset, options.batch_size, seed=mix_seed(options.seed, 2, view),
                           train=False, workers=accel.num_workers,
                           pin_memory=accel.device.type == "cuda")
-    torch.manual_seed(mix_seed(options.seed, 3, view))  # augmentation drawn in this process
+    torch.default_generator.manual_seed(mix_seed(options.seed, 3, view))  # in-process augmentation
     buffers: list[torch.Tensor] = []
     labels: list[torch.Tensor] = []
     done, total = 0, source.num_samples

@@ -187,6 +187,8 @@ class _Trainer:
     ) -> None:
         options, accel = self.options, self.accel
         assert accel is not None
+        if len(train_data) == 0:  # type: ignore[arg-type]
+            raise _Halt("error", "The training set is empty: add images to the training split.")
         plan = plan_cache(self.model, options, augmented)
         self.cache_reason = plan.reason
         if plan.split is not None:
@@ -211,8 +213,6 @@ class _Trainer:
         if val_data is not None and len(val_data):  # type: ignore[arg-type]
             self.val_src = LoaderSource(val_data, options.batch_size, seed=options.seed,
                                         train=False, workers=accel.num_workers, pin_memory=pin)
-        if len(self.train_src) == 0:
-            raise _Halt("error", "The training set is empty: add images to the training split.")
 
     def _train(self) -> tuple[FinishReason, str]:
         assert self.train_src is not None and self.accel is not None
@@ -246,7 +246,7 @@ class _Trainer:
         state, model = self.state, self.model
         assert self.trainability is not None
         set_train_mode(model, self.trainability.frozen_batchnorms)
-        torch.manual_seed(mix_seed(self.options.seed, epoch, 0))
+        _seed(mix_seed(self.options.seed, epoch, 0), self.accel)
         skip = state.offset
         if skip and state.rng_state is not None:
             torch.set_rng_state(state.rng_state.cpu())
@@ -380,6 +380,14 @@ class _Trainer:
             return f"Training failed {where}: {user_message(error)}"
         return (f"Training failed {where}: {type(error).__name__}: {error}. "
                 "See run.log for details; check that the model's output matches the classes.")
+
+
+def _seed(seed: int, accel: Acceleration | None) -> None:
+    """Seed the generators this run draws from (torch.manual_seed also pokes every lazy device
+    backend, ~1 ms per call, which shows when epochs take milliseconds)."""
+    torch.default_generator.manual_seed(seed)
+    if accel is not None and accel.device.type == "cuda":
+        torch.cuda.manual_seed(seed)
 
 
 def _size(nbytes: float) -> str:

@@ -239,3 +239,9 @@ def test_events_carry_progress(tiny_model, tiny_data, options):
     assert its[-1].eta_seconds == 0 and all(e.images_per_second > 0 for e in its)
     assert all(math.isfinite(e.loss) and 0 <= e.accuracy <= 1 for e in its)
     assert any("BatchNorm" not in e.message for e in rec.of_type(LogEvent))
+
+
+def test_empty_training_set_is_an_error(tiny_model, tiny_data, options):
+    empty = torch.utils.data.Subset(tiny_data(), [])
+    result = fit(tiny_model(frozen_backbone=True), empty, None, options())
+    assert result.reason == "error" and "training set is empty" in result.message
