@@ -26,6 +26,21 @@ def test_train_cli_on_generated_shapes(tmp_path: Path, capsys: pytest.CaptureFix
     assert (run_dir / "best.safetensors").is_file()
     assert (run_dir / "evaluation.json").is_file()
 
+    from designer.data import default_sample_root, generated_dataset
+
+    shapes = generated_dataset(default_sample_root())
+    image = next(shapes.rglob("*.png"))
+    assert main(["predict", str(run_dir), str(image), "--json"]) == 0
+    top = json.loads(capsys.readouterr().out)[0]["top"]
+    assert len(top) == 3
+    assert {label for label, _ in top} <= {"circle", "square", "triangle", "stripes"}
+    assert main(["evaluate", str(run_dir), "--data", str(shapes), "--json"]) == 0
+    assert 0.0 <= json.loads(capsys.readouterr().out)["accuracy"] <= 1.0
+    out = tmp_path / "model.safetensors"
+    assert main(["export", str(run_dir), "--format", "safetensors", "--out", str(out)]) == 0
+    assert out.is_file()
+    assert "max |diff|" in capsys.readouterr().out
+
 
 def test_train_cli_reports_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["train", "--model", "squeezenet1_1", "--weights", "none",

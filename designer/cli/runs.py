@@ -1,0 +1,118 @@
+"""`netdesigner evaluate|predict|export`: use a finished run without the window."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    evaluate = subparsers.add_parser("evaluate", help="evaluate a run's model on a folder")
+    evaluate.add_argument("run", type=Path, help="run folder (from `netdesigner train`)")
+    evaluate.add_argument("--data", required=True, help="folder with one sub-folder per class")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(handler=run_evaluate)
+    predict = subparsers.add_parser("predict", help="classify images with a run's model")
+    predict.add_argument("run", type=Path)
+    predict.add_argument("images", nargs="+", type=Path)
+    predict.add_argument("--top", type=int, default=3)
+    predict.add_argument("--json", action="store_true")
+    predict.set_defaults(handler=run_predict)
+    export = subparsers.add_parser("export", help="export a run's model, checked numerically")
+    export.add_argument("run", type=Path)
+    export.add_argument("--format", required=True,
+                        choices=("safetensors", "torchscript", "onnx", "pt2"))
+    export.add_argument("--out", required=True, type=Path)
+    export.add_argument("--json", action="store_true")
+    export.set_defaults(handler=run_export)
+
+
+def _fail(error: Exception | str) -> int:
+    print(f"netdesigner: {error}", file=sys.stderr)
+    return 1
+
+
+def _image_size(run: Path) -> int | None:
+    from designer.project.runs import RunRecord
+
+    size = RunRecord.load(run).data.get("image_size")
+    return int(size) if size else None
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Handler of `netdesigner evaluate`."""
+    from designer.data import build_transforms, scan
+    from designer.data.dataset import ImageDataset
+    from designer.evaluation import evaluate
+    from designer.project.run_model import run_design
+
+    try:
+        design = run_design(args.run)
+        data = scan(Path(args.data))
+        transform = build_transforms(design.info.preprocessing, None, train=False,
+                                     image_size=_image_size(args.run))
+        classes = list(design.info.class_names) or data.classes
+        if sorted(data.classes) != sorted(classes):
+            return _fail(f"the folder's classes {data.classes} are not the model's {classes}")
+        remap = [classes.index(c) for c in data.classes]
+        samples = [type(s)(s.path, remap[s.label]) for s in data.samples]
+        result = evaluate(design.build(), ImageDataset(samples, classes, transform),
+                          classes=classes)
+    except Exception as error:  # noqa: BLE001 - one clear message per failure
+        return _fail(error)
+    if args.json:
+        print(json.dumps({k: v for k, v in result.to_dict().items() if k != "predictions"},
+                         indent=1))
+    else:
+        print(f"accuracy {result.accuracy:.3f} on {len(result.predictions)} images")
+        for row in result.per_class:
+            print(f"  {row.name:<16} precision {row.precision:.2f} recall {row.recall:.2f} "
+                  f"f1 {row.f1:.2f} ({row.support})")
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    """Handler of `netdesigner predict`."""
+    from designer.data import build_transforms
+    from designer.evaluation import predict
+    from designer.project.run_model import run_design
+
+    try:
+        design = run_design(args.run)
+        transform = build_transforms(design.info.preprocessing, None, train=False,
+                                     image_size=_image_size(args.run))
+        results = predict(design.build(), [str(p) for p in args.images], transform,
+                          list(design.info.class_names), k=args.top)
+    except Exception as error:  # noqa: BLE001
+        return _fail(error)
+    rows: list[dict[str, Any]] = [{"image": str(p), "top": [[c, round(s, 4)] for c, s in r]}
+                                  for p, r in zip(args.images, results, strict=True)]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    else:
+        for row in rows:
+            print(row["image"] + ": " + ", ".join(f"{c} {s:.2f}" for c, s in row["top"]))
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Handler of `netdesigner export`."""
+    import torch
+
+    from designer.export import export_model
+    from designer.project.run_model import run_design
+
+    try:
+        design = run_design(args.run)
+        size = _image_size(args.run) or design.info.input_size
+        report = export_model(design.build(), args.format, args.out,
+                              example_input=torch.randn(2, 3, size, size),
+                              labels=list(design.info.class_names) or None,
+                              preprocessing=design.info.preprocessing)
+    except Exception as error:  # noqa: BLE001
+        return _fail(error)
+    print(json.dumps(report.to_dict(), indent=1, default=str) if args.json else report.summary())
+    return 0
