@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("NETDESIGNER_NO_DOWNLOAD", "1")
+# generated sample data goes to a throw-away folder, not the user's cache
+os.environ.setdefault("NETDESIGNER_SAMPLES", tempfile.mkdtemp(prefix="netdesigner-samples-"))
 
 import pytest  # noqa: E402
 
