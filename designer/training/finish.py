@@ -45,8 +45,10 @@ class Finisher:
     ) -> None:
         self.model, self.options, self.run_dir, self.events = model, options, run_dir, events
         self.started = time.perf_counter()
+        self.started_at = time.time()
         self.device = torch.device("cpu")
         self.training = model.training
+        self.late_failures: list[str] = []
 
     def remember(self, model: nn.Module) -> None:
         first = next(iter(model.parameters()), None)
@@ -64,22 +66,33 @@ class Finisher:
         except Exception as error:  # noqa: BLE001 - a failed save must not lose the result
             reason = "error"
             message += f" Saving the run failed: {type(error).__name__}: {error}."
-            run.log(message, "error")
+            self._log(run, message, "error")
         finally:
             self._restore(run)
         result = self._result(run, reason, message, kept)
         if self.run_dir is not None:
             self.run_dir.write_history(run.state.history)
-            self.run_dir.write_summary(result.summary())
-        run.log(f"finished ({reason}): {message}", "info" if result.ok else "warning")
+            self.run_dir.write_summary({
+                **result.summary(), "started_at": _iso(self.started_at),
+                "finished_at": _iso(time.time()), "torch": torch.__version__,
+            })
+        self._log(run, f"finished ({reason}): {message}", "info" if result.ok else "warning")
         failures = self.events.emit_finished(FinishedEvent(
             reason, message, result.best_val_acc, result.best_iteration, result.iterations,
             result.epochs_completed, result.elapsed, kept,  # type: ignore[arg-type]
             None if self.run_dir is None else str(self.run_dir.path),
         ))
+        failures = self.late_failures + failures
         if failures:
             raise CallbackError(" ".join(failures))
         return result
+
+    def _log(self, run: RunView, message: str, level: str = "info") -> None:
+        """Log while finishing: a failing on_log callback must not stop the run from closing."""
+        try:
+            run.log(message, level)
+        except CallbackError as error:
+            self.late_failures.append(str(error))
 
     def _save_and_keep(self, run: RunView, reason: FinishReason) -> str:
         """Write checkpoint and last weights, then load the best weights if asked to keep them."""
@@ -91,10 +104,10 @@ class Finisher:
         if self.options.keep == "best" and run.best.state is not None:
             self.model.load_state_dict(run.best.state, strict=False)
             kept = "best"
-            run.log(f"kept the best weights (validation accuracy {run.best.val_acc:.4f} at "
+            self._log(run, f"kept the best weights (validation accuracy {run.best.val_acc:.4f} at "
                     f"iteration {run.best.iteration})")
         elif self.options.keep == "best" and ready:
-            run.log("no validation ran, so the last weights are kept (best = last)")
+            self._log(run, "no validation ran, so the last weights are kept (best = last)")
         if self.run_dir is not None and ready:
             self.run_dir.save_weights(BEST, self.model.state_dict(), kind=kept)
         return kept
@@ -123,3 +136,7 @@ class Finisher:
             feature_cache=run.cache.storage if run.cache else "off",
             feature_cache_reason=run.cache_reason,
         )
+
+
+def _iso(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(timestamp))

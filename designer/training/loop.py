@@ -13,7 +13,6 @@ Ctrl+C (KeyboardInterrupt) is treated as a stop. The only exception fit raises i
 
 from __future__ import annotations
 
-import math
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
@@ -25,7 +24,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from designer.training.accel import Acceleration, choose
-from designer.training.batches import BatchSource, LoaderSource, mix_seed
+from designer.training.batches import BatchSource, mix_seed
 from designer.training.callbacks import Callback, CallbackList
 from designer.training.errors import CallbackError, SampleLoadError
 from designer.training.events import (
@@ -36,14 +35,7 @@ from designer.training.events import (
     StartEvent,
     ValidationEvent,
 )
-from designer.training.feature_cache import (
-    CacheCancelled,
-    CacheContext,
-    CacheFallback,
-    FeatureCache,
-    build_cache,
-    plan_cache,
-)
+from designer.training.feature_cache import CacheCancelled, CacheContext, FeatureCache
 from designer.training.finish import Finisher
 from designer.training.history import History
 from designer.training.options import TrainingOptions
@@ -53,6 +45,8 @@ from designer.training.resume import TrainingState, load_model_state, restore_tr
 from designer.training.run_dir import RunDir
 from designer.training.samples import user_message
 from designer.training.schedules import LrSchedule, build_optimizer
+from designer.training.sources import choose_sources
+from designer.training.steps import NonFiniteLoss, Stepper, validation_pass
 from designer.training.tracking import BestTracker, RunningMean, Throughput, mutable_keys
 
 __all__ = ["FitResult", "fit"]
@@ -80,7 +74,8 @@ def fit(
     every iteration. ``manifest`` (JSON-able) is saved as the run's data manifest.
     """
     trainer = _Trainer(model, options, CallbackList(callbacks), should_stop, run_dir, manifest)
-    cuda = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+    uses_cuda = options.device != "cpu" and torch.cuda.is_available()
+    cuda = [torch.cuda.current_device()] if uses_cuda else []
     with torch.random.fork_rng(devices=cuda):
         torch.manual_seed(options.seed)
         return trainer.run(train_data, val_data, lr_factors, augmented, resume_from)
@@ -161,9 +156,11 @@ class _Trainer:
         assert self.train_src is not None
         self.optimizer = build_optimizer(trainability.groups, options)
         self.scaler = torch.amp.GradScaler("cuda") if accel.needs_grad_scaler else None
-        self.schedule = LrSchedule(options, len(self.train_src))
-        self.loss_fn = nn.CrossEntropyLoss(label_smoothing=options.label_smoothing)
-        self.val_loss_fn = nn.CrossEntropyLoss()
+        self.stepper = Stepper(
+            self.net, self.optimizer, LrSchedule(options, len(self.train_src)), accel,
+            nn.CrossEntropyLoss(label_smoothing=options.label_smoothing), options.grad_clip,
+            self.scaler,
+        )
         if checkpoint is not None:
             self.state = restore_training_state(checkpoint, self.optimizer, self.scaler, self.best)
             self.log(f"resumed from {resume_from} at epoch {self.state.epoch + 1}, "
@@ -185,34 +182,19 @@ class _Trainer:
     def _prepare_sources(
         self, train_data: Dataset[Any], val_data: Dataset[Any] | None, augmented: bool
     ) -> None:
-        options, accel = self.options, self.accel
-        assert accel is not None
+        assert self.accel is not None
         if len(train_data) == 0:  # type: ignore[arg-type]
             raise _Halt("error", "The training set is empty: add images to the training split.")
-        plan = plan_cache(self.model, options, augmented)
-        self.cache_reason = plan.reason
-        if plan.split is not None:
-            ctx = CacheContext(options, accel, self.events.emit, self._stop_requested,
-                               None if self.run_dir is None else self.run_dir.path)
-            try:
-                self.cache = build_cache(self.model, plan.split, train_data, val_data, augmented, ctx)
-            except CacheFallback as fallback:
-                self.cache_reason = str(fallback)
-            except CacheCancelled:
-                self.cache_reason = "feature caching was cancelled"
-                raise _Halt("stopped", "Stopped while caching features; nothing was trained.") from None
-            else:
-                self.cache_reason += f" ({self.cache.storage}, {_size(self.cache.nbytes)})"
-        self.log(self.cache_reason)
-        if self.cache is not None:
-            self.net, self.train_src, self.val_src = self.cache.net, self.cache.train, self.cache.val
-            return
-        pin = accel.device.type == "cuda"
-        self.train_src = LoaderSource(train_data, options.batch_size, seed=options.seed,
-                                      train=True, workers=accel.num_workers, pin_memory=pin)
-        if val_data is not None and len(val_data):  # type: ignore[arg-type]
-            self.val_src = LoaderSource(val_data, options.batch_size, seed=options.seed,
-                                        train=False, workers=accel.num_workers, pin_memory=pin)
+        ctx = CacheContext(self.options, self.accel, self.events.emit, self._stop_requested,
+                           None if self.run_dir is None else self.run_dir.path)
+        try:
+            sources = choose_sources(self.model, train_data, val_data, augmented, ctx)
+        except CacheCancelled:
+            self.cache_reason = "feature caching was cancelled"
+            raise _Halt("stopped", "Stopped while caching features; nothing was trained.") from None
+        self.net, self.train_src, self.val_src = sources.net, sources.train, sources.val
+        self.cache, self.cache_reason = sources.cache, sources.reason
+        self.log(sources.reason)
 
     def _train(self) -> tuple[FinishReason, str]:
         assert self.train_src is not None and self.accel is not None
@@ -254,7 +236,14 @@ class _Trainer:
         tick = started
         for inputs, labels in self.train_src.batches(epoch, skip):
             self._check_stop()
-            loss, correct, count, lr = self._step(inputs, labels, epoch)
+            try:
+                loss, correct, count, lr = self.stepper.step(inputs, labels, state.iteration)
+            except NonFiniteLoss as bad:
+                raise _Halt("nan_loss", (
+                    f"The loss became {bad.value} at epoch {epoch}, iteration "
+                    f"{state.iteration + 1} (learning rate {bad.lr:.3g}); training stopped "
+                    "before the weights were damaged. Lower the learning rate, turn on "
+                    "gradient clipping, or check the data.")) from None
             now = time.perf_counter()
             self.throughput.add(now - tick, count)
             epoch_mean.add(loss, correct, count)
@@ -280,41 +269,6 @@ class _Trainer:
                 self.run_dir.save_checkpoint(self.checkpoint_state())
             self.run_dir.write_history(state.history)
 
-    def _step(
-        self, inputs: tuple[torch.Tensor, ...], labels: torch.Tensor, epoch: int
-    ) -> tuple[float, int, int, float]:
-        accel, optimizer = self.accel, self.optimizer
-        assert accel is not None
-        lr = self.schedule.apply(optimizer, self.state.iteration)
-        xs = tuple(accel.batch_to_device(t) for t in inputs)
-        y = labels.to(accel.device, non_blocking=accel.device.type == "cuda")
-        with accel.autocast():
-            logits = _logits(self.net(*xs))
-            loss = self.loss_fn(logits, y)
-        value = float(loss.item())
-        if not math.isfinite(value):
-            raise _Halt("nan_loss", (
-                f"The loss became {value} at epoch {epoch}, iteration {self.state.iteration + 1} "
-                f"(learning rate {lr:.3g}); training stopped before the weights were damaged. "
-                "Lower the learning rate, turn on gradient clipping, or check the data."))
-        optimizer.zero_grad(set_to_none=True)
-        clip = self.options.grad_clip
-        params = [p for g in optimizer.param_groups for p in g["params"]]
-        if self.scaler is not None:
-            self.scaler.scale(loss).backward()
-            if clip:
-                self.scaler.unscale_(optimizer)
-                nn.utils.clip_grad_norm_(params, clip)
-            self.scaler.step(optimizer)
-            self.scaler.update()
-        else:
-            loss.backward()
-            if clip:
-                nn.utils.clip_grad_norm_(params, clip)
-            optimizer.step()
-        correct = int((logits.detach().argmax(1) == y).sum())
-        return value, correct, int(y.shape[0]), lr
-
     def _emit_iteration(self, epoch: int, loss: float, accuracy: float, lr: float) -> None:
         state = self.state
         event = IterationEvent(
@@ -328,16 +282,9 @@ class _Trainer:
     def _validate(self, epoch: int) -> None:
         if self.val_src is None or self.accel is None or self.trainability is None:
             return
-        accel, mean = self.accel, RunningMean()
         self.state.validation_pending = True
         self.model.eval()
-        with torch.no_grad(), accel.autocast():
-            for inputs, labels in self.val_src.batches(1):
-                self._check_stop()
-                y = labels.to(accel.device)
-                logits = _logits(self.net(*(accel.batch_to_device(t) for t in inputs)))
-                loss = float(self.val_loss_fn(logits.float(), y))
-                mean.add(loss, int((logits.argmax(1) == y).sum()), int(y.shape[0]))
+        mean = validation_pass(self.net, self.val_src, self.accel, self._check_stop)
         set_train_mode(self.model, self.trainability.frozen_batchnorms)
         state = self.state
         is_best = self.best.update(mean.accuracy, mean.loss, state.iteration, self.model)
@@ -388,20 +335,3 @@ def _seed(seed: int, accel: Acceleration | None) -> None:
     torch.default_generator.manual_seed(seed)
     if accel is not None and accel.device.type == "cuda":
         torch.cuda.manual_seed(seed)
-
-
-def _size(nbytes: float) -> str:
-    for unit in ("B", "KB", "MB"):
-        if nbytes < 1024:
-            return f"{nbytes:.0f} {unit}" if unit == "B" else f"{nbytes:.1f} {unit}"
-        nbytes /= 1024
-    return f"{nbytes:.1f} GB"
-
-
-def _logits(output: Any) -> torch.Tensor:
-    """The class scores of a model output (first element of a tuple, e.g. aux-head models)."""
-    while isinstance(output, tuple | list):
-        output = output[0]
-    if not isinstance(output, torch.Tensor):
-        raise TypeError(f"the model returned {type(output).__name__}, expected a tensor of logits")
-    return output

@@ -1,0 +1,96 @@
+"""One optimiser step and one validation pass: the PyTorch inner loops, nothing else."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from designer.training.accel import Acceleration
+from designer.training.batches import BatchSource
+from designer.training.schedules import LrSchedule
+from designer.training.tracking import RunningMean
+
+
+class NonFiniteLoss(Exception):  # noqa: N818 - an outcome, reported as reason "nan_loss"
+    """The loss was NaN or infinite; the step was not applied."""
+
+    def __init__(self, value: float, lr: float) -> None:
+        super().__init__(f"loss {value}")
+        self.value, self.lr = value, lr
+
+
+@dataclass
+class Stepper:
+    """What every training step uses; ``step`` returns (loss, correct, count, lr)."""
+
+    net: nn.Module
+    optimizer: torch.optim.Optimizer
+    schedule: LrSchedule
+    accel: Acceleration
+    loss_fn: nn.Module
+    grad_clip: float = 0.0
+    scaler: torch.amp.GradScaler | None = None
+    params: list[nn.Parameter] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.params = [p for g in self.optimizer.param_groups for p in g["params"]]
+
+    def step(
+        self, inputs: tuple[torch.Tensor, ...], labels: torch.Tensor, iteration: int
+    ) -> tuple[float, int, int, float]:
+        """Forward, finite-loss check, backward, clip, update (the loss is checked before any
+        weight changes, so a NaN never reaches the model)."""
+        accel, optimizer = self.accel, self.optimizer
+        lr = self.schedule.apply(optimizer, iteration)
+        xs = tuple(accel.batch_to_device(t) for t in inputs)
+        y = labels.to(accel.device, non_blocking=accel.device.type == "cuda")
+        with accel.autocast():
+            logits = logits_of(self.net(*xs))
+            loss = self.loss_fn(logits, y)
+        value = float(loss.item())
+        if not math.isfinite(value):
+            raise NonFiniteLoss(value, lr)
+        optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            if self.grad_clip:
+                self.scaler.unscale_(optimizer)
+                nn.utils.clip_grad_norm_(self.params, self.grad_clip)
+            self.scaler.step(optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            if self.grad_clip:
+                nn.utils.clip_grad_norm_(self.params, self.grad_clip)
+            optimizer.step()
+        correct = int((logits.detach().argmax(1) == y).sum())
+        return value, correct, int(y.shape[0]), lr
+
+
+def validation_pass(
+    net: nn.Module, source: BatchSource, accel: Acceleration, check_stop: Callable[[], None]
+) -> RunningMean:
+    """Mean cross-entropy and accuracy over ``source`` (caller sets eval mode)."""
+    mean = RunningMean()
+    with torch.no_grad(), accel.autocast():
+        for inputs, labels in source.batches(1):
+            check_stop()
+            y = labels.to(accel.device)
+            logits = logits_of(net(*(accel.batch_to_device(t) for t in inputs)))
+            loss = float(nn.functional.cross_entropy(logits.float(), y))
+            mean.add(loss, int((logits.argmax(1) == y).sum()), int(y.shape[0]))
+    return mean
+
+
+def logits_of(output: Any) -> torch.Tensor:
+    """The class scores of a model output (first element of a tuple, e.g. aux-head models)."""
+    while isinstance(output, tuple | list):
+        output = output[0]
+    if not isinstance(output, torch.Tensor):
+        raise TypeError(f"the model returned {type(output).__name__}, expected a tensor of logits")
+    return output
