@@ -57,12 +57,13 @@ class OpenModelDialog(QDialog):
         self.entry = entry
         self._file_chooser = file_chooser
         self.setWindowTitle(f"Open {entry.display_name}")
+        self.setMinimumWidth(420)
         self.pretrained = QRadioButton(pretrained_label(entry, status))
         self.pretrained.setEnabled(status != "missing")
         self.random = QRadioButton("Random weights (train from scratch; nothing to download)")
         self.from_file = QRadioButton("Import weights file…")
         self.path_edit = QLineEdit()
-        self.path_edit.setPlaceholderText(".pth / .pt / .safetensors saved from this model")
+        self.path_edit.setPlaceholderText("a .pth, .pt or .safetensors file")
         self.browse = QPushButton("Browse…")
         self.browse.clicked.connect(self.choose_file)
         self.path_edit.textChanged.connect(lambda _t: self.from_file.setChecked(True))

@@ -129,7 +129,8 @@ class OpenFlow(QObject):
                 self.start(attempt.name, path, allow_unsafe=True)
 
     def _after_offline(self, attempt: OpenAttempt) -> None:
-        bundled = get_entry(LITE0).display_name if is_available(LITE0) else None
+        # short button text: "EfficientNet-Lite0", not its full display name
+        bundled = get_entry(LITE0).display_name.split(" (")[0] if is_available(LITE0) else None
         choice = self.prompts.offline_choice(get_entry(attempt.name), str(attempt.error),
                                              bundled)
         if choice is OfflineChoice.RANDOM:

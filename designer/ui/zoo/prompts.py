@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from pathlib import Path
 
-from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QAbstractButton, QDialog, QMessageBox, QWidget
 
 from designer.ui.zoo.open_dialog import OpenModelDialog, ask_weights_file
 from designer.zoo.entry import ZooEntry
@@ -40,24 +40,9 @@ class BrowserPrompts:
 
     def offline_choice(self, entry: ZooEntry, message: str, bundled: str | None) -> OfflineChoice:
         """No network: random weights, a file, or the bundled model (``bundled``: its name)."""
-        box = QMessageBox(QMessageBox.Icon.Warning, "No network", "", parent=self.parent)
-        box.setText(f"The pretrained weights of {entry.display_name} "
-                    f"({entry.file_size_mb or 0:.0f} MB) cannot be downloaded right now.")
-        box.setInformativeText("You can still open it with random weights, import a weights "
-                               "file you already have, or use a model that works offline.")
-        box.setDetailedText(message)
-        answers = {
-            box.addButton("Open with random weights", QMessageBox.ButtonRole.AcceptRole):
-                OfflineChoice.RANDOM,
-            box.addButton("Import a weights file…", QMessageBox.ButtonRole.ActionRole):
-                OfflineChoice.IMPORT,
-        }
-        if bundled is not None:
-            answers[box.addButton(f"Open the bundled {bundled}",
-                                  QMessageBox.ButtonRole.ActionRole)] = OfflineChoice.BUNDLED
-        box.addButton(QMessageBox.StandardButton.Cancel)
+        box, answers = offline_box(self.parent, entry, message, bundled)
         box.exec()
-        return answers.get(box.clickedButton(), OfflineChoice.CANCEL)  # type: ignore[call-overload]
+        return answers.get(box.clickedButton(), OfflineChoice.CANCEL)
 
     def confirm_unsafe(self, path: Path, message: str) -> bool:
         """The file holds pickled Python code: load it only if the user trusts it."""
@@ -73,3 +58,25 @@ class BrowserPrompts:
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         return box.clickedButton() is load
+
+
+def offline_box(parent: QWidget | None, entry: ZooEntry, message: str, bundled: str | None,
+                ) -> tuple[QMessageBox, dict[QAbstractButton, OfflineChoice]]:
+    """The "no network" question and what each of its buttons means."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "No network", "", parent=parent)
+    box.setText(f"The pretrained weights of {entry.display_name} "
+                f"({entry.file_size_mb or 0:.0f} MB) cannot be downloaded right now.")
+    box.setInformativeText("You can still open it with random weights, import a weights file "
+                           "you already have, or use a model that works offline.")
+    box.setDetailedText(message)
+    answers: dict[QAbstractButton, OfflineChoice] = {
+        box.addButton("Open with random weights", QMessageBox.ButtonRole.AcceptRole):
+            OfflineChoice.RANDOM,
+        box.addButton("Import a weights file…", QMessageBox.ButtonRole.ActionRole):
+            OfflineChoice.IMPORT,
+    }
+    if bundled is not None:
+        answers[box.addButton(f"Open the bundled {bundled}",
+                              QMessageBox.ButtonRole.ActionRole)] = OfflineChoice.BUNDLED
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    return box, answers

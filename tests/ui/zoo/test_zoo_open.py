@@ -16,8 +16,10 @@ from pytestqt.qtbot import QtBot
 from designer.ui.session import DesignSession
 from designer.ui.zoo import Column, ModelBrowser, OfflineChoice, OpenModelDialog
 from designer.ui.zoo import opening as opening_module
+from designer.ui.zoo.prompts import offline_box
 from designer.zoo.entry import ZooEntry
 from designer.zoo.errors import CancelledError
+from designer.zoo.registry import get_entry
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
 
@@ -99,7 +101,7 @@ def test_offline_download_offers_random_weights(
     assert len(offered) == 1
     message, bundled = offered[0]
     assert "No network" in message
-    assert bundled == "EfficientNet-Lite0 (ImageNet, bundled)"
+    assert bundled == "EfficientNet-Lite0"
     assert errors == []  # the browser's question replaces the generic error message
 
 
@@ -187,3 +189,29 @@ def test_weights_of_another_model_are_refused_with_the_keys(
     assert len(errors) == 1
     assert "do not fit" in errors[0]
     assert "missing from the file: conv1.weight" in errors[0]  # it names the keys
+
+
+def test_offline_message_offers_the_bundled_model_only_when_installed(qtbot: QtBot) -> None:
+    entry = get_entry("resnet50")
+    box, answers = offline_box(None, entry, "No network (test)", "EfficientNet-Lite0")
+    qtbot.addWidget(box)
+    labels = {button.text(): choice for button, choice in answers.items()}
+    assert labels == {"Open with random weights": OfflineChoice.RANDOM,
+                      "Import a weights file…": OfflineChoice.IMPORT,
+                      "Open the bundled EfficientNet-Lite0": OfflineChoice.BUNDLED}
+    assert "98 MB" in box.text()
+    box, answers = offline_box(None, entry, "No network (test)", None)
+    qtbot.addWidget(box)
+    assert OfflineChoice.BUNDLED not in answers.values()
+
+
+def test_offline_then_open_the_bundled_model(
+        qtbot: QtBot, browser: ModelBrowser, session: DesignSession,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(browser.prompts, "offline_choice", lambda *_a: OfflineChoice.BUNDLED)
+    with qtbot.waitSignal(browser.flow.opened, timeout=60_000) as opened:
+        browser.flow.start("resnet50", "pretrained")
+    assert opened.args == ["efficientnet_lite0_bundled"]
+    assert session.design is not None
+    assert session.design.info.weights == "bundled"
+    assert session.design.info.class_names[:1] == ("tench",)
