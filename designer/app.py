@@ -2,7 +2,80 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_MODEL = "efficientnet_lite0_bundled"
+
+NO_DISPLAY_MESSAGE = (
+    "netdesigner: no display found (DISPLAY / WAYLAND_DISPLAY are not set), so the window "
+    "cannot open.\n"
+    "  • Render the window to an image:  netdesigner --screenshot window.png\n"
+    "  • Run the whole workflow headless: netdesigner demo\n"
+    "  • Or start it on a virtual display: xvfb-run netdesigner"
+)
+
+
+def _has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if sys.platform != "linux":
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
 
 def run_gui(project: str | None, model: str | None, screenshot: str | None) -> int:
-    """Start the designer window (or render it to ``screenshot`` and exit)."""
-    raise SystemExit("The designer window is not built yet (issue 4). Try `netdesigner --help`.")
+    """Start the designer window (or render it to `screenshot` and exit)."""
+    if screenshot:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    elif not _has_display():
+        print(NO_DISPLAY_MESSAGE, file=sys.stderr)  # noqa: T201 - the CLI's user message
+        return 2
+    from PySide6.QtWidgets import QApplication
+
+    from designer.surgery.opening import open_model
+    from designer.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("NetDesigner")
+    app.setOrganizationName("NetDesigner")
+    window = MainWindow()
+    name = model or DEFAULT_MODEL
+    weights = "bundled" if name.endswith("_bundled") else "none"
+    window.session.open_in_background(
+        lambda progress, cancelled: open_model(name, weights, progress=progress, cancel=cancelled))
+    if screenshot:
+        return _screenshot(window, Path(screenshot))
+    window.show()
+    return int(app.exec())
+
+
+def _screenshot(window: object, path: Path) -> int:
+    """Wait for the model to open, render the window offscreen, save it, and quit."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from designer.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    result = {"code": 1}
+
+    def grab(ok: bool) -> None:
+        window.show()
+        QApplication.processEvents()
+        window.canvas.fit() if hasattr(window.canvas, "fit") else None
+        QTimer.singleShot(300, lambda: save(ok))
+
+    def save(ok: bool) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        saved = window.grab().save(str(path))
+        result["code"] = 0 if ok and saved else 1
+        message = f"saved {path}" if saved else f"could not write {path}"
+        print(f"netdesigner: {message}", file=sys.stderr)  # noqa: T201
+        window.close()
+        QApplication.quit()
+
+    window.session.open_finished.connect(grab)
+    QApplication.exec()
+    return result["code"]

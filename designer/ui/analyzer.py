@@ -33,7 +33,7 @@ from designer.core.network import Network
 from designer.ui.formatting import count_text
 from designer.ui.session import DesignSession
 
-_HEADERS = ("Layer", "Kind", "Output", "Params", "MACs", "Trainable")
+_HEADERS = ("#", "Layer", "Kind", "Output", "Params", "MACs", "Trainable")
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -57,7 +57,8 @@ class LayerTableModel(QAbstractTableModel):
                 trainable = "—" if layer.num_params == 0 else ("no" if layer.frozen else "yes")
                 if info is not None and info.error:
                     self._errors.add(len(self._rows))
-                self._rows.append((layer.name, layer.kind, info.shape_text if info else "",
+                self._rows.append((len(self._rows) + 1, layer.name, layer.kind,
+                                   info.shape_text if info else "",
                                    info.params if info else layer.num_params,
                                    info.macs if info else 0, trainable))
         self.endResetModel()
@@ -80,18 +81,18 @@ class LayerTableModel(QAbstractTableModel):
         row = self._rows[index.row()]
         value = row[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return count_text(value) if index.column() in (3, 4) else str(value)
+            return count_text(value) if index.column() in (4, 5) else str(value)
         if role == Qt.ItemDataRole.UserRole:  # sort key
             return value
         if role == Qt.ItemDataRole.ForegroundRole and index.row() in self._errors:
             return QBrush(QColor("#c0392b"))
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in (3, 4):
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in (0, 4, 5):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def layer_at(self, row: int) -> str:
         """Layer name of a source row."""
-        return str(self._rows[row][0])
+        return str(self._rows[row][1])
 
 
 class AnalyzerPanel(QWidget):
@@ -111,6 +112,7 @@ class AnalyzerPanel(QWidget):
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # execution order
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
