@@ -7,7 +7,7 @@ with the Chart button) and the table scrolls sideways. Table and chart share one
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -41,6 +41,8 @@ _SAMPLE_TEXT = {Column.FAMILY: "Wide ResNet", Column.WEIGHTS: "download"}
 class _ZooTableView(QTableView):
     """Table whose model-name column takes the width left over in a wide dock."""
 
+    open_requested = Signal()
+
     def fit_columns(self) -> None:
         """Each column as wide as its header (or sample text); the name column gets the rest."""
         metrics = self.fontMetrics()
@@ -58,6 +60,13 @@ class _ZooTableView(QTableView):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.fit_columns()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter opens the current model, like a double-click."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.open_requested.emit()
+            return
+        super().keyPressEvent(event)
 
 
 class ModelBrowser(QWidget):
@@ -80,7 +89,9 @@ class ModelBrowser(QWidget):
         self._build_table()
         self.chart = ZooChart()
         self.chart.model_clicked.connect(self.select_model)
-        self.measure = MeasurePanel(self._measure_targets, self.table_model.latency)
+        self.measure = MeasurePanel(self._measure_targets, self.table_model.latency,
+                                    confirm_long=lambda n, s: self.prompts.confirm_long_measure(
+                                        n, s))
         self.measure.measurer.measured.connect(self.table_model.set_latency)
         self._chart_timer = QTimer(self, singleShot=True, interval=0)
         self._chart_timer.timeout.connect(self._refresh_chart)
@@ -123,6 +134,7 @@ class ModelBrowser(QWidget):
         header.customContextMenuRequested.connect(self._column_menu)
         table.fit_columns()
         table.doubleClicked.connect(lambda _index: self.open_selected())
+        table.open_requested.connect(self.open_selected)
         table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         table.selectionModel().selectionChanged.connect(lambda *_: self.measure.refresh_label())
 

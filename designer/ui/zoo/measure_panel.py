@@ -10,19 +10,34 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from designer.ui.zoo.chart_points import ms_per_gflop
 from designer.ui.zoo.speed_runner import SpeedMeasurer
+from designer.zoo.registry import get_entry, list_entries
 
 _STEPS = 1000
+#: ask before starting a measurement estimated to take longer than this
+CONFIRM_ABOVE_S = 120.0
+_RUNS = 12  # measure_latency's default warm-up + repeats
+_BUILD_S = 0.5  # building a model with random weights, typical
+
+
+def estimated_seconds(names: list[str], latency: Callable[[str], float | None]) -> float:
+    """Rough wall time to time ``names``: GFLOPs at this machine's measured speed."""
+    entries = [get_entry(n) for n in names]
+    ratio = ms_per_gflop(list_entries(), latency)
+    return sum(_BUILD_S + _RUNS * ratio * (e.gflops or 1.0) / 1000.0 for e in entries)
 
 
 class MeasurePanel(QWidget):
     """Button + progress row; results go to ``measurer.measured``."""
 
     def __init__(self, targets: Callable[[], tuple[list[str], str]],
-                 latency: Callable[[str], float | None], parent: QWidget | None = None) -> None:
+                 latency: Callable[[str], float | None], parent: QWidget | None = None,
+                 *, confirm_long: Callable[[int, float], bool] | None = None) -> None:
         super().__init__(parent)
         self._targets = targets
         self._latency = latency
+        self._confirm_long = confirm_long
         self.measurer = SpeedMeasurer(self)
         self.button = QPushButton("Measure speed")
         self.button.clicked.connect(self.start)
@@ -71,6 +86,10 @@ class MeasurePanel(QWidget):
         """Time the planned models in the background."""
         names, use_cache, _what = self.plan()
         if not names or self.measurer.running:
+            return
+        seconds = estimated_seconds(names, self._latency)
+        if (seconds > CONFIRM_ABOVE_S and self._confirm_long is not None
+                and not self._confirm_long(len(names), seconds)):
             return
         self._failures = []
         self._set_running(True)

@@ -44,6 +44,14 @@ class BrowserPrompts:
         box.exec()
         return answers.get(box.clickedButton(), OfflineChoice.CANCEL)
 
+    def confirm_long_measure(self, count: int, seconds: float) -> bool:
+        """Timing many (or huge) models takes a while: say how long, let the user decide."""
+        answer = QMessageBox.question(
+            self.parent, "Measure speed",
+            f"Timing {count} models will take about {seconds / 60:.0f} minutes on this "
+            "machine. You can cancel at any time and keep the results so far.\n\nStart?")
+        return answer == QMessageBox.StandardButton.Yes
+
     def confirm_unsafe(self, path: Path, message: str) -> bool:
         """The file holds pickled Python code: load it only if the user trusts it."""
         box = QMessageBox(QMessageBox.Icon.Warning, "Untrusted weights file", "",

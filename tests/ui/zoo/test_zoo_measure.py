@@ -96,6 +96,7 @@ def test_measure_targets_the_filtered_models(browser: ModelBrowser) -> None:
     assert "listed" in what
 
 
+@pytest.mark.slow  # 2-6 s on a shared 2-core machine
 def test_real_measurement_persists_for_the_next_start(qtbot: QtBot,
                                                       browser: ModelBrowser) -> None:
     browser.filter_edit.setText("mobilenet_v3_small")
@@ -107,3 +108,30 @@ def test_real_measurement_persists_for_the_next_start(qtbot: QtBot,
     assert ms is not None and ms > 0
     assert _latency_text(browser, "mobilenet_v3_small") == f"{ms:.1f}"
     assert ZooTableModel().latency("mobilenet_v3_small") == ms  # read back from the speed cache
+
+
+def test_long_measurement_asks_first(qtbot: QtBot, browser: ModelBrowser,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[tuple[int, float]] = []
+    calls: list[str] = []
+
+    def fake(name: str, progress: object = None, cancel: object = None,
+             use_cache: bool = True) -> float:
+        calls.append(name)
+        return 1.0
+
+    def decline(count: int, seconds: float) -> bool:
+        asked.append((count, seconds))
+        return False
+
+    monkeypatch.setattr(speed, "measure_latency", fake)
+    monkeypatch.setattr(browser.prompts, "confirm_long_measure", decline)
+    qtbot.mouseClick(browser.measure.button, Qt.MouseButton.LeftButton)  # all 82 models
+    assert len(asked) == 1
+    count, seconds = asked[0]
+    assert count == 82 and seconds > 120  # vit_h_14 alone needs minutes on a CPU
+    assert not browser.measure.measurer.running and calls == []
+    _select(browser, TINY)  # two tiny models: no question
+    with qtbot.waitSignal(browser.measure.measurer.finished, timeout=10_000):
+        qtbot.mouseClick(browser.measure.button, Qt.MouseButton.LeftButton)
+    assert len(asked) == 1 and sorted(calls) == TINY

@@ -215,3 +215,18 @@ def test_offline_then_open_the_bundled_model(
     assert session.design is not None
     assert session.design.info.weights == "bundled"
     assert session.design.info.class_names[:1] == ("tench",)
+
+
+def test_enter_key_opens_the_current_model(qtbot: QtBot, browser: ModelBrowser,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[str] = []
+
+    def decline(dialog: OpenModelDialog) -> bool:
+        shown.append(dialog.entry.name)
+        return False
+
+    monkeypatch.setattr(browser.prompts, "choose_weights", decline)
+    browser.select_model("alexnet")
+    browser.table.setFocus()
+    qtbot.keyClick(browser.table, Qt.Key.Key_Return)
+    assert shown == ["alexnet"]
