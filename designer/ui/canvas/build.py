@@ -1,14 +1,14 @@
 """Turning a visible graph into positioned scene items (nodes, edges, block frames).
 
 Separate from the scene's bookkeeping so the whole build can be timed (bench/canvas_open.py)
-and kept free of per-item overhead: positions are set before items start reporting moves.
+and kept free of per-item overhead (no Python callbacks while items are added).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
+from PySide6.QtWidgets import QGraphicsScene
 
 from designer.core.analysis import NetworkAnalysis
 from designer.core.grouping import BLOCK_PREFIX, VisibleGraph
@@ -61,12 +61,10 @@ def build(scene: QGraphicsScene, network: Network, visible: VisibleGraph,
     cells = layered_positions(visible.graph)
     coords = place(cells, width)
     built = Built()
-    moves = QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
     for key, view in views.items():
         item = LayerItem(view, width)
         item.setPos(*coords[key])
         scene.addItem(item)
-        item.setFlag(moves, True)
         built.nodes[key] = item
         for name in view.members:
             built.node_of[name] = key
@@ -105,6 +103,8 @@ def arrange(built: Built, visible: VisibleGraph) -> None:
     width = next(iter(built.nodes.values())).width
     for key, (x, y) in place(layered_positions(visible.graph), width).items():
         built.nodes[key].setPos(x, y)
+    for item in built.nodes.values():
+        item.follow()
 
 
 def _frames(scene: QGraphicsScene, network: Network, built: Built, collapsed: set[str],

@@ -38,7 +38,10 @@ class NetworkCanvas(QWidget):
         self.find_box.chosen.connect(self._on_found)
         self.find_box.not_found.connect(self._on_not_found)
         self.find_box.textEdited.connect(lambda _t: self.find_box.setStyleSheet(""))
-        self.scene.rebuilt.connect(lambda: self.find_box.set_network(self.scene.network))
+        # names change with the document, not with expanding or collapsing blocks
+        session.design_replaced.connect(lambda _d: self.find_box.set_network(self.scene.network))
+        session.document_changed.connect(
+            lambda names: self.find_box.set_network(self.scene.network) if names is None else None)
 
     def _make_actions(self) -> None:
         scene, view = self.scene, self.view

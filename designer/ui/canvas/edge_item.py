@@ -19,6 +19,7 @@ ROW = style.NODE_HEIGHT + style.ROW_GAP
 #: how an edge spanning several rows avoids the nodes between: down the source's column, down
 #: the target's column (either one free of nodes), or in a lane beside them
 SOURCE_COLUMN, TARGET_COLUMN, SIDE_LANE = "source", "target", "side"
+NO_BRUSH = Qt.BrushStyle.NoBrush
 
 
 class EdgeItem(QGraphicsItem):
@@ -75,7 +76,7 @@ class EdgeItem(QGraphicsItem):
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         pen = style.edge_pen(self.highlight)
         painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setBrush(NO_BRUSH)
         painter.drawPath(self._path)
         if lod >= style.ARROW_LOD:
             painter.setBrush(pen.color())

@@ -6,7 +6,7 @@ plus text items (fx-spike §4); text is skipped when zoomed far out (level of de
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from designer.ui.canvas.frame_item import BlockFrame
 
 STACK = 4.0  # offset of the shadow box that makes a block look like a stack of layers
+# enum members looked up once: attribute chains on PySide enums cost microseconds per paint
+NO_PEN, NO_BRUSH = Qt.PenStyle.NoPen, Qt.BrushStyle.NoBrush
+LEFT_MIDDLE, CENTRE = Qt.AlignmentFlag.AlignVCenter, Qt.AlignmentFlag.AlignCenter
 
 
 class LayerItem(QGraphicsItem):
@@ -75,9 +78,8 @@ class LayerItem(QGraphicsItem):
         shape = (f"⚠ {view.problem}" if view.error else view.shape) + (
             f"   lr ×{view.lr_factor:g}" if view.lr_factor != 1.0 else "")
         self._texts = (fit_title(title_fm, view.title, room, view.is_block),
-                       detail_fm.elidedText(kind, Qt.TextElideMode.ElideRight, room),
-                       detail_fm.elidedText(shape, Qt.TextElideMode.ElideRight,
-                                            self.width - style.BAND - 2 * style.PAD))
+                       _elided(detail_fm, kind, room),
+                       _elided(detail_fm, shape, self.width - style.BAND - 2 * style.PAD))
         self._overview = {}
         self.setToolTip(view.tooltip())
         self.update()
@@ -113,15 +115,16 @@ class LayerItem(QGraphicsItem):
         """Where edges arrive (top centre, scene coordinates)."""
         return self.pos() - QPointF(0.0, style.NODE_HEIGHT / 2)
 
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
-            for edge in self.edges:
-                edge.adjust()
-            for frame in self.frames:
-                frame.adjust()
-        elif change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
-            self.setZValue(2.0 if value else 1.0)
-        return super().itemChange(change, value)
+    def follow(self) -> None:
+        """Re-route this node's edges and frames after it moved.
+
+        Called by the view after a drag and by auto-arrange; an `itemChange` override would
+        cost a Python call for every flag, scene and selection change of every item.
+        """
+        for edge in self.edges:
+            edge.adjust()
+        for frame in self.frames:
+            frame.adjust()
 
     # ----- painting --------------------------------------------------------------------
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
@@ -142,7 +145,7 @@ class LayerItem(QGraphicsItem):
         if self.isSelected():
             pen = QPen(style.SELECTED, 2.5)
             painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setBrush(NO_BRUSH)
             painter.drawRoundedRect(box.adjusted(-3.5, -3.5, 3.5, 3.5), style.RADIUS + 3,
                                     style.RADIUS + 3)
 
@@ -164,7 +167,7 @@ class LayerItem(QGraphicsItem):
             self._overview[pixels] = fit_title(fm, view.title, box.width() - 12, view.is_block)
         painter.setFont(font)
         painter.setPen(style.FROZEN_TEXT if frozen else style.TEXT)
-        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self._overview[pixels])
+        painter.drawText(box, CENTRE, self._overview[pixels])
 
     def _state(self) -> str:
         if self.drop_target:
@@ -177,7 +180,7 @@ class LayerItem(QGraphicsItem):
 
     def _paint_body(self, painter: QPainter, box: QRectF, frozen: bool) -> None:
         view = self.view
-        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setPen(NO_PEN)
         painter.setBrush(style.fill(view.category, frozen))
         painter.drawRoundedRect(box, style.RADIUS, style.RADIUS)
         if frozen or self.partly_frozen:
@@ -192,7 +195,7 @@ class LayerItem(QGraphicsItem):
         strip.addRect(QRectF(box.left(), box.top(), style.BAND, box.height()))
         painter.drawPath(band.intersected(strip))
         painter.setPen(style.border(view.category, self._state()))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setBrush(NO_BRUSH)
         painter.drawRoundedRect(box, style.RADIUS, style.RADIUS)
 
     def _paint_text(self, painter: QPainter, box: QRectF, frozen: bool) -> None:
@@ -202,13 +205,13 @@ class LayerItem(QGraphicsItem):
         title, kind, shape = self._texts
         painter.setFont(title_font)
         painter.setPen(style.FROZEN_TEXT if frozen else style.TEXT)
-        painter.drawText(QRectF(left, box.top() + 4, width, 18), Qt.AlignmentFlag.AlignVCenter, title)
+        painter.drawText(QRectF(left, box.top() + 4, width, 18), LEFT_MIDDLE, title)
         painter.setFont(detail_font)
         painter.setPen(style.TEXT_DIM)
-        painter.drawText(QRectF(left, box.top() + 21, width, 16), Qt.AlignmentFlag.AlignVCenter, kind)
+        painter.drawText(QRectF(left, box.top() + 21, width, 16), LEFT_MIDDLE, kind)
         painter.setPen(style.ERROR if self.view.error else
                        (style.TEXT_DIM if self.view.stale else style.TEXT))
-        painter.drawText(QRectF(left, box.top() + 37, width, 16), Qt.AlignmentFlag.AlignVCenter, shape)
+        painter.drawText(QRectF(left, box.top() + 37, width, 16), LEFT_MIDDLE, shape)
 
     def _paint_icons(self, painter: QPainter, box: QRectF) -> None:
         right = box.right() - 8
@@ -218,6 +221,13 @@ class LayerItem(QGraphicsItem):
         if self.view.error or self.view.warning:
             _paint_bang(painter, QPointF(right - 6, box.top() + 13),
                         style.ERROR if self.view.error else style.WARNING)
+
+
+def _elided(fm: QFontMetricsF, text: str, room: float) -> str:
+    """`text` cut to `room` with an ellipsis; short texts skip the (costly) measuring."""
+    if len(text) * style.widest_char(fm) <= room:
+        return text
+    return fm.elidedText(text, Qt.TextElideMode.ElideRight, room)
 
 
 def fit_title(fm: QFontMetricsF, title: str, room: float, is_block: bool) -> str:
@@ -237,23 +247,23 @@ def fit_title(fm: QFontMetricsF, title: str, room: float, is_block: bool) -> str
 def _paint_lock(painter: QPainter, centre: QPointF, full: bool) -> None:
     """A padlock: shackle arc over a body; a partly frozen block gets a hollow body."""
     painter.setPen(QPen(style.LOCK, 1.8))
-    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.setBrush(NO_BRUSH)
     shackle = QRectF(centre.x() - 4, centre.y() - 9, 8, 10)
     painter.drawArc(shackle, 0, 180 * 16)
     painter.drawLine(QPointF(shackle.left(), centre.y() - 4), QPointF(shackle.left(), centre.y() - 1))
     painter.drawLine(QPointF(shackle.right(), centre.y() - 4),
                      QPointF(shackle.right(), centre.y() - 1))
-    painter.setBrush(style.LOCK if full else Qt.BrushStyle.NoBrush)
+    painter.setBrush(style.LOCK if full else NO_BRUSH)
     painter.drawRoundedRect(QRectF(centre.x() - 6, centre.y() - 1, 12, 9), 1.5, 1.5)
 
 
 def _paint_bang(painter: QPainter, centre: QPointF, colour: QColor) -> None:
     """A filled circle with '!' marking a layer the analyzer complains about."""
     _, _, badge = style.fonts()
-    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setPen(NO_PEN)
     painter.setBrush(colour)
     painter.drawEllipse(centre, 7.5, 7.5)
     painter.setPen(QColor("white"))
     painter.setFont(badge)
     painter.drawText(QRectF(centre.x() - 7.5, centre.y() - 7.5, 15, 15),
-                     Qt.AlignmentFlag.AlignCenter, "!")
+                     CENTRE, "!")

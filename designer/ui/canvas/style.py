@@ -66,6 +66,17 @@ def metrics() -> tuple[QFontMetricsF, QFontMetricsF]:
     return QFontMetricsF(title), QFontMetricsF(detail)
 
 
+_WIDEST: dict[int, float] = {}
+
+
+def widest_char(fm: QFontMetricsF) -> float:
+    """Upper bound of one character's width in the texts nodes show (for a no-measure fast path)."""
+    key = id(fm)
+    if key not in _WIDEST:
+        _WIDEST[key] = max(fm.horizontalAdvance(c) for c in "WM@%⚠×…")
+    return _WIDEST[key]
+
+
 @cache
 def overview_font(pixels: int) -> tuple[QFont, QFontMetricsF]:
     """Bold title font of a given pixel size (scene units) for the zoomed-out mode."""

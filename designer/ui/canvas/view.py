@@ -160,6 +160,11 @@ class NetworkView(QGraphicsView):
             event.accept()
             return
         super().mouseMoveEvent(event)
+        if event.buttons() & Qt.MouseButton.LeftButton and isinstance(
+                self.network_scene.mouseGrabberItem(), LayerItem):
+            for item in self.network_scene.selectedItems():
+                if isinstance(item, LayerItem):
+                    item.follow()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._pan_from is not None:
