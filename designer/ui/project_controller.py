@@ -1,0 +1,201 @@
+"""New / Open / Save / Save As / Recent for project folders, plus autosave and crash recovery.
+
+The window's File menu calls these; loading runs in the background (it rebuilds the design
+from its zoo architecture), saving writes JSON + safetensors atomically. Dialogs are behind
+`ProjectPrompts` so tests can answer them.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from designer.project.design_io import load_design
+from designer.project.project_file import (
+    Project,
+    ProjectError,
+    acquire_lock,
+    autosave,
+    open_project,
+    recoverable_autosave,
+    release_lock,
+    save_as,
+    save_project,
+)
+from designer.ui.workspace import Workspace
+from designer.workers.task import TaskRunner
+
+log = logging.getLogger(__name__)
+AUTOSAVE_MS = 60_000
+_RECENT_KEY = "projects/recent"
+
+
+class ProjectPrompts:
+    """The questions the controller asks; tests replace these methods."""
+
+    def __init__(self, parent: QWidget | None) -> None:
+        self.parent = parent
+
+    def choose_open_folder(self) -> Path | None:
+        """Folder of a project to open."""
+        folder = QFileDialog.getExistingDirectory(self.parent, "Open project folder")
+        return Path(folder) if folder else None
+
+    def choose_save_folder(self) -> Path | None:
+        """Empty folder to save the project in."""
+        folder = QFileDialog.getExistingDirectory(self.parent, "Save project in folder")
+        return Path(folder) if folder else None
+
+    def restore_autosave(self, folder: Path) -> bool:
+        """Ask whether to restore the design autosaved before a crash."""
+        answer = QMessageBox.question(
+            self.parent, "Restore unsaved work?",
+            f"NetDesigner did not exit cleanly last time. The project in {folder} has an "
+            "autosaved design newer than its last save.\n\nRestore the autosaved design?")
+        return answer == QMessageBox.StandardButton.Yes
+
+
+class ProjectController(QObject):
+    """Owns the current project folder and its lifecycle."""
+
+    #: a project was opened or saved (payload: folder)
+    project_changed = Signal(object)
+
+    def __init__(self, workspace: Workspace, prompts: ProjectPrompts | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.session = workspace.session
+        self.prompts = prompts or ProjectPrompts(None)
+        self.saved_once = (workspace.project_dir / "project.json").exists()
+        self._loader = TaskRunner(self)
+        self._loader.succeeded.connect(self._on_loaded)
+        self._loader.failed.connect(lambda message, _tb: self.session.error_occurred.emit(message))
+        self.timer = QTimer(self, interval=AUTOSAVE_MS)
+        self.timer.timeout.connect(self.autosave_now)
+        self.timer.start()
+        self.workspace.runs_changed.connect(self.autosave_now)
+        acquire_lock(workspace.project_dir)
+
+    # ----- commands ----------------------------------------------------------------------
+    def save(self) -> bool:
+        """Save to the current folder (asks for one the first time)."""
+        if not self.saved_once:
+            return self.save_as()
+        return self._write(self.workspace.project_dir)
+
+    def save_as(self) -> bool:
+        """Save (runs included) into a new folder chosen by the user."""
+        folder = self.prompts.choose_save_folder()
+        if folder is None:
+            return False
+        return self._write(folder)
+
+    def _write(self, folder: Path) -> bool:
+        design = self.session.design
+        if design is None:
+            self.session.error_occurred.emit("Nothing to save yet: open a model first.")
+            return False
+        project = self._current_project(design)
+        try:
+            if folder != self.workspace.project_dir:
+                project = save_as(project, folder)
+                self._switch_folder(folder)
+            else:
+                save_project(project)
+        except (ProjectError, OSError) as error:
+            self.session.error_occurred.emit(str(error))
+            return False
+        design.history.set_clean()
+        self.saved_once = True
+        self.session.history_changed.emit()
+        self._remember(folder)
+        self.session.status.emit(f"Saved project in {folder}")
+        self.project_changed.emit(folder)
+        return True
+
+    def _current_project(self, design: object) -> Project:
+        from designer.surgery.design import Design
+
+        assert isinstance(design, Design)
+        data = self.workspace.data
+        return Project(self.workspace.project_dir, design, self.workspace.data_config,
+                       self.workspace.options, data.manifest if data else None,
+                       list(self.workspace.runs))
+
+    def open(self, folder: Path | None = None) -> None:
+        """Open a project folder in the background."""
+        folder = folder or self.prompts.choose_open_folder()
+        if folder is None:
+            return
+        self.session.status.emit(f"Opening project {folder}…")
+        self._loader.start(lambda _p, _c: open_project(folder))
+
+    def _on_loaded(self, project: object) -> None:
+        assert isinstance(project, Project)
+        self._switch_folder(project.folder)
+        self.saved_once = True
+        self.session.set_design(project.design)
+        self.workspace.set_data_config(project.data_config)
+        self.workspace.set_options(project.options)
+        self.workspace.reload_runs()
+        if project.interrupted_runs:
+            self.session.error_occurred.emit(
+                f"{len(project.interrupted_runs)} run(s) were interrupted before they finished "
+                "and are not listed.")
+        self._remember(project.folder)
+        self.project_changed.emit(project.folder)
+        self.offer_recovery(project.folder)
+
+    def new(self, folder: Path) -> None:
+        """Start an empty project in `folder` (the current design stays open)."""
+        self._switch_folder(folder)
+        self.saved_once = False
+
+    def _switch_folder(self, folder: Path) -> None:
+        release_lock(self.workspace.project_dir)
+        self.workspace.set_project_dir(folder)
+        acquire_lock(folder)
+
+    # ----- autosave / recovery -----------------------------------------------------------
+    def autosave_now(self) -> None:
+        """Autosave the design if it changed since the last save."""
+        design = self.session.design
+        if design is None or design.history.is_clean:
+            return
+        try:
+            autosave(self.workspace.project_dir, design)
+        except OSError as error:
+            log.warning("autosave failed: %s", error)
+
+    def offer_recovery(self, folder: Path) -> bool:
+        """After a crash, offer the autosaved design; True when it was restored."""
+        saved = recoverable_autosave(folder)
+        if saved is None or not self.prompts.restore_autosave(folder):
+            return False
+        try:
+            self.session.set_design(load_design(saved))
+        except (ValueError, OSError) as error:
+            self.session.error_occurred.emit(f"The autosave could not be restored: {error}")
+            return False
+        self.session.status.emit("Restored the autosaved design")
+        return True
+
+    def recent(self) -> list[Path]:
+        """Recently used project folders that still exist."""
+        values = QSettings().value(_RECENT_KEY, [])
+        items = values if isinstance(values, list) else [values] if values else []
+        return [Path(str(v)) for v in items if (Path(str(v)) / "project.json").exists()]
+
+    def _remember(self, folder: Path) -> None:
+        items = [str(folder)] + [str(p) for p in self.recent() if p != folder]
+        QSettings().setValue(_RECENT_KEY, items[:8])
+
+    def close(self) -> None:
+        """Clean exit: stop autosave and release the lock."""
+        self.timer.stop()
+        self._loader.shutdown()
+        release_lock(self.workspace.project_dir)
