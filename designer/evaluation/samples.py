@@ -46,11 +46,14 @@ class GuardedDataset(Dataset[tuple[torch.Tensor, int]]):
         try:
             item = self.dataset[index]
         except Exception as error:
-            path = sample_path(self.dataset, index)
-            where = f"sample #{index}" + (f" ({path})" if path else "")
+            path, text = sample_path(self.dataset, index), str(error)
+            if path and path in text:  # the data package's errors already name the file
+                what = f"sample #{index}: {text}"
+            else:
+                where = f"sample #{index}" + (f" ({path})" if path else "")
+                what = f"{where}: {type(error).__name__}: {text}"
             raise LoadError(
-                f"Could not load {where}: {type(error).__name__}: {error}. "
-                "Remove or replace that file and evaluate again."
+                f"Could not load {what}. Remove or replace that file and evaluate again."
             ) from error
         return item[0], item[1]
 

@@ -32,9 +32,14 @@ def sample_path(dataset: Any, index: int) -> str | None:
 def describe_failure(dataset: Any, index: int, error: BaseException) -> str:
     """"Could not load sample #12 (/data/cat/x.jpg): OSError: truncated file" + what to do."""
     path = sample_path(dataset, index)
-    where = f"sample #{index} ({path})" if path else f"sample #{index}"
+    text = str(error)
+    if path and path in text:  # the data package's errors already name the file
+        what = f"sample #{index}: {text}"
+    else:
+        where = f"sample #{index} ({path})" if path else f"sample #{index}"
+        what = f"{where}: {type(error).__name__}: {text}"
     return (
-        f"Could not load {where}: {type(error).__name__}: {error}. "
+        f"Could not load {what}. "
         "Remove or replace that file (or re-import the data folder) and train again."
     )
 

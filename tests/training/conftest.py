@@ -60,16 +60,21 @@ class Sample:
 class FileDataset(Dataset[tuple[torch.Tensor, int]]):
     """Looks like designer.data's ImageDataset: ``.samples[i].path``; one index can be broken."""
 
-    def __init__(self, root: Path, n: int = 24, broken: int | None = None) -> None:
+    def __init__(
+        self, root: Path, n: int = 24, broken: int | None = None, names_file: bool = False
+    ) -> None:
         self.inner = make_data(n)
         self.samples = [Sample(root / f"img_{i:03d}.png") for i in range(n)]
         self.classes = ["red", "green", "grey"]
         self.broken = broken
+        self.names_file = names_file
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        if index == self.broken and self.names_file:
+            raise OSError(f"cannot load image {self.samples[index].path}: empty file (0 bytes)")
         if index == self.broken:
             raise OSError("image file is truncated")
         image, label = self.inner[index]
@@ -100,7 +105,7 @@ def tiny_data() -> Callable[..., TensorDataset]:
 
 @pytest.fixture
 def file_dataset(tmp_path: Path) -> Callable[..., FileDataset]:
-    def build(n: int = 24, broken: int | None = None) -> FileDataset:
-        return FileDataset(tmp_path / "images", n, broken)
+    def build(n: int = 24, broken: int | None = None, names_file: bool = False) -> FileDataset:
+        return FileDataset(tmp_path / "images", n, broken, names_file)
 
     return build

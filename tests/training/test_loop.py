@@ -245,3 +245,10 @@ def test_empty_training_set_is_an_error(tiny_model, tiny_data, options):
     empty = torch.utils.data.Subset(tiny_data(), [])
     result = fit(tiny_model(frozen_backbone=True), empty, None, options())
     assert result.reason == "error" and "training set is empty" in result.message
+
+
+def test_error_that_already_names_the_file_is_not_repeated(file_dataset, tiny_model, options):
+    data = file_dataset(broken=2, names_file=True)  # like designer.data's SampleError
+    result = fit(tiny_model(), data, None, options())
+    assert result.reason == "error"
+    assert result.message.count("img_002.png") == 1 and "empty file" in result.message
