@@ -30,6 +30,7 @@ class RunView(Protocol):
     trainability: Trainability | None
     cache: FeatureCache | None
     cache_reason: str
+    setup_complete: bool
 
     def checkpoint_state(self) -> dict[str, Any]: ...
 
@@ -95,8 +96,12 @@ class Finisher:
             self.late_failures.append(str(error))
 
     def _save_and_keep(self, run: RunView, reason: FinishReason) -> str:
-        """Write checkpoint and last weights, then load the best weights if asked to keep them."""
-        ready = run.accel is not None and run.trainability is not None
+        """Write checkpoint and last weights, then load the best weights if asked to keep them.
+
+        Nothing is written when setup did not finish (nothing trained; and a failed resume must
+        not overwrite the checkpoint it tried to resume from).
+        """
+        ready = run.setup_complete
         if self.run_dir is not None and ready:
             self.run_dir.save_checkpoint(run.checkpoint_state())
             self.run_dir.save_weights(LAST, self.model.state_dict(), kind="last")

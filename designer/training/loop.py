@@ -111,6 +111,7 @@ class _Trainer:
         self.val_src: BatchSource | None = None
         self.since_validation = RunningMean()
         self.throughput = Throughput()
+        self.setup_complete = False  # weights and checkpoint are only saved once this is True
 
     # -- phases ------------------------------------------------------------------------------
 
@@ -137,10 +138,10 @@ class _Trainer:
         lr_factors: Mapping[str, float] | None, augmented: bool, resume_from: Path | str | None,
     ) -> None:
         options, model = self.options, self.model
+        self.finisher.remember(model)
         if self.run_dir is not None:
             self.run_dir.write_options(options, {"augmented": augmented})
             self.run_dir.write_manifest(self.manifest)
-        self.finisher.remember(model)
         accel = self.accel = choose(options, model)
         for reason in accel.reasons:
             self.log(reason)
@@ -165,6 +166,7 @@ class _Trainer:
             self.state = restore_training_state(checkpoint, self.optimizer, self.scaler, self.best)
             self.log(f"resumed from {resume_from} at epoch {self.state.epoch + 1}, "
                      f"iteration {self.state.iteration}")
+        self.setup_complete = True
 
     def _log_trainability(self, trainability: Trainability) -> None:
         if not trainability.groups:
@@ -313,8 +315,8 @@ class _Trainer:
 
     def checkpoint_state(self) -> dict[str, Any]:
         """Everything needed to resume (tensors and primitives only)."""
-        return self.state.to_checkpoint(self.model, getattr(self, "optimizer", None),
-                                        getattr(self, "scaler", None), self.best, self.options)
+        return self.state.to_checkpoint(self.model, self.optimizer, self.scaler, self.best,
+                                        self.options)
 
     def log(self, message: str, level: str = "info") -> None:
         self.events.emit(LogEvent(message, level))  # type: ignore[arg-type]
@@ -326,7 +328,7 @@ class _Trainer:
         if isinstance(error, SampleLoadError) or SampleLoadError.__name__ in str(error):
             return f"Training failed {where}: {user_message(error)}"
         return (f"Training failed {where}: {type(error).__name__}: {error}. "
-                "See run.log for details; check that the model's output matches the classes.")
+                "The full traceback is in run.log.")
 
 
 def _seed(seed: int, accel: Acceleration | None) -> None:

@@ -30,12 +30,12 @@ class TrainingState:
     validation_pending: bool = False  # a stop interrupted a scheduled validation
 
     def to_checkpoint(
-        self, model: nn.Module, optimizer: torch.optim.Optimizer | None,
+        self, model: nn.Module, optimizer: torch.optim.Optimizer,
         scaler: torch.amp.GradScaler | None, best: BestTracker, options: TrainingOptions,
     ) -> dict[str, Any]:
         return {
             "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-            "optimizer": None if optimizer is None else optimizer.state_dict(),
+            "optimizer": optimizer.state_dict(),
             "scaler": None if scaler is None else scaler.state_dict(),
             "epoch": self.epoch,
             "offset": self.offset,

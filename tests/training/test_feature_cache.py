@@ -154,3 +154,11 @@ def test_falls_back_to_full_training_when_the_split_cannot_be_cached(tiny_data, 
     result = fit(model, tiny_data(), None, options(epochs=1), callbacks=[rec])
     assert result.reason == "completed" and result.feature_cache == "off"
     assert "not used: the frozen part passes a non-batch value" in _log(rec)
+
+
+def test_stop_while_caching_trains_nothing(tiny_model, tiny_data, options):
+    model = tiny_model(frozen_backbone=True)
+    before = model.fc.weight.detach().clone()
+    result = fit(model, tiny_data(), None, options(), should_stop=lambda: True)
+    assert result.reason == "stopped" and "while caching" in result.message
+    assert result.iterations == 0 and torch.equal(model.fc.weight, before)

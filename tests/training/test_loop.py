@@ -152,10 +152,13 @@ def test_resume_continues_exactly(tiny_model, tiny_data, options, tmp_path, stop
 
 
 def test_resume_refuses_a_checkpoint_from_another_model(tiny_model, tiny_data, options, tmp_path):
-    fit(tiny_model(), tiny_data(), None, options(epochs=1), run_dir=tmp_path / "run")
+    run = tmp_path / "run"
+    fit(tiny_model(), tiny_data(), None, options(epochs=1), run_dir=run)
+    saved = (run / "checkpoint.pt").read_bytes()
     other = nn.Sequential(nn.Flatten(), nn.Linear(768, 3))
-    result = fit(other, tiny_data(), None, options(), resume_from=tmp_path / "run")
+    result = fit(other, tiny_data(), None, options(), resume_from=run, run_dir=run)
     assert result.reason == "error" and "does not fit this model" in result.message
+    assert (run / "checkpoint.pt").read_bytes() == saved  # the failed resume overwrote nothing
 
 
 def test_checkpoint_loads_with_weights_only(tiny_model, tiny_data, options, tmp_path):
