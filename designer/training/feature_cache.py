@@ -80,7 +80,9 @@ def plan_cache(model: nn.Module, options: TrainingOptions, augmented: bool) -> C
     split, why = split_frozen_prefix(model)
     if split is None:
         return CachePlan(None, f"feature cache not used: {why}")
-    inputs = "augmented views" if augmented else "no augmentation"
+    views = options.cache_augmented_views
+    inputs = (f"{views} augmented views cached, one per epoch in turn" if augmented
+              else "no augmentation")
     return CachePlan(split, f"features cached: backbone frozen, {inputs} -> training only the "
                      f"layers after {', '.join(split.boundary)} on cached features")
 

@@ -106,7 +106,7 @@ def test_augmented_views_are_cached_k_times(tiny_model, tiny_data, options):
     assert result.feature_cache == "memory"
     stages = {e.stage for e in rec.of_type(CacheProgressEvent)}
     assert stages == {"train pass 1/2", "train pass 2/2"}
-    assert "augmented views" in _log(rec)
+    assert "2 augmented views cached, one per epoch in turn" in _log(rec)
 
 
 @pytest.mark.parametrize("storage", ["memory", "disk"])
