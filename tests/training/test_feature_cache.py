@@ -162,3 +162,32 @@ def test_stop_while_caching_trains_nothing(tiny_model, tiny_data, options):
     result = fit(model, tiny_data(), None, options(), should_stop=lambda: True)
     assert result.reason == "stopped" and "while caching" in result.message
     assert result.iterations == 0 and torch.equal(model.fc.weight, before)
+
+
+class _Jitter(torch.utils.data.Dataset):
+    """A random brightness shift per draw, like a transforms.v2 augmentation."""
+
+    def __init__(self, base: torch.utils.data.TensorDataset) -> None:
+        self.base = base
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        image, label = self.base[index]
+        return image + torch.rand(()), int(label)
+
+
+def test_each_cached_view_is_a_fresh_augmented_pass(tiny_model, tiny_data, options):
+    from designer.training.accel import Acceleration
+    from designer.training.feature_cache import CacheContext, build_cache
+
+    model = tiny_model(frozen_backbone=True)
+    split, _ = _split(model)
+    ctx = CacheContext(options(cache_augmented_views=3), Acceleration(torch.device("cpu"), None,
+                       False, 0), lambda _e: None, lambda: False, None)
+    cache = build_cache(model, split, _Jitter(tiny_data()), None, True, ctx)
+    first, second, third = (view[0] for view in cache.train.views)
+    assert not torch.equal(first, second) and not torch.equal(second, third)
+    again = build_cache(model, split, _Jitter(tiny_data()), None, True, ctx)
+    assert torch.equal(again.train.views[1][0], second)  # seeded: the same views every run
