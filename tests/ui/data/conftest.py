@@ -1,0 +1,42 @@
+"""Data-page fixtures: a workspace on the generated shapes at 32 px, and the page shown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from designer.project.data_config import SAMPLE_SHAPES, DataConfig
+from designer.ui.data import DataPage
+from designer.ui.session import DesignSession
+from designer.ui.workspace import Workspace
+
+WAIT_MS = 20_000
+
+
+@pytest.fixture
+def session(qtbot: QtBot) -> Iterator[DesignSession]:
+    session = DesignSession()
+    yield session
+    session.shutdown()
+
+
+@pytest.fixture
+def workspace(session: DesignSession, tmp_path: Path) -> Workspace:
+    space = Workspace(session, project_dir=tmp_path / "project")
+    space.set_data_config(DataConfig(source=SAMPLE_SHAPES, image_size=32))
+    return space
+
+
+@pytest.fixture
+def page(qtbot: QtBot, workspace: Workspace) -> Iterator[DataPage]:
+    """The page shown at the size the main window gives it, with the shapes prepared."""
+    widget = DataPage(workspace)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 700)
+    with qtbot.waitSignal(workspace.data_changed, timeout=WAIT_MS):
+        widget.show()
+    yield widget
+    widget.shutdown()
