@@ -1,0 +1,265 @@
+"""The Train page: options, Start / Stop, live curves, progress and the run log.
+
+Training runs on a `TrainingRunner` (a QThread behind it); every signal it emits arrives on the
+GUI thread at most ~20 times a second, so the window stays responsive. The design is locked for
+editing while it trains and unlocked when the run ends, whatever the outcome; a finished or
+stopped run is saved and added to the workspace's runs.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.project.runs import RunRecord
+from designer.training.errors import OptionsError
+from designer.training.events import FinishedEvent, IterationEvent, LogEvent
+from designer.training.options import TrainingOptions
+from designer.ui.training import export
+from designer.ui.training.message import MessageStrip
+from designer.ui.training.options_form import TrainingOptionsForm
+from designer.ui.training.plots import PLOT_TITLES, TrainingPlots
+from designer.ui.training.progress import RunProgress
+from designer.ui.training.results import finish_text
+from designer.ui.training.start_checks import StartProblem, start_problem
+from designer.ui.workspace import Workspace
+from designer.workers.training import TrainingRunner, cuda_available
+
+log = logging.getLogger(__name__)
+
+LOG_LINES = 5000
+
+
+class TrainingDashboard(QWidget):
+    """Options form on the left; messages, progress, plots and log on the right."""
+
+    #: the run ended and everything is shown (payload: RunRecord, or None if none was saved)
+    run_finished = Signal(object)
+    #: the user asked to go to another page ("Data", "Design")
+    page_requested = Signal(str)
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.session = workspace.session
+        self.runner = TrainingRunner(self)
+        self.form = TrainingOptionsForm(workspace.options, cuda_available())
+        self.message = MessageStrip()
+        self.progress = RunProgress()
+        self.plots = TrainingPlots()
+        self.log_view = QPlainTextEdit()
+        self.start_button = QPushButton("Start training")
+        self.stop_button = QPushButton("Stop")
+        self.log_scale = QCheckBox("Log-scale loss")
+        self.export_button = QToolButton()
+        self._failure: str | None = None
+        self._build()
+        self._connect()
+        self._set_running(False)
+
+    # ----- layout ------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.start_button.setToolTip("Train a copy of the current design with these options; "
+                                     "the design stays locked for editing until the run ends.")
+        self.stop_button.setToolTip("Stop after the current batch. The run is saved with the "
+                                    "best weights so far and evaluated.")
+        self.start_button.setDefault(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button, 1)
+        buttons.addWidget(self.stop_button)
+        scroll = QScrollArea()
+        scroll.setWidget(self.form)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(scroll, 1)
+        left_layout.addLayout(buttons)
+        left.setMinimumWidth(290)
+        left.setMaximumWidth(360)
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(LOG_LINES)
+        self.log_view.setFont(QFont("monospace", 9))
+        self.log_view.setPlaceholderText("The run log (device, feature cache, decisions, "
+                                         "warnings) appears here.")
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self._plot_area())
+        splitter.addWidget(self.log_view)
+        splitter.setStretchFactor(0, 5)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([520, 110])
+        right = QVBoxLayout()
+        right.addWidget(self.message)
+        right.addWidget(self.progress)
+        right.addWidget(splitter, 1)
+        layout = QHBoxLayout(self)
+        layout.addWidget(left)
+        layout.addLayout(right, 1)
+
+    def _plot_area(self) -> QWidget:
+        self.log_scale.setToolTip("Show the loss on a logarithmic axis (losses that span decades).")
+        self.export_button.setText("Export plot…")
+        self.export_button.setToolTip("Save one of the plots as a PNG or SVG file.")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.export_button)
+        for name, title in PLOT_TITLES.items():
+            action = menu.addAction(title.replace(" (%)", ""))
+            action.setData(name)
+        menu.triggered.connect(lambda action: self.export_plot(str(action.data())))
+        self.export_button.setMenu(menu)
+        bar = QHBoxLayout()
+        bar.addWidget(self.log_scale)
+        bar.addStretch(1)
+        bar.addWidget(self.export_button)
+        area = QWidget()
+        layout = QVBoxLayout(area)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.plots, 1)
+        return area
+
+    def _connect(self) -> None:
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.log_scale.toggled.connect(self.plots.set_loss_log_scale)
+        self.form.options_edited.connect(self.workspace.set_options)
+        self.workspace.options_changed.connect(self._on_workspace_options)
+        self.workspace.run_selected.connect(self._on_run_selected)
+        runner = self.runner
+        runner.started.connect(self.progress.on_start)
+        runner.iterations.connect(self._on_iterations)
+        runner.validation.connect(self.plots.add_validation)
+        runner.epoch.connect(lambda e: self.plots.mark_epoch(e.iteration))
+        runner.cache_progress.connect(self.progress.on_cache_progress)
+        runner.log.connect(self._on_log)
+        runner.engine_finished.connect(self.progress.on_engine_finished)
+        runner.failed.connect(self._on_failed)
+        runner.finished.connect(self._on_finished)
+
+    # ----- actions -----------------------------------------------------------------------
+    def start(self) -> bool:
+        """Check, then train the current design on the workspace's data; True if it started."""
+        if self.runner.running:
+            return False
+        problem = start_problem(self.session.design, self.workspace.data)
+        if problem is not None:
+            self._show_problem(problem)
+            return False
+        try:
+            options = self.form.options()
+        except OptionsError as error:
+            self.message.show_message(str(error), "error")
+            return False
+        design, data = self.session.design, self.workspace.data
+        assert design is not None and data is not None
+        self.workspace.set_options(options)
+        self._reset_view()
+        self.session.set_locked(True)
+        self._set_running(True)
+        self.runner.start(design, data, options, self.workspace.runs_root)
+        return True
+
+    def stop(self) -> None:
+        """Ask the run to stop after the current batch (it is saved and evaluated)."""
+        if self.runner.running:
+            self.runner.stop()
+            self.stop_button.setEnabled(False)
+            self.progress.bar.setFormat("Stopping after this batch…")
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Stop and join the training thread (window closing); True if it ended."""
+        return self.runner.shutdown(timeout_ms)
+
+    def export_plot(self, name: str) -> None:
+        """Ask for a file and save plot `name` ("loss", "accuracy", "lr") there."""
+        self.plots.refresh()
+        path = export.choose_export_path(self, f"{name}.png")
+        if path is None:
+            return
+        try:
+            written = export.export_plot(self.plots.plots[name], path)
+        except export.PlotExportError as error:
+            self.message.show_message(str(error), "error")
+            return
+        self.message.show_message(f"Saved the {name} plot to {written}.", "success")
+
+    # ----- runner events -----------------------------------------------------------------
+    def _on_iterations(self, events: list[IterationEvent]) -> None:
+        self.plots.add_iterations(events)
+        self.progress.on_iteration(events[-1])
+
+    def _on_log(self, event: LogEvent) -> None:
+        prefix = {"warning": "⚠ ", "error": "✖ "}.get(event.level, "")
+        self.log_view.appendPlainText(prefix + event.message)
+
+    def _on_failed(self, message: str) -> None:
+        self._failure = message
+        self._on_log(LogEvent(message, "error"))
+
+    def _on_finished(self, run: RunRecord | None, event: FinishedEvent | None) -> None:
+        self.plots.refresh()
+        self.session.set_locked(False)
+        self._set_running(False)
+        if run is not None:
+            self.workspace.add_run(run)
+        text, kind = finish_text(run, event, self._failure)
+        self.message.show_message(text, kind)
+        self.progress.on_done(text.split(". ")[0] if kind != "error" else "Failed",
+                              event.iterations if event is not None else 0)
+        self.run_finished.emit(run)
+
+    # ----- helpers -----------------------------------------------------------------------
+    def _show_problem(self, problem: StartProblem) -> None:
+        actions = {"open_data": ("Open the Data page", lambda: self.page_requested.emit("Data")),
+                   "open_model": ("Open a model", lambda: self.page_requested.emit("Design")),
+                   "replace_head": ("Replace final layers", self._replace_head)}
+        self.message.show_message(problem.message, "error", actions[problem.fix])
+
+    def _replace_head(self) -> None:
+        data = self.workspace.data
+        if data is None:
+            return
+        classes = data.classes
+        head = self.session.edit(lambda d: d.replace_head(len(classes), class_names=classes))
+        if head is not None:  # None: refused, and the session reported why
+            self.message.show_message(f"Replaced the final layers for {len(classes)} classes. "
+                                      "Press Start to train.", "success")
+
+    def _reset_view(self) -> None:
+        self._failure = None
+        self.message.clear()
+        self.plots.clear()
+        self.log_view.clear()
+        self.progress.preparing()
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        self.form.setEnabled(not running)
+
+    def _on_workspace_options(self, options: TrainingOptions) -> None:
+        if options != self.form.current:
+            self.form.set_options(options)
+
+    def _on_run_selected(self, run: RunRecord) -> None:
+        """Show an earlier run's curves while nothing trains."""
+        if self.runner.running or not run.history:
+            return
+        self.plots.load_history(run.history)
+        self.progress.reset(f"Showing {run.name}")

@@ -1,0 +1,197 @@
+"""Live training curves: loss, accuracy and learning rate against the iteration.
+
+Events only append to numpy buffers and mark the plots dirty; a `QTimer` pushes the buffers to
+the curves at most 20 times a second (DESIGN.md §4), so a run with thousands of iterations a
+second costs the GUI a few redraws, not thousands. Every point is kept (the curves are the
+run's full history); pyqtgraph's clip-to-view and peak downsampling keep long runs fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGridLayout, QWidget
+
+from designer.training.events import IterationEvent, ValidationEvent
+from designer.ui.training.series import Series, Smoother
+
+TRAIN = QColor(31, 119, 180)
+TRAIN_RAW = QColor(31, 119, 180, 70)
+VALIDATION = QColor(230, 110, 0)
+LR = QColor(44, 140, 60)
+AXIS = QColor(40, 40, 40)
+EPOCH_LINE = QColor(150, 150, 150)
+REDRAW_MS = 50
+MAX_EPOCH_LINES = 100
+
+#: curve name -> (plot name, legend label)
+CURVES = {
+    "loss": ("loss", "Training (batch)"),
+    "loss_smoothed": ("loss", "Training (smoothed)"),
+    "val_loss": ("loss", "Validation"),
+    "acc": ("accuracy", "Training (batch)"),
+    "acc_smoothed": ("accuracy", "Training (smoothed)"),
+    "val_acc": ("accuracy", "Validation"),
+    "lr": ("lr", ""),
+}
+#: where each plot's legend goes (pyqtgraph offsets: negative = from the right / bottom), and
+#: how many columns: the corner the curves usually leave free (loss falls, accuracy rises)
+LEGENDS = {"loss": ((-6, 6), 1), "accuracy": ((-6, -6), 1)}
+PLOT_TITLES = {"loss": "Loss", "accuracy": "Accuracy (%)", "lr": "Learning rate"}
+
+
+class TrainingPlots(QWidget):
+    """Loss and accuracy side by side, the learning rate in a shorter plot below them."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plots: dict[str, pg.PlotWidget] = {name: _plot(name, title)
+                                               for name, title in PLOT_TITLES.items()}
+        accuracy = self.plots["accuracy"].getPlotItem()
+        accuracy.setYRange(0, 100, padding=0.03)
+        accuracy.enableAutoRange(y=False)
+        self.series: dict[str, Series] = {name: Series() for name in CURVES}
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        for name, (plot, label) in CURVES.items():
+            self.curves[name] = self.plots[plot].plot(name=label or None, **_style(name))
+        self._smooth_loss, self._smooth_acc = Smoother(), Smoother()
+        self._epoch_lines: list[tuple[str, pg.InfiniteLine]] = []
+        self._dirty = False
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.plots["loss"], 0, 0)
+        layout.addWidget(self.plots["accuracy"], 0, 1)
+        layout.addWidget(self.plots["lr"], 1, 0, 1, 2)
+        layout.setRowStretch(0, 5)
+        layout.setRowStretch(1, 2)
+        self._timer = QTimer(self)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+
+    # ----- data in -----------------------------------------------------------------------
+    def clear(self) -> None:
+        """Empty every curve (a new run starts)."""
+        for series in self.series.values():
+            series.clear()
+        self._smooth_loss.reset()
+        self._smooth_acc.reset()
+        for name, line in self._epoch_lines:
+            self.plots[name].removeItem(line)
+        self._epoch_lines.clear()
+        self._dirty = True
+        self.refresh()
+
+    def add_iterations(self, events: Iterable[IterationEvent]) -> None:
+        """Append per-iteration loss, accuracy and learning rate."""
+        events = list(events)
+        xs = [float(e.iteration) for e in events]
+        losses = [e.loss for e in events]
+        accs = [100.0 * e.accuracy for e in events]
+        self.series["loss"].extend(xs, losses)
+        self.series["loss_smoothed"].extend(xs, [self._smooth_loss(v) for v in losses])
+        self.series["acc"].extend(xs, accs)
+        self.series["acc_smoothed"].extend(xs, [self._smooth_acc(v) for v in accs])
+        self.series["lr"].extend(xs, [e.lr for e in events])
+        self._dirty = True
+
+    def add_validation(self, event: ValidationEvent) -> None:
+        """One validation point on the loss and accuracy plots."""
+        self.series["val_loss"].extend([event.iteration], [event.val_loss])
+        self.series["val_acc"].extend([event.iteration], [100.0 * event.val_acc])
+        self._dirty = True
+
+    def mark_epoch(self, iteration: int) -> None:
+        """A faint vertical line where an epoch ended (for runs of up to 100 epochs)."""
+        if len(self._epoch_lines) >= 2 * MAX_EPOCH_LINES:
+            return
+        for name in ("loss", "accuracy"):
+            line = pg.InfiniteLine(iteration, angle=90, movable=False,
+                                   pen=pg.mkPen(EPOCH_LINE, width=1, style=Qt.PenStyle.DashLine))
+            line.setZValue(-10)
+            self.plots[name].addItem(line)
+            self._epoch_lines.append((name, line))
+
+    def load_history(self, history: Mapping[str, Any]) -> None:
+        """Show a saved run's history.json (the same curves as when it was live)."""
+        self.clear()
+        self.add_iterations(_iteration_events(history.get("iterations", [])))
+        for row in history.get("validations", []):
+            self.add_validation(_validation_event(row))
+        for row in history.get("epochs", []):
+            self.mark_epoch(int(row["iteration"]))
+        self.refresh()
+
+    # ----- display -----------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Push the buffers to the curves if anything changed since the last redraw."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        for name, curve in self.curves.items():
+            series = self.series[name]
+            curve.setData(series.x.copy(), series.y.copy())
+
+    def set_loss_log_scale(self, on: bool) -> None:
+        """Log-scale y axis for the loss (losses spanning decades)."""
+        self.plots["loss"].getPlotItem().setLogMode(y=on)
+        self.plots["loss"].getPlotItem().setLabel("left", "Loss (log scale)" if on else "Loss")
+
+
+def _plot(name: str, title: str) -> pg.PlotWidget:
+    widget = pg.PlotWidget(background="w")
+    item = widget.getPlotItem()
+    item.setTitle(title, color=AXIS, size="10pt")
+    item.setLabel("bottom", "Iteration")
+    if name == "lr":  # a short plot: the title names it, and ticks show plain numbers
+        item.getAxis("left").enableAutoSIPrefix(False)
+    else:
+        item.setLabel("left", title.replace(" (%)", ""))
+    for side in ("bottom", "left"):
+        axis = item.getAxis(side)
+        axis.setPen(pg.mkPen(AXIS))
+        axis.setTextPen(pg.mkPen(AXIS))
+    item.showGrid(x=True, y=True, alpha=0.2)
+    item.setClipToView(True)
+    item.setDownsampling(auto=True, mode="peak")
+    item.layout.setContentsMargins(2, 2, 12, 2)  # room for the last tick label
+    if name in LEGENDS:
+        offset, columns = LEGENDS[name]
+        item.addLegend(offset=offset, labelTextColor=AXIS, labelTextSize="8pt",
+                       brush=pg.mkBrush(255, 255, 255, 220), pen=pg.mkPen(200, 200, 200),
+                       colCount=columns, verSpacing=-4)
+    widget.setMinimumHeight(110 if name == "lr" else 160)
+    return widget
+
+
+def _style(name: str) -> dict[str, Any]:
+    if name in ("loss", "acc"):
+        return {"pen": pg.mkPen(TRAIN_RAW, width=1)}
+    if name.endswith("smoothed"):
+        return {"pen": pg.mkPen(TRAIN, width=2)}
+    if name.startswith("val"):
+        return {"pen": pg.mkPen(VALIDATION, width=2), "symbol": "o", "symbolSize": 7,
+                "symbolBrush": VALIDATION, "symbolPen": pg.mkPen("w")}
+    return {"pen": pg.mkPen(LR, width=2)}
+
+
+def _iteration_events(rows: Iterable[Mapping[str, Any]]) -> list[IterationEvent]:
+    """History rows back to events (fields the history does not keep are 0)."""
+    return [IterationEvent(epoch=int(r["epoch"]), iteration=int(r["iteration"]),
+                           total_iterations=0, loss=float(r["loss"]),
+                           accuracy=float(r["accuracy"]), lr=float(r["lr"]),
+                           images_per_second=float(r.get("images_per_second", 0.0)),
+                           elapsed=float(r.get("elapsed", 0.0)), eta_seconds=0.0)
+            for r in rows]
+
+
+def _validation_event(row: Mapping[str, Any]) -> ValidationEvent:
+    return ValidationEvent(iteration=int(row["iteration"]), epoch=int(row["epoch"]),
+                           train_loss=float(row["train_loss"]), train_acc=float(row["train_acc"]),
+                           val_loss=float(row["val_loss"]), val_acc=float(row["val_acc"]),
+                           is_best=bool(row.get("is_best", False)))

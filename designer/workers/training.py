@@ -1,0 +1,266 @@
+"""Train a design on a QThread and hear about it on the GUI thread, at most ~20 times a second.
+
+The engine calls its callbacks on the worker thread once per batch, which can be thousands of
+times a second when only a head trains on cached features. Emitting a queued Qt signal per
+event would flood the GUI's event queue, so the worker's callback only appends each event to a
+thread-safe queue and the runner (GUI thread) drains it on a 50 ms `QTimer`, re-emitting the
+events in their original order: iterations in batches (every one of them, none dropped),
+feature-caching progress coalesced to the latest, everything else one by one.
+
+The only signal that crosses threads is `done -> QThread.quit`, connected directly (queued, it
+would deadlock a GUI thread blocked in `QThread.wait`, DESIGN.md §4). The result is handed over
+in a plain object and read after the thread has finished, on `QThread.finished`, which Qt
+queues to the runner's (GUI) thread, so views and tests only ever see GUI-thread signals.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+
+from designer.project.data_config import PreparedData
+from designer.project.runs import RunRecord
+from designer.project.workflow import train_design
+from designer.surgery.design import Design
+from designer.training.callbacks import Callback
+from designer.training.events import (
+    CacheProgressEvent,
+    EpochEvent,
+    Event,
+    FinishedEvent,
+    IterationEvent,
+    LogEvent,
+    StartEvent,
+    ValidationEvent,
+)
+from designer.training.options import TrainingOptions
+
+log = logging.getLogger(__name__)
+
+#: how often the GUI hears about progress (ms); 50 ms = 20 updates a second
+DRAIN_INTERVAL_MS = 50
+
+
+def cuda_available() -> bool:
+    """Whether the "cuda" device option can work (the options form greys it out otherwise)."""
+    return bool(torch.cuda.is_available())
+
+
+def describe_failure(error: BaseException) -> str:
+    """A user-facing sentence for an exception raised outside the engine's own error handling."""
+    if isinstance(error, MemoryError | torch.OutOfMemoryError):
+        return ("Out of memory while training. Lower the batch size or the image size, freeze "
+                "more layers, or close other programs, then start again.")
+    text = str(error).strip() or type(error).__name__
+    if isinstance(error, ValueError):  # WorkflowError, DataConfigError, OptionsError: worded
+        return text
+    return f"Training could not run: {type(error).__name__}: {text}"
+
+
+class _Queueing(Callback):
+    """Engine callback (worker thread): every event goes into the shared queue, nothing else."""
+
+    def __init__(self, queue: deque[Event]) -> None:
+        self._queue = queue  # deque.append/popleft are atomic: no lock needed
+
+    def on_start(self, event: StartEvent) -> None:
+        self._queue.append(event)
+
+    def on_iteration(self, event: IterationEvent) -> None:
+        self._queue.append(event)
+
+    def on_validation(self, event: ValidationEvent) -> None:
+        self._queue.append(event)
+
+    def on_epoch(self, event: EpochEvent) -> None:
+        self._queue.append(event)
+
+    def on_cache_progress(self, event: CacheProgressEvent) -> None:
+        self._queue.append(event)
+
+    def on_log(self, event: LogEvent) -> None:
+        self._queue.append(event)
+
+    def on_finished(self, event: FinishedEvent) -> None:
+        self._queue.append(event)
+
+
+@dataclass
+class _Job:
+    """What one run needs, and (filled on the worker thread) how it ended."""
+
+    design: Design
+    data: PreparedData
+    options: TrainingOptions
+    runs_root: Path
+    name: str | None
+    queue: deque[Event]
+    stop: threading.Event
+    run: RunRecord | None = None
+    error: str | None = None
+
+
+class _Worker(QObject):
+    """Lives on the worker thread and runs `train_design` once."""
+
+    done = Signal()
+
+    def __init__(self, job: _Job) -> None:
+        super().__init__()
+        self._job = job
+
+    @Slot()
+    def run(self) -> None:
+        job = self._job
+        try:
+            job.run = train_design(job.design, job.data, job.options, runs_root=job.runs_root,
+                                   name=job.name, callbacks=[_Queueing(job.queue)],
+                                   should_stop=job.stop.is_set)
+        except Exception as error:  # noqa: BLE001 - every failure is reported to the GUI
+            log.warning("training failed outside the engine:\n%s", traceback.format_exc())
+            job.error = describe_failure(error)
+        finally:
+            self.done.emit()
+
+
+class TrainingRunner(QObject):
+    """Runs one training at a time; every signal is emitted on the GUI thread, in event order."""
+
+    #: training began its first iteration (payload: StartEvent)
+    started = Signal(object)
+    #: new iterations since the last update, oldest first, none skipped (list[IterationEvent])
+    iterations = Signal(list)
+    #: a validation pass (ValidationEvent)
+    validation = Signal(object)
+    #: an epoch ended (EpochEvent)
+    epoch = Signal(object)
+    #: latest feature-caching progress (CacheProgressEvent)
+    cache_progress = Signal(object)
+    #: a line for the run log (LogEvent)
+    log = Signal(object)
+    #: the engine's own end-of-run report (FinishedEvent), before `finished`
+    engine_finished = Signal(object)
+    #: training could not run or crashed outside the engine (a user-facing message)
+    failed = Signal(str)
+    #: emitted last, after the thread has ended: (RunRecord or None, FinishedEvent or None)
+    finished = Signal(object, object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: QThread | None = None
+        self._worker: _Worker | None = None
+        self._job: _Job | None = None
+        self._last_finished: FinishedEvent | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(DRAIN_INTERVAL_MS)
+        self._timer.timeout.connect(self._drain)
+
+    @property
+    def running(self) -> bool:
+        """Whether a run is in progress (until `finished` has been emitted)."""
+        return self._thread is not None
+
+    @property
+    def stopping(self) -> bool:
+        """Whether a stop was requested for the current run."""
+        return self._job is not None and self._job.stop.is_set()
+
+    def start(self, design: Design, data: PreparedData, options: TrainingOptions,
+              runs_root: Path, name: str | None = None) -> None:
+        """Train `design` (not modified: the engine trains a copy) on a new thread."""
+        if self._thread is not None:
+            raise RuntimeError("a training run is already in progress; stop it first")
+        job = _Job(design, data, options, Path(runs_root), name, deque(), threading.Event())
+        thread = QThread()
+        thread.setObjectName("training")
+        worker = _Worker(job)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        # quit is thread-safe; a queued quit would deadlock a GUI thread waiting in wait()
+        worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        # emitted on the worker thread as it ends: the deferred delete runs before it exits
+        thread.finished.connect(worker.deleteLater, Qt.ConnectionType.DirectConnection)
+        thread.finished.connect(self._on_thread_finished, Qt.ConnectionType.QueuedConnection)
+        self._thread, self._worker, self._job = thread, worker, job
+        self._last_finished = None
+        self._timer.start()
+        thread.start()
+
+    def stop(self) -> None:
+        """Ask the run to stop before its next batch; it saves what it has and finishes."""
+        if self._job is not None:
+            self._job.stop.set()
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Stop, join the thread and deliver the last events (window close); True if it ended."""
+        if self._thread is None:
+            return True
+        self.stop()
+        if not self._thread.wait(timeout_ms):
+            log.error("the training thread did not stop within %d ms", timeout_ms)
+            return False
+        self._on_thread_finished()
+        return True
+
+    @Slot()
+    def _drain(self) -> None:
+        """Re-emit the queued engine events in order (GUI thread)."""
+        if self._job is None:
+            return
+        queue = self._job.queue
+        batch: list[IterationEvent] = []
+        cache: CacheProgressEvent | None = None
+        while queue:
+            event = queue.popleft()
+            if isinstance(event, IterationEvent):
+                batch.append(event)
+                continue
+            if isinstance(event, CacheProgressEvent):
+                cache = event
+                continue
+            batch, cache = self._flush(batch, cache)
+            self._dispatch(event)
+        self._flush(batch, cache)
+
+    def _flush(self, batch: list[IterationEvent], cache: CacheProgressEvent | None
+               ) -> tuple[list[IterationEvent], None]:
+        if cache is not None:
+            self.cache_progress.emit(cache)
+        if batch:
+            self.iterations.emit(batch)
+        return [], None
+
+    def _dispatch(self, event: Event) -> None:
+        if isinstance(event, StartEvent):
+            self.started.emit(event)
+        elif isinstance(event, ValidationEvent):
+            self.validation.emit(event)
+        elif isinstance(event, EpochEvent):
+            self.epoch.emit(event)
+        elif isinstance(event, LogEvent):
+            self.log.emit(event)
+        elif isinstance(event, FinishedEvent):
+            self._last_finished = event
+            self.engine_finished.emit(event)
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        if self._thread is None:
+            return  # already handled by shutdown()
+        self._drain()
+        self._timer.stop()
+        thread, job = self._thread, self._job
+        self._thread = self._worker = self._job = None
+        thread.wait()  # finished is emitted just before the thread exits: join it for real
+        thread.deleteLater()
+        assert job is not None
+        if job.error is not None:
+            self.failed.emit(job.error)
+        self.finished.emit(job.run, self._last_finished)
