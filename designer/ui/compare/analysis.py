@@ -1,0 +1,157 @@
+"""What the compare page computes from run records: metrics, curves, config differences, Pareto front.
+
+Plain functions over `RunRecord` (no Qt), so the numbers the page shows are easy to test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from designer.project.runs import RunRecord
+
+#: curve names -> (history section, value key)
+SERIES = {"val_acc": ("validations", "val_acc"), "train_loss": ("iterations", "loss")}
+
+
+@dataclass(frozen=True)
+class RunMetrics:
+    """One row of the metrics table (None where the run has no such number)."""
+
+    best_val_acc: float | None
+    final_val_acc: float | None
+    best_val_loss: float | None
+    final_val_loss: float | None
+    train_seconds: float | None
+    params: int | None
+    trainable_params: int | None
+    latency_ms: float | None
+    eval_acc: float | None
+    eval_split: str
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _integer(value: Any) -> int | None:
+    number = _number(value)
+    return int(number) if number is not None else None
+
+
+def run_metrics(run: RunRecord) -> RunMetrics:
+    """The numbers the metrics table compares."""
+    losses = [float(v["val_loss"]) for v in run.history.get("validations", [])
+              if _number(v.get("val_loss")) is not None]
+    return RunMetrics(
+        best_val_acc=run.best_val_acc, final_val_acc=run.final_val_acc,
+        best_val_loss=min(losses) if losses else None,
+        final_val_loss=losses[-1] if losses else None,
+        train_seconds=_number(run.summary.get("elapsed_seconds")),
+        params=_integer(run.stats.get("params")),
+        trainable_params=_integer(run.stats.get("trainable_params")),
+        latency_ms=_number(run.stats.get("latency_ms")),
+        eval_acc=_number(run.evaluation.get("accuracy")),
+        eval_split=str(run.evaluation.get("split", "")),
+    )
+
+
+def accuracy_of(run: RunRecord) -> float | None:
+    """Held-out accuracy for the scatter: the evaluation's, else the best validation accuracy."""
+    metrics = run_metrics(run)
+    return metrics.eval_acc if metrics.eval_acc is not None else metrics.best_val_acc
+
+
+def iterations_per_epoch(history: dict[str, Any]) -> float | None:
+    """How many iterations one epoch took (to put curves on an epoch axis)."""
+    epochs = history.get("epochs") or []
+    if epochs and epochs[0].get("epoch"):
+        return float(epochs[0]["iteration"]) / float(epochs[0]["epoch"])
+    first = [r["iteration"] for r in history.get("iterations", []) if r.get("epoch") == 1]
+    return float(max(first)) if first else None
+
+
+def curve(run: RunRecord, series: str, axis: str = "iteration") -> tuple[list[float], list[float]]:
+    """(x, y) of a series ("val_acc" or "train_loss") against "iteration" or "epoch"."""
+    section, key = SERIES[series]
+    rows = [r for r in run.history.get(section, []) if _number(r.get(key)) is not None]
+    xs = [float(r["iteration"]) for r in rows]
+    if axis == "epoch":
+        per_epoch = iterations_per_epoch(run.history) or 1.0
+        xs = [x / per_epoch for x in xs]
+    return xs, [float(r[key]) for r in rows]
+
+
+# ----- configuration differences --------------------------------------------------------------
+def _text(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_text(v) for v in value)
+    return str(value)
+
+
+def _flatten(prefix: str, data: dict[str, Any], out: dict[str, str]) -> None:
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            _flatten(f"{name}.", value, out)
+        else:
+            out[name] = _text(value)
+
+
+def design_facts(design: dict[str, Any]) -> dict[str, str]:
+    """Model, class count, frozen-layer count and learning-rate factors of a saved design."""
+    info = design.get("info") or {}
+    layers = (design.get("network") or {}).get("layers") or []
+    frozen = [ly for ly in layers if ly.get("frozen") and ly.get("num_params", 0) > 0]
+    factors = {ly["name"]: ly.get("lr_factor", 1.0) for ly in layers
+               if ly.get("op") == "module" and ly.get("lr_factor", 1.0) != 1.0}
+    return {
+        "model": str(info.get("model_name", "?")),
+        "weights": str(info.get("weights", "?")),
+        "classes": str(len(info.get("class_names") or [])),
+        "frozen layers": f"{len(frozen)} of {sum(1 for ly in layers if ly.get('num_params', 0) > 0)}",
+        "lr factors": ", ".join(f"{n} ×{f:g}" for n, f in factors.items()) or "none",
+    }
+
+
+def config_of(run: RunRecord) -> dict[str, str]:
+    """Every setting of a run as display text: options, data config, design facts."""
+    out: dict[str, str] = {}
+    _flatten("", run.options, out)
+    _flatten("data.", run.data, out)
+    if run.design:
+        _flatten("design.", dict(design_facts(run.design)), out)
+    return out
+
+
+def config_diff(runs: Sequence[RunRecord]) -> list[tuple[str, list[str]]]:
+    """(setting, value per run) for the settings that are not the same in every run."""
+    if len(runs) < 2:
+        return []
+    configs = [config_of(r) for r in runs]
+    keys = list(dict.fromkeys(k for c in configs for k in c))
+    rows = [(k, [c.get(k, "(not set)") for c in configs]) for k in keys]
+    return [(k, values) for k, values in rows if len(set(values)) > 1]
+
+
+# ----- accuracy vs latency --------------------------------------------------------------------
+def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
+    """Indices of the (latency, accuracy) points no other point beats, fastest first.
+
+    A point is dominated when another is at least as fast and at least as accurate, and
+    strictly better in one of the two.
+    """
+    front = []
+    for i, (lat, acc) in enumerate(points):
+        dominated = any(
+            (o_lat <= lat and o_acc >= acc) and (o_lat < lat or o_acc > acc)
+            for j, (o_lat, o_acc) in enumerate(points) if j != i
+        )
+        if not dominated:
+            front.append(i)
+    return sorted(front, key=lambda i: (points[i][0], -points[i][1]))

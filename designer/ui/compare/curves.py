@@ -1,0 +1,97 @@
+"""Validation accuracy and training loss of the checked runs, overlaid, one colour per run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from designer.project.runs import RunRecord
+from designer.ui.compare.analysis import curve
+from designer.ui.compare.colours import RunColours
+
+_AXIS = QColor(40, 40, 40)
+#: plot key -> (title, y label)
+PLOTS = {"val_acc": ("Validation accuracy", "accuracy (0–1)"),
+         "train_loss": ("Training loss", "loss")}
+AXES = {"iteration": "Iteration", "epoch": "Epoch"}
+
+
+def make_plot(title: str, y_label: str) -> pg.PlotWidget:
+    """A white pyqtgraph plot styled like the rest of the app."""
+    plot = pg.PlotWidget(background="w")
+    item = plot.getPlotItem()
+    item.setTitle(title, color="#282828", size="10pt")
+    item.setLabel("left", y_label)
+    for side in ("bottom", "left"):
+        axis = item.getAxis(side)
+        axis.setPen(pg.mkPen(_AXIS))
+        axis.setTextPen(pg.mkPen(_AXIS))
+        axis.label.setDefaultTextColor(_AXIS)
+        axis.enableAutoSIPrefix(False)  # "accuracy (x0.001)" helps nobody
+    item.showGrid(x=True, y=True, alpha=0.25)
+    item.setMenuEnabled(False)
+    item.hideButtons()
+    item.layout.setContentsMargins(0, 0, 12, 0)
+    return plot
+
+
+class CurvesPanel(QWidget):
+    """Two plots with legends; ``items[plot][run_dir]`` is the curve of a run."""
+
+    def __init__(self, colours: RunColours, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._colours = colours
+        self._runs: list[RunRecord] = []
+        self.axis = QComboBox()
+        for key, text in AXES.items():
+            self.axis.addItem(text, key)
+        self.axis.currentIndexChanged.connect(lambda _i: self.set_runs(self._runs))
+        self.plots = {key: make_plot(*labels) for key, labels in PLOTS.items()}
+        self.legends = {key: p.getPlotItem().addLegend(offset=(-8, 8), labelTextColor="#282828",
+                                                       brush=(255, 255, 255, 200))
+                        for key, p in self.plots.items()}
+        self.items: dict[str, dict[Path, pg.PlotDataItem]] = {key: {} for key in PLOTS}
+        self.plots["val_acc"].getPlotItem().setLimits(yMin=-0.05, yMax=1.05)
+        self.note = QLabel()
+        self.note.setStyleSheet("color: #555")
+        header = QHBoxLayout()
+        header.addWidget(self.note, 1)
+        header.addWidget(QLabel("x axis:"))
+        header.addWidget(self.axis)
+        row = QHBoxLayout()
+        for plot in self.plots.values():
+            row.addWidget(plot)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(header)
+        layout.addLayout(row, 1)
+
+    @property
+    def axis_key(self) -> str:
+        return str(self.axis.currentData())
+
+    def set_runs(self, runs: Sequence[RunRecord]) -> None:
+        """Redraw the curves of `runs` (the checked ones)."""
+        self._runs = list(runs)
+        axis = self.axis_key
+        for key, plot in self.plots.items():
+            item = plot.getPlotItem()
+            for old in self.items[key].values():
+                item.removeItem(old)
+            self.items[key] = {}
+            for run in self._runs:
+                xs, ys = curve(run, key, axis)
+                colour = self._colours.colour(run.run_dir)
+                line = pg.PlotDataItem(xs, ys, name=run.name, pen=pg.mkPen(colour, width=2),
+                                       symbol="o" if key == "val_acc" else None, symbolSize=6,
+                                       symbolBrush=colour, symbolPen=colour)
+                item.addItem(line)
+                self.items[key][run.run_dir] = line
+            item.setLabel("bottom", AXES[axis])
+        empty = [r.name for r in self._runs if not r.history.get("iterations")]
+        self.note.setText("Check runs on the left to overlay their curves." if not self._runs else
+                          ("No history yet: " + ", ".join(empty)) if empty else "")

@@ -1,0 +1,175 @@
+"""Classify new images with a run's model: top-k labels as bars beside each thumbnail.
+
+The model is rebuilt from the run folder (design + best weights) on a worker thread the first
+time and reused after that; images use the same evaluation preprocessing as the run's
+validation, so the answer matches `netdesigner predict` and the evaluation page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from designer.data import build_transforms
+from designer.evaluation import predict
+from designer.project.run_model import run_design
+from designer.project.runs import RunRecord
+from designer.ui.evaluation.thumbnails import load_thumbnail
+from designer.ui.evaluation.topk_bars import TopKBars
+from designer.workers.task import TaskRunner
+
+THUMB = 96
+MAX_ROWS = 60
+TOP_K = 5
+
+
+@dataclass
+class Classifier:
+    """A run's model ready for prediction."""
+
+    run_dir: Path
+    model: Any
+    transform: Callable[..., Any]
+    classes: list[str]
+
+
+@dataclass
+class ClassifiedImage:
+    """One classified file: its top-k (label, probability) pairs and a thumbnail."""
+
+    path: str
+    top: list[tuple[str, float]]
+    thumbnail: QImage
+
+
+def load_classifier(run: RunRecord) -> Classifier:
+    """The run's trained model with its evaluation transform and class names."""
+    design = run_design(run.run_dir)
+    classes = list(design.info.class_names) or [str(c) for c in run.evaluation.get("classes", [])]
+    if not classes and design.num_classes:
+        classes = [f"class {i}" for i in range(design.num_classes)]
+    transform = build_transforms(design.info.preprocessing, None, train=False,
+                                 image_size=run.data.get("image_size"))
+    return Classifier(run.run_dir, design.build(), transform, classes)
+
+
+def classify_task(run: RunRecord, paths: list[str], classifier: Classifier | None,
+                  k: int = TOP_K) -> Callable[[Callable[[float, str], None], Callable[[], bool]],
+                                              tuple[Classifier, list[ClassifiedImage]]]:
+    """A TaskRunner function: (re)use the model, predict, decode thumbnails."""
+    def run_it(progress: Callable[[float, str], None],
+               cancelled: Callable[[], bool]) -> tuple[Classifier, list[ClassifiedImage]]:
+        progress(0.0, "Loading the run's model…")
+        model = classifier if classifier and classifier.run_dir == run.run_dir else load_classifier(run)
+        progress(0.3, f"Classifying {len(paths)} image(s)…")
+        tops = predict(model.model, paths, model.transform, model.classes, k)
+        images = [ClassifiedImage(p, top, load_thumbnail(p, THUMB))
+                  for p, top in zip(paths, tops, strict=True) if not cancelled()]
+        return model, images
+
+    return run_it
+
+
+class _ResultRow(QFrame):
+    def __init__(self, result: ClassifiedImage, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        picture = QLabel()
+        picture.setFixedSize(THUMB, THUMB)
+        picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        if not result.thumbnail.isNull():
+            picture.setPixmap(QPixmap.fromImage(result.thumbnail))
+        name = QLabel(f"<b>{Path(result.path).name}</b> → {result.top[0][0]}")
+        name.setToolTip(result.path)
+        text = QVBoxLayout()
+        text.addWidget(name)
+        text.addWidget(TopKBars(result.top))
+        text.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(picture)
+        layout.addLayout(text, 1)
+
+
+class ClassifyPanel(QWidget):
+    """Results of "Classify image…", newest first; one classification at a time, others queue."""
+
+    classified = Signal(list)  # list[ClassifiedImage]
+    message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._run: RunRecord | None = None
+        self._classifier: Classifier | None = None
+        self._pending: list[str] = []
+        self.results: list[ClassifiedImage] = []
+        self.status = QLabel("Classify image files with this run's model: use “Classify image…” "
+                             "or drop images onto this page.")
+        self.runner = TaskRunner(self)
+        self.runner.progressed.connect(lambda _f, text: self.status.setText(text))
+        self.runner.succeeded.connect(self._on_done)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.finished.connect(self._start_pending)
+        self.status.setWordWrap(True)
+        self._rows = QVBoxLayout()
+        self._rows.addStretch(1)
+        holder = QWidget()
+        holder.setLayout(self._rows)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(holder)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.status)
+        layout.addWidget(scroll, 1)
+
+    def set_run(self, run: RunRecord | None) -> None:
+        """Classify with this run from now on."""
+        self._run = run
+
+    def classify(self, paths: Sequence[str]) -> None:
+        """Classify these files (queued behind a classification in progress)."""
+        if self._run is None:
+            self._report("Choose a run first: there is no trained model to classify with.")
+            return
+        self._pending += [str(p) for p in paths]
+        if not self.runner.running:
+            self._start_pending()
+
+    def shutdown(self) -> None:
+        self._pending = []
+        self.runner.shutdown()
+
+    def _start_pending(self) -> None:
+        if not self._pending or self._run is None or self.runner.running:
+            return
+        paths, self._pending = self._pending, []
+        self.runner.start(classify_task(self._run, paths, self._classifier))
+
+    def _on_done(self, payload: object) -> None:
+        assert isinstance(payload, tuple)
+        classifier, results = payload
+        self._classifier = classifier
+        for result in reversed(results):  # the batch keeps its order, above older results
+            self._rows.insertWidget(0, _ResultRow(result))
+        while self._rows.count() > MAX_ROWS + 1:  # + the stretch at the end
+            item = self._rows.takeAt(self._rows.count() - 2)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.results = (list(results) + self.results)[:MAX_ROWS]
+        self.status.setText(f"Classified {len(results)} image(s) with run {classifier.run_dir.name}.")
+        self.classified.emit(results)
+
+    def _on_failed(self, text: str, _trace: str) -> None:
+        self._report(f"Could not classify: {text}")
+
+    def _report(self, text: str) -> None:
+        self.status.setText(text)
+        self.message.emit(text)

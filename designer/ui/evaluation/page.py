@@ -1,0 +1,202 @@
+"""The Evaluate page: how good is a run, where does it go wrong, and what does it say on new images.
+
+Reads everything from the run's evaluation.json (written by the training workflow), so a run
+evaluated yesterday opens instantly. Only "Classify image…" runs the model, on a worker thread.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.evaluation import EvaluationResult
+from designer.project.runs import RunRecord
+from designer.ui.evaluation import actions
+from designer.ui.evaluation.class_table import ClassMetricsTable
+from designer.ui.evaluation.classify import ClassifyPanel
+from designer.ui.evaluation.confusion import ConfusionMatrixView
+from designer.ui.evaluation.gallery import CellGallery
+from designer.ui.evaluation.run_picker import RunPicker
+from designer.ui.workspace import Workspace
+
+NO_EVALUATION = ("This run has no evaluation: it stopped before training finished, or there were "
+                 "no validation or test images to evaluate on. Train again with a validation or "
+                 "test share above 0 to see the confusion matrix. You can still classify images.")
+NO_RUNS = "No runs yet: train the design on the Train page, then its results appear here."
+
+
+def summary_text(result: EvaluationResult, split: str) -> str:
+    """'Accuracy 92.5 %  ·  top-3 100 %  ·  loss 0.231  ·  macro F1 0.91  ·  test split, 40 images'."""
+    parts = [f"<b>Accuracy {result.accuracy:.1%}</b>"]
+    parts += [f"top-{k} {v:.1%}" for k, v in sorted(result.top_k_accuracy.items()) if k > 1]
+    parts += [f"loss {result.loss:.3f}", f"macro F1 {result.macro_f1:.2f}"]
+    images = sum(sum(row) for row in result.confusion)
+    parts.append(f"{split or 'evaluation'} split, {images} images")
+    return "  ·  ".join(parts)
+
+
+class EvaluationPage(QWidget):
+    """Run picker, summary, confusion matrix with drill-down, per-class table, classify."""
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.result: EvaluationResult | None = None
+        self.run_picker = RunPicker()
+        self.classify_button = QPushButton("Classify image…")
+        self.classify_button.setToolTip("Run this run's model on image files (you can also drop "
+                                        "images onto this page).")
+        self.summary = QLabel()
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("background: #fff4d6; border: 1px solid #e8c060; padding: 6px;")
+        self.confusion = ConfusionMatrixView()
+        self.class_table = ClassMetricsTable()
+        self.gallery = CellGallery()
+        self.classify_panel = ClassifyPanel()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.gallery, "Images of the cell")
+        self.tabs.addTab(self.classify_panel, "Classified images")
+        self._build_layout()
+        self.setAcceptDrops(True)
+        self.run_picker.run_changed.connect(self._show_run)
+        self.confusion.cell_clicked.connect(self.show_cell)
+        self.classify_button.clicked.connect(self._choose_and_classify)
+        self.classify_panel.message.connect(lambda _t: self.tabs.setCurrentWidget(self.classify_panel))
+        workspace.runs_changed.connect(self._on_runs_changed)
+        workspace.run_selected.connect(self.set_run)
+        self.run_picker.set_runs(workspace.runs)
+        self._show_run(self.run_picker.current)
+
+    def _build_layout(self) -> None:
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Run:"))
+        top.addWidget(self.run_picker, 1)
+        top.addWidget(self.classify_button)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.confusion)
+        left.addWidget(self.class_table)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 2)
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(left)
+        main.addWidget(self.tabs)
+        main.setStretchFactor(0, 1)
+        main.setStretchFactor(1, 1)
+        main.setSizes([520, 520])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.note)
+        layout.addWidget(main, 1)
+        self._main = main
+
+    # ----- public ----------------------------------------------------------------------------
+    @property
+    def run(self) -> RunRecord | None:
+        """The run shown."""
+        return self.run_picker.current
+
+    def set_run(self, run: object) -> None:
+        """Show `run` (a RunRecord), e.g. from the compare page's "Show in evaluation"."""
+        if isinstance(run, RunRecord):
+            self.run_picker.select(run)
+
+    def show_cell(self, true: int, predicted: int) -> None:
+        """List the images of one confusion-matrix cell, most confident first."""
+        result = self.result
+        if result is None:
+            return
+        samples = result.cell(true, predicted)
+        names = result.classes
+        kind = "correct" if true == predicted else "mistaken"
+        title = (f"<b>True {names[true]}, predicted {names[predicted]}</b>: {len(samples)} {kind} "
+                 "image(s), most confident first. Double-click one to open it.")
+        if samples and not samples[0].path:
+            title += " (these samples have no files to show)"
+        self.confusion.select_cell(true, predicted)
+        self.gallery.show_predictions(title, samples, names)
+        self.tabs.setCurrentWidget(self.gallery)
+
+    def classify_files(self, paths: list[str]) -> None:
+        """Classify image files with the shown run's model (results in the second tab)."""
+        if paths:
+            self.tabs.setCurrentWidget(self.classify_panel)
+            self.classify_panel.classify(paths)
+
+    def shutdown(self) -> None:
+        """Join the page's worker threads (window close, tests)."""
+        self.gallery.shutdown()
+        self.classify_panel.shutdown()
+
+    # ----- events ----------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if actions.image_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = actions.image_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.classify_files(paths)
+
+    # ----- internals -------------------------------------------------------------------------
+    def _choose_and_classify(self) -> None:
+        self.classify_files(actions.choose_image_files(self))
+
+    def _on_runs_changed(self) -> None:
+        self.run_picker.set_runs(self.workspace.runs)
+        if self.run_picker.current is None:
+            self._show_run(None)
+
+    def _show_run(self, run: object) -> None:
+        record = run if isinstance(run, RunRecord) else None
+        self.classify_panel.set_run(record)
+        self.classify_button.setEnabled(record is not None)
+        self.result = None
+        try:
+            if record is not None and record.evaluation:
+                self.result = EvaluationResult.from_dict(record.evaluation)
+        except (KeyError, TypeError, ValueError) as error:
+            self._show_note(f"The evaluation of this run cannot be read ({error}). Evaluate it "
+                            "again with `netdesigner evaluate`.")
+            return
+        if self.result is None or record is None:
+            self._show_note(NO_RUNS if record is None else NO_EVALUATION)
+            return
+        self.note.hide()
+        self.summary.setText(summary_text(self.result, str(record.evaluation.get("split", ""))))
+        self.summary.show()
+        self.confusion.set_matrix(self.result.classes, self.result.confusion)
+        self.class_table.set_metrics(self.result.per_class)
+        self._show_worst_cell()
+
+    def _show_note(self, text: str) -> None:
+        self.note.setText(text)
+        self.note.show()
+        self.summary.hide()
+        self.confusion.set_matrix([], [])
+        self.class_table.set_metrics([])
+        self.gallery.clear("No evaluation to show.")
+
+    def _show_worst_cell(self) -> None:
+        """Open on the biggest confusion (or the first class when there is none)."""
+        assert self.result is not None
+        matrix = self.result.confusion
+        cells = [(matrix[t][p], t, p) for t in range(len(matrix)) for p in range(len(matrix))
+                 if t != p and matrix[t][p]]
+        if cells:
+            _count, true, predicted = max(cells, key=lambda c: (c[0], -c[1], -c[2]))
+            self.show_cell(true, predicted)
+        elif matrix:
+            self.show_cell(0, 0)

@@ -1,0 +1,71 @@
+"""A combo box of the project's runs that keeps its choice when the list changes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QWidget
+
+from designer.project.runs import RunRecord
+
+
+def run_label(run: RunRecord) -> str:
+    """'lr 0.01 — resnet18 — 2026-11-23 09:37'."""
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created)) if run.created else "?"
+    state = "" if run.finished else " (unfinished)"
+    return f"{run.name} — {run.model_name or 'model'} — {when}{state}"
+
+
+class RunPicker(QComboBox):
+    """Runs oldest first; follows the latest run unless the user picked an older one."""
+
+    run_changed = Signal(object)  # RunRecord | None
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runs: list[RunRecord] = []
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(30)
+        self.currentIndexChanged.connect(self._emit)
+
+    @property
+    def current(self) -> RunRecord | None:
+        index = self.currentIndex()
+        return self.runs[index] if 0 <= index < len(self.runs) else None
+
+    def set_runs(self, runs: Sequence[RunRecord]) -> None:
+        """New list: keep the chosen run, or follow the newest when the newest was chosen."""
+        previous = self.current
+        followed_latest = previous is None or (bool(self.runs) and previous is self.runs[-1])
+        self.runs = list(runs)
+        self.blockSignals(True)
+        self.clear()
+        self.addItems([run_label(r) for r in self.runs])
+        keep = self._index_of(previous.run_dir) if previous is not None else -1
+        self.setCurrentIndex(len(self.runs) - 1 if followed_latest or keep < 0 else keep)
+        self.blockSignals(False)
+        if self.current is not previous:
+            self._emit()
+
+    def select(self, run: RunRecord) -> None:
+        """Choose `run` (added to the list if the workspace does not know it yet)."""
+        index = self._index_of(run.run_dir)
+        if index < 0:
+            self.runs.append(run)
+            self.addItem(run_label(run))
+            index = len(self.runs) - 1
+        else:
+            self.runs[index] = run
+        if index == self.currentIndex():
+            self._emit()
+        else:
+            self.setCurrentIndex(index)
+
+    def _index_of(self, run_dir: Path) -> int:
+        return next((i for i, r in enumerate(self.runs) if r.run_dir == run_dir), -1)
+
+    def _emit(self, _index: int = 0) -> None:
+        self.run_changed.emit(self.current)
