@@ -1,0 +1,50 @@
+"""Generate a standalone PyTorch ``train.py`` that rebuilds and trains a design.
+
+``write_script_bundle(folder, design, options, manifest, augment, image_size)`` writes
+``train.py``, ``weights.safetensors`` (the design's weights) and ``split.json`` (the manifest);
+``generate_script(...)`` returns the script's text only.
+
+Decisions worth knowing:
+
+- The network is rebuilt from the zoo architecture (``torchvision.models.resnet18(weights=None)``,
+  or timm for the bundled EfficientNet-Lite0: its TF-style "same" padding layers are timm's) by
+  taking the top-level blocks the design kept, writing added/replaced layers as constructor
+  code (checked to rebuild the same layer), and deleting base layers the design no longer calls.
+  ``forward`` is written from the document, one line per layer, not copied from torch.fx.
+- A design of the user's own module (source "module"/"file") is rebuilt layer by layer when every
+  layer it calls is a torch.nn layer whose constructor can be written; otherwise CodegenError
+  explains that the script needs the module's class (export ONNX / .pt2 instead).
+- The training loop mirrors ``designer.training.loop`` (optimiser groups, per-iteration schedule,
+  per-epoch seeds, batch order, frozen BatchNorm in eval mode, best weights), so on the CPU with
+  the same options the script reproduces the app's run. The app's feature cache and its CPU bf16
+  benchmark are not reproduced: the script trains the whole network and uses fp32 on CPUs.
+- Under torchrun (WORLD_SIZE > 1) it uses DistributedDataParallel (gloo on CPU, nccl on GPU);
+  every global batch of ``batch_size`` is shared out between the processes, so the batches do not
+  depend on the number of processes; process 0 validates, prints and saves.
+- ``write_script_bundle`` imports the written script and checks its network against the design
+  (outputs within 1e-5, same frozen parameters) before anything lands in the folder.
+"""
+
+from __future__ import annotations
+
+from designer.export.codegen.bundle import (
+    SCRIPT_NAME,
+    SPLIT_NAME,
+    WEIGHTS_NAME,
+    check_network,
+    import_script,
+    write_script_bundle,
+)
+from designer.export.codegen.script import generate_script
+from designer.export.codegen.values import CodegenError
+
+__all__ = [
+    "SCRIPT_NAME",
+    "SPLIT_NAME",
+    "WEIGHTS_NAME",
+    "CodegenError",
+    "check_network",
+    "generate_script",
+    "import_script",
+    "write_script_bundle",
+]
