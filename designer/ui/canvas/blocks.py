@@ -41,8 +41,13 @@ def _direct_layers(network: Network, path: str) -> int:
     return sum(1 for ly in network if ly.group == path and not ly.plumbing)
 
 
+#: child blocks this small open together with their parent (a 2-layer 'downsample' block
+#: folded on its own only hides what the user just asked to see)
+SMALL_BLOCK = 3
+
+
 def expand(network: Network, collapsed: set[str], path: str) -> set[str]:
-    """Open block `path` one level: its child blocks appear collapsed.
+    """Open block `path` one level: its child blocks (unless small) appear collapsed.
 
     Levels that only wrap a single child block are opened through, so one double-click always
     shows more than one node.
@@ -52,7 +57,7 @@ def expand(network: Network, collapsed: set[str], path: str) -> set[str]:
     while True:
         prefix = path + "."
         children = sorted(g for g in sizes if g.startswith(prefix) and depth(g) == depth(path) + 1)
-        worth = [g for g in children if sizes[g] > 1]
+        worth = [g for g in children if sizes[g] > SMALL_BLOCK]
         if len(children) == 1 and not _direct_layers(network, path):
             path = children[0]
             result.discard(path)

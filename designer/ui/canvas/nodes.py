@@ -86,8 +86,9 @@ def describe(network: Network, key: str, members: list[str],
         return NodeView(key, key[len(BLOCK_PREFIX):], f"{len(shown)} layers", shape,
                         "block", tuple(members), True, _block_frozen(shown), error, warning,
                         _common_lr(shown), params, stale)
+    frozen = last.frozen and last.op not in ("input", "output")  # nothing there to train
     return NodeView(key, last.name, _kind_text(last), shape, last.category, tuple(members),
-                    False, FROZEN if last.frozen else NOT_FROZEN, error, warning,
+                    False, FROZEN if frozen else NOT_FROZEN, error, warning,
                     last.lr_factor, params, stale)
 
 

@@ -148,7 +148,11 @@ class NetworkScene(QGraphicsScene):
         self.rebuilt.emit()
 
     def _fit_scene_rect(self) -> None:
-        self.setSceneRect(self.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN))
+        """Scene rect symmetric about x = 0, where the layout centres its columns, so a view
+        wider than the graph shows it in the middle whatever labels stick out on one side."""
+        rect = self.itemsBoundingRect()
+        half = max(abs(rect.left()), abs(rect.right())) + MARGIN
+        self.setSceneRect(QRectF(-half, rect.top() - MARGIN, 2 * half, rect.height() + 2 * MARGIN))
 
     def _refresh(self, keys: set[str], analysis: NetworkAnalysis | None) -> None:
         network = self.network
