@@ -86,6 +86,8 @@ class PreviewTab(QWidget):
         layout.addStretch(1)
         #: the QImages on screen (tests compare them)
         self.images: list[QImage] = []
+        #: what the images on screen were rendered from
+        self.shown_inputs: PreviewInputs | None = None
         self._data: PreparedData | None = None
         self._pre = Preprocessing()
         self._paths: list[Path] = []
@@ -167,6 +169,7 @@ class PreviewTab(QWidget):
         assert isinstance(result, tuple)
         inputs: PreviewInputs = result[0]
         self.images = list(result[1])
+        self.shown_inputs = inputs
         for cell, image in zip(self.cells, self.images, strict=False):
             pixmap = QPixmap.fromImage(image).scaled(
                 CELL - 6, CELL - 6, Qt.AspectRatioMode.KeepAspectRatio,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
+from designer.data import default_sample_root, generated_dataset
 from designer.project.data_config import SAMPLE_SHAPES, DataConfig
 from designer.ui.data import DataPage
 from designer.ui.session import DesignSession
@@ -40,3 +42,22 @@ def page(qtbot: QtBot, workspace: Workspace) -> Iterator[DataPage]:
         widget.show()
     yield widget
     widget.shutdown()
+
+
+FolderMaker = Callable[[tuple[str, ...], int], Path]
+
+
+@pytest.fixture
+def make_folder(tmp_path: Path) -> FolderMaker:
+    """make_folder(classes, per_class): a folder "mine" with copies of real generated images."""
+
+    def make(classes: tuple[str, ...], per_class: int) -> Path:
+        source = generated_dataset(default_sample_root())
+        folder = tmp_path / "mine"
+        for name in classes:
+            (folder / name).mkdir(parents=True)
+            for path in sorted((source / name).iterdir())[:per_class]:
+                shutil.copy(path, folder / name / path.name)
+        return folder
+
+    return make
