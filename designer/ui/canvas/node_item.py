@@ -152,15 +152,17 @@ class LayerItem(QGraphicsItem):
     def _paint_overview(self, painter: QPainter, box: QRectF, frozen: bool, lod: float) -> None:
         """Zoomed out: a plain box, with just the title in a font big enough to read."""
         view = self.view
+        if lod < style.TITLE_LOD:  # tiny: solid colours, so state survives at a few pixels
+            painter.setPen(NO_PEN)
+            painter.setBrush(style.overview_fill(view.category, frozen, self._state()))
+            painter.drawRect(box)
+            return
         painter.setPen(style.border(view.category, self._state()))
-        painter.setBrush(style.fill(view.category, frozen) if lod > 0.12 else
-                         style.band(view.category, frozen))
+        painter.setBrush(style.fill(view.category, frozen))
         painter.drawRect(box)
-        if frozen and lod > 0.12:
+        if frozen:
             painter.setBrush(style.hatch())
             painter.drawRect(box)
-        if lod < style.TITLE_LOD:
-            return
         pixels = min(int(style.OVERVIEW_TEXT_PX / lod / 4 + 1) * 4, int(box.height() * 0.55))
         font, fm = style.overview_font(pixels)
         if pixels not in self._overview:

@@ -111,6 +111,18 @@ def band(category: str, frozen: bool) -> QBrush:
 
 
 @cache
+def overview_fill(category: str, frozen: bool, state: str) -> QBrush:
+    """Solid fill when zoomed far out: errors red, selection blue, frozen grey, else category."""
+    if state == "error":
+        return QBrush(ERROR)
+    if state in ("selected", "drop"):
+        return QBrush(SELECTED)
+    if frozen:
+        return QBrush(QColor("#b9bdc3"))
+    return QBrush(_mix(category_colour(category), QColor("white"), 0.3))
+
+
+@cache
 def hatch() -> QBrush:
     """Diagonal lines over frozen nodes: readable as 'locked' even in greyscale."""
     return QBrush(QColor(150, 156, 164, 90), Qt.BrushStyle.BDiagPattern)
