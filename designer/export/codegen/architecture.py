@@ -99,7 +99,7 @@ def init_code(design: Design, base: BaseArchitecture | None) -> InitCode:
         code.lines.append(f"base = {base.expression}")
     _transfer_and_write(code, modules, tensors, kept, copy.deepcopy(base_module))
     _remove_unused(code, modules, tensors)
-    _check_keys(root, design)
+    _check_keys(root, modules, tensors)
     return code
 
 
@@ -191,12 +191,20 @@ def _new_item(path: str, module: nn.Module | None, tensor: torch.Tensor | None,
         try:
             return constructor(module), note
         except CodegenError as error:
-            raise CodegenError(f"layer {path}: {error}") from error
+            raise CodegenError(_cannot_write(path, error, base is None)) from error
     assert tensor is not None
     empty = f"torch.empty({literal(tuple(tensor.shape))}, dtype=torch.{str(tensor.dtype).split('.')[-1]})"
     if isinstance(tensor, nn.Parameter):
         return f"nn.Parameter({empty})", note or "values from weights.safetensors"
     return f"register_buffer:{empty}", note or "values from weights.safetensors"
+
+
+def _cannot_write(path: str, error: CodegenError, own_module: bool) -> str:
+    where = ("The design comes from your own module, so the script builds every layer itself"
+             if own_module else "The script writes the layers a design adds or changes as code")
+    return (f"layer {path}: {error}. {where}, and only torch.nn and torchvision.ops layers can be "
+            "written as constructor calls. Export the model instead (ONNX or .pt2 keep the whole "
+            "network), or edit the generated train.py to import your layer's class.")
 
 
 def _ensure_parents(code: InitCode, path: str, order: list[str]) -> None:
@@ -260,9 +268,11 @@ def _all_items(root: nn.Module) -> list[tuple[str, bool]]:
     return items
 
 
-def _check_keys(root: nn.Module, design: Design) -> None:
-    """The assembled network must hold exactly the design's tensors, or the weights won't load."""
-    want = {k: (tuple(t.shape), t.dtype) for k, t in design.state_dict().items()}
+def _check_keys(root: nn.Module, modules: dict[str, nn.Module], tensors: dict[str, torch.Tensor]) -> None:
+    """The network must hold exactly the tensors of the built design, or the weights won't load."""
+    want = {f"{path}.{k}": (tuple(t.shape), t.dtype) for path, module in modules.items()
+            for k, t in module.state_dict().items()}
+    want.update({path: (tuple(t.shape), t.dtype) for path, t in tensors.items()})
     have = {k: v[:2] for k, v in tensor_signature(root).items()}
     if want != have:
         missing = sorted(set(want) - set(have))[:3]

@@ -66,7 +66,9 @@ def write_script_bundle(folder: Path | str, design: Design, options: TrainingOpt
         if verify:
             report(0.6, "checking the script's network against the design")
             check_network(staging / SCRIPT_NAME, design, image_size)
+        mode = _file_mode(target)
         for path in staging.iterdir():
+            path.chmod(mode)  # temporary files are private; the bundle is ordinary files
             path.replace(target / path.name)
         if manifest is None:
             (target / SPLIT_NAME).unlink(missing_ok=True)  # an old split would not fit
@@ -77,6 +79,16 @@ def write_script_bundle(folder: Path | str, design: Design, options: TrainingOpt
         shutil.rmtree(staging, ignore_errors=True)
     report(1.0, "done")
     return target / SCRIPT_NAME
+
+
+def _file_mode(folder: Path) -> int:
+    """The permissions an ordinary new file gets in `folder` (umask applied by the OS)."""
+    probe = folder / f".netdesigner-probe-{uuid.uuid4().hex}"
+    probe.touch()
+    try:
+        return probe.stat().st_mode & 0o777
+    finally:
+        probe.unlink()
 
 
 def _check_cancel(cancel: Callable[[], bool] | None) -> None:

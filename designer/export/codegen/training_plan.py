@@ -26,21 +26,47 @@ class TrainingPlan:
 
 
 def training_plan(design: Design) -> TrainingPlan:
-    """Read requires_grad from the built design (the ground truth) and its LR factors."""
-    model = design.build(copy_weights=False)
-    names = [name for name, _ in model.named_parameters()]
-    frozen = {name for name, p in model.named_parameters() if not p.requires_grad}
+    """What trains, read from the layers' frozen flags as ``Design.build`` applies them.
+
+    (Computed here rather than by building, which would switch the stored modules' flags.)
+    """
+    sizes = _parameter_sizes(design)
+    trainable: dict[str, bool] = {}
+    for layer in design.network:
+        if layer.op in ("module", "constant"):
+            trainable[layer.target] = trainable.get(layer.target, False) or not layer.frozen
+    frozen = {name for name in sizes if not _trainable(name, trainable)}
     factors = design.lr_factors()
+    names = list(sizes)
     groups: dict[str, float] = {}
     for value in sorted({f for f in factors.values() if f != 1.0}):
         for prefix in compact(names, lambda n, v=value: factors.get(n, 1.0) == v):  # type: ignore[misc]
             groups[prefix] = value
-    return TrainingPlan(compact(names, frozen.__contains__), groups, _count(model, frozen, True),
-                        _count(model, frozen, False))
+    frozen_count = sum(sizes[n] for n in frozen)
+    return TrainingPlan(compact(names, frozen.__contains__), groups, frozen_count,
+                        sum(sizes.values()) - frozen_count)
 
 
-def _count(model: nn.Module, frozen: set[str], want_frozen: bool) -> int:
-    return sum(p.numel() for n, p in model.named_parameters() if (n in frozen) == want_frozen)
+def _parameter_sizes(design: Design) -> dict[str, int]:
+    """Parameter name -> number of values, in order of first use (shared tensors once)."""
+    sizes: dict[str, int] = {}
+    seen: set[int] = set()
+    for layer in design.network:
+        item = design.store.get(layer.target) if layer.op in ("module", "constant") else None
+        pairs = [(f"{layer.target}.{n}", p) for n, p in item.named_parameters()] \
+            if isinstance(item, nn.Module) else \
+            [(layer.target, item)] if isinstance(item, nn.Parameter) else []
+        for name, param in pairs:
+            if id(param) not in seen and name not in sizes:
+                seen.add(id(param))
+                sizes[name] = param.numel()
+    return sizes
+
+
+def _trainable(name: str, flags: dict[str, bool]) -> bool:
+    """The flag of the layer target that owns parameter `name` (the longest matching target)."""
+    owners = [t for t in flags if name == t or name.startswith(f"{t}.")]
+    return flags[max(owners, key=len)] if owners else True
 
 
 def compact(names: Sequence[str], selected: Callable[[str], bool]) -> list[str]:

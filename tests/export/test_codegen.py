@@ -1,0 +1,292 @@
+"""The generated train.py rebuilds the design exactly: network, freezing, LR factors, data pipeline."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+from designer.data import (
+    AugmentOptions,
+    SplitManifest,
+    build_transforms,
+    datasets_from_manifest,
+    scan,
+    split_scan,
+)
+from designer.export.codegen import (
+    SCRIPT_NAME,
+    WEIGHTS_NAME,
+    CodegenError,
+    generate_script,
+    import_script,
+    write_script_bundle,
+)
+from designer.export.errors import ExportCancelledError
+from designer.surgery.design import Design
+from designer.surgery.opening import from_module, open_model
+from designer.training import TrainingOptions
+
+SIZE = 32
+#: The repository's ruff rules, minus T20 (a script prints) and TID (absolute-import rules for packages).
+RUFF_RULES = "E,W,F,I,UP,B,SIM,RET,C4,N,BLE,RUF,C90"
+OPTIONS = TrainingOptions(solver="sgdm", lr=0.02, momentum=0.8, weight_decay=5e-4, schedule="step",
+                          step_size=1, gamma=0.5, warmup_epochs=0.5, epochs=3, batch_size=6,
+                          label_smoothing=0.1, grad_clip=2.0, seed=7, mixed_precision="off",
+                          num_workers=0)
+
+
+def edited_resnet() -> Design:
+    """resnet18 (random weights) after typical surgery: 4-class head, Dropout, partial freeze, LR factor."""
+    torch.manual_seed(0)
+    design = open_model("resnet18", "none", input_size=SIZE)
+    design.replace_head(4)
+    design.insert_layer("flatten", "Dropout", p=0.2)
+    design.freeze(up_to="layer2_1_relu_1")  # conv1, bn1, layer1, layer2
+    design.set_lr_factor(["layer4_0_conv1", "layer4_0_bn1"], 0.1)
+    return design
+
+
+def network_of(folder: Path) -> tuple[ModuleType, nn.Module]:
+    module = import_script(folder / SCRIPT_NAME)
+    return module, module.build_model(folder / WEIGHTS_NAME).eval()
+
+
+def max_diff(design: Design, network: nn.Module, size: int = SIZE) -> float:
+    x = torch.randn(3, 3, size, size, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        return float((design.build()(x) - network(x)).abs().max())
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory: pytest.TempPathFactory) -> SplitManifest:
+    from designer.data import generated_dataset
+
+    root = generated_dataset(tmp_path_factory.mktemp("shapes"), classes=4, per_class=6, size=40)
+    return split_scan(scan(root), (0.5, 0.5, 0.0), seed=0)
+
+
+@pytest.fixture(scope="module")
+def resnet() -> Design:
+    return edited_resnet()
+
+
+@pytest.fixture(scope="module")
+def bundle(resnet: Design, shapes: SplitManifest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("bundle")
+    write_script_bundle(folder, resnet, OPTIONS, shapes, AugmentOptions.recommended(), SIZE)
+    return folder
+
+
+def test_the_bundle_holds_script_weights_and_split(bundle: Path, shapes: SplitManifest) -> None:
+    assert sorted(p.name for p in bundle.iterdir()) == ["split.json", "train.py", "weights.safetensors"]
+    assert SplitManifest.load(bundle / "split.json").entries == shapes.entries
+
+
+def test_rebuilt_network_gives_the_designs_outputs(bundle: Path, resnet: Design) -> None:
+    _, network = network_of(bundle)
+    assert set(network.state_dict()) == set(resnet.build().state_dict())
+    assert max_diff(resnet, network) <= 1e-6  # measured 0.0: the same ops in the same order
+
+
+def test_script_starts_from_torchvision_and_writes_the_edits_as_code(bundle: Path) -> None:
+    source = (bundle / SCRIPT_NAME).read_text(encoding="utf-8")
+    assert "base = torchvision.models.resnet18(weights=None)" in source
+    assert "self.layer1 = base.layer1" in source
+    assert "self.dropout = nn.Dropout(p=0.2)  # added" in source
+    assert "self.fc = nn.Linear(in_features=512, out_features=4, bias=True)  # replaced" in source
+    assert "add = layer1_0_bn2 + maxpool" in source  # forward uses the design's layer names
+    assert "getattr(" not in source.split("class DesignedNetwork")[1].split("def build_model")[0]
+
+
+def test_freezing_plan_matches_the_design(bundle: Path, resnet: Design) -> None:
+    module, network = network_of(bundle)
+    assert module.FROZEN == ["conv1", "bn1", "layer1", "layer2"]
+    module.apply_freezing(network)
+    script = {name: p.requires_grad for name, p in network.named_parameters()}
+    design = {name: p.requires_grad for name, p in resnet.build().named_parameters()}
+    assert script == design
+    assert not all(script.values()) and any(script.values())
+
+
+def test_learning_rate_factors_become_parameter_groups(bundle: Path, resnet: Design) -> None:
+    module, network = network_of(bundle)
+    factors = resnet.lr_factors()
+    assert factors and all(module.lr_factor(n) == factors.get(n, 1.0) for n, _ in network.named_parameters())
+    module.apply_freezing(network)
+    groups = module.parameter_groups(network, OPTIONS.lr, OPTIONS.weight_decay)
+    slow = {id(p) for g in groups if g["lr_factor"] == 0.1 for p in g["params"]}
+    assert slow == {id(p) for n, p in network.named_parameters() if n in factors}
+    assert all(g["lr"] == pytest.approx(OPTIONS.lr * g["lr_factor"]) for g in groups)
+
+
+def test_command_line_defaults_are_the_runs_options(bundle: Path) -> None:
+    module = import_script(bundle / SCRIPT_NAME)
+    args = module.parse_args([])
+    expected = {"solver": "sgdm", "lr": 0.02, "momentum": 0.8, "weight_decay": 5e-4, "schedule": "step",
+                "step_size": 1, "gamma": 0.5, "warmup_epochs": 0.5, "epochs": 3, "batch_size": 6,
+                "label_smoothing": 0.1, "grad_clip": 2.0, "seed": 7, "precision": "off", "workers": "0",
+                "image_size": SIZE, "keep": "best"}
+    assert {k: getattr(args, k) for k in expected} == expected
+    changed = module.parse_args(["--epochs", "5", "--data-root", "/data/elsewhere"])
+    assert changed.epochs == 5 and changed.data_root == Path("/data/elsewhere")
+
+
+def test_schedule_matches_the_apps(bundle: Path) -> None:
+    from designer.training.schedules import LrSchedule
+
+    module = import_script(bundle / SCRIPT_NAME)
+    for schedule in ("none", "step", "cosine", "onecycle"):
+        options = OPTIONS.replace(schedule=schedule)
+        args = module.parse_args(["--schedule", schedule])
+        app = LrSchedule(options, 5)
+        script = [module.lr_multiplier(i, 5, args) for i in range(15)]
+        assert script == pytest.approx([app.multiplier(i) for i in range(15)], abs=1e-12), schedule
+
+
+def test_transforms_match_the_apps(bundle: Path, resnet: Design) -> None:
+    module = import_script(bundle / SCRIPT_NAME)
+    image = torch.randint(0, 256, (3, 50, 70), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    pre, augment = resnet.info.preprocessing, AugmentOptions.recommended()
+    pairs = ((True, module.train_transform(SIZE)), (False, module.eval_transform(SIZE)))
+    for train, script_transform in pairs:
+        app_transform = build_transforms(pre, augment, train=train, image_size=SIZE)
+        torch.manual_seed(5)
+        want = app_transform(image)
+        torch.manual_seed(5)
+        assert torch.equal(script_transform(image), want)
+
+
+def test_dataset_decodes_like_the_app(bundle: Path, resnet: Design, tmp_path: Path) -> None:
+    """Alpha PNGs go on white, palette transparency too, big JPEGs are draft-decoded the same way."""
+    rng = np.random.default_rng(0)
+    for cls in ("a", "b"):
+        (tmp_path / cls).mkdir()
+        rgba = rng.integers(0, 256, (40, 60, 4), dtype=np.uint8)
+        Image.fromarray(rgba, "RGBA").save(tmp_path / cls / "cut_out.png")
+        Image.fromarray(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)).save(tmp_path / cls / "big.jpg")
+        palette = Image.fromarray(rng.integers(0, 4, (30, 30), dtype=np.uint8), "P")
+        palette.putpalette([0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255] * 64)
+        palette.save(tmp_path / cls / "palette.png", transparency=0)
+    manifest = split_scan(scan(tmp_path), (0.01, 0.99, 0.0), seed=0)
+    module = import_script(bundle / SCRIPT_NAME)
+    module.CLASS_NAMES = manifest.classes
+    manifest.save(tmp_path / "split.json")
+    root, splits = module.read_split(tmp_path / "split.json", None)
+    ours = module.SplitDataset(root, splits["val"], module.eval_transform(SIZE), 2 * module.resize_for(SIZE))
+    app = datasets_from_manifest(manifest, resnet.info.preprocessing, None, image_size=SIZE)["val"]
+    assert len(ours) == len(app) >= 4
+    for index in range(len(app)):
+        assert torch.equal(ours[index][0], app[index][0]) and ours[index][1] == app[index][1]
+
+
+def test_generated_source_compiles_and_passes_ruff(bundle: Path) -> None:
+    path = bundle / SCRIPT_NAME
+    compile(path.read_text(encoding="utf-8"), str(path), "exec")
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    if not Path(ruff).is_file():
+        pytest.skip("ruff is not installed")
+    result = subprocess.run(
+        [ruff, "check", "--isolated", "--line-length", "110", "--select", RUFF_RULES,
+         "--ignore", "N812", "--output-format", "concise", str(path)],
+        capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
+
+
+def test_removed_layers_are_deleted_from_the_base(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    design = open_model("resnet18", "none", input_size=SIZE)
+    design.delete_layer("layer1_0_bn2")
+    design.replace_head(3)
+    write_script_bundle(tmp_path, design, OPTIONS, None, None, SIZE)
+    source = (tmp_path / SCRIPT_NAME).read_text(encoding="utf-8")
+    assert "del self.layer1[0].bn2" in source
+    _, network = network_of(tmp_path)
+    assert not any(k.startswith("layer1.0.bn2.") for k in network.state_dict())
+    assert max_diff(design, network) <= 1e-6
+
+
+class _OwnNet(nn.Module):
+    """A user's module made of torch.nn layers, with a Sequential block, a parameter and a buffer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU())
+        self.scale = nn.Parameter(torch.full((1, 8, 1, 1), 1.5))
+        self.register_buffer("shift", torch.full((1, 8, 1, 1), 0.25))
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.features(x) * self.scale + self.shift
+        return self.head(torch.flatten(nn.functional.adaptive_avg_pool2d(y, 1), 1))
+
+
+def test_own_module_is_rebuilt_layer_by_layer(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    design = from_module(_OwnNet(), input_size=16, name="own_net")
+    design.replace_head(5)
+    write_script_bundle(tmp_path, design, OPTIONS, None, None, 16)
+    source = (tmp_path / SCRIPT_NAME).read_text(encoding="utf-8")
+    assert "base =" not in source and "self.features = nn.Sequential()" in source
+    _, network = network_of(tmp_path)
+    assert max_diff(design, network, 16) <= 1e-6
+
+
+def test_own_module_with_foreign_layers_is_refused_and_nothing_written(tmp_path: Path) -> None:
+    from timm.layers import BatchNormAct2d
+
+    class Foreign(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.norm = BatchNormAct2d(4)
+            self.fc = nn.Linear(4, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.fc(self.norm(self.conv(x)).mean((2, 3)))
+
+    design = from_module(Foreign(), input_size=16)
+    with pytest.raises(CodegenError, match=r"layer norm: .*BatchNormAct2d.*torch\.nn") as caught:
+        write_script_bundle(tmp_path / "out", design, OPTIONS, None, None, 16)
+    assert "export" in str(caught.value).lower()
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_failed_check_or_a_cancel_leaves_nothing(resnet: Design, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import designer.export.codegen.bundle as bundle_module
+
+    def broken(*_args: object) -> float:
+        raise CodegenError("the script's network differs from the design")
+
+    monkeypatch.setattr(bundle_module, "check_network", broken)
+    with pytest.raises(CodegenError, match="differs"):
+        write_script_bundle(tmp_path, resnet, OPTIONS, None, None, SIZE)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ExportCancelledError):
+        write_script_bundle(tmp_path, resnet, OPTIONS, None, None, SIZE, cancel=lambda: True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_progress_is_reported(resnet: Design, tmp_path: Path) -> None:
+    seen: list[float] = []
+    write_script_bundle(tmp_path, resnet, OPTIONS, None, None, SIZE, verify=False,
+                        progress=lambda f, _m: seen.append(f))
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    assert "split.json" not in {p.name for p in tmp_path.iterdir()}
+
+
+def test_script_text_can_be_generated_alone(resnet: Design) -> None:
+    text = generate_script(resnet, options=OPTIONS, manifest=None, augment=None, image_size=None,
+                           weights_file="design.safetensors")
+    assert 'WEIGHTS_FILE = "design.safetensors"' in text
+    assert "the run used no augmentation" in text
+    assert f"IMAGE_SIZE = {resnet.info.preprocessing.crop_size}" in text
