@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 
 from designer.data import HealthReport
 
+#: Rows shown per table (the full report below lists everything).
+MAX_ROWS = 1000
 _OK_STYLE = "color: #1d6b2a"
 _WARN_STYLE = ("background: #fff4d6; border: 1px solid #e0c070; border-radius: 3px; "
                "padding: 4px; color: #6a4b00")
@@ -37,6 +39,7 @@ def _table(headers: Sequence[str], tip: str) -> QTableWidget:
 
 
 def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
+    rows = rows[:MAX_ROWS]  # a table of thousands would stall the GUI; the report has them all
     table.setRowCount(len(rows))
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
@@ -90,7 +93,9 @@ class HealthTab(QWidget):
         _fill(self.bad_files, [[report.display_path(b.path), b.reason, b.kind.replace("_", " ")]
                                for b in report.bad_files])
         self.bad_files.setVisible(bool(report.bad_files))
-        self.bad_title.setText(f"<b>Skipped files ({len(report.bad_files)})</b>"
+        more = (f" — the first {MAX_ROWS} are listed, the full report has them all"
+                if len(report.bad_files) > MAX_ROWS else "")
+        self.bad_title.setText(f"<b>Skipped files ({len(report.bad_files)})</b>" + more
                                + ("" if report.bad_files else " — none, every file decoded"))
         rows = []
         for group in report.duplicates:

@@ -63,7 +63,7 @@ class ClassChart(pg.PlotWidget):
         base = [0] * len(classes)
         for split in SPLITS:
             heights = [counts.get(split, {}).get(c, 0) for c in classes]
-            if not any(heights) and split != "train":
+            if not any(heights) and (split != "train" or not classes):
                 continue
             colour = SPLIT_COLOURS[split]
             bar = pg.BarGraphItem(x=x, height=heights, y0=list(base), width=0.6,

@@ -242,6 +242,7 @@ class DataPage(QWidget):
         self.preview.set_data(data, self.preprocessing())
         if data is None:
             self.source_panel.set_location(None)
+            self.split_panel.counts.setText("")
         else:
             counts = {s: sum(c.values()) for s, c in data.manifest.counts().items()}
             self.split_panel.set_counts(counts, data.scan.has_splits)

@@ -2,8 +2,9 @@
 
 Scanning, splitting and the health check (decoding every file) run on a `TaskRunner`. Settings
 that only change how images are transformed (augmentation, image size, the model's
-preprocessing) re-use the current split and health report and just rebuild the datasets, which
-is instant, so dragging an augmentation slider never re-reads the folder.
+preprocessing) re-use the current split and health report and just rebuild the datasets (also
+off the GUI thread: linear in the number of images), so an augmentation edit never re-reads the
+folder.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class DataPreparer(QObject):
         self.preprocessing: Preprocessing | None = None  # what `current` was built with
         self._wanted: _Request | None = None
         self._running: _Request | None = None
+        self._full = False  # the running job scans and checks (not just a dataset rebuild)
         self.runner = TaskRunner(self)
         self.runner.progressed.connect(self.progressed)
         self.runner.succeeded.connect(self._on_succeeded)
@@ -71,7 +73,7 @@ class DataPreparer(QObject):
 
     @property
     def busy(self) -> bool:
-        """A full preparation is running."""
+        """Preparing (a full scan and check, or a quick dataset rebuild) is in progress."""
         return self.runner.running
 
     def request(self, config: DataConfig, pre: Preprocessing, *, force: bool = False) -> None:
@@ -98,12 +100,14 @@ class DataPreparer(QObject):
         if wanted is None:
             return
         current = self.current
-        if current is not None and not wanted.force and same_split(current.config, wanted.config):
-            if current.config != wanted.config or self.preprocessing != wanted.pre:
-                self._accept(rebuild(current, wanted.config, wanted.pre), wanted.pre)
-            return
-        self._running = wanted
         config, pre = wanted.config, wanted.pre
+        if current is not None and not wanted.force and same_split(current.config, config):
+            if current.config == config and self.preprocessing == pre:
+                return  # nothing changed
+            self._running, self._full = wanted, False
+            self.runner.start(lambda _progress, _cancel: rebuild(current, config, pre))
+            return
+        self._running, self._full = wanted, True
         self.runner.start(lambda progress, cancel: prepare_data(config, pre, progress=progress,
                                                                 cancel=cancel))
         self.started.emit()
@@ -128,5 +132,7 @@ class DataPreparer(QObject):
 
     def _on_finished(self) -> None:
         self._running = None
-        self.busy_changed.emit(False)
+        if self._full:
+            self._full = False
+            self.busy_changed.emit(False)
         self._advance()

@@ -92,6 +92,7 @@ class PreviewTab(QWidget):
         self._pre = Preprocessing()
         self._paths: list[Path] = []
         self._index = 0
+        self._pinned = False  # showing an image picked in the thumbnail grid
         self._seed = 0
         self._timer = QTimer(self, singleShot=True, interval=150)
         self._timer.timeout.connect(self._render)
@@ -112,8 +113,11 @@ class PreviewTab(QWidget):
                 self.class_combo.setCurrentText(current)
         self.class_combo.blockSignals(False)
         if data is None or not data.classes:
-            self._paths = []
+            self._paths, self._pinned = [], False
             self.caption.setText("No data prepared yet.")
+            return
+        if self._pinned and self._in_data(self._paths[0]):  # the picked image stays
+            self.schedule()
             return
         self.set_class(self.class_combo.currentText(), keep_index=True)
 
@@ -125,6 +129,7 @@ class PreviewTab(QWidget):
             self.class_combo.blockSignals(True)
             self.class_combo.setCurrentText(name)
             self.class_combo.blockSignals(False)
+        self._pinned = False
         label = self._data.classes.index(name)
         samples = [s for s in self._data.manifest.samples("train") if s.label == label]
         samples = samples or [s for s in self._data.manifest.samples("val") if s.label == label]
@@ -134,11 +139,21 @@ class PreviewTab(QWidget):
 
     def set_sample(self, path: Path) -> None:
         """Preview this particular image."""
-        self._paths, self._index = [Path(path)], 0
+        self._paths, self._index, self._pinned = [Path(path)], 0, True
         self.schedule()
+
+    def _in_data(self, path: Path) -> bool:
+        data = self._data
+        if data is None or not path.is_relative_to(data.manifest.root):
+            return False
+        relative = path.relative_to(data.manifest.root).as_posix()
+        return any(e.path == relative for e in data.manifest.entries)
 
     def next_image(self) -> None:
         """Move to the next image of the class."""
+        if self._pinned:
+            self._index = -1
+            self.set_class(self.class_combo.currentText(), keep_index=True)
         if self._paths:
             self._index = (self._index + 1) % len(self._paths)
             self.schedule()

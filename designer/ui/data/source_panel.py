@@ -41,7 +41,7 @@ class SourcePanel(QGroupBox):
     rescan_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Images", parent)
+        super().__init__("Data source", parent)
         self.combo = QComboBox()
         self.combo.setToolTip("The images to train on: a sample that works offline, or your own "
                               "folder")
@@ -97,8 +97,11 @@ class SourcePanel(QGroupBox):
         self.location.setText(source if not source.startswith("sample:") else "")
 
     def set_location(self, root: Path | None, summary: str = "") -> None:
-        """Where the prepared images were found (and a one-line summary)."""
-        lines = [str(root)] if root is not None else []
+        """Where the prepared images were found (and a one-line summary); None: nothing yet."""
+        if root is None:  # nothing prepared: show what was chosen
+            self.location.setText(self._source if not self._source.startswith("sample:") else "")
+            return
+        lines = [str(root)]
         if summary:
             lines.append(summary)
         self.location.setText("\n".join(lines))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from designer.data import AugmentOptions
@@ -65,12 +66,12 @@ def test_augmentation_change_keeps_the_split(qtbot: QtBot, page: DataPage,
                                              workspace: Workspace) -> None:
     before = workspace.data
     assert before is not None
-    with qtbot.waitSignal(workspace.data_changed, timeout=WAIT_MS):
-        page.augment_panel.enabled.setChecked(True)
+    with qtbot.assertNotEmitted(page.preparer.started), \
+            qtbot.waitSignal(workspace.data_changed, timeout=WAIT_MS):
+        page.augment_panel.enabled.setChecked(True)  # no re-scan for a transform change
     after = workspace.data
     assert after is not None and after.config.augment.enabled
     assert after.manifest is before.manifest and after.report is before.report
-    assert not page.preparer.busy  # no re-scan for a transform change
 
 
 def test_image_size_override(qtbot: QtBot, page: DataPage, workspace: Workspace) -> None:
@@ -87,3 +88,28 @@ def test_image_size_override(qtbot: QtBot, page: DataPage, workspace: Workspace)
         box.spin.setValue(48)
     assert workspace.data_config.image_size == 48
     qtbot.waitUntil(lambda: page.preview.images[0].width() == 48, timeout=WAIT_MS)
+
+
+def test_double_clicked_thumbnail_is_previewed(qtbot: QtBot, page: DataPage,
+                                               workspace: Workspace) -> None:
+    page.tabs.setCurrentWidget(page.thumbnails)
+    with qtbot.waitSignal(page.thumbnails.loaded, timeout=WAIT_MS):
+        page.thumbnails.select_class("stripes")
+    grid = page.thumbnails.grid
+    item = grid.item(5)
+    path = item.data(Qt.ItemDataRole.UserRole)
+    grid.scrollToItem(item)
+    centre = grid.visualItemRect(item).center()
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=centre)  # a real double
+    qtbot.mouseDClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=centre)  # click: 2 presses
+    assert page.tabs.currentWidget() is page.preview
+    qtbot.waitUntil(lambda: page.preview.shown_inputs is not None
+                    and page.preview.shown_inputs.path == path, timeout=WAIT_MS)
+    assert path.name in page.preview.caption.text()
+    page.augment_panel.recommended.click()  # the picked image stays while options change
+    wait_for_previews(qtbot, page, AugmentOptions.recommended())
+    assert page.preview.shown_inputs is not None and page.preview.shown_inputs.path == path
+    page.preview.next_button.click()  # back to the class's own images
+    qtbot.waitUntil(lambda: page.preview.shown_inputs is not None
+                    and page.preview.shown_inputs.path != path, timeout=WAIT_MS)
+    assert page.preview.shown_inputs.path.parent.name == "stripes"
