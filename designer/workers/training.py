@@ -115,6 +115,7 @@ class _Worker(QObject):
     def __init__(self, job: _Job) -> None:
         super().__init__()
         self._job = job
+        self._home = self.thread()  # the GUI thread, where the runner drops (deletes) it
 
     @Slot()
     def run(self) -> None:
@@ -127,6 +128,10 @@ class _Worker(QObject):
             log.warning("training failed outside the engine:\n%s", traceback.format_exc())
             job.error = describe_failure(error)
         finally:
+            # Back to the GUI thread before the thread ends, so that the runner dropping the
+            # last Python reference deletes it there (a deleteLater on the worker thread would
+            # race with that deletion and crash).
+            self.moveToThread(self._home)
             self.done.emit()
 
 
@@ -185,8 +190,6 @@ class TrainingRunner(QObject):
         thread.started.connect(worker.run)
         # quit is thread-safe; a queued quit would deadlock a GUI thread waiting in wait()
         worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        # emitted on the worker thread as it ends: the deferred delete runs before it exits
-        thread.finished.connect(worker.deleteLater, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(self._on_thread_finished, Qt.ConnectionType.QueuedConnection)
         self._thread, self._worker, self._job = thread, worker, job
         self._last_finished = None
@@ -259,7 +262,7 @@ class TrainingRunner(QObject):
         thread, job = self._thread, self._job
         self._thread = self._worker = self._job = None
         thread.wait()  # finished is emitted just before the thread exits: join it for real
-        thread.deleteLater()
+        del thread  # the last reference: the finished QThread (and the worker) go here
         assert job is not None
         if job.error is not None:
             self.failed.emit(job.error)
