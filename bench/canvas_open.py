@@ -1,22 +1,35 @@
 """Click-to-drawn time of the canvas and the worst event-loop stall while a model opens.
 
-Prints, per model (offscreen, 1200×900 canvas):
-  scene      design available -> scene built + first paint of the opening view (median of runs)
-  end-to-end "Open" clicked -> import (trace + analysis, background thread) -> drawn
-  stall      the longest gap seen by a 5 ms QTimer probe on the GUI thread during each of those
-  flat       the same for "Expand all" (every layer drawn), the canvas's worst case
+Per model (offscreen, 1200×900 canvas) it prints:
+  canvas     the canvas's own work: scene built from the design + first paint of the opening
+             view (median of 3)
+  shown      design available -> `DesignSession.set_design` -> drawn (what the user waits for
+             once the import is done; includes the session's GUI-thread work), and its worst stall
+  e2e        "Open" clicked -> import (download-free create + trace + analysis on the session's
+             background thread) -> drawn, and the worst stall of the GUI thread meanwhile
+  flat       "Expand all" (every layer drawn) + fit + paint, and its stall
+  gc         the longest garbage collection seen during the e2e open (a gen-2 collection
+             holds the GIL, so one on the worker thread stalls the GUI too)
 
+Stalls come from a 5 ms QTimer probe on the GUI thread (the longest gap between its ticks).
 Targets (issue 4): resnet50 ≤ 0.3 s, maxvit_t ≤ 0.75 s, stall ≤ 50 ms.
-Run: QT_QPA_PLATFORM=offscreen python bench/canvas_open.py [model ...]
+The first row, the bundled EfficientNet-Lite0 that the app opens at start-up, pays the
+process's one-off costs (first trace imports timm and fx helpers) as the app's first open does.
+`--freeze-gc` calls gc.freeze() after the imports, as an app could at start-up.
+
+Run: QT_QPA_PLATFORM=offscreen python bench/canvas_open.py [--freeze-gc] [model ...]
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -55,6 +68,22 @@ class StallProbe:
         return self.worst
 
 
+class GcWatch:
+    """Longest garbage-collection pause (any thread) since the last reset."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._started: dict[int, float] = {}
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, _info: dict[str, Any]) -> None:
+        me = threading.get_ident()
+        if phase == "start":
+            self._started[me] = time.perf_counter()
+        elif me in self._started:
+            self.worst = max(self.worst, time.perf_counter() - self._started.pop(me))
+
+
 def spin(app: QApplication, seconds: float) -> None:
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
@@ -62,7 +91,7 @@ def spin(app: QApplication, seconds: float) -> None:
         time.sleep(0.001)
 
 
-def timed_on_loop(app: QApplication, probe: StallProbe, action: Callable[[], None]) -> tuple[float, float]:
+def timed_on_loop(app: QApplication, probe: StallProbe, action: Callable[[], object]) -> tuple[float, float]:
     """Run `action` from the event loop with the probe running: (duration, worst stall)."""
     done: list[float] = []
 
@@ -80,22 +109,6 @@ def timed_on_loop(app: QApplication, probe: StallProbe, action: Callable[[], Non
     return done[0], probe.stop()
 
 
-def scene_part(app: QApplication, canvas: NetworkCanvas, session: DesignSession, design: Design,
-               probe: StallProbe, uncached: bool) -> tuple[float, float]:
-    """(seconds, stall) of showing a design as it arrives from the import."""
-    if uncached:
-        design._invalidate()
-    return timed_on_loop(app, probe, lambda: (session.set_design(design), canvas.grab()))
-
-
-def analysis_cost(design: Design) -> float:
-    """What `Design.analyze()` costs when its cache is empty."""
-    design._invalidate()
-    start = time.perf_counter()
-    design.analyze()
-    return time.perf_counter() - start
-
-
 def end_to_end(app: QApplication, canvas: NetworkCanvas, session: DesignSession, name: str,
                probe: StallProbe) -> tuple[float, float, bool]:
     """'Open' clicked -> background import -> drawn: (seconds, worst stall, analysis uncached)."""
@@ -103,7 +116,8 @@ def end_to_end(app: QApplication, canvas: NetworkCanvas, session: DesignSession,
     uncached: list[bool] = []
 
     def opener(progress: Callable[[float, str], None], cancel: Callable[[], bool]) -> Design:
-        design = open_model(name, "none", progress=progress, cancel=cancel)
+        weights = "bundled" if name.endswith("_bundled") else "none"
+        design = open_model(name, weights, progress=progress, cancel=cancel)
         uncached.append(design._analysis is None)
         return design
 
@@ -125,41 +139,60 @@ def end_to_end(app: QApplication, canvas: NetworkCanvas, session: DesignSession,
     return drawn[0] - start, stall, uncached[0]
 
 
-def main(models: list[str]) -> None:
-    torch.set_num_threads(1)
-    app = QApplication.instance() or QApplication(sys.argv)
-    assert isinstance(app, QApplication)
-    probe = StallProbe()
-    print(f"{'model':<10} {'nodes':>5} {'scene s':>8} {'stall ms':>8} {'e2e s':>6} {'stall ms':>8} "
-          f"{'flat nodes':>10} {'flat s':>6} {'stall ms':>8}  note")
-    for name in models:
-        measure(app, probe, name)
-
-
-def measure(app: QApplication, probe: StallProbe, name: str) -> None:
-    """One model: print its row."""
+def measure(app: QApplication, probe: StallProbe, watch: GcWatch, name: str) -> str:
+    """One model's row."""
     session = DesignSession()
     canvas = NetworkCanvas(session)
     canvas.resize(1200, 900)
     canvas.show()
     spin(app, 0.1)
+    watch.worst = 0.0
     e2e, e2e_stall, uncached = end_to_end(app, canvas, session, name, probe)
+    gc_pause = watch.worst
     design = session.design
     assert design is not None
-    runs = [scene_part(app, canvas, session, design, probe, uncached) for _ in range(3)]
-    scene_s = statistics.median(r[0] for r in runs)
-    stall_s = max(r[1] for r in runs)
-    analyse = analysis_cost(design) if uncached else 0.0
+    own = statistics.median(timed_on_loop(app, probe, lambda: (
+        canvas.scene._on_design_replaced(design), canvas.grab()))[0] for _ in range(3))
+
+    def show() -> None:
+        if uncached:
+            design._invalidate()  # the state in which the import hands the design over
+        session.set_design(design)
+        canvas.grab()
+
+    shown = [timed_on_loop(app, probe, show) for _ in range(3)]
     nodes = len(canvas.scene.nodes)
     flat_s, flat_stall = timed_on_loop(app, probe, lambda: (canvas.scene.expand_all(),
                                                             canvas.view.fit(), canvas.grab()))
-    note = (f"includes Design.analyze() re-run by set_design on the GUI thread ({analyse:.3f} s):"
-            " the imported design's analysis cache was empty" if uncached else "")
-    print(f"{name:<10} {nodes:>5} {scene_s:>8.3f} {stall_s * 1000:>8.0f} {e2e:>6.2f} "
-          f"{e2e_stall * 1000:>8.0f} {len(canvas.scene.nodes):>10} {flat_s:>6.3f} "
-          f"{flat_stall * 1000:>8.0f}  {note}")
+    note = "set_design re-ran Design.analyze() on the GUI thread" if uncached else ""
+    row = (f"{name:<26} {nodes:>5} {own:>7.3f} {statistics.median(s for s, _ in shown):>7.3f} "
+           f"{max(st for _, st in shown) * 1000:>6.0f} {e2e:>6.2f} {e2e_stall * 1000:>6.0f} "
+           f"{len(canvas.scene.nodes):>5} {flat_s:>6.3f} {flat_stall * 1000:>6.0f} "
+           f"{gc_pause * 1000:>5.0f}  {note}")
     session.shutdown()
     canvas.close()
+    return row
+
+
+def main(args: list[str]) -> None:
+    torch.set_num_threads(1)
+    freeze = "--freeze-gc" in args
+    models = [a for a in args if not a.startswith("--")] or [
+        "efficientnet_lite0_bundled", "resnet50", "maxvit_t"]
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    if freeze:
+        gc.collect()
+        gc.freeze()
+    probe, watch = StallProbe(), GcWatch()
+    print(f"gc.freeze() after imports: {'yes' if freeze else 'no'}")
+    print(f"{'':<26} {'':>5} {'canvas':>7} {'shown':>7} {'stall':>6} {'e2e':>6} {'stall':>6} "
+          f"{'flat':>5} {'flat':>6} {'stall':>6} {'gc':>5}")
+    print(f"{'model':<26} {'nodes':>5} {'s':>7} {'s':>7} {'ms':>6} {'s':>6} {'ms':>6} "
+          f"{'nodes':>5} {'s':>6} {'ms':>6} {'ms':>5}  note")
+    for name in models:
+        print(measure(app, probe, watch, name), flush=True)
+
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["resnet50", "maxvit_t"])
+    main(sys.argv[1:])

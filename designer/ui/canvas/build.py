@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QGraphicsScene
 
 from designer.core.analysis import NetworkAnalysis
@@ -121,10 +122,22 @@ def _frames(scene: QGraphicsScene, network: Network, built: Built, collapsed: se
         inner[path] = max((1 + inner[q] for q in inner if q.startswith(path + ".")), default=0)
     frames: dict[str, BlockFrame] = {}
     for path in sorted(members, key=blocks.depth):
+        if _mixed(scene, members[path]):
+            continue  # the layout interleaves this block with others: a frame would mislead
         frame = BlockFrame(path, members[path], inner[path])
         scene.addItem(frame)
         frames[path] = frame
     return frames
+
+
+def _mixed(scene: QGraphicsScene, members: list[LayerItem]) -> bool:
+    """Whether nodes of other blocks lie inside the box around `members`."""
+    box = QRectF()
+    for item in members:
+        box = box.united(item.mapRectToScene(item.box()))
+    mine = set(map(id, members))
+    return any(isinstance(other, LayerItem) and id(other) not in mine
+               for other in scene.items(box))
 
 
 def _group_of(network: Network, key: str, item: LayerItem) -> str:
