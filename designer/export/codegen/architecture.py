@@ -248,12 +248,18 @@ def _remove_unused(code: InitCode, modules: dict[str, nn.Module], tensors: dict[
             continue  # inside a layer the network calls as a whole
         if path in used or any(u.startswith(f"{path}.") for u in used) or not owner:
             continue
-        removed.append(path)
+        if _holds_tensors(code.root, path):  # an unused layer without weights does no harm
+            removed.append(path)
     for path in reversed(removed):
         code.lines.append(deletion("self", code.root, path))
         parent_path, _, child = path.rpartition(".")
         delattr(code.root.get_submodule(parent_path) if parent_path else code.root, child)
     code.removed = removed
+
+
+def _holds_tensors(root: nn.Module, path: str) -> bool:
+    item = _find(root, path)
+    return isinstance(item, torch.Tensor) or (isinstance(item, nn.Module) and bool(item.state_dict()))
 
 
 def _all_items(root: nn.Module) -> list[tuple[str, bool]]:

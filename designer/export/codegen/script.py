@@ -169,10 +169,11 @@ def _list_lines(name: str, items: list[str]) -> list[str]:
 
 def _network(design: Design, base: BaseArchitecture | None, init: list[str], forward: str) -> str:
     if base is not None:
-        intro = [f"# Start from {base.label}. Its random weights are replaced by the design's own",
-                 "# (pretrained + edited) weights when build_model() loads them."]
+        text = (f"Start from {base.label}. Its random weights are replaced by the design's own "
+                "(pretrained + edited) weights when build_model() loads them.")
     else:
-        intro = ["# Every layer is built here; build_model() loads the design's weights into them."]
+        text = "Every layer is built here; build_model() loads the design's weights into them."
+    intro = [f"# {line}" for line in textwrap.wrap(text, 96)]
     removed_note = "# Layers the design no longer uses."
     init_lines = [] if base is not None else intro
     for line in init:
@@ -187,8 +188,8 @@ def _network(design: Design, base: BaseArchitecture | None, init: list[str], for
     head = [
         "", "", _RULE, "# 1. The network: the architecture, the design's edits, and its forward pass", _RULE,
         "", "", "class DesignedNetwork(nn.Module):",
-        f'    """{design.info.model_name} as edited in NetDesigner '
-        f'(submodule names match weights.safetensors)."""', "",
+        f'    """{design.info.model_name} as edited in NetDesigner.', "",
+        '    Submodule names match the tensor names in weights.safetensors.', '    """', "",
         "    def __init__(self) -> None:",
     ]
     return "\n".join([*head, body, "", textwrap.indent(forward, "    ")])
