@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QMimeData, QPoint
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 
@@ -38,7 +39,7 @@ class DropHandler:
         """Accept our mime type (True when handled)."""
         if kind_of(event.mimeData()) is None:
             return False
-        if self.view.session.design is None:
+        if self.view.session.design is None or self.view.session.locked:
             event.ignore()
         else:
             event.acceptProposedAction()
@@ -95,6 +96,8 @@ class DropHandler:
     def _light(self, target: LayerItem | EdgeItem | None) -> None:
         if target is self._lit:
             return
+        if self._lit is not None and not shiboken6.isValid(self._lit):
+            self._lit = None  # the scene was rebuilt under the drag
         if isinstance(self._lit, EdgeItem):
             self._lit.set_highlight(False)
         elif isinstance(self._lit, LayerItem):

@@ -33,14 +33,30 @@ def _edit(view: NetworkView, action: Callable[[Design], Any]) -> Callable[[], An
     return lambda: view.session.edit(action)
 
 
+#: marks menu entries that change the design (disabled while the session is locked)
+EDITS = "edits the design"
+
+
 def _add(menu: QMenu, text: str, slot: Callable[[], Any], enabled: bool = True,
-         tip: str = "") -> QAction:
+         tip: str = "", edit: bool = False) -> QAction:
     action = menu.addAction(text)
     action.triggered.connect(lambda _checked=False: slot())
     action.setEnabled(enabled)
     if tip:
         action.setToolTip(tip)
+    if edit:
+        action.setData(EDITS)
     return action
+
+
+def _lock(menu: QMenu, view: NetworkView) -> QMenu:
+    """While the design trains, editing entries stay visible but disabled."""
+    if view.session.locked:
+        for action in menu.actions():
+            if action.data() == EDITS:
+                action.setEnabled(False)
+                action.setToolTip("Locked while this design trains")
+    return menu
 
 
 def node_menu(view: NetworkView, item: LayerItem) -> QMenu:
@@ -60,7 +76,7 @@ def layer_menu(view: NetworkView, item: LayerItem) -> QMenu:
     layer = network[name]
     names = _selected(view, item)
     editable = layer.op not in ("input", "output")
-    _add(menu, "Replace final layers…", lambda: replace_head(view))
+    _add(menu, "Replace final layers…", lambda: replace_head(view), edit=True)
     menu.addSeparator()
     _freezing(menu, view, names, up_to=name, from_=name)
     menu.addSeparator()
@@ -69,14 +85,14 @@ def layer_menu(view: NetworkView, item: LayerItem) -> QMenu:
     _catalog_menu(menu, "Replace with", view,
                   lambda kind: view.session.edit(lambda d: d.replace_layer(name, kind)), editable)
     _add(menu, "Delete" if len(names) == 1 else f"Delete {len(names)} layers",
-         lambda: delete_selected(view), editable)
+         lambda: delete_selected(view), editable, edit=True)
     groups = blocks.enclosing(layer.group) if editable else []
     if groups:
         menu.addSeparator()
     for group in reversed(groups[-3:]):
         _add(menu, f"Collapse block {group}",
              lambda g=group: view.toggle_block(g, expand=False))  # type: ignore[misc]
-    return menu
+    return _lock(menu, view)
 
 
 def block_menu(view: NetworkView, item: LayerItem) -> QMenu:
@@ -88,20 +104,22 @@ def block_menu(view: NetworkView, item: LayerItem) -> QMenu:
     _add(menu, "Expand block", lambda: view.toggle_block(path, expand=True))
     menu.addSeparator()
     _add(menu, "Freeze block" if whole else f"Freeze {len(names)} layers",
-         _edit(view, lambda d: d.set_frozen(names, True, f"Freeze {_what(path, names, whole)}")))
+         _edit(view, lambda d: d.set_frozen(names, True, f"Freeze {_what(path, names, whole)}")),
+         edit=True)
     _add(menu, "Unfreeze block" if whole else f"Unfreeze {len(names)} layers",
-         _edit(view, lambda d: d.set_frozen(names, False, f"Unfreeze {_what(path, names, whole)}")))
+         _edit(view, lambda d: d.set_frozen(names, False, f"Unfreeze {_what(path, names, whole)}")),
+         edit=True)
     last, first = item.view.last, item.view.first
-    _add(menu, "Freeze up to here", _edit(view, lambda d: d.freeze(up_to=last)))
-    _add(menu, "Unfreeze from here", _edit(view, lambda d: d.unfreeze(from_=first)))
-    _add(menu, "Set learning-rate factor…", lambda: set_lr_factor(view, names))
+    _add(menu, "Freeze up to here", _edit(view, lambda d: d.freeze(up_to=last)), edit=True)
+    _add(menu, "Unfreeze from here", _edit(view, lambda d: d.unfreeze(from_=first)), edit=True)
+    _add(menu, "Set learning-rate factor…", lambda: set_lr_factor(view, names), edit=True)
     menu.addSeparator()
     _catalog_menu(menu, "Insert layer after", view, lambda kind: _insert(view, last, kind), True)
-    _add(menu, "Replace final layers…", lambda: replace_head(view))
+    _add(menu, "Replace final layers…", lambda: replace_head(view), edit=True)
     outer = blocks.enclosing(path)[:-1]
     if outer:
         _add(menu, f"Collapse block {outer[-1]}", lambda: view.toggle_block(outer[-1], expand=False))
-    return menu
+    return _lock(menu, view)
 
 
 def background_menu(view: NetworkView, frame: BlockFrame | None = None) -> QMenu:
@@ -118,21 +136,21 @@ def background_menu(view: NetworkView, frame: BlockFrame | None = None) -> QMenu
         path = frame.path
         _add(menu, f"Collapse block {path}", lambda: view.toggle_block(path, expand=False))
     menu.addSeparator()
-    _add(menu, "Replace final layers…", lambda: replace_head(view), has_design)
-    return menu
+    _add(menu, "Replace final layers…", lambda: replace_head(view), has_design, edit=True)
+    return _lock(menu, view)
 
 
 def _freezing(menu: QMenu, view: NetworkView, names: list[str], up_to: str, from_: str) -> None:
     several = len(names) > 1
     _add(menu, f"Freeze {len(names)} layers" if several else "Freeze",
-         _edit(view, lambda d: d.set_frozen(names, True)))
+         _edit(view, lambda d: d.set_frozen(names, True)), edit=True)
     _add(menu, f"Unfreeze {len(names)} layers" if several else "Unfreeze",
-         _edit(view, lambda d: d.set_frozen(names, False)))
+         _edit(view, lambda d: d.set_frozen(names, False)), edit=True)
     _add(menu, "Freeze up to here", _edit(view, lambda d: d.freeze(up_to=up_to)),
-         tip="Freeze this layer and every layer before it")
+         tip="Freeze this layer and every layer before it", edit=True)
     _add(menu, "Unfreeze from here", _edit(view, lambda d: d.unfreeze(from_=from_)),
-         tip="Unfreeze this layer and every layer after it")
-    _add(menu, "Set learning-rate factor…", lambda: set_lr_factor(view, names))
+         tip="Unfreeze this layer and every layer after it", edit=True)
+    _add(menu, "Set learning-rate factor…", lambda: set_lr_factor(view, names), edit=True)
 
 
 def _catalog_menu(menu: QMenu, title: str, view: NetworkView, pick: Callable[[str], Any],
@@ -140,6 +158,7 @@ def _catalog_menu(menu: QMenu, title: str, view: NetworkView, pick: Callable[[st
     """A submenu of the layer library, grouped by category."""
     sub = menu.addMenu(title)
     sub.setEnabled(enabled)
+    sub.menuAction().setData(EDITS)
     sub.setToolTipsVisible(True)
     for category, kinds in catalog_by_category().items():
         group = sub.addMenu(CATEGORIES.get(category, ("", category.title()))[1])

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import torch
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
 
 from designer.ui.canvas import dialogs
 
@@ -179,3 +179,30 @@ def test_collapse_block_from_a_layer_menu(driver: CanvasDriver) -> None:
     assert "block:layer1.0" not in driver.canvas.scene.nodes
     driver.menu_entry(driver.node("block:layer1"), "Expand block")
     assert {"block:layer1.0", "block:layer1.1"} <= set(driver.canvas.scene.nodes)
+
+
+def test_while_training_edits_are_disabled_but_viewing_works(driver: CanvasDriver) -> None:
+    driver.session.set_locked(True)
+    driver.menu_entry(driver.node("block:layer1.0"), "Expand block")
+    assert "layer1_0_conv1" in driver.canvas.scene.nodes, "expanding is not an edit"
+    menu = driver.menus[-1]
+    enabled = {a.text(): a.isEnabled() for a in menu.actions() if a.text()}
+    assert enabled["Freeze block"] is False and enabled["Insert layer after"] is False
+    driver.menu_entry(driver.node("conv1"), "Freeze")  # disabled: triggering does nothing
+    assert not driver.design.network["conv1"].frozen
+    driver.session.set_locked(False)
+    driver.menu_entry_and_analysis(driver.node("conv1"), "Freeze")
+    assert driver.design.network["conv1"].frozen
+
+
+def test_delete_key_removes_the_selected_layer_and_escape_clears(driver: CanvasDriver) -> None:
+    view = driver.canvas.view
+    driver.click(driver.node("relu"))
+    view.setFocus()
+    with driver.qtbot.waitSignal(driver.session.analysis_ready, timeout=20_000):
+        driver.qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert "relu" not in driver.design.network
+    assert driver.design.network["maxpool"].inputs == ["bn1"]
+    driver.click(driver.node("bn1"))
+    driver.qtbot.keyClick(view, Qt.Key.Key_Escape)
+    assert driver.session.selection == []
