@@ -74,6 +74,19 @@ class NetworkCanvas(QWidget):
         self.actions_by_name[name] = action
         return action
 
+    # ----- conveniences for the main window (menus, --screenshot) ---------------------------
+    def fit(self) -> None:
+        """Show the whole network (labels may shrink to titles on deep networks)."""
+        self.view.fit()
+
+    def show_opening(self) -> None:
+        """The view a newly opened design gets: all of it if readable, else its top."""
+        self.view.show_opening()
+
+    def find_layer(self, name: str) -> bool:
+        """Select and centre a layer or block by name (False if there is none)."""
+        return self.view.find_layer(name)
+
     def open_find(self) -> None:
         """Put the cursor in the find box with its text selected, ready to type."""
         self.find_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
