@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from designer.export.codegen.constructors import constructor, difference, tensor_signature
+from designer.export.codegen.constructors import constructor, difference, rebuild, tensor_signature
 from designer.export.codegen.values import (
     CodegenError,
     accessor,
@@ -167,7 +167,7 @@ def _transfer_and_write(code: InitCode, modules: dict[str, nn.Module],
             _register_buffer(code.root, path, tensors[path])
         else:
             code.lines.append(assignment("self", code.root, path, source) + (f"  # {note}" if note else ""))
-            _assign(code.root, path, modules.get(path), tensors.get(path))
+            _assign(code.root, path, rebuild(source) if path in modules else None, tensors.get(path))
         code.written.append(path)
 
 
@@ -222,9 +222,8 @@ def _ensure_parents(code: InitCode, path: str, order: list[str]) -> None:
 def _assign(root: nn.Module, path: str, module: nn.Module | None, tensor: torch.Tensor | None) -> None:
     parent_path, _, child = path.rpartition(".")
     parent = root.get_submodule(parent_path) if parent_path else root
-    if module is not None:
-        with torch.device("meta"):
-            parent.add_module(child, copy.deepcopy(module).to("meta"))
+    if module is not None:  # setattr, like the generated statement
+        setattr(parent, child, module)
     else:
         assert tensor is not None
         parent.register_parameter(child, nn.Parameter(torch.empty_like(tensor, device="meta")))

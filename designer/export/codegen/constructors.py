@@ -76,13 +76,21 @@ def _equal(value: Any, default: Any) -> bool:
         return False
 
 
-def check_rebuilds(expression: str, module: nn.Module) -> None:
-    """CodegenError unless evaluating `expression` gives a layer configured like `module`."""
+def rebuild(expression: str) -> nn.Module:
+    """Evaluate a constructor expression on the meta device (configuration only, no memory)."""
     try:
         with torch.device("meta"):
             rebuilt = eval(expression, {"nn": nn, "torch": torch, "torchvision": _torchvision()})
     except Exception as error:  # any failure means the layer cannot be written this way
         raise CodegenError(f"{expression} does not run: {error}") from error
+    if not isinstance(rebuilt, nn.Module):
+        raise CodegenError(f"{expression} is not a layer")
+    return rebuilt
+
+
+def check_rebuilds(expression: str, module: nn.Module) -> None:
+    """CodegenError unless evaluating `expression` gives a layer configured like `module`."""
+    rebuilt = rebuild(expression)
     problem = difference(rebuilt, module)
     if problem:
         raise CodegenError(f"{expression} does not rebuild the layer: {problem}")

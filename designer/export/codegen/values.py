@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import math
 from typing import Any
@@ -10,9 +11,10 @@ from torch import nn
 
 from designer.core.layers import Ref, Tagged
 
-#: Names the generated script defines or imports; a layer with such a name gets a trailing "_".
+#: Names the generated script uses (imports, builtins); a layer with such a name gets a trailing "_".
 RESERVED = frozenset({
-    "self", "torch", "nn", "F", "math", "operator", "torchvision", "timm", "base", "super",
+    "self", "torch", "nn", "F", "math", "operator", "torchvision", "timm", "base",
+    *dir(builtins),
 })
 
 
