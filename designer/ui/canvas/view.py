@@ -17,6 +17,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
@@ -56,6 +57,8 @@ class NetworkView(QGraphicsView):
         self.drops = DropHandler(self)
         self._pan_from: QPoint | None = None
         self._space = False
+        #: the opening view has not been touched yet: redo it when the widget gets its size
+        self._fresh = False
         scene.design_shown.connect(self.show_opening)
         scene.selected_elsewhere.connect(self._on_selected_elsewhere)
 
@@ -67,6 +70,7 @@ class NetworkView(QGraphicsView):
 
     def set_zoom(self, zoom: float) -> None:
         """Zoom to an absolute scale (clamped to a usable range)."""
+        self._fresh = False
         factor = max(MIN_ZOOM, min(MAX_ZOOM, zoom)) / self.zoom
         self.scale(factor, factor)
 
@@ -85,6 +89,7 @@ class NetworkView(QGraphicsView):
             self.fitInView(rect.adjusted(-20, -20, 20, 20), Qt.AspectRatioMode.KeepAspectRatio)
             if self.zoom > 1.25:
                 self.set_zoom(1.25)
+        self._fresh = False
 
     def show_opening(self) -> None:
         """A new design: fit it if labels stay readable, otherwise show its top at reading size."""
@@ -92,6 +97,7 @@ class NetworkView(QGraphicsView):
         if rect.isEmpty():
             return
         port = self.viewport().rect()
+        self._fresh = False
         fits = min(port.width() / (rect.width() + 40), port.height() / (rect.height() + 40))
         if fits >= OPEN_MIN_ZOOM:
             self.fit()
@@ -99,9 +105,16 @@ class NetworkView(QGraphicsView):
         across = port.width() / (rect.width() + 40)
         self.set_zoom(min(max(across, OPEN_MIN_ZOOM), OPEN_ZOOM))
         self.centerOn(QPointF(rect.center().x(), rect.top() + port.height() / 2 / self.zoom))
+        self._fresh = True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._fresh:  # laid out after the design arrived: choose the opening view again
+            self.show_opening()
 
     def centre_on(self, item: LayerItem) -> None:
         """Bring a node to the middle of the view at a zoom where it can be read."""
+        self._fresh = False
         if self.zoom < READABLE_ZOOM * 0.66:
             self.set_zoom(READABLE_ZOOM)
         self.centerOn(item)
@@ -132,6 +145,7 @@ class NetworkView(QGraphicsView):
 
     # ----- mouse and keys --------------------------------------------------------------
     def wheelEvent(self, event: QWheelEvent) -> None:
+        self._fresh = False
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             steps = event.angleDelta().y() / 120
             if steps:
@@ -141,6 +155,7 @@ class NetworkView(QGraphicsView):
         super().wheelEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._fresh = False
         panning = event.button() == Qt.MouseButton.MiddleButton or (
             event.button() == Qt.MouseButton.LeftButton and self._space)
         if panning:
@@ -219,6 +234,7 @@ class NetworkView(QGraphicsView):
     # ----- blocks ----------------------------------------------------------------------
     def toggle_block(self, path: str, *, expand: bool) -> None:
         """Open or close a block, keeping its first layer where it was on screen."""
+        self._fresh = False
         scene = self.network_scene
         network = scene.network
         if network is None:

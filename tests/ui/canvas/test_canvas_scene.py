@@ -166,3 +166,18 @@ def _mouse_move(widget: QApplication | object, pos: QPoint) -> object:
     return QMouseEvent(QMouseEvent.Type.MouseMove, QPointF(pos), QPointF(pos),
                        Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
+
+
+def test_a_design_opened_before_layout_gets_its_opening_view_once_sized(
+        driver: CanvasDriver) -> None:
+    canvas, view = driver.canvas, driver.canvas.view
+    canvas.resize(300, 120)  # e.g. shown in a window that is still being laid out
+    driver.session.set_design(driver.design)
+    canvas.resize(1000, 800)
+    top = canvas.scene.graph_rect().top()
+    assert view.zoom >= 0.6, "readable, not fitted into the tiny first size"
+    assert view.mapToScene(view.viewport().rect().topLeft()).y() <= top + 60, "starts at the input"
+    canvas.actions_by_name["zoom_in"].trigger()
+    zoom = view.zoom
+    canvas.resize(900, 700)
+    assert view.zoom == zoom, "after the user zooms, resizing keeps their view"
