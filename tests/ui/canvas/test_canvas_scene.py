@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtGui import QContextMenuEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from designer.core.grouping import default_collapsed
 
@@ -181,3 +182,29 @@ def test_a_design_opened_before_layout_gets_its_opening_view_once_sized(
     zoom = view.zoom
     canvas.resize(900, 700)
     assert view.zoom == zoom, "after the user zooms, resizing keeps their view"
+
+
+def test_an_empty_canvas_answers_every_gesture_without_error(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    from designer.ui.canvas import NetworkCanvas, menus
+    from designer.ui.session import DesignSession
+
+    session = DesignSession()
+    canvas = NetworkCanvas(session)
+    qtbot.addWidget(canvas)
+    canvas.resize(600, 400)
+    shown: list[list[bool]] = []
+    monkeypatch.setattr(menus, "exec_menu",
+                        lambda menu, _pos: shown.append([a.isEnabled() for a in menu.actions()
+                                                         if a.text()]))
+    viewport = canvas.view.viewport()
+    QApplication.sendEvent(viewport, QContextMenuEvent(
+        QContextMenuEvent.Reason.Mouse, QPoint(10, 10), viewport.mapToGlobal(QPoint(10, 10))))
+    assert shown and not any(shown[0]), "nothing to act on yet"
+    for action in canvas.actions_by_name.values():
+        action.trigger()
+    qtbot.keyClick(canvas.view, Qt.Key.Key_F)
+    qtbot.keyClick(canvas.view, Qt.Key.Key_Delete)
+    assert not canvas.view.find_layer("conv1")
+    assert canvas.scene.nodes == {}
+    session.shutdown()
