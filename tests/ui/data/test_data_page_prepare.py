@@ -133,3 +133,28 @@ def test_cancel_keeps_the_previous_data(qtbot: QtBot, page: DataPage, workspace:
     assert "cancelled" in page.message.text() and "still in use" in page.message.text()
     assert not page.progress_strip.isVisibleTo(page)
     assert_views_match(page, previous)
+
+
+def test_cap_limits_images_per_class(qtbot: QtBot, page: DataPage, workspace: Workspace) -> None:
+    page.split_panel.cap.setValue(10)
+    with qtbot.waitSignal(workspace.data_changed, timeout=WAIT_MS):
+        page.split_panel.cap_check.setChecked(True)
+    assert workspace.data_config.cap == 10
+    data = workspace.data
+    assert data is not None
+    assert page.overview.table.row_counts("Total")[3] == 40  # 4 classes x 10
+    assert_views_match(page, data)
+
+
+def test_missing_tux_paint_is_disabled_with_how_to_install(qtbot: QtBot,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(source_panel, "tuxpaint_source", lambda: None)
+    panel = source_panel.SourcePanel()
+    qtbot.addWidget(panel)
+    model = panel.combo.model()
+    index = panel.combo.findData(data_config.SAMPLE_TUXPAINT)
+    item = model.item(index)  # type: ignore[attr-defined]
+    assert not item.isEnabled()
+    assert "apt-get install tuxpaint-stamps-default" in item.toolTip()
+    shapes = model.item(panel.combo.findData(data_config.SAMPLE_SHAPES))  # type: ignore[attr-defined]
+    assert shapes.isEnabled()
