@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from designer.project.runs import RunRecord
 from designer.training.errors import OptionsError
-from designer.training.events import FinishedEvent, IterationEvent, LogEvent
+from designer.training.events import FinishedEvent, IterationEvent, LogEvent, StartEvent
 from designer.training.options import TrainingOptions
 from designer.ui.training import export
 from designer.ui.training.message import MessageStrip
@@ -142,7 +142,7 @@ class TrainingDashboard(QWidget):
         self.workspace.options_changed.connect(self._on_workspace_options)
         self.workspace.run_selected.connect(self._on_run_selected)
         runner = self.runner
-        runner.started.connect(self.progress.on_start)
+        runner.started.connect(self._on_started)
         runner.iterations.connect(self._on_iterations)
         runner.validation.connect(self.plots.add_validation)
         runner.epoch.connect(lambda e: self.plots.mark_epoch(e.iteration))
@@ -200,6 +200,10 @@ class TrainingDashboard(QWidget):
         self.message.show_message(f"Saved the {name} plot to {written}.", "success")
 
     # ----- runner events -----------------------------------------------------------------
+    def _on_started(self, event: StartEvent) -> None:
+        self.progress.on_start(event)
+        self.plots.start_run(event.total_iterations)
+
     def _on_iterations(self, events: list[IterationEvent]) -> None:
         self.plots.add_iterations(events)
         self.progress.on_iteration(events[-1])
@@ -213,7 +217,7 @@ class TrainingDashboard(QWidget):
         self._on_log(LogEvent(message, "error"))
 
     def _on_finished(self, run: RunRecord | None, event: FinishedEvent | None) -> None:
-        self.plots.refresh()
+        self.plots.finish_run()
         self.session.set_locked(False)
         self._set_running(False)
         if run is not None:

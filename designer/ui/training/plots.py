@@ -1,9 +1,14 @@
 """Live training curves: loss, accuracy and learning rate against the iteration.
 
 Events only append to numpy buffers and mark the plots dirty; a `QTimer` pushes the buffers to
-the curves at most 20 times a second (DESIGN.md §4), so a run with thousands of iterations a
-second costs the GUI a few redraws, not thousands. Every point is kept (the curves are the
-run's full history); pyqtgraph's clip-to-view and peak downsampling keep long runs fast.
+the curves at most 10 times a second (DESIGN.md §4 allows 20), so a run with thousands of
+iterations a second costs the GUI a few redraws, not thousands. Every point is kept (the curves
+are the run's full history); pyqtgraph's clip-to-view and peak downsampling keep long runs fast.
+
+Painting is Python-heavy in pyqtgraph and competes for the GIL with the training thread, so
+each redraw is kept cheap (measured, see bench/ui_latency.py): while a run trains the x axis
+grows by doubling (axes are not re-laid out at every point), grid lines stop at minor ticks,
+and epoch boundaries are one line item per plot instead of one InfiniteLine per epoch.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
@@ -25,8 +31,7 @@ VALIDATION = QColor(230, 110, 0)
 LR = QColor(44, 140, 60)
 AXIS = QColor(40, 40, 40)
 EPOCH_LINE = QColor(150, 150, 150)
-REDRAW_MS = 50
-MAX_EPOCH_LINES = 100
+REDRAW_MS = 100
 
 #: curve name -> (plot name, legend label)
 CURVES = {
@@ -59,7 +64,10 @@ class TrainingPlots(QWidget):
         for name, (plot, label) in CURVES.items():
             self.curves[name] = self.plots[plot].plot(name=label or None, **_style(name))
         self._smooth_loss, self._smooth_acc = Smoother(), Smoother()
-        self._epoch_lines: list[tuple[str, pg.InfiniteLine]] = []
+        self._epochs: list[float] = []
+        self._total = 0  # iterations of the run in progress (0: none, axes fit the data)
+        self._x_limit = 0.0
+        self._epoch_marks = {name: _EpochMarks(self.plots[name]) for name in ("loss", "accuracy")}
         self._dirty = False
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -81,11 +89,23 @@ class TrainingPlots(QWidget):
             series.clear()
         self._smooth_loss.reset()
         self._smooth_acc.reset()
-        for name, line in self._epoch_lines:
-            self.plots[name].removeItem(line)
-        self._epoch_lines.clear()
+        self._epochs.clear()
+        for marks in self._epoch_marks.values():
+            marks.set_epochs([])
         self._dirty = True
         self.refresh()
+
+    def start_run(self, total_iterations: int) -> None:
+        """Let the x axes grow in steps while the run trains (see `_grow_x_range`)."""
+        self._total = max(total_iterations, 1)
+        self._x_limit = 0.0
+
+    def finish_run(self) -> None:
+        """Fit the x axes to the data again."""
+        self._total = 0
+        self.refresh()
+        for plot in self.plots.values():
+            plot.getPlotItem().enableAutoRange(axis="x")
 
     def add_iterations(self, events: Iterable[IterationEvent]) -> None:
         """Append per-iteration loss, accuracy and learning rate."""
@@ -106,16 +126,16 @@ class TrainingPlots(QWidget):
         self.series["val_acc"].extend([event.iteration], [100.0 * event.val_acc])
         self._dirty = True
 
+    @property
+    def epoch_ends(self) -> list[float]:
+        """Iterations at which the marked epochs ended."""
+        return list(self._epochs)
+
     def mark_epoch(self, iteration: int) -> None:
-        """A faint vertical line where an epoch ended (for runs of up to 100 epochs)."""
-        if len(self._epoch_lines) >= 2 * MAX_EPOCH_LINES:
-            return
-        for name in ("loss", "accuracy"):
-            line = pg.InfiniteLine(iteration, angle=90, movable=False,
-                                   pen=pg.mkPen(EPOCH_LINE, width=1, style=Qt.PenStyle.DashLine))
-            line.setZValue(-10)
-            self.plots[name].addItem(line)
-            self._epoch_lines.append((name, line))
+        """A faint vertical line where an epoch ended."""
+        self._epochs.append(float(iteration))
+        for marks in self._epoch_marks.values():
+            marks.set_epochs(self._epochs)
 
     def load_history(self, history: Mapping[str, Any]) -> None:
         """Show a saved run's history.json (the same curves as when it was live)."""
@@ -136,11 +156,47 @@ class TrainingPlots(QWidget):
         for name, curve in self.curves.items():
             series = self.series[name]
             curve.setData(series.x.copy(), series.y.copy())
+        self._grow_x_range()
+
+    def _grow_x_range(self) -> None:
+        """While training, double the x range when the data reaches its end (capped at the run's
+        length): the axes change a dozen times in a run instead of at every redraw, which
+        would re-lay out and repaint every tick label and grid line, and the curves still fill
+        at least half the width."""
+        loss = self.series["loss"]
+        if not self._total or not len(loss) or loss.x[-1] <= self._x_limit:
+            return
+        self._x_limit = float(min(self._total, max(2 * loss.x[-1], 10)))
+        for plot in self.plots.values():
+            plot.getPlotItem().setXRange(0, self._x_limit, padding=0.01)
 
     def set_loss_log_scale(self, on: bool) -> None:
         """Log-scale y axis for the loss (losses spanning decades)."""
         self.plots["loss"].getPlotItem().setLogMode(y=on)
         self.plots["loss"].getPlotItem().setLabel("left", "Loss (log scale)" if on else "Loss")
+
+
+class _EpochMarks:
+    """Vertical dashed lines at epoch ends as one curve of line pairs, spanning the view."""
+
+    def __init__(self, plot: pg.PlotWidget) -> None:
+        self.item = pg.PlotCurveItem(pen=pg.mkPen(EPOCH_LINE, width=1,
+                                                  style=Qt.PenStyle.DashLine),
+                                     connect="pairs")
+        self.item.setZValue(-10)
+        self.view = plot.getPlotItem().getViewBox()
+        plot.getPlotItem().addItem(self.item, ignoreBounds=True)  # never widens the axes
+        self.view.sigYRangeChanged.connect(self._update)
+        self._xs = np.empty(0)
+
+    def set_epochs(self, iterations: list[float]) -> None:
+        self._xs = np.repeat(np.asarray(iterations, dtype=np.float64), 2)
+        self._update()
+
+    def _update(self) -> None:
+        low, high = self.view.viewRange()[1]  # view units: already log10 on a log axis
+        ys = np.tile(np.array([low, high]), len(self._xs) // 2)
+        self.item.setData(self._xs, ys)
 
 
 def _plot(name: str, title: str) -> pg.PlotWidget:
@@ -156,6 +212,7 @@ def _plot(name: str, title: str) -> pg.PlotWidget:
         axis = item.getAxis(side)
         axis.setPen(pg.mkPen(AXIS))
         axis.setTextPen(pg.mkPen(AXIS))
+        axis.setStyle(maxTickLevel=1)  # no sub-minor grid lines: cheaper and calmer
     item.showGrid(x=True, y=True, alpha=0.2)
     item.setClipToView(True)
     item.setDownsampling(auto=True, mode="peak")

@@ -62,7 +62,10 @@ def test_two_epoch_run_fills_the_plots_with_the_run_history(
                                              [v["val_loss"] for v in validations])
     assert _curve(dashboard, "val_acc")[1] == pytest.approx([100 * v["val_acc"]
                                                              for v in validations])
-    assert run in workspace.runs or any(r.run_dir == run.run_dir for r in workspace.runs)
+    assert dashboard.plots.epoch_ends == [e["iteration"] for e in history["epochs"]]
+    marks_x, _ = dashboard.plots._epoch_marks["loss"].item.getData()
+    assert list(marks_x) == [9, 9, 18, 18], "one dashed line per epoch end"
+    assert any(r.run_dir == run.run_dir for r in workspace.runs)
     assert not workspace.session.locked
     assert dashboard.start_button.isEnabled() and not dashboard.stop_button.isEnabled()
     assert list(tiny_design.network) == layers

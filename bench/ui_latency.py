@@ -1,0 +1,192 @@
+"""Event-loop stalls of the real window while a design trains on the CPU (printed, never asserted).
+
+A 5 ms QTimer probe records when the GUI thread gets to run; a gap between two ticks much
+longer than 5 ms is a stall the user feels (target: worst <= 50 ms). The window is the real
+MainWindow when it builds (else a window holding only the training dashboard); training is the
+bundled EfficientNet-Lite0 fine-tuned unfrozen on the generated shapes, started with the
+dashboard's Start button and stopped with Stop after --seconds, so Start, live plots, Stop,
+evaluation, saving and the pages reacting to the new run are all measured.
+
+    python bench/ui_latency.py [--seconds 40] [--size 96] [--threads N] [--browse] [--idle]
+
+--idle measures the same window without training (the floor set by the machine's load);
+--browse clicks through the tabs every 1.5 s while training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import torch
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget
+
+from designer.project.data_config import DataConfig, prepare_data
+from designer.surgery.opening import open_model
+from designer.training.options import TrainingOptions
+from designer.ui.session import DesignSession
+from designer.ui.training import TrainingDashboard
+from designer.ui.workspace import Workspace
+
+PROBE_MS = 5
+
+
+class Probe:
+    """Timestamps of a 5 ms timer, each tagged with the phase it fell in."""
+
+    def __init__(self) -> None:
+        self.ticks: list[tuple[float, str]] = []
+        self.phase = "training"
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(PROBE_MS)
+        self.timer.timeout.connect(lambda: self.ticks.append((time.perf_counter(), self.phase)))
+
+    def gaps(self, phase: str | None = None) -> list[tuple[float, float]]:
+        """(gap in ms, seconds since the first tick) between consecutive ticks of `phase`."""
+        start = self.ticks[0][0] if self.ticks else 0.0
+        pairs = zip(self.ticks, self.ticks[1:], strict=False)
+        return [((b - a) * 1000, b - start) for (a, pa), (b, pb) in pairs
+                if phase is None or pa == pb == phase]
+
+
+def report(name: str, gaps: list[tuple[float, float]]) -> None:
+    """One line: ticks, worst gap (and when), 99th percentile, median, count over 50 ms."""
+    if len(gaps) < 2:
+        print(f"{name}: too few ticks")
+        return
+    values = sorted(g for g, _ in gaps)
+    p99 = values[min(len(values) - 1, int(0.99 * len(values)))]
+    worst, at = max(gaps)
+    print(f"{name}: ticks {len(values) + 1}, worst gap {worst:.1f} ms (at {at:.1f} s), "
+          f"p99 {p99:.1f} ms, median {statistics.median(values):.1f} ms, "
+          f"gaps > 50 ms: {sum(v > 50 for v in values)}")
+
+
+def build_window(session: DesignSession, project: Path
+                 ) -> tuple[QMainWindow, TrainingDashboard, Workspace, str]:
+    """The real main window if it builds, else a bare window around a dashboard."""
+    try:
+        from designer.ui.main_window import MainWindow
+
+        main = MainWindow(session)
+        found = main.findChild(TrainingDashboard)
+        if found is None:
+            raise LookupError("the main window has no training dashboard yet")
+        found.workspace.set_project_dir(project)
+        return main, found, found.workspace, "MainWindow"
+    except Exception as error:  # noqa: BLE001 - a bench falls back and says so
+        print(f"(real window unavailable: {type(error).__name__}: {error}; "
+              "measuring a window with the dashboard only)")
+    workspace = Workspace(session, project_dir=project)
+    window = QMainWindow()
+    dashboard = TrainingDashboard(workspace)
+    window.setCentralWidget(dashboard)
+    return window, dashboard, workspace, "dashboard only"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=40.0, help="train this long, then Stop")
+    parser.add_argument("--size", type=int, default=96, help="image size in pixels")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--model", default="efficientnet_lite0_bundled")
+    parser.add_argument("--browse", action="store_true", help="switch tabs every 1.5 s")
+    parser.add_argument("--idle", action="store_true",
+                        help="baseline: the same window and probe, no training")
+    parser.add_argument("--switch-ms", type=float, default=None,
+                        help="sys.setswitchinterval in ms (Python's default is 5)")
+    parser.add_argument("--screenshots", type=Path, default=None,
+                        help="save the dashboard during and after the run into this folder")
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    if args.switch_ms is not None:
+        sys.setswitchinterval(args.switch_ms / 1000)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    weights = "bundled" if "bundled" in args.model else "none"
+    design = open_model(args.model, weights, input_size=args.size)
+    data = prepare_data(DataConfig(source="sample:shapes", image_size=args.size),
+                        design.info.preprocessing)
+    design.replace_head(len(data.classes), class_names=data.classes)
+    session = DesignSession()
+    window, dashboard, workspace, kind = build_window(session, Path(tempfile.mkdtemp()))
+    session.set_design(design)
+    workspace.set_data(data)
+    workspace.set_options(TrainingOptions(epochs=1000, batch_size=16, lr=1e-3))
+    window.resize(1400, 900)
+    window.show()
+    tabs = window.findChild(QTabWidget)
+    if tabs is not None:
+        tabs.setCurrentWidget(dashboard)
+    print(f"window: {kind}; model {args.model} at {args.size} px, unfrozen, torch threads "
+          f"{args.threads}, GIL switch interval {sys.getswitchinterval() * 1000:g} ms")
+    probe = Probe()
+    probe.timer.start()
+    if args.idle:
+        probe.phase = "idle"
+        QTimer.singleShot(int(args.seconds * 1000), app.quit)
+        app.exec()
+        report("idle window (no training)", probe.gaps("idle"))
+        return 0
+    train(app, args, dashboard, tabs, probe)
+    run = workspace.runs[-1] if workspace.runs else None
+    if run is not None:
+        print(f"run: {run.summary.get('reason')}, {run.summary.get('iterations')} iterations, "
+              f"{run.summary.get('epochs_completed')} epochs, device {run.summary.get('device')}, "
+              f"precision {run.summary.get('precision')}")
+    print(f"message: {dashboard.message.text}")
+    report("while training", probe.gaps("training"))
+    report("stop -> evaluate -> saved -> pages updated", probe.gaps("finishing"))
+    report("whole run", probe.gaps())
+    worst = sorted(probe.gaps(), reverse=True)[:5]
+    print("five worst gaps (ms @ s):", ", ".join(f"{g:.0f} @ {t:.1f}" for g, t in worst))
+    dashboard.shutdown()
+    window.close()
+    return 0
+
+
+def train(app: QApplication, args: argparse.Namespace, dashboard: TrainingDashboard,
+          tabs: QTabWidget | None, probe: Probe) -> None:
+    """Click Start, click Stop after --seconds, run the event loop until the run is shown."""
+    def finished(_run: object) -> None:
+        print(f"run took {time.perf_counter() - started:.1f} s from Start to shown")
+        QTimer.singleShot(500, app.quit)  # measure the stalls of the finishing handlers too
+
+    dashboard.runner.engine_finished.connect(lambda _e: setattr(probe, "phase", "finishing"))
+    dashboard.run_finished.connect(finished)
+    if args.screenshots:
+        args.screenshots.mkdir(parents=True, exist_ok=True)
+        QTimer.singleShot(int(args.seconds * 600), lambda: dashboard.grab().save(
+            str(args.screenshots / "dashboard_training.png")))
+    browse = QTimer()
+    if args.browse and tabs is not None:
+        browse.timeout.connect(lambda: tabs.setCurrentIndex((tabs.currentIndex() + 1)
+                                                            % tabs.count()))
+        browse.start(1500)
+    QTimer.singleShot(int(args.seconds * 1000), dashboard.stop_button.click)
+    QTimer.singleShot(0, dashboard.start_button.click)
+    started = time.perf_counter()
+    app.exec()
+    browse.stop()
+    probe.timer.stop()
+    if args.screenshots:
+        if tabs is not None:
+            tabs.setCurrentWidget(dashboard)
+        dashboard.grab().save(str(args.screenshots / "dashboard_finished.png"))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
