@@ -25,13 +25,13 @@ def finish_text(run: RunRecord | None, event: FinishedEvent | None,
     headline = HEADLINES.get(event.reason, event.reason)
     parts = [f"{headline}. {event.message}"]
     if event.best_val_acc is not None:
-        parts.append(f"Best validation accuracy {100 * event.best_val_acc:.1f} % "
+        parts.append(f"Best validation accuracy {100 * event.best_val_acc:.1f}\u00a0% "
                      f"(iteration {event.best_iteration}).")
     accuracy = run.evaluation.get("accuracy") if run is not None else None
     if accuracy is not None and run is not None:
         split = run.evaluation.get("split", "test")
         parts.append(f"{'Test' if split == 'test' else 'Validation'} accuracy "
-                     f"{100 * float(accuracy):.1f} %.")
+                     f"{100 * float(accuracy):.1f}\u00a0%.")
     if run is not None and event.reason in ("completed", "early_stopping", "stopped"):
         parts.append(f"Saved as {run.name}.")
     kind: Kind = "error" if event.reason in ("error", "nan_loss") else "success"

@@ -72,7 +72,7 @@ def test_two_epoch_run_fills_the_plots_with_the_run_history(
     assert all(torch.equal(state[k], v) for k, v in tiny_design.state_dict().items())
     assert dashboard.message.kind == "success"
     assert "Training finished" in dashboard.message.text
-    assert f"{100 * run.summary['best_val_acc']:.1f} %" in dashboard.message.text
+    assert f"{100 * run.summary['best_val_acc']:.1f}\u00a0%" in dashboard.message.text
     assert "features cached" in dashboard.progress.setup.text()
     assert dashboard.log_view.toPlainText().strip(), "the run log is shown"
 
@@ -140,3 +140,17 @@ def test_a_nan_loss_is_reported_with_what_to_do(
     assert "not a number" in dashboard.message.text
     assert "Lower the learning rate" in dashboard.message.text
     assert np.isfinite(_curve(dashboard, "loss")[1]).all(), "the NaN step is not plotted"
+
+
+def test_closing_the_window_during_training_joins_and_keeps_the_run(
+        qtbot: QtBot, dashboard: TrainingDashboard, workspace: Workspace, tiny_design: Design,
+        shapes: PreparedData, ready_to_train: Callable[..., None]) -> None:
+    workspace.set_options(workspace.options.replace(epochs=200))
+    ready_to_train(tiny_design, shapes, frozen=False)
+    with qtbot.waitSignal(dashboard.runner.iterations, timeout=TIMEOUT):
+        qtbot.mouseClick(dashboard.start_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dashboard.run_finished, timeout=1000):  # emitted inside shutdown
+        assert dashboard.shutdown(60_000)
+    assert not dashboard.runner.running and not workspace.session.locked
+    [run] = workspace.runs
+    assert run.summary["reason"] == "stopped"
