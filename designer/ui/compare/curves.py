@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from pathlib import Path
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -40,7 +42,7 @@ def make_plot(title: str, y_label: str) -> pg.PlotWidget:
 
 
 class CurvesPanel(QWidget):
-    """Two plots with legends; ``items[plot][run_dir]`` is the curve of a run."""
+    """Two plots and a shared legend; ``items[plot][run_dir]`` is the curve of a run."""
 
     def __init__(self, colours: RunColours, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,15 +53,16 @@ class CurvesPanel(QWidget):
             self.axis.addItem(text, key)
         self.axis.currentIndexChanged.connect(lambda _i: self.set_runs(self._runs))
         self.plots = {key: make_plot(*labels) for key, labels in PLOTS.items()}
-        self.legends = {key: p.getPlotItem().addLegend(offset=(-8, 8), labelTextColor="#282828",
-                                                       brush=(255, 255, 255, 200))
-                        for key, p in self.plots.items()}
         self.items: dict[str, dict[Path, pg.PlotDataItem]] = {key: {} for key in PLOTS}
         self.plots["val_acc"].getPlotItem().setLimits(yMin=-0.05, yMax=1.05)
+        self.legend = QLabel()  # one legend for both plots, outside them: it never hides a curve
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.note = QLabel()
         self.note.setStyleSheet("color: #555")
         header = QHBoxLayout()
-        header.addWidget(self.note, 1)
+        header.addWidget(self.legend, 1)
+        header.addWidget(self.note)
         header.addWidget(QLabel("x axis:"))
         header.addWidget(self.axis)
         row = QHBoxLayout()
@@ -69,6 +72,10 @@ class CurvesPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(header)
         layout.addLayout(row, 1)
+
+    def legend_names(self) -> list[str]:
+        """Run names in the legend, in order."""
+        return [r.name for r in self._runs]
 
     @property
     def axis_key(self) -> str:
@@ -92,6 +99,9 @@ class CurvesPanel(QWidget):
                 item.addItem(line)
                 self.items[key][run.run_dir] = line
             item.setLabel("bottom", AXES[axis])
+        self.legend.setText("&nbsp;&nbsp; ".join(
+            f'<span style="color:{self._colours.colour(r.run_dir).name()}">&#9632;&#9632;</span>'
+            f"&nbsp;{html.escape(r.name)}" for r in self._runs))
         empty = [r.name for r in self._runs if not r.history.get("iterations")]
         self.note.setText("Check runs on the left to overlay their curves." if not self._runs else
                           ("No history yet: " + ", ".join(empty)) if empty else "")

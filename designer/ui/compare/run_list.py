@@ -44,7 +44,7 @@ class RunList(QTreeWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         header.setMinimumSectionSize(40)
         self.setColumnWidth(1, 90)
-        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.itemChanged.connect(self._on_item_changed)
         self.currentItemChanged.connect(lambda item, _old: self.current_run_changed.emit(
             item.data(0, _RUN_ROLE) if item is not None else None))

@@ -144,7 +144,7 @@ class ConfusionMatrixView(QWidget):
         self.table.setShowGrid(True)
         for header in (self.table.horizontalHeader(), self.table.verticalHeader()):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-            header.setMinimumSectionSize(18)
+            header.setMinimumSectionSize(13)
             header.setHighlightSections(True)
         self.table.clicked.connect(lambda i: self.cell_clicked.emit(i.row(), i.column()))
         top = QLabel("Predicted class →")
@@ -161,7 +161,9 @@ class ConfusionMatrixView(QWidget):
         """Show a new matrix (rows: true classes, columns: predictions)."""
         self.model.set_matrix(classes, matrix)
         font = self.table.font()
-        font.setPointSizeF(8.0 if len(classes) > 12 else 9.5)
+        font.setPointSizeF(7.5 if len(classes) > 12 else 9.5)
+        self.table.horizontalHeader().setFont(font)
+        self.table.verticalHeader().setFont(font)
         self.table.setFont(font)
 
     def select_cell(self, true: int, predicted: int) -> None:

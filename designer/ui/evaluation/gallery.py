@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QPoint, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from designer.evaluation import Prediction
@@ -39,8 +39,7 @@ class CellGallery(QWidget):
         self.list.setGridSize(QSize(THUMB + 36, THUMB + 58))
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setMovement(QListView.Movement.Static)
-        self.list.setWordWrap(True)
-        self.list.setUniformItemSizes(True)
+        self.list.setWordWrap(False)  # lines are elided to the grid width instead (see _item)
         self.list.setLayoutMode(QListView.LayoutMode.Batched)
         self.list.itemDoubleClicked.connect(self._open)
         self.loader = ThumbnailLoader(THUMB, parent=self)
@@ -85,11 +84,15 @@ class CellGallery(QWidget):
 
     def _item(self, prediction: Prediction, classes: Sequence[str]) -> QListWidgetItem:
         true, predicted = classes[prediction.true], classes[prediction.predicted]
-        item = QListWidgetItem(f"true: {true}\npred: {predicted}\n{prediction.confidence:.1%}")
+        metrics, width = self.list.fontMetrics(), self.list.gridSize().width() - 6
+        lines = [metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
+                 for text in (f"true: {true}", f"pred: {predicted}", f"{prediction.confidence:.1%}")]
+        item = QListWidgetItem("\n".join(lines))
         item.setData(PREDICTION_ROLE, prediction)
         item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         runners_up = ", ".join(f"{classes[c]} {p:.1%}" for c, p in prediction.top_k[:5])
-        item.setToolTip(f"{prediction.path or 'sample #' + str(prediction.index)}\n"
+        item.setToolTip(f"true: {true}, predicted: {predicted} ({prediction.confidence:.1%})\n"
+                        f"{prediction.path or 'sample #' + str(prediction.index)}\n"
                         f"top predictions: {runners_up}\nDouble-click to open the image.")
         if prediction.path is None:
             item.setIcon(self._broken)
@@ -100,7 +103,15 @@ class CellGallery(QWidget):
         return item
 
     def _icon(self, image: QImage) -> QIcon:
-        return self._broken if image.isNull() else QIcon(QPixmap.fromImage(image))
+        """The thumbnail centred on a square, so every label sits at the same height."""
+        if image.isNull():
+            return self._broken
+        square = QPixmap(THUMB, THUMB)
+        square.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(square)
+        painter.drawImage((THUMB - image.width()) // 2, (THUMB - image.height()) // 2, image)
+        painter.end()
+        return QIcon(square)
 
     def _request_visible(self) -> None:
         """Ask for thumbnails from the first visible item on (then the ones above it)."""

@@ -87,7 +87,8 @@ class EvaluationPage(QWidget):
         left.addWidget(self.confusion)
         left.addWidget(self.class_table)
         left.setStretchFactor(0, 3)
-        left.setStretchFactor(1, 2)
+        left.setStretchFactor(1, 1)
+        left.setSizes([430, 180])  # 20 classes still fit the matrix at 700 px
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(left)
         main.addWidget(self.tabs)

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from designer.data import DataError, load_rgb
-from designer.workers.task import TaskRunner
+from designer.ui.evaluation.background import GuiGcTaskRunner
 
 
 def pil_to_qimage(image: Image.Image) -> QImage:
@@ -47,7 +47,7 @@ class ThumbnailLoader(QObject):
         self._chunk = chunk
         self._cache: dict[str, QImage] = {}
         self._queue: list[str] = []
-        self._runner = TaskRunner(self)
+        self._runner = GuiGcTaskRunner(self)
         self._runner.succeeded.connect(self._on_chunk)
         self._runner.finished.connect(self._pump)
 

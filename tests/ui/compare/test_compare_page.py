@@ -51,8 +51,10 @@ def test_checked_runs_draw_one_curve_each_equal_to_their_history(
             xs, ys = drawn[run.run_dir].getData()
             assert list(xs) == [row["iteration"] for row in run.history[section]]
             assert list(ys) == pytest.approx([row[value] for row in run.history[section]])
-        legend = [label.text for _sample, label in page.curves.legends[key].items]
-        assert legend == [r.name for r in runs]
+    assert page.curves.legend_names() == [r.name for r in runs]
+    for run in runs:
+        assert run.name in page.curves.legend.text()
+        assert page.colours.colour(run.run_dir).name() in page.curves.legend.text()
     pens = {page.curves.items["val_acc"][r.run_dir].opts["pen"].color().name() for r in runs}
     assert len(pens) == 2  # one colour per run ...
     for run in runs:  # ... the same in both plots
