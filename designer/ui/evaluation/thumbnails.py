@@ -8,6 +8,7 @@ thread, unlike QPixmaps).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from PIL import Image
@@ -41,11 +42,13 @@ class ThumbnailLoader(QObject):
     #: every requested thumbnail is in the cache
     idle = Signal()
 
-    def __init__(self, size: int = 96, chunk: int = 24, parent: QObject | None = None) -> None:
+    def __init__(self, size: int = 96, chunk: int = 24, parent: QObject | None = None,
+                 max_cached: int = 3000) -> None:
         super().__init__(parent)
         self.size = size
         self._chunk = chunk
-        self._cache: dict[str, QImage] = {}
+        self._max_cached = max_cached  # 3000 thumbnails of 96 px: about 80 MB
+        self._cache: OrderedDict[str, QImage] = OrderedDict()
         self._queue: list[str] = []
         self._runner = GuiGcTaskRunner(self)
         self._runner.succeeded.connect(self._on_chunk)
@@ -78,12 +81,15 @@ class ThumbnailLoader(QObject):
             self._queue = []
             self.idle.emit()
             return
-        self._queue = [p for p in self._queue if p not in chunk]
+        taken = set(chunk)
+        self._queue = [p for p in self._queue if p not in taken]
         self._runner.start(_loader(chunk, self.size))
 
     def _on_chunk(self, images: object) -> None:
         assert isinstance(images, dict)
         self._cache.update(images)
+        while len(self._cache) > self._max_cached:
+            self._cache.popitem(last=False)  # the oldest thumbnails go first
         self.loaded.emit(images)
 
 

@@ -64,11 +64,11 @@ def test_clicking_a_cell_lists_exactly_its_samples_most_confident_first(
             expected = result.cell(true, predicted)
             shown = page.gallery.predictions
             assert shown == expected
-            assert page.gallery.list.count() == len(expected)
+            assert page.gallery.model.rowCount() == len(expected)
             confidences = [p.confidence for p in shown]
             assert confidences == sorted(confidences, reverse=True)
             for row, prediction in enumerate(shown):
-                text = page.gallery.list.item(row).text()
+                text = page.gallery.model.index(row).data()
                 assert f"true: {result.classes[prediction.true]}" in text
                 assert f"pred: {result.classes[prediction.predicted]}" in text
             assert page.confusion.table.currentIndex().row() == true
@@ -99,7 +99,7 @@ def test_double_click_opens_the_image(qtbot: QtBot, page: EvaluationPage,
     true, predicted = _first_nonempty_cell(page)
     _click_cell(qtbot, page, true, predicted)
     view = page.gallery.list
-    centre = view.visualItemRect(view.item(0)).center()
+    centre = view.visualRect(page.gallery.model.index(0)).center()
     # a real double click starts with a press on the item (QTest's double click alone is not
     # recognised right after a click elsewhere)
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
