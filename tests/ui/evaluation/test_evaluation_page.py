@@ -156,3 +156,13 @@ def test_no_runs_yet(qtbot: QtBot, tmp_path: Path) -> None:
     assert not page.classify_button.isEnabled()
     page.shutdown()
     session.shutdown()
+
+
+def test_a_new_run_does_not_pull_away_from_an_older_run_the_user_chose(
+        page: EvaluationPage, workspace: Workspace, runs: list[RunRecord], tmp_path: Path) -> None:
+    workspace.select_run(runs[0])
+    copy = tmp_path / "newer-run"
+    shutil.copytree(runs[1].run_dir, copy)
+    workspace.add_run(RunRecord.load(copy))
+    assert page.run is not None and page.run.run_dir == runs[0].run_dir
+    assert page.run_picker.count() == len(runs) + 1
