@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -42,6 +42,7 @@ from designer.workers.training import TrainingRunner, cuda_available
 log = logging.getLogger(__name__)
 
 LOG_LINES = 5000
+ANALYSIS_WAIT_MS = 15_000
 
 
 class TrainingDashboard(QWidget):
@@ -67,6 +68,12 @@ class TrainingDashboard(QWidget):
         self.log_scale = QCheckBox("Log-scale loss")
         self.export_button = QToolButton()
         self._failure: str | None = None
+        # An edit is re-analysed in the background, and that analysis briefly swaps the design's
+        # shared weights for meta tensors; building the model to train meanwhile would copy
+        # them. So Start waits for the analysis of the last edit (at most ANALYSIS_WAIT_MS).
+        self._analysis_pending = False
+        self._start_when_analysed = QTimer(self, singleShot=True, interval=ANALYSIS_WAIT_MS)
+        self._start_when_analysed.timeout.connect(self._start_after_analysis)
         self._build()
         self._connect()
         self._set_running(False)
@@ -141,6 +148,8 @@ class TrainingDashboard(QWidget):
         self.form.options_edited.connect(self.workspace.set_options)
         self.workspace.options_changed.connect(self._on_workspace_options)
         self.workspace.run_selected.connect(self._on_run_selected)
+        self.session.document_changed.connect(self._on_document_changed)
+        self.session.analysis_ready.connect(self._on_analysis_ready)
         runner = self.runner
         runner.started.connect(self._on_started)
         runner.iterations.connect(self._on_iterations)
@@ -156,6 +165,10 @@ class TrainingDashboard(QWidget):
     def start(self) -> bool:
         """Check, then train the current design on the workspace's data; True if it started."""
         if self.runner.running:
+            return False
+        if self._analysis_pending:
+            self._start_when_analysed.start()
+            self.message.show_message("Checking the last edit; training starts in a moment.")
             return False
         problem = start_problem(self.session.design, self.workspace.data)
         if problem is not None:
@@ -256,6 +269,20 @@ class TrainingDashboard(QWidget):
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         self.form.setEnabled(not running)
+
+    def _on_document_changed(self, _changed: object) -> None:
+        self._analysis_pending = True
+
+    def _on_analysis_ready(self, _analysis: object) -> None:
+        self._analysis_pending = False
+        if self._start_when_analysed.isActive():
+            self._start_when_analysed.stop()
+            self._start_after_analysis()
+
+    def _start_after_analysis(self) -> None:
+        """The analysis arrived (or is overdue: then start anyway, the worker checks again)."""
+        self._analysis_pending = False
+        self.start()
 
     def _on_workspace_options(self, options: TrainingOptions) -> None:
         if options != self.form.current:

@@ -51,11 +51,15 @@ def test_a_head_that_does_not_fit_offers_to_replace_the_final_layers(
     assert not workspace.session.locked and not list(workspace.runs_root.glob("*"))
     button = dashboard.message.action_button
     assert button.isVisibleTo(dashboard) and button.text() == "Replace final layers"
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    # the session re-analyses the edited design in the background; reading the analysis while
+    # that runs races with it (surgery.analysis swaps the shared weights for meta tensors)
+    with qtbot.waitSignal(workspace.session.analysis_ready, timeout=30_000):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert tiny_design.num_classes == 4
     assert list(tiny_design.info.class_names) == shapes.classes
     assert dashboard.message.kind == "success" and "Press Start" in dashboard.message.text
-    tiny_design.undo()  # one undoable edit
+    with qtbot.waitSignal(workspace.session.analysis_ready, timeout=30_000):
+        workspace.session.undo()  # one undoable edit
     assert tiny_design.num_classes == 1000
 
 
@@ -72,3 +76,19 @@ def test_replacing_the_head_while_locked_is_refused(
     assert tiny_design.num_classes == 1000
     assert errors and "locked" in errors[0]
     assert dashboard.message.kind == "error", "the problem is still shown"
+
+
+def test_start_right_after_replacing_the_head_waits_for_its_analysis(
+        qtbot: QtBot, dashboard: TrainingDashboard, workspace: Workspace, tiny_design: Design,
+        shapes: PreparedData) -> None:
+    workspace.session.set_design(tiny_design)
+    workspace.set_data(shapes)
+    _start(qtbot, dashboard)
+    with qtbot.waitSignal(dashboard.run_finished, timeout=120_000) as blocker:
+        qtbot.mouseClick(dashboard.message.action_button, Qt.MouseButton.LeftButton)
+        _start(qtbot, dashboard)  # while the edit is still being analysed
+        assert "Checking the last edit" in dashboard.message.text
+        assert not dashboard.runner.running
+    [run] = blocker.args
+    assert run is not None and run.summary["reason"] == "completed"
+    assert run.stats["num_classes"] == 4
