@@ -9,6 +9,7 @@ stopped run is saved and added to the workspace's runs.
 from __future__ import annotations
 
 import logging
+import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
@@ -34,7 +35,7 @@ from designer.ui.training.message import MessageStrip
 from designer.ui.training.options_form import TrainingOptionsForm
 from designer.ui.training.plots import PLOT_TITLES, TrainingPlots
 from designer.ui.training.progress import RunProgress
-from designer.ui.training.results import finish_text
+from designer.ui.training.results import HEADLINES, finish_text
 from designer.ui.training.start_checks import StartProblem, start_problem
 from designer.ui.workspace import Workspace
 from designer.workers.training import TrainingRunner, cuda_available
@@ -69,11 +70,13 @@ class TrainingDashboard(QWidget):
         self.export_button = QToolButton()
         self._failure: str | None = None
         # An edit is re-analysed in the background, and that analysis briefly swaps the design's
-        # shared weights for meta tensors; building the model to train meanwhile would copy
-        # them. So Start waits for the analysis of the last edit (at most ANALYSIS_WAIT_MS).
+        # shared weights for meta tensors; building the model to train meanwhile copies them
+        # ("Cannot copy out of meta tensor"). So Start waits until no analysis runs (polled,
+        # at most ANALYSIS_WAIT_MS).
         self._analysis_pending = False
-        self._start_when_analysed = QTimer(self, singleShot=True, interval=ANALYSIS_WAIT_MS)
-        self._start_when_analysed.timeout.connect(self._start_after_analysis)
+        self._wait_for_analysis = QTimer(self, interval=50)
+        self._wait_for_analysis.timeout.connect(self._retry_start)
+        self._wait_deadline = 0.0
         self._build()
         self._connect()
         self._set_running(False)
@@ -164,10 +167,15 @@ class TrainingDashboard(QWidget):
     # ----- actions -----------------------------------------------------------------------
     def start(self) -> bool:
         """Check, then train the current design on the workspace's data; True if it started."""
+        return self._start(wait_for_analysis=True)
+
+    def _start(self, wait_for_analysis: bool) -> bool:
         if self.runner.running:
             return False
-        if self._analysis_pending:
-            self._start_when_analysed.start()
+        if wait_for_analysis and self._analysis_busy():
+            if not self._wait_for_analysis.isActive():
+                self._wait_deadline = time.monotonic() + ANALYSIS_WAIT_MS / 1000
+                self._wait_for_analysis.start()
             self.message.show_message("Checking the last edit; training starts in a moment.")
             return False
         problem = start_problem(self.session.design, self.workspace.data)
@@ -237,8 +245,8 @@ class TrainingDashboard(QWidget):
             self.workspace.add_run(run)
         text, kind = finish_text(run, event, self._failure)
         self.message.show_message(text, kind)
-        self.progress.on_done(text.split(". ")[0] if kind != "error" else "Failed",
-                              event.iterations if event is not None else 0)
+        headline = HEADLINES.get(event.reason, event.reason) if event is not None else "Failed"
+        self.progress.on_done(headline, event.iterations if event is not None else 0)
         self.run_finished.emit(run)
 
     # ----- helpers -----------------------------------------------------------------------
@@ -275,14 +283,24 @@ class TrainingDashboard(QWidget):
 
     def _on_analysis_ready(self, _analysis: object) -> None:
         self._analysis_pending = False
-        if self._start_when_analysed.isActive():
-            self._start_when_analysed.stop()
-            self._start_after_analysis()
 
-    def _start_after_analysis(self) -> None:
-        """The analysis arrived (or is overdue: then start anyway, the worker checks again)."""
-        self._analysis_pending = False
-        self.start()
+    def _analysis_busy(self) -> bool:
+        """An edit awaits its analysis, or an analysis (perhaps of an older state) still runs.
+
+        The session has no public flag for the second case yet, hence the private runner.
+        """
+        runner = getattr(self.session, "_analysis_runner", None)
+        return self._analysis_pending or bool(runner is not None and runner.running)
+
+    def _retry_start(self) -> None:
+        """Start once the analysis is done (or overdue: then anyway; the worker checks again)."""
+        overdue = time.monotonic() > self._wait_deadline
+        if overdue or not self._analysis_busy():
+            self._wait_for_analysis.stop()
+            self._analysis_pending = False
+            if overdue:
+                log.warning("the design's analysis is overdue; starting training anyway")
+            self._start(wait_for_analysis=False)
 
     def _on_workspace_options(self, options: TrainingOptions) -> None:
         if options != self.form.current:

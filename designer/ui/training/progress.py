@@ -44,6 +44,7 @@ class RunProgress(QWidget):
         layout.addWidget(self.timing)
         layout.addWidget(self.setup)
         self._epochs = 0
+        self._total = 0
         self.reset()
 
     def reset(self, text: str = "Not started") -> None:
@@ -67,7 +68,7 @@ class RunProgress(QWidget):
         self.bar.setFormat(f"Caching {stage} features: {event.done} / {event.total} images")
 
     def on_start(self, event: StartEvent) -> None:
-        self._epochs = event.epochs
+        self._epochs, self._total = event.epochs, event.total_iterations
         self.bar.setRange(0, max(event.total_iterations, 1))
         self.bar.setValue(event.start_iteration)
         self.bar.setFormat(f"Epoch 1 / {event.epochs}   ·   iteration {event.start_iteration} / "
@@ -99,9 +100,11 @@ class RunProgress(QWidget):
         self.timing.setText(f"Elapsed {duration_text(event.elapsed)}   ·   "
                             f"{event.iterations} iterations, {event.epochs_completed} epochs")
 
-    def on_done(self, text: str, value: int | None = None) -> None:
-        """The run is over (finished, stopped or failed)."""
-        top = max(self.bar.maximum(), 1)
+    def on_done(self, text: str, iterations: int) -> None:
+        """The run is over (finished, stopped or failed): the bar shows how far it got."""
+        top = max(self._total, 1)
         self.bar.setRange(0, top)
-        self.bar.setValue(top if value is None else min(value, top))
-        self.bar.setFormat(text)
+        self.bar.setValue(min(iterations, top))
+        self.bar.setFormat(f"{text}   ·   {iterations} / {self._total} iterations"
+                           if self._total else text)
+        self._total = 0

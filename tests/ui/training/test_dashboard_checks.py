@@ -3,12 +3,14 @@ with a way out, and no thread is started."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from designer.project.data_config import PreparedData
 from designer.surgery.design import Design
 from designer.ui.training import TrainingDashboard
+from designer.ui.training import dashboard as dashboard_module
 from designer.ui.workspace import Workspace
 
 
@@ -92,3 +94,18 @@ def test_start_right_after_replacing_the_head_waits_for_its_analysis(
     [run] = blocker.args
     assert run is not None and run.summary["reason"] == "completed"
     assert run.stats["num_classes"] == 4
+
+
+def test_an_analysis_that_never_reports_delays_start_only_briefly(
+        qtbot: QtBot, dashboard: TrainingDashboard, workspace: Workspace, tiny_design: Design,
+        shapes: PreparedData, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dashboard_module, "ANALYSIS_WAIT_MS", 200)
+    tiny_design.replace_head(4, class_names=shapes.classes)
+    tiny_design.freeze_backbone()
+    workspace.session.set_design(tiny_design)
+    workspace.set_data(shapes)
+    dashboard._analysis_pending = True  # as if an edit's analysis was lost
+    with qtbot.waitSignal(dashboard.run_finished, timeout=60_000) as blocker:
+        _start(qtbot, dashboard)
+        assert not dashboard.runner.running
+    assert blocker.args[0].summary["reason"] == "completed"
