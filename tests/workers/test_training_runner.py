@@ -3,6 +3,7 @@ shutdown end the thread and keep the run; failures outside the engine become mes
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 from pathlib import Path
@@ -79,7 +80,9 @@ def test_every_event_arrives_on_the_gui_thread_in_order(
     with qtbot.waitSignal(runner.finished, timeout=60_000):
         runner.start(design, data, QUICK, tmp_path)
         assert runner.running
+        assert not gc.isenabled(), "no collection on the training thread (it would free Qt objects)"
     assert record.threads == {threading.get_ident()}  # the test runs on the GUI thread
+    assert gc.isenabled(), "automatic garbage collection is back after the run"
     run, finished = record.of("finished")[0]
     assert isinstance(finished, FinishedEvent) and finished.reason == "completed"
     assert record.names()[-1] == "finished" and not runner.running
