@@ -40,11 +40,14 @@ def run_gui(project: str | None, model: str | None, screenshot: str | None) -> i
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("NetDesigner")
     app.setOrganizationName("NetDesigner")
-    window = MainWindow()
-    name = model or DEFAULT_MODEL
-    weights = "bundled" if name.endswith("_bundled") else "none"
-    window.session.open_in_background(
-        lambda progress, cancelled: open_model(name, weights, progress=progress, cancel=cancelled))
+    window = MainWindow(restore_layout=not screenshot)
+    if project:
+        window.projects.open(Path(project))
+    elif screenshot or not window.projects.offer_recovery(window.workspace.project_dir):
+        name = model or DEFAULT_MODEL
+        weights = "bundled" if name.endswith("_bundled") else "none"
+        window.session.open_in_background(lambda progress, cancelled: open_model(
+            name, weights, progress=progress, cancel=cancelled))
     if screenshot:
         return _screenshot(window, Path(screenshot))
     window.show()
@@ -64,7 +67,7 @@ def _screenshot(window: object, path: Path) -> int:
     def grab(ok: bool) -> None:
         window.show()
         QApplication.processEvents()
-        window.canvas.fit() if hasattr(window.canvas, "fit") else None
+        window.canvas.show_opening()
         QTimer.singleShot(300, lambda: save(ok))
 
     def save(ok: bool) -> None:

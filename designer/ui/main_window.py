@@ -5,6 +5,8 @@ A composition of views over one `DesignSession`; it computes nothing itself.
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -12,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -24,7 +27,9 @@ from designer.ui.canvas import NetworkCanvas
 from designer.ui.formatting import count_text
 from designer.ui.inspector import Inspector
 from designer.ui.library import LayerLibrary
+from designer.ui.project_controller import ProjectController
 from designer.ui.session import DesignSession
+from designer.ui.workspace import Workspace
 from designer.ui.zoo import ModelBrowser
 
 APP_TITLE = "NetDesigner"
@@ -33,7 +38,7 @@ APP_TITLE = "NetDesigner"
 class MainWindow(QMainWindow):
     """Model browser (left), canvas (centre), inspector + library (right), analyzer (bottom)."""
 
-    def __init__(self, session: DesignSession | None = None) -> None:
+    def __init__(self, session: DesignSession | None = None, restore_layout: bool = True) -> None:
         super().__init__()
         self.session = session or DesignSession(self)
         self.setWindowTitle(APP_TITLE)
@@ -46,7 +51,14 @@ class MainWindow(QMainWindow):
         centre_layout.setSpacing(2)
         centre_layout.addWidget(self.banner)
         centre_layout.addWidget(self.canvas, 1)
-        self.setCentralWidget(centre)
+        self.workspace = Workspace(self.session)
+        self.pages = QTabWidget()
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(centre, "1 · Design")
+        self._add_workflow_pages()
+        self.pages.currentChanged.connect(self._on_page_changed)
+        self.setCentralWidget(self.pages)
+        self.projects = ProjectController(self.workspace, parent=self)
         self.browser = ModelBrowser(self.session)
         self.inspector = Inspector(self.session)
         self.library = LayerLibrary(self.session)
@@ -65,11 +77,42 @@ class MainWindow(QMainWindow):
         self.session.error_occurred.connect(self.banner.show_message)
         self.session.status.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.session.history_changed.connect(self._update_undo_actions)
+        self.session.history_changed.connect(self._on_design_replaced)
         self.session.analysis_ready.connect(self._update_counts)
         self.session.selection_changed.connect(self._update_selection_label)
         self.session.design_replaced.connect(self._on_design_replaced)
         self.session.locked_changed.connect(self._update_undo_actions)
-        self._restore_layout()
+        if restore_layout:
+            self._restore_layout()
+
+    def _add_workflow_pages(self) -> None:
+        """Data, Train, Evaluate and Compare pages, in workflow order."""
+        from designer.ui.pages import workflow_pages
+
+        for title, page in workflow_pages(self.workspace):
+            self.pages.addTab(page, title)
+            requested = getattr(page, "page_requested", None)
+            if requested is not None:
+                requested.connect(self.show_page)
+
+    def show_page(self, name: str) -> None:
+        """Switch to the page whose title contains `name` ("Design", "Data", ...)."""
+        for index in range(self.pages.count()):
+            if name.lower() in self.pages.tabText(index).lower():
+                self.pages.setCurrentIndex(index)
+                return
+
+    def _on_page_changed(self, index: int) -> None:
+        """The design docks belong to the Design page; hide them elsewhere, restore after."""
+        on_design = index == 0
+        if not on_design and not hasattr(self, "_dock_visibility"):
+            self._dock_visibility = {k: d.isVisible() for k, d in self.docks.items()}
+            for dock in self.docks.values():
+                dock.hide()
+        elif on_design and hasattr(self, "_dock_visibility"):
+            for key, visible in self._dock_visibility.items():
+                self.docks[key].setVisible(visible)
+            del self._dock_visibility
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -105,8 +148,17 @@ class MainWindow(QMainWindow):
                 [ly.name for ly in d.network if ly.frozen], False, "Unfreeze all")))
         self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
         file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(self._action("Open model…", self._focus_browser, "Ctrl+O",
+        file_menu.addAction(self._action("Open model…", self._focus_browser, "Ctrl+M",
                                          "Choose a pretrained model in the model browser"))
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("Open project…", lambda: self.projects.open(),
+                                         QKeySequence.StandardKey.Open))
+        self.recent_menu = file_menu.addMenu("Recent projects")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addAction(self._action("Save project", lambda: self.projects.save(),
+                                         QKeySequence.StandardKey.Save))
+        file_menu.addAction(self._action("Save project as…", lambda: self.projects.save_as(),
+                                         "Ctrl+Shift+S"))
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = self.menuBar().addMenu("&Edit")
@@ -178,7 +230,9 @@ class MainWindow(QMainWindow):
     def _on_design_replaced(self, *_args: object) -> None:
         design = self.session.design
         if design is not None:
-            self.setWindowTitle(f"{design.info.model_name} — {APP_TITLE}")
+            dirty = "" if design.history.is_clean else " *"
+            self.setWindowTitle(f"{design.info.model_name}{dirty} — "
+                                f"{self.workspace.project_dir.name} — {APP_TITLE}")
         self._update_undo_actions()
         self._update_counts()
 
@@ -193,6 +247,14 @@ class MainWindow(QMainWindow):
         if answer is not None:
             self.session.edit(lambda d: d.replace_head(
                 answer.num_classes, class_names=answer.class_names, dropout=answer.dropout))
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        folders = self.projects.recent()
+        if not folders:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        for folder in folders:
+            self.recent_menu.addAction(str(folder), partial(self.projects.open, folder))
 
     def _focus_browser(self) -> None:
         self.docks["browser"].show()
@@ -216,8 +278,15 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.pages.setCurrentIndex(0)  # saves the Design page's docks, not hidden ones
         settings = QSettings("NetDesigner", "NetDesigner")
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState())
         self.session.shutdown()
+        self.browser.shutdown()
+        for page in (self.pages.widget(i) for i in range(self.pages.count())):
+            shutdown = getattr(page, "shutdown", None)
+            if callable(shutdown):
+                shutdown()
+        self.projects.close()
         super().closeEvent(event)
