@@ -1,13 +1,15 @@
 """Shapes, parameters, cost and issues of a document, computed without real activations.
 
-The network runs once, node by node, on the meta device: weights are swapped for meta tensors
-of the same shape (`torch.func.functional_call`), so even vit_h_14 costs no memory and maxvit_t
-(1,655 nodes) analyses in a fraction of a second. A node that fails becomes an `Issue` on that
-layer; nothing is raised to the caller.
+The network runs once, node by node, on the meta device, on a copy of the modules whose weights
+are meta tensors of the same shape: even vit_h_14 costs no memory, maxvit_t (1,655 nodes)
+analyses in a fraction of a second, and the design's own tensors are never touched, so an
+analysis can run in the background while the user edits or trains. A node that fails
+becomes an `Issue` on that layer; nothing is raised to the caller.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch
@@ -55,34 +57,39 @@ class _Recorder(fx.Interpreter):
         return args[0] if args else None
 
 
-class _Runner(nn.Module):
-    """Lets functional_call swap the weights of the whole graph for meta tensors."""
+def _meta_store(network: Network, store: Store) -> Store:
+    """The store's modules deep-copied with every parameter and buffer replaced by a meta tensor.
 
-    def __init__(self, graph_module: fx.GraphModule, recorder: _Recorder) -> None:
-        super().__init__()
-        self.graph_module = graph_module
-        self._recorder = recorder
-
-    def forward(self, *inputs: torch.Tensor) -> Any:
-        return self._recorder.run(*inputs)
+    deepcopy's memo maps each original tensor to its meta twin, so no weight data is copied and
+    tensors shared between modules stay shared.
+    """
+    used = {layer.target for layer in network if layer.op in ("module", "constant")}
+    memo: dict[int, Any] = {}
+    for target in used & set(store):
+        item = store[target]
+        tensors = [*item.parameters(), *item.buffers()] if isinstance(item, nn.Module) else (
+            [item] if isinstance(item, nn.Parameter) else [])
+        for tensor in tensors:
+            meta = torch.empty_like(tensor, device="meta")
+            memo[id(tensor)] = nn.Parameter(meta, tensor.requires_grad) \
+                if isinstance(tensor, nn.Parameter) else meta
+    return copy.deepcopy({t: store[t] for t in used & set(store)}, memo)
 
 
 def analyze(network: Network, store: Store, input_shape: tuple[int, ...]) -> NetworkAnalysis:
     """Analyse the document for one input of `input_shape` (batch dimension included)."""
     issues: list[Issue] = _structural_issues(network)
     try:
-        module = build_module(network, store, copy_weights=False, apply_freezing=False)
+        module = build_module(network, _meta_store(network, store), copy_weights=False,
+                              apply_freezing=False)
     except Exception as error:  # noqa: BLE001 - a broken document is reported, never raised
         return NetworkAnalysis(issues=(*issues, Issue(network.output().name, str(error))),
                                input_shape=input_shape)
     with FlopCounterMode(display=False) as counter:
         recorder = _Recorder(module, counter)
-        runner = _Runner(module, recorder)
-        meta = {f"graph_module.{k}": torch.empty_like(v, device="meta")
-                for k, v in (*module.named_parameters(), *module.named_buffers())}
         inputs = [torch.empty(input_shape, device="meta") for _ in network.inputs()]
         with torch.no_grad():
-            torch.func.functional_call(runner, meta, tuple(inputs), strict=False)
+            recorder.run(*inputs)
     return _summarise(network, store, recorder, issues, input_shape)
 
 

@@ -115,3 +115,34 @@ def test_built_model_trains_like_the_original(resnet18: torch.nn.Module) -> None
     first = effnet(x)
     torch.manual_seed(2)
     assert not torch.allclose(first, effnet(x)), "stochastic depth must be active in training"
+
+
+def test_analysis_never_touches_the_design_tensors(resnet18: torch.nn.Module) -> None:
+    """Analysis runs in the background while the user trains: it must work on a copy."""
+    import threading
+
+    design = _design(resnet18)
+    before = {k: (v.data_ptr(), v.device.type) for k, v in design.state_dict().items()}
+    errors: list[BaseException] = []
+
+    def build_repeatedly() -> None:
+        try:
+            for _ in range(20):
+                design.build()(torch.randn(1, 3, 32, 32))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    thread = threading.Thread(target=build_repeatedly)
+    thread.start()
+    for _ in range(10):
+        design._invalidate()
+        design.analyze()
+    thread.join()
+    assert errors == []
+    assert {k: (v.data_ptr(), v.device.type) for k, v in design.state_dict().items()} == before
+
+
+def test_module_calls_stay_visible_even_when_they_return_tuples() -> None:
+    design = Design.from_module(torchvision.models.vit_b_16().eval(), DesignInfo(input_size=224))
+    attention = [ly for ly in design.network if ly.kind == "MultiheadAttention"]
+    assert attention and not any(ly.plumbing for ly in attention)
