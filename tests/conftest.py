@@ -10,7 +10,7 @@ os.environ.setdefault("NETDESIGNER_NO_DOWNLOAD", "1")
 # generated sample data goes to a throw-away folder, not the user's cache
 os.environ.setdefault("NETDESIGNER_SAMPLES", tempfile.mkdtemp(prefix="netdesigner-samples-"))
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -14,7 +14,9 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+
+from designer.workers.gc_guard import GuiThreadCollection
 
 #: fn(progress, cancelled) -> result
 TaskFunction = Callable[[Callable[[float, str], None], Callable[[], bool]], Any]
@@ -34,8 +36,9 @@ class _Worker(QObject):
     done = Signal()
 
     def __init__(self, fn: TaskFunction, cancel_event: threading.Event,
-                 min_interval: float) -> None:
+                 min_interval: float, home: QThread) -> None:
         super().__init__()
+        self._home = home
         self._fn = fn
         self._cancel = cancel_event
         self._min_interval = min_interval
@@ -66,6 +69,9 @@ class _Worker(QObject):
             else:
                 self.succeeded.emit(result)
         finally:
+            # back to the GUI thread before the thread ends, so the runner dropping the last
+            # reference deletes it there (deleteLater on a finished thread races and crashes)
+            self.moveToThread(self._home)
             self.done.emit()
 
 
@@ -86,6 +92,9 @@ class TaskRunner(QObject):
         self._worker: _Worker | None = None
         self._cancel = threading.Event()
         self._min_interval = min_interval
+        # collect on the GUI thread while a task runs (see designer.workers.gc_guard)
+        self._collect = QTimer(self, interval=100)
+        self._collect.timeout.connect(GuiThreadCollection.collect_if_due)
 
     @property
     def running(self) -> bool:
@@ -98,7 +107,7 @@ class TaskRunner(QObject):
             raise RuntimeError("a task is already running")
         self._cancel = threading.Event()
         thread = QThread()
-        worker = _Worker(fn, self._cancel, self._min_interval)
+        worker = _Worker(fn, self._cancel, self._min_interval, self.thread())
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.progressed.connect(self.progressed)
@@ -109,6 +118,8 @@ class TaskRunner(QObject):
         worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker = thread, worker
+        GuiThreadCollection.acquire()
+        self._collect.start()
         thread.start()
         self.started.emit()
 
@@ -132,9 +143,9 @@ class TaskRunner(QObject):
     def _on_thread_finished(self) -> None:
         if self._thread is None:
             return
-        thread, worker = self._thread, self._worker
-        self._thread = self._worker = None
-        if worker is not None:
-            worker.deleteLater()
+        thread = self._thread
+        self._thread = self._worker = None  # the worker is back on this thread; Python frees it
+        self._collect.stop()
+        GuiThreadCollection.release()
         thread.deleteLater()
         self.finished.emit()

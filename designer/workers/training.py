@@ -15,7 +15,6 @@ queues to the runner's (GUI) thread, so views and tests only ever see GUI-thread
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import traceback
@@ -42,6 +41,7 @@ from designer.training.events import (
     ValidationEvent,
 )
 from designer.training.options import TrainingOptions
+from designer.workers.gc_guard import GuiThreadCollection
 
 log = logging.getLogger(__name__)
 
@@ -136,44 +136,6 @@ class _Worker(QObject):
             self.done.emit()
 
 
-class _GuiThreadCollection:
-    """Python's cyclic garbage collection on the GUI thread only, and only the young
-    generations, while a run trains.
-
-    The collector runs on whichever thread happens to allocate when a threshold is crossed. On
-    the training thread it would destroy unreachable Qt objects (old widgets, pyqtgraph items in
-    reference cycles) off the GUI thread, which crashes Qt (seen here as a segfault inside
-    "Garbage-collecting" in the worker). So automatic collection is paused during a run and the
-    runner collects with the same thresholds from its GUI-thread timer (pyqtgraph's
-    GarbageCollector does the same for a whole application). Full (generation 2) collections
-    are left until the run ends: with torch and Qt loaded one takes ~260 ms here, a visible
-    freeze whichever thread runs it, while generations 0 and 1 take ~2 ms.
-    """
-
-    _users = 0
-    _was_enabled = True
-
-    @classmethod
-    def acquire(cls) -> None:
-        if cls._users == 0:
-            cls._was_enabled = gc.isenabled()
-            gc.disable()
-        cls._users += 1
-
-    @classmethod
-    def release(cls) -> None:
-        cls._users = max(0, cls._users - 1)
-        if cls._users == 0 and cls._was_enabled:
-            gc.enable()
-
-    @staticmethod
-    def collect_if_due() -> None:
-        """What the automatic collector would do by now, short of a full collection."""
-        threshold, count = gc.get_threshold(), gc.get_count()
-        if count[0] > threshold[0]:
-            gc.collect(1 if count[1] > threshold[1] else 0)
-
-
 class TrainingRunner(QObject):
     """Runs one training at a time; every signal is emitted on the GUI thread, in event order."""
 
@@ -232,7 +194,7 @@ class TrainingRunner(QObject):
         thread.finished.connect(self._on_thread_finished, Qt.ConnectionType.QueuedConnection)
         self._thread, self._worker, self._job = thread, worker, job
         self._last_finished = None
-        _GuiThreadCollection.acquire()
+        GuiThreadCollection.acquire()
         self._timer.start()
         thread.start()
 
@@ -257,7 +219,7 @@ class TrainingRunner(QObject):
         """Re-emit the queued engine events in order (GUI thread)."""
         if self._job is None:
             return
-        _GuiThreadCollection.collect_if_due()
+        GuiThreadCollection.collect_if_due()
         queue = self._job.queue
         batch: list[IterationEvent] = []
         cache: CacheProgressEvent | None = None
@@ -304,7 +266,7 @@ class TrainingRunner(QObject):
         self._thread = self._worker = self._job = None
         thread.wait()  # finished is emitted just before the thread exits: join it for real
         del thread  # the last reference: the finished QThread (and the worker) go here
-        _GuiThreadCollection.release()
+        GuiThreadCollection.release()
         assert job is not None
         if job.error is not None:
             self.failed.emit(job.error)

@@ -26,8 +26,8 @@ from designer.ui.compare.curves import CurvesPanel
 from designer.ui.compare.run_list import RunList
 from designer.ui.compare.scatter import ParetoScatter
 from designer.ui.compare.tables import ConfigDiffTable, RunMetricsTable
-from designer.ui.evaluation.background import GuiGcTaskRunner
 from designer.ui.workspace import Workspace
+from designer.workers.task import TaskRunner
 
 _OK = "color: #1d6b2a"
 _ERROR = "color: #b00020"
@@ -58,7 +58,7 @@ class ComparePage(QWidget):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self._reopening: RunRecord | None = None
-        self.runner = GuiGcTaskRunner(self)
+        self.runner = TaskRunner(self)
         self.runner.succeeded.connect(self._on_design_loaded)
         self.runner.failed.connect(lambda text, _t: self._say(
             f"Could not re-open the design: {text}", _ERROR))

@@ -20,9 +20,9 @@ from designer.data import build_transforms
 from designer.evaluation import predict
 from designer.project.run_model import run_design
 from designer.project.runs import RunRecord
-from designer.ui.evaluation.background import GuiGcTaskRunner
 from designer.ui.evaluation.thumbnails import load_thumbnail
 from designer.ui.evaluation.topk_bars import TopKBars
+from designer.workers.task import TaskRunner
 
 THUMB = 96
 MAX_ROWS = 60
@@ -111,7 +111,7 @@ class ClassifyPanel(QWidget):
         self.results: list[ClassifiedImage] = []
         self.status = QLabel("Classify image files with this run's model: use “Classify image…” "
                              "or drop images onto this page.")
-        self.runner = GuiGcTaskRunner(self)
+        self.runner = TaskRunner(self)
         self.runner.progressed.connect(lambda _f, text: self.status.setText(text))
         self.runner.succeeded.connect(self._on_done)
         self.runner.failed.connect(self._on_failed)

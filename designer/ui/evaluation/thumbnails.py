@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from designer.data import DataError, load_rgb
-from designer.ui.evaluation.background import GuiGcTaskRunner
+from designer.workers.task import TaskRunner
 
 
 def pil_to_qimage(image: Image.Image) -> QImage:
@@ -50,7 +50,7 @@ class ThumbnailLoader(QObject):
         self._max_cached = max_cached  # 3000 thumbnails of 96 px: about 80 MB
         self._cache: OrderedDict[str, QImage] = OrderedDict()
         self._queue: list[str] = []
-        self._runner = GuiGcTaskRunner(self)
+        self._runner = TaskRunner(self)
         self._runner.succeeded.connect(self._on_chunk)
         self._runner.finished.connect(self._pump)
 

@@ -1,4 +1,4 @@
-"""Worker tasks of the evaluation and compare pages never run Python's GC off the GUI thread."""
+"""Background tasks never run Python's GC off the GUI thread (it would free Qt objects there)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 from pytestqt.qtbot import QtBot
 
-from designer.ui.evaluation.background import GuiGcTaskRunner
+from designer.workers.task import TaskRunner
 
 
 def test_automatic_gc_is_paused_during_a_task_and_restored_after(qtbot: QtBot) -> None:
     assert gc.isenabled()
-    runner = GuiGcTaskRunner()
+    runner = TaskRunner()
 
     def task(_progress: Callable[[float, str], None], _cancelled: Callable[[], bool]) -> bool:
         return gc.isenabled()
@@ -25,7 +25,7 @@ def test_automatic_gc_is_paused_during_a_task_and_restored_after(qtbot: QtBot) -
 
 
 def test_a_failing_task_restores_gc_too(qtbot: QtBot) -> None:
-    runner = GuiGcTaskRunner()
+    runner = TaskRunner()
 
     def task(_progress: Callable[[float, str], None], _cancelled: Callable[[], bool]) -> None:
         raise ValueError("broken on purpose")
