@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -41,6 +42,10 @@ def run_gui(project: str | None, model: str | None, screenshot: str | None) -> i
     app.setApplicationName("NetDesigner")
     app.setOrganizationName("NetDesigner")
     window = MainWindow(restore_layout=not screenshot)
+    # torch, Qt and the window are loaded: move them out of the collector's reach, so full
+    # collections stay cheap (~0 ms instead of ~260 ms of frozen window)
+    gc.collect()
+    gc.freeze()
     if project:
         window.projects.open(Path(project))
     elif screenshot or not window.projects.offer_recovery(window.workspace.project_dir):

@@ -9,6 +9,7 @@ replaces or adds library modules from their saved parameters, then loads the wei
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,14 +53,32 @@ def info_from_dict(data: dict[str, Any]) -> DesignInfo:
                       input_size=int(data.get("input_size", 224)))
 
 
+@dataclass(frozen=True)
+class DesignSnapshot:
+    """What saving needs, taken on the GUI thread so the writing can happen on another one."""
+
+    network: dict[str, Any]
+    info: dict[str, Any]
+    tensors: dict[str, torch.Tensor]
+
+    @classmethod
+    def of(cls, design: Design) -> DesignSnapshot:
+        """Snapshot (tensors by reference: edits swap modules, they never change tensors)."""
+        return cls(network_to_dict(design.network), info_to_dict(design.info),
+                   design.state_dict())
+
+    def write(self, folder: Path) -> Path:
+        """Write design.json and weights.safetensors into `folder` (atomically, file by file)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        save_weights(folder / WEIGHTS, self.tensors, {"format": "netdesigner.design"})
+        write_json(folder / DESIGN_JSON, {"format": "netdesigner.design", "version": 1,
+                                          "network": self.network, "info": self.info})
+        return folder / DESIGN_JSON
+
+
 def save_design(design: Design, folder: Path) -> Path:
     """Write design.json and weights.safetensors into `folder` (atomically, file by file)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    save_weights(folder / WEIGHTS, design.state_dict(), {"format": "netdesigner.design"})
-    write_json(folder / DESIGN_JSON, {"format": "netdesigner.design", "version": 1,
-                                      "network": network_to_dict(design.network),
-                                      "info": info_to_dict(design.info)})
-    return folder / DESIGN_JSON
+    return DesignSnapshot.of(design).write(folder)
 
 
 def load_design(path: Path, weights: dict[str, torch.Tensor] | None = None) -> Design:

@@ -24,7 +24,7 @@ from typing import Any
 
 from designer.data import SplitManifest
 from designer.project.data_config import DataConfig
-from designer.project.design_io import DesignLoadError, load_design, save_design
+from designer.project.design_io import DesignLoadError, DesignSnapshot, load_design, save_design
 from designer.project.runs import RunRecord, list_runs
 from designer.surgery.design import Design
 from designer.training.options import TrainingOptions
@@ -143,10 +143,11 @@ def save_as(project: Project, folder: Path) -> Project:
 
 
 # ----- autosave and crash recovery --------------------------------------------------------
-def autosave(folder: Path, design: Design) -> Path:
+def autosave(folder: Path, design: Design | DesignSnapshot) -> Path:
     """Save the design to the project's .autosave folder (atomically, file by file)."""
     target = folder / AUTOSAVE
-    save_design(design, target)
+    snapshot = design if isinstance(design, DesignSnapshot) else DesignSnapshot.of(design)
+    snapshot.write(target)
     write_json(target / "autosave.json", {"saved": time.time()})
     return target
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from designer.project.design_io import load_design
+from designer.project.design_io import DesignSnapshot, load_design
 from designer.project.project_file import (
     Project,
     ProjectError,
@@ -74,6 +74,9 @@ class ProjectController(QObject):
         self._loader = TaskRunner(self)
         self._loader.succeeded.connect(self._on_loaded)
         self._loader.failed.connect(lambda message, _tb: self.session.error_occurred.emit(message))
+        self._autosaver = TaskRunner(self)  # writing weights takes ~0.2 s: not on the GUI thread
+        self._autosaver.failed.connect(lambda message, _tb: log.warning("autosave failed: %s",
+                                                                         message))
         self.timer = QTimer(self, interval=AUTOSAVE_MS)
         self.timer.timeout.connect(self.autosave_now)
         self.timer.start()
@@ -166,10 +169,11 @@ class ProjectController(QObject):
         design = self.session.design
         if design is None or design.history.is_clean:
             return
-        try:
-            autosave(self.workspace.project_dir, design)
-        except OSError as error:
-            log.warning("autosave failed: %s", error)
+        if self._autosaver.running:
+            return
+        snapshot = DesignSnapshot.of(design)
+        folder = self.workspace.project_dir
+        self._autosaver.start(lambda _p, _c: autosave(folder, snapshot))
 
     def offer_recovery(self, folder: Path) -> bool:
         """After a crash, offer the autosaved design; True when it was restored."""
@@ -198,4 +202,5 @@ class ProjectController(QObject):
         """Clean exit: stop autosave and release the lock."""
         self.timer.stop()
         self._loader.shutdown()
+        self._autosaver.shutdown()
         release_lock(self.workspace.project_dir)
