@@ -15,12 +15,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     train = subparsers.add_parser("train", help="train a model or design on a folder of images",
                                   description="Fine-tune a zoo model (or a saved design) on a "
                                   "folder with one sub-folder per class.")
-    source = train.add_mutually_exclusive_group(required=True)
+    train.add_argument("project", nargs="?", type=Path,
+                       help="a project folder: train its design on its data with its options "
+                       "and add the run to it")
+    train.add_argument("--nproc", type=int, default=1,
+                       help="processes for DistributedDataParallel under torchrun (project only)")
+    source = train.add_mutually_exclusive_group()
     source.add_argument("--model", help="zoo model name (see `netdesigner models`)")
     source.add_argument("--design", type=Path, help="a design saved from the app (design.json)")
     train.add_argument("--weights", default="pretrained",
                        help="pretrained (default; bundled models need no download), none, or a file")
-    train.add_argument("--data", required=True,
+    train.add_argument("--data",
                        help="image folder, or sample:tuxpaint / sample:shapes")
     train.add_argument("--num-classes", default="auto",
                        help="'auto' replaces the final layers for the data's classes")
@@ -57,6 +62,12 @@ def run_train(args: argparse.Namespace) -> int:
     from designer.project.data_config import DataConfig
     from designer.training.options import TrainingOptions
 
+    if args.project is not None:
+        return _train_project(args)
+    if args.model is None and args.design is None:
+        return _fail("say what to train: a PROJECT folder, --model NAME or --design FILE")
+    if args.data is None:
+        return _fail("--data is required with --model / --design (a folder or sample:shapes)")
     try:
         design = _open_design(args)
         augment = AugmentOptions.recommended() if args.augment == "recommended" else AugmentOptions()
@@ -68,6 +79,35 @@ def run_train(args: argparse.Namespace) -> int:
                                  args.freeze_up_to)
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
         return _fail(str(error))
+
+
+def _train_project(args: argparse.Namespace) -> int:
+    """`netdesigner train PROJECT [--nproc N]`: the project's own design, data and options."""
+    from designer.project.data_config import prepare_data
+    from designer.project.distributed import train_distributed
+    from designer.project.project_file import open_project
+    from designer.project.workflow import summary_json, train_design
+
+    try:
+        project = open_project(args.project)
+        data = prepare_data(project.data_config, project.design.info.preprocessing,
+                            manifest=project.manifest)
+        if args.nproc > 1:
+            run = train_distributed(project.design, data, project.options,
+                                    runs_root=project.runs_root, nproc=args.nproc)
+        else:
+            from designer.cli._terminal import TerminalProgress
+
+            run = train_design(project.design, data, project.options,
+                               runs_root=project.runs_root,
+                               callbacks=[] if args.json else [TerminalProgress()])
+    except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
+        return _fail(str(error))
+    if args.json:
+        print(summary_json(run))
+    else:
+        _print_result(run)
+    return 0 if run.summary.get("reason") in ("completed", "early_stopping", "stopped") else 1
 
 
 def run_demo(args: argparse.Namespace) -> int:

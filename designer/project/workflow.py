@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -54,30 +55,29 @@ def new_run_dir(runs_root: Path, model_name: str) -> Path:
     return candidate
 
 
-def train_design(design: Design, data: PreparedData, options: TrainingOptions, *,
-                 runs_root: Path, name: str | None = None, callbacks: Iterable[Callback] = (),
-                 should_stop: Callable[[], bool] | None = None,
-                 evaluate_progress: Callable[[float, str], None] | None = None) -> RunRecord:
-    """Train `design` (its weights are not changed), evaluate, and return the saved run."""
+def start_run(design: Design, data: PreparedData, runs_root: Path,
+              name: str | None = None) -> tuple[Path, dict[str, Any]]:
+    """Create the run folder with what is being trained (run.json, design.json)."""
     check_compatible(design, data)
     run_dir = new_run_dir(runs_root, design.info.model_name)
     run_dir.mkdir(parents=True)
-    created = time.time()
-    run_name = name or run_dir.name
-    info = {"name": run_name, "model_name": design.info.model_name, "created": created,
-            "data": data.config.to_dict(), "classes": data.classes}
+    info: dict[str, Any] = {"name": name or run_dir.name, "model_name": design.info.model_name,
+                            "created": time.time(), "data": data.config.to_dict(),
+                            "classes": data.classes}
     write_json(run_dir / RUN_INFO, info)
     write_json(run_dir / DESIGN, {"network": network_to_dict(design.network),
                                   "info": info_to_dict(design.info)})
-    model = design.build()
-    result = fit(model, data.datasets["train"], data.datasets["val"] or None, options,
-                 callbacks=callbacks, should_stop=should_stop, lr_factors=design.lr_factors(),
-                 augmented=data.config.augment.enabled, run_dir=run_dir,
-                 manifest=data.manifest.to_dict())
+    return run_dir, info
+
+
+def finish_run(run_dir: Path, info: dict[str, Any], model: torch.nn.Module, design: Design,
+               data: PreparedData, batch_size: int,
+               progress: Callable[[float, str], None] | None = None) -> RunRecord:
+    """Evaluate the trained model, record its size and speed, and load the run back."""
     split = data.evaluation_split
-    if result.reason != "error" and len(data.datasets[split]):
-        evaluation = evaluate(model, data.datasets[split], batch_size=options.batch_size,
-                              classes=data.classes, progress=evaluate_progress)
+    if len(data.datasets[split]):
+        evaluation = evaluate(model, data.datasets[split], batch_size=batch_size,
+                              classes=data.classes, progress=progress)
         write_json(run_dir / EVALUATION, {"split": split, **evaluation.to_dict()})
     info["stats"] = {"params": sum(p.numel() for p in model.parameters()),
                      "trainable_params": sum(p.numel() for p in model.parameters()
@@ -87,6 +87,22 @@ def train_design(design: Design, data: PreparedData, options: TrainingOptions, *
                      "num_classes": len(data.classes)}
     write_json(run_dir / RUN_INFO, info)
     return RunRecord.load(run_dir)
+
+
+def train_design(design: Design, data: PreparedData, options: TrainingOptions, *,
+                 runs_root: Path, name: str | None = None, callbacks: Iterable[Callback] = (),
+                 should_stop: Callable[[], bool] | None = None,
+                 evaluate_progress: Callable[[float, str], None] | None = None) -> RunRecord:
+    """Train `design` (its weights are not changed), evaluate, and return the saved run."""
+    run_dir, info = start_run(design, data, runs_root, name)
+    model = design.build()
+    result = fit(model, data.datasets["train"], data.datasets["val"] or None, options,
+                 callbacks=callbacks, should_stop=should_stop, lr_factors=design.lr_factors(),
+                 augmented=data.config.augment.enabled, run_dir=run_dir,
+                 manifest=data.manifest.to_dict())
+    if result.reason == "error":
+        return RunRecord.load(run_dir)
+    return finish_run(run_dir, info, model, design, data, options.batch_size, evaluate_progress)
 
 
 def measure_latency_ms(model: torch.nn.Module, input_shape: tuple[int, ...],
