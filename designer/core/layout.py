@@ -17,6 +17,13 @@ def layered_positions(graph: nx.DiGraph, sweeps: int = 4) -> dict[str, tuple[int
     for node in nx.topological_sort(graph):
         preds = list(graph.predecessors(node))
         rank[node] = 1 + max((rank[p] for p in preds), default=-1)
+    # sources other than the input (class tokens, bias tables) sit just above their first
+    # reader instead of in row 0, so they do not draw long edges and widen the top row
+    first = next(iter(graph))
+    for node in graph:
+        successors = list(graph.successors(node))
+        if node != first and graph.in_degree(node) == 0 and successors:
+            rank[node] = max(0, min(rank[s] for s in successors) - 1)
     rows: dict[int, list[str]] = {}
     for node in graph:  # graph order is execution order: a stable first ordering
         rows.setdefault(rank[node], []).append(node)

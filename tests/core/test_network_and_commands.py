@@ -116,3 +116,14 @@ def test_collapsed_blocks_and_layout() -> None:
     assert default_collapsed(network, max_nodes=8) == {"b0", "b1", "b2"}
     rows = [row for _, row in layered_positions(visible_graph(network, set()).graph).values()]
     assert sorted(rows) == list(range(11))
+
+
+def test_constant_sources_sit_just_above_their_reader() -> None:
+    import networkx as nx
+
+    from designer.core.layout import layered_positions
+
+    graph = nx.DiGraph([("x", "a"), ("a", "b"), ("b", "c"), ("token", "c")])
+    rows = {node: row for node, (_col, row) in layered_positions(graph).items()}
+    assert rows["x"] == 0
+    assert rows["token"] == rows["c"] - 1
