@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Subset
 
 from designer.data.errors import SampleError
 from designer.data.loading import load_rgb_tensor
@@ -72,3 +73,22 @@ def datasets_from_manifest(
         transform = build_transforms(pre, augment, train=split == "train", image_size=image_size)
         out[split] = ImageDataset(manifest.samples(split), manifest.classes, transform, min_side)
     return out
+
+
+def sample_path(dataset: Any, index: int) -> str | None:
+    """The file of sample ``index`` when the dataset knows it (``.samples[i].path``, ImageFolder's
+    ``(path, class)`` tuples, through ``Subset``); None for in-memory data."""
+    while isinstance(dataset, Subset):
+        index = int(dataset.indices[index])
+        dataset = dataset.dataset
+    samples = getattr(dataset, "samples", None)
+    if samples is None:
+        return None
+    try:
+        item = samples[index]
+    except (IndexError, KeyError, TypeError):
+        return None
+    path = getattr(item, "path", None)
+    if path is None and isinstance(item, tuple | list) and item:
+        path = item[0]
+    return None if path is None else str(path)

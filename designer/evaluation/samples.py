@@ -1,34 +1,14 @@
-"""File names behind dataset indices, and a dataset wrapper whose failures name the file.
-
-(The training engine has the same helper; evaluation and training are independent layers.)
-"""
+"""A dataset wrapper whose failures name the file (`sample_path` lives in designer.data)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import torch
-from torch.utils.data import Dataset, Subset
+from torch.utils.data import Dataset
 
+from designer.data.dataset import sample_path
 from designer.evaluation.errors import EvaluationError
-
-
-def sample_path(dataset: Any, index: int) -> str | None:
-    """``dataset.samples[index].path`` (or ImageFolder's ``(path, class)``), through Subsets."""
-    while isinstance(dataset, Subset):
-        index = int(dataset.indices[index])
-        dataset = dataset.dataset
-    samples = getattr(dataset, "samples", None)
-    if samples is None:
-        return None
-    try:
-        item = samples[index]
-    except (IndexError, KeyError, TypeError):
-        return None
-    path = getattr(item, "path", None)
-    if path is None and isinstance(item, tuple | list) and item:
-        path = item[0]
-    return None if path is None else str(path)
 
 
 class LoadError(EvaluationError):

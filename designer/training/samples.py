@@ -5,28 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch.utils.data import Dataset, Subset
+from torch.utils.data import Dataset
 
+from designer.data.dataset import sample_path
 from designer.training.errors import SampleLoadError
-
-
-def sample_path(dataset: Any, index: int) -> str | None:
-    """The file of sample ``index`` when the dataset knows it (``.samples[i].path``, ImageFolder's
-    ``(path, class)`` tuples, through ``Subset``); None for in-memory data."""
-    while isinstance(dataset, Subset):
-        index = int(dataset.indices[index])
-        dataset = dataset.dataset
-    samples = getattr(dataset, "samples", None)
-    if samples is None:
-        return None
-    try:
-        item = samples[index]
-    except (IndexError, KeyError, TypeError):
-        return None
-    path = getattr(item, "path", None)
-    if path is None and isinstance(item, tuple | list) and item:
-        path = item[0]
-    return None if path is None else str(path)
 
 
 def describe_failure(dataset: Any, index: int, error: BaseException) -> str:
