@@ -52,10 +52,11 @@ def default_collapsed(network: Network, max_nodes: int = 60) -> set[str]:
 
     resnet152 gets one node per bottleneck (59 nodes), vit_b_16 one per encoder layer.
     """
-    deepest = max((g.count(".") + 1 for g in all_groups(network)), default=0)
-    best = groups_at_depth(network, 1)
+    groups = all_groups(network)  # once: it walks every layer
+    deepest = max((g.count(".") + 1 for g in groups), default=0)
+    best = {g for g in groups if "." not in g}
     for depth in range(2, deepest + 1):
-        candidate = groups_at_depth(network, depth)
+        candidate = {g for g in groups if g.count(".") + 1 == depth}
         if _count_visible(network, candidate) > max_nodes:
             break
         best = candidate

@@ -83,8 +83,8 @@ class Inspector(QScrollArea):
         form = QFormLayout()
         form.addRow("Weights:", QLabel(design.info.weights))
         if analysis is not None:
-            form.addRow("Input:", QLabel(_shape(analysis.input_shape)))
-            form.addRow("Output:", QLabel(_shape(analysis.output_shape)))
+            form.addRow("Input:", _wrapped(_shape(analysis.input_shape)))
+            form.addRow("Output:", _wrapped(_shape(analysis.output_shape)))
             form.addRow("Parameters:", QLabel(count_text(analysis.total_params)))
             form.addRow("Trainable:", QLabel(count_text(analysis.trainable_params)))
             form.addRow("Frozen:", QLabel(count_text(analysis.frozen_params)))
@@ -252,7 +252,7 @@ def _wrapped(text: str, colour: str = "") -> QLabel:
 
 
 def _shape(shape: tuple[int, ...] | None) -> str:
-    return "—" if not shape else " × ".join(str(d) for d in shape)
+    return "—" if not shape else "×".join(str(d) for d in shape)
 
 
 def _value_text(value: Any) -> str:
