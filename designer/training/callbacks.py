@@ -13,7 +13,7 @@ Error policy, so a failing callback never goes unnoticed:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableSequence
 from typing import TypeVar
 
 from designer.training.errors import CallbackError, StopTraining
@@ -68,10 +68,11 @@ _HOOKS: dict[type[Event], str] = {
 
 
 class Recorder(Callback):
-    """Keeps every event in ``events`` (tests, the CLI's --json output)."""
+    """Appends every event to ``events`` (a list by default; the GUI's worker passes a deque,
+    whose appends are atomic, and drains it from the GUI thread)."""
 
-    def __init__(self) -> None:
-        self.events: list[Event] = []
+    def __init__(self, events: MutableSequence[Event] | None = None) -> None:
+        self.events: MutableSequence[Event] = events if events is not None else []
 
     def on_start(self, event: StartEvent) -> None:
         self.events.append(event)

@@ -29,7 +29,7 @@ from designer.project.data_config import PreparedData
 from designer.project.runs import RunRecord
 from designer.project.workflow import train_design
 from designer.surgery.design import Design
-from designer.training.callbacks import Callback
+from designer.training.callbacks import Recorder
 from designer.training.events import (
     CacheProgressEvent,
     EpochEvent,
@@ -65,34 +65,6 @@ def describe_failure(error: BaseException) -> str:
     return f"Training could not run: {type(error).__name__}: {text}"
 
 
-class _Queueing(Callback):
-    """Engine callback (worker thread): every event goes into the shared queue, nothing else."""
-
-    def __init__(self, queue: deque[Event]) -> None:
-        self._queue = queue  # deque.append/popleft are atomic: no lock needed
-
-    def on_start(self, event: StartEvent) -> None:
-        self._queue.append(event)
-
-    def on_iteration(self, event: IterationEvent) -> None:
-        self._queue.append(event)
-
-    def on_validation(self, event: ValidationEvent) -> None:
-        self._queue.append(event)
-
-    def on_epoch(self, event: EpochEvent) -> None:
-        self._queue.append(event)
-
-    def on_cache_progress(self, event: CacheProgressEvent) -> None:
-        self._queue.append(event)
-
-    def on_log(self, event: LogEvent) -> None:
-        self._queue.append(event)
-
-    def on_finished(self, event: FinishedEvent) -> None:
-        self._queue.append(event)
-
-
 @dataclass
 class _Job:
     """What one run needs, and (filled on the worker thread) how it ended."""
@@ -123,7 +95,7 @@ class _Worker(QObject):
         job = self._job
         try:
             job.run = train_design(job.design, job.data, job.options, runs_root=job.runs_root,
-                                   name=job.name, callbacks=[_Queueing(job.queue)],
+                                   name=job.name, callbacks=[Recorder(job.queue)],
                                    should_stop=job.stop.is_set)
         except Exception as error:  # noqa: BLE001 - every failure is reported to the GUI
             log.warning("training failed outside the engine:\n%s", traceback.format_exc())
