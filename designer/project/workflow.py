@@ -105,6 +105,27 @@ def train_design(design: Design, data: PreparedData, options: TrainingOptions, *
     return finish_run(run_dir, info, model, design, data, options.batch_size, evaluate_progress)
 
 
+def resume_run(run_dir: Path, data: PreparedData, options: TrainingOptions, *,
+               callbacks: Iterable[Callback] = (),
+               should_stop: Callable[[], bool] | None = None) -> RunRecord:
+    """Continue a stopped run in its own folder from its checkpoint (options may add epochs)."""
+    from designer.project.run_model import run_design
+
+    checkpoint = run_dir / "checkpoint.pt"
+    if not checkpoint.is_file():
+        raise WorkflowError(f"{run_dir.name} has no checkpoint to resume from; start a new run.")
+    design = run_design(run_dir, "last")
+    info = json.loads((run_dir / RUN_INFO).read_text(encoding="utf-8"))
+    model = design.build()
+    result = fit(model, data.datasets["train"], data.datasets["val"] or None, options,
+                 callbacks=callbacks, should_stop=should_stop, lr_factors=design.lr_factors(),
+                 augmented=data.config.augment.enabled, run_dir=run_dir,
+                 resume_from=checkpoint, manifest=data.manifest.to_dict())
+    if result.reason == "error":
+        return RunRecord.load(run_dir)
+    return finish_run(run_dir, info, model, design, data, options.batch_size)
+
+
 def measure_latency_ms(model: torch.nn.Module, input_shape: tuple[int, ...],
                        image_size: int | None, repeats: int = 5) -> float:
     """Median CPU latency of one image through the trained model (for accuracy-vs-speed)."""

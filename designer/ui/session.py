@@ -142,6 +142,11 @@ class DesignSession(QObject):
             self.selection = list(names)
             self.selection_changed.emit(self.selection)
 
+    @property
+    def analysing(self) -> bool:
+        """True while a background analysis runs or one is queued."""
+        return self._analysis_runner.running or self._pending_analysis
+
     # ----- analysis --------------------------------------------------------------------
     def _on_network_changed(self, changed: object) -> None:
         self._version += 1

@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from designer.project.data_config import PreparedData
 from designer.project.runs import RunRecord
-from designer.project.workflow import train_design
+from designer.project.workflow import resume_run, train_design
 from designer.surgery.design import Design
 from designer.training.callbacks import Recorder
 from designer.training.events import (
@@ -76,6 +76,7 @@ class _Job:
     name: str | None
     queue: deque[Event]
     stop: threading.Event
+    resume_dir: Path | None = None
     run: RunRecord | None = None
     error: str | None = None
 
@@ -94,9 +95,14 @@ class _Worker(QObject):
     def run(self) -> None:
         job = self._job
         try:
-            job.run = train_design(job.design, job.data, job.options, runs_root=job.runs_root,
-                                   name=job.name, callbacks=[Recorder(job.queue)],
-                                   should_stop=job.stop.is_set)
+            if job.resume_dir is not None:
+                job.run = resume_run(job.resume_dir, job.data, job.options,
+                                     callbacks=[Recorder(job.queue)], should_stop=job.stop.is_set)
+            else:
+                job.run = train_design(job.design, job.data, job.options,
+                                       runs_root=job.runs_root, name=job.name,
+                                       callbacks=[Recorder(job.queue)],
+                                       should_stop=job.stop.is_set)
         except Exception as error:  # noqa: BLE001 - every failure is reported to the GUI
             log.warning("training failed outside the engine:\n%s", traceback.format_exc())
             job.error = describe_failure(error)
@@ -151,11 +157,15 @@ class TrainingRunner(QObject):
         return self._job is not None and self._job.stop.is_set()
 
     def start(self, design: Design, data: PreparedData, options: TrainingOptions,
-              runs_root: Path, name: str | None = None) -> None:
-        """Train `design` (not modified: the engine trains a copy) on a new thread."""
+              runs_root: Path, name: str | None = None, resume_dir: Path | None = None) -> None:
+        """Train `design` (not modified: the engine trains a copy) on a new thread.
+
+        With `resume_dir`, continue that stopped run from its checkpoint instead.
+        """
         if self._thread is not None:
             raise RuntimeError("a training run is already in progress; stop it first")
-        job = _Job(design, data, options, Path(runs_root), name, deque(), threading.Event())
+        job = _Job(design, data, options, Path(runs_root), name, deque(), threading.Event(),
+                   resume_dir)
         thread = QThread()
         thread.setObjectName("training")
         worker = _Worker(job)

@@ -66,6 +66,7 @@ class TrainingDashboard(QWidget):
         self.log_view = QPlainTextEdit()
         self.start_button = QPushButton("Start training")
         self.stop_button = QPushButton("Stop")
+        self.resume_button = QPushButton("Resume")
         self.log_scale = QCheckBox("Log-scale loss")
         self.export_button = QToolButton()
         self._failure: str | None = None
@@ -74,6 +75,7 @@ class TrainingDashboard(QWidget):
         # ("Cannot copy out of meta tensor"). So Start waits until no analysis runs (polled,
         # at most ANALYSIS_WAIT_MS).
         self._analysis_pending = False
+        self._resumable: RunRecord | None = None
         self._wait_for_analysis = QTimer(self, interval=50)
         self._wait_for_analysis.timeout.connect(self._retry_start)
         self._wait_deadline = 0.0
@@ -91,6 +93,10 @@ class TrainingDashboard(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button, 1)
         buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.resume_button)
+        self.resume_button.setToolTip("Continue the last stopped run from its checkpoint, with "
+                                      "these options (raise Epochs to train longer).")
+        self.resume_button.setEnabled(False)
         scroll = QScrollArea()
         scroll.setWidget(self.form)
         scroll.setWidgetResizable(True)
@@ -147,6 +153,7 @@ class TrainingDashboard(QWidget):
     def _connect(self) -> None:
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
+        self.resume_button.clicked.connect(self.resume)
         self.log_scale.toggled.connect(self.plots.set_loss_log_scale)
         self.form.options_edited.connect(self.workspace.set_options)
         self.workspace.options_changed.connect(self._on_workspace_options)
@@ -196,6 +203,25 @@ class TrainingDashboard(QWidget):
         self.runner.start(design, data, options, self.workspace.runs_root)
         return True
 
+    def resume(self) -> bool:
+        """Continue the last stopped run from its checkpoint; True if it started."""
+        run = self._resumable
+        data = self.workspace.data
+        if self.runner.running or run is None or data is None or self.session.design is None:
+            return False
+        try:
+            options = self.form.options()
+        except OptionsError as error:
+            self.message.show_message(str(error), "error")
+            return False
+        self.workspace.set_options(options)
+        self._reset_view()
+        self.session.set_locked(True)
+        self._set_running(True)
+        self.runner.start(self.session.design, data, options, self.workspace.runs_root,
+                          resume_dir=run.run_dir)
+        return True
+
     def stop(self) -> None:
         """Ask the run to stop after the current batch (it is saved and evaluated)."""
         if self.runner.running:
@@ -243,6 +269,10 @@ class TrainingDashboard(QWidget):
         self._set_running(False)
         if run is not None:
             self.workspace.add_run(run)
+        stopped = run is not None and run.summary.get("reason") == "stopped" and \
+            (run.run_dir / "checkpoint.pt").is_file()
+        self._resumable = run if stopped else None
+        self.resume_button.setEnabled(stopped)
         text, kind = finish_text(run, event, self._failure)
         self.message.show_message(text, kind)
         headline = HEADLINES.get(event.reason, event.reason) if event is not None else "Failed"
@@ -275,6 +305,8 @@ class TrainingDashboard(QWidget):
 
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
+        if running:
+            self.resume_button.setEnabled(False)
         self.stop_button.setEnabled(running)
         self.form.setEnabled(not running)
 
@@ -287,10 +319,8 @@ class TrainingDashboard(QWidget):
     def _analysis_busy(self) -> bool:
         """An edit awaits its analysis, or an analysis (perhaps of an older state) still runs.
 
-        The session has no public flag for the second case yet, hence the private runner.
         """
-        runner = getattr(self.session, "_analysis_runner", None)
-        return self._analysis_pending or bool(runner is not None and runner.running)
+        return self._analysis_pending or self.session.analysing
 
     def _retry_start(self) -> None:
         """Start once the analysis is done (or overdue: then anyway; the worker checks again)."""

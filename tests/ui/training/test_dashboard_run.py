@@ -154,3 +154,32 @@ def test_closing_the_window_during_training_joins_and_keeps_the_run(
     assert not dashboard.runner.running and not workspace.session.locked
     [run] = workspace.runs
     assert run.summary["reason"] == "stopped"
+
+
+def test_resume_continues_a_stopped_run_in_its_own_folder(
+        qtbot: QtBot, dashboard: TrainingDashboard, workspace: Workspace, tiny_design: Design,
+        shapes: PreparedData, ready_to_train: Callable[..., None]) -> None:
+    workspace.set_options(workspace.options.replace(epochs=2))
+    ready_to_train(tiny_design, shapes, frozen=False)
+    stop_once = [True]
+
+    def stop_after_first_batch(_batch: object) -> None:
+        if stop_once and dashboard.stop_button.isEnabled():
+            stop_once.clear()
+            qtbot.mouseClick(dashboard.stop_button, Qt.MouseButton.LeftButton)
+
+    dashboard.runner.iterations.connect(stop_after_first_batch)
+    stopped = _click_start(qtbot, dashboard)
+    assert stopped is not None and stopped.summary["reason"] == "stopped"
+    done_before = len(stopped.history["iterations"])
+    assert dashboard.resume_button.isEnabled()
+    with qtbot.waitSignal(dashboard.run_finished, timeout=TIMEOUT) as blocker:
+        qtbot.mouseClick(dashboard.resume_button, Qt.MouseButton.LeftButton)
+    resumed = blocker.args[0]
+    assert resumed is not None and resumed.run_dir == stopped.run_dir
+    assert resumed.summary["reason"] == "completed"
+    iterations = [r["iteration"] for r in resumed.history["iterations"]]
+    assert iterations == list(range(1, len(iterations) + 1)), "no iteration repeated or lost"
+    assert len(iterations) > done_before
+    assert resumed.evaluation, "the finished run is evaluated"
+    assert not dashboard.resume_button.isEnabled()
