@@ -92,3 +92,15 @@ def sample_path(dataset: Any, index: int) -> str | None:
     if path is None and isinstance(item, tuple | list) and item:
         path = item[0]
     return None if path is None else str(path)
+
+
+def describe_sample_failure(dataset: Any, index: int, error: BaseException) -> str:
+    """'sample #12 (/data/cat/x.jpg): OSError: truncated file' for a load error.
+
+    The data package's own errors already name the file, so then the text is kept as it is.
+    """
+    path, text = sample_path(dataset, index), str(error)
+    if path and path in text:
+        return f"sample #{index}: {text}"
+    where = f"sample #{index} ({path})" if path else f"sample #{index}"
+    return f"{where}: {type(error).__name__}: {text}"

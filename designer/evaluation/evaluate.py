@@ -9,10 +9,11 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from designer.data.dataset import sample_path
 from designer.evaluation.errors import EvaluationCancelled, EvaluationError
 from designer.evaluation.metrics import confusion_matrix, per_class, top_k_hits
 from designer.evaluation.result import EvaluationResult, Prediction
-from designer.evaluation.samples import GuardedDataset, LoadError, clean_message, sample_path
+from designer.evaluation.samples import GuardedDataset, LoadError, clean_message
 
 Progress = Callable[[float, str], None]
 

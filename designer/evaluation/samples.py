@@ -1,4 +1,4 @@
-"""A dataset wrapper whose failures name the file (`sample_path` lives in designer.data)."""
+"""A dataset wrapper whose failures name the file (the naming lives in designer.data)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
-from designer.data.dataset import sample_path
+from designer.data.dataset import describe_sample_failure
 from designer.evaluation.errors import EvaluationError
 
 
@@ -26,12 +26,7 @@ class GuardedDataset(Dataset[tuple[torch.Tensor, int]]):
         try:
             item = self.dataset[index]
         except Exception as error:
-            path, text = sample_path(self.dataset, index), str(error)
-            if path and path in text:  # the data package's errors already name the file
-                what = f"sample #{index}: {text}"
-            else:
-                where = f"sample #{index}" + (f" ({path})" if path else "")
-                what = f"{where}: {type(error).__name__}: {text}"
+            what = describe_sample_failure(self.dataset, index, error)
             raise LoadError(
                 f"Could not load {what}. Remove or replace that file and evaluate again."
             ) from error

@@ -7,21 +7,14 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
-from designer.data.dataset import sample_path
+from designer.data.dataset import describe_sample_failure
 from designer.training.errors import SampleLoadError
 
 
 def describe_failure(dataset: Any, index: int, error: BaseException) -> str:
     """"Could not load sample #12 (/data/cat/x.jpg): OSError: truncated file" + what to do."""
-    path = sample_path(dataset, index)
-    text = str(error)
-    if path and path in text:  # the data package's errors already name the file
-        what = f"sample #{index}: {text}"
-    else:
-        where = f"sample #{index} ({path})" if path else f"sample #{index}"
-        what = f"{where}: {type(error).__name__}: {text}"
     return (
-        f"Could not load {what}. "
+        f"Could not load {describe_sample_failure(dataset, index, error)}. "
         "Remove or replace that file (or re-import the data folder) and train again."
     )
 

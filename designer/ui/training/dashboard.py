@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
@@ -26,7 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.project.data_config import PreparedData
 from designer.project.runs import RunRecord
+from designer.surgery.design import Design
 from designer.training.errors import OptionsError
 from designer.training.events import FinishedEvent, IterationEvent, LogEvent, StartEvent
 from designer.training.options import TrainingOptions
@@ -196,11 +199,7 @@ class TrainingDashboard(QWidget):
             return False
         design, data = self.session.design, self.workspace.data
         assert design is not None and data is not None
-        self.workspace.set_options(options)
-        self._reset_view()
-        self.session.set_locked(True)
-        self._set_running(True)
-        self.runner.start(design, data, options, self.workspace.runs_root)
+        self._launch(design, data, options, None)
         return True
 
     def resume(self) -> bool:
@@ -214,13 +213,17 @@ class TrainingDashboard(QWidget):
         except OptionsError as error:
             self.message.show_message(str(error), "error")
             return False
+        self._launch(self.session.design, data, options, run.run_dir)
+        return True
+
+    def _launch(self, design: Design, data: PreparedData, options: TrainingOptions,
+                resume_dir: Path | None) -> None:
+        """Lock the design, reset the view and hand the run to the worker thread."""
         self.workspace.set_options(options)
         self._reset_view()
         self.session.set_locked(True)
         self._set_running(True)
-        self.runner.start(self.session.design, data, options, self.workspace.runs_root,
-                          resume_dir=run.run_dir)
-        return True
+        self.runner.start(design, data, options, self.workspace.runs_root, resume_dir=resume_dir)
 
     def stop(self) -> None:
         """Ask the run to stop after the current batch (it is saved and evaluated)."""
