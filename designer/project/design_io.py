@@ -19,12 +19,12 @@ from torch import nn
 
 from designer.core.catalog import catalog_kind
 from designer.core.network import Network
-from designer.core.serialization import FormatError, network_from_dict, network_to_dict
+from designer.core.serialization import network_from_dict, network_to_dict
 from designer.surgery.design import Design, DesignInfo
 from designer.surgery.modules import create_module, module_params
 from designer.surgery.store import Store
 from designer.surgery.trace import network_from_module
-from designer.training.run_dir import atomic_write, save_weights, write_json
+from designer.training.run_dir import save_weights, write_json
 from designer.zoo.preprocessing import Preprocessing
 from designer.zoo.registry import create_model, get_entry
 
@@ -148,13 +148,3 @@ def _module_for(target: str, kind: str, params: dict[str, Any], base: Store) -> 
         raise DesignLoadError(f"cannot rebuild {kind} at {target}: it is not in the layer library "
                               "and not part of the original architecture")
     return create_module(entry, {k: v for k, v in params.items() if entry.spec(k)})
-
-
-def design_snapshot_bytes(design: Design) -> bytes:
-    """The design's JSON as bytes (for project files and autosave)."""
-    return json.dumps({"format": "netdesigner.design", "version": 1,
-                       "network": network_to_dict(design.network),
-                       "info": info_to_dict(design.info)}).encode()
-
-
-__all__ = ["DesignLoadError", "FormatError", "atomic_write", "load_design", "save_design"]
