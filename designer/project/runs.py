@@ -7,10 +7,11 @@ run survives the app being closed or killed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from designer.zoo.cache import read_json
 
 RUN_INFO = "run.json"
 EVALUATION = "evaluation.json"
@@ -53,23 +54,15 @@ class RunRecord:
     @classmethod
     def load(cls, run_dir: Path) -> RunRecord:
         """Read a run directory; missing files give empty sections (a run still in progress)."""
-        info = _read(run_dir / RUN_INFO)
+        info = read_json(run_dir / RUN_INFO)
         return cls(
             run_dir=run_dir, name=str(info.get("name", run_dir.name)),
             model_name=str(info.get("model_name", "")), created=float(info.get("created", 0.0)),
-            options=_read(run_dir / "options.json"), data=dict(info.get("data", {})),
-            design=_read(run_dir / DESIGN), summary=_read(run_dir / "summary.json"),
-            history=_read(run_dir / "history.json"), evaluation=_read(run_dir / EVALUATION),
+            options=read_json(run_dir / "options.json"), data=dict(info.get("data", {})),
+            design=read_json(run_dir / DESIGN), summary=read_json(run_dir / "summary.json"),
+            history=read_json(run_dir / "history.json"), evaluation=read_json(run_dir / EVALUATION),
             stats=dict(info.get("stats", {})),
         )
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def list_runs(runs_root: Path) -> list[RunRecord]:
