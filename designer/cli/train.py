@@ -20,6 +20,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                        "and add the run to it")
     train.add_argument("--nproc", type=int, default=1,
                        help="processes for DistributedDataParallel under torchrun (project only)")
+    train.add_argument("--rerun", metavar="RUN",
+                       help="train again exactly as run RUN did (a run folder name of PROJECT, "
+                       "or a run folder): same design, starting weights, split, options, seed "
+                       "and resolved choices")
     source = train.add_mutually_exclusive_group()
     source.add_argument("--model", help="zoo model name (see `netdesigner models`)")
     source.add_argument("--design", type=Path, help="a design saved from the app (design.json)")
@@ -62,6 +66,8 @@ def run_train(args: argparse.Namespace) -> int:
     from designer.project.data_config import DataConfig
     from designer.training.options import TrainingOptions
 
+    if args.rerun is not None:
+        return _rerun(args)
     if args.project is not None:
         return _train_project(args)
     if args.model is None and args.design is None:
@@ -103,6 +109,41 @@ def _train_project(args: argparse.Namespace) -> int:
                                callbacks=[] if args.json else [TerminalProgress()])
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
         return _fail(str(error))
+    if args.json:
+        print(summary_json(run))
+    else:
+        _print_result(run)
+    return 0 if run.summary.get("reason") in ("completed", "early_stopping", "stopped") else 1
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    """`netdesigner train [PROJECT] --rerun RUN`: reproduce a recorded run as a new run."""
+    from designer.project.project_file import open_project
+    from designer.project.rerun import find_run, plan_rerun, rerun
+
+    try:
+        if args.project is not None:
+            runs_root = open_project(args.project).runs_root
+            run_dir = find_run(runs_root, args.rerun)
+        else:
+            run_dir, runs_root = Path(args.rerun).resolve(), args.out
+        plan = plan_rerun(run_dir)
+        for note in plan.notes:
+            print(f"netdesigner: note: {note}; the re-run may not match", file=sys.stderr)
+        callbacks: list[Any] = []
+        if not args.json:
+            from designer.cli._terminal import TerminalProgress
+
+            callbacks = [TerminalProgress()]
+        run = rerun(plan, runs_root, callbacks=callbacks)
+    except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
+        return _fail(str(error))
+    return _report(run, args)
+
+
+def _report(run: Any, args: argparse.Namespace) -> int:
+    from designer.project.workflow import summary_json
+
     if args.json:
         print(summary_json(run))
     else:

@@ -20,7 +20,7 @@ from designer.core.network import Network, NetworkState
 from designer.surgery import edits
 from designer.surgery.analysis import analyze
 from designer.surgery.build import build_module
-from designer.surgery.modules import create_module
+from designer.surgery.modules import create_module, seeded_init
 from designer.surgery.store import Store, store_state_dict
 from designer.surgery.trace import network_from_module
 from designer.zoo.preprocessing import Preprocessing
@@ -162,7 +162,7 @@ class Design:
         head = edits.final_parametric_layer(self.network)
         old = self.store[head.target]
         assert isinstance(old, nn.Module)
-        new = _new_head(old, count)
+        new = _new_head(old, count, head.target)
 
         def apply() -> None:
             edits.replace_module(self.network, self.store, head.name, new)
@@ -232,7 +232,7 @@ class Design:
         entry = edits.require_kind(kind)
         anchor = self.network[after]
         filled = edits.infer_params(entry, edits.shape_of(self._analysis_or_none(), after), values)
-        module = _checked_module(entry, filled)
+        module = _checked_module(entry, filled, f"after {after}")
         path = edits.module_path_near(self.store, self.network, anchor, kind.lower())
         layer = edits.new_module_layer(self.network, path, module, after, anchor.group)
 
@@ -253,7 +253,7 @@ class Design:
         layer = self.network[name]
         source = layer.inputs[0] if layer.inputs else None
         shape = edits.shape_of(self._analysis_or_none(), source) if source else None
-        module = _checked_module(entry, edits.infer_params(entry, shape, values))
+        module = _checked_module(entry, edits.infer_params(entry, shape, values), name)
         old = self.store.get(layer.target)
         if isinstance(old, nn.Module) and type(old) is type(module):
             from designer.surgery.modules import transfer_weights
@@ -323,17 +323,19 @@ class Design:
         return [n for n in self.network.names if n in chosen]
 
 
-def _new_head(old: nn.Module, count: int) -> nn.Module:
-    if isinstance(old, nn.Linear):
-        return nn.Linear(old.in_features, count, bias=old.bias is not None)
-    if isinstance(old, nn.Conv2d):
-        return nn.Conv2d(old.in_channels, count, kernel_size=1)
+def _new_head(old: nn.Module, count: int, path: str) -> nn.Module:
+    """A new final layer whose initial weights depend only on this edit (see seeded_init)."""
+    with seeded_init("replace_head", repr(old), path, count):
+        if isinstance(old, nn.Linear):
+            return nn.Linear(old.in_features, count, bias=old.bias is not None)
+        if isinstance(old, nn.Conv2d):
+            return nn.Conv2d(old.in_channels, count, kernel_size=1)
     raise edits.EditError(f"cannot replace a final {type(old).__name__} layer")
 
 
-def _checked_module(kind: Any, values: dict[str, Any]) -> nn.Module:
+def _checked_module(kind: Any, values: dict[str, Any], where: str) -> nn.Module:
     try:
-        return create_module(kind, values)
+        return create_module(kind, values, where)
     except ValueError as error:
         raise edits.EditError(str(error)) from error
 

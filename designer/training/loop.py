@@ -40,9 +40,10 @@ from designer.training.finish import Finisher
 from designer.training.history import History
 from designer.training.options import TrainingOptions
 from designer.training.params import Trainability, prepare, set_train_mode
+from designer.training.provenance import changing_tensors, provenance
 from designer.training.result import FitResult
 from designer.training.resume import TrainingState, load_model_state, restore_training_state
-from designer.training.run_dir import RunDir
+from designer.training.run_dir import INITIAL, RunDir
 from designer.training.samples import user_message
 from designer.training.schedules import LrSchedule, build_optimizer
 from designer.training.sources import choose_sources
@@ -145,12 +146,16 @@ class _Trainer:
         accel = self.accel = choose(options, model)
         for reason in accel.reasons:
             self.log(reason)
+        if self.run_dir is not None:
+            self.run_dir.write_provenance(provenance(options, accel, self.manifest))
         model.to(accel.device)
         if accel.channels_last:
             model.to(memory_format=torch.channels_last)
         trainability = self.trainability = prepare(model, options.lr, options.weight_decay, lr_factors)
         self._log_trainability(trainability)
         checkpoint = load_model_state(model, resume_from, accel.device) if resume_from else None
+        if self.run_dir is not None and checkpoint is None:
+            self.run_dir.save_weights(INITIAL, changing_tensors(model), kind="initial")
         set_train_mode(model, trainability.frozen_batchnorms)
         self.best = BestTracker(mutable_keys(model))
         self._prepare_sources(train_data, val_data, augmented)

@@ -1,6 +1,8 @@
 """The run directory: everything needed to inspect, reproduce or resume a run.
 
-Layout: ``options.json``, ``manifest.json`` (the data split, from the caller), ``history.json``
+Layout: ``options.json``, ``manifest.json`` (the data split, from the caller), ``provenance.json``
+(seed, resolved "auto" choices, library versions, data digest), ``initial.safetensors`` (the
+starting values of the tensors training changes, for re-runs), ``history.json``
 and ``history.csv``, ``best.safetensors`` and ``last.safetensors`` (weights only, loadable
 anywhere), ``checkpoint.pt`` (resume state: tensors and primitives only, so it loads with
 ``weights_only=True``), ``run.log`` and ``summary.json``. Every file except the append-only log
@@ -30,6 +32,7 @@ OPTIONS, MANIFEST, HISTORY_JSON, HISTORY_CSV = (
 BEST, LAST, CHECKPOINT, LOG, SUMMARY = (
     "best.safetensors", "last.safetensors", "checkpoint.pt", "run.log", "summary.json",
 )
+PROVENANCE, INITIAL = "provenance.json", "initial.safetensors"
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
@@ -93,6 +96,10 @@ class RunDir:
     def write_manifest(self, manifest: Mapping[str, Any] | None) -> None:
         if manifest is not None:
             write_json(self.path / MANIFEST, dict(manifest))
+
+    def write_provenance(self, record: Mapping[str, Any]) -> None:
+        """What a re-run needs (designer.training.provenance)."""
+        write_json(self.path / PROVENANCE, dict(record))
 
     def write_history(self, history: History) -> None:
         write_json(self.path / HISTORY_JSON, history.to_dict())
