@@ -25,6 +25,7 @@ from torch import nn
 
 from designer.training.errors import OptionsError
 from designer.training.options import TrainingOptions
+from designer.training.recipe import autocast_dtype
 from designer.zoo.cache import read_json, update_json, user_cache_dir
 
 # bf16 must beat fp32 by this factor on the probe, so noise cannot flip the choice between runs.
@@ -87,18 +88,17 @@ def resolve_device(option: str) -> torch.device:
 
 
 def resolve_precision(option: str, device: torch.device) -> tuple[torch.dtype | None, str]:
-    """Autocast dtype (None = fp32) and why."""
-    if option == "off":
-        return None, "mixed precision off: fp32"
-    if option in ("bf16", "fp16"):
-        dtype = torch.bfloat16 if option == "bf16" else torch.float16
-        return dtype, f"mixed precision {option} (as requested)"
+    """Autocast dtype (None = fp32, recipe.autocast_dtype) and why."""
+    faster = option == "auto" and device.type == "cpu" and cpu_bf16_is_faster()
+    dtype = autocast_dtype(option, device, faster)
+    if option != "auto":
+        return dtype, "mixed precision off: fp32" if dtype is None else \
+            f"mixed precision {option} (as requested)"
     if device.type == "cuda":
-        if torch.cuda.is_bf16_supported():
-            return torch.bfloat16, "mixed precision auto: bf16 autocast on this GPU"
-        return torch.float16, "mixed precision auto: fp16 autocast with loss scaling on this GPU"
-    if cpu_bf16_is_faster():
-        return torch.bfloat16, "mixed precision auto: bf16 autocast (measured faster on this CPU)"
+        return dtype, ("mixed precision auto: bf16 autocast on this GPU" if dtype is torch.bfloat16
+                       else "mixed precision auto: fp16 autocast with loss scaling on this GPU")
+    if dtype is not None:
+        return dtype, "mixed precision auto: bf16 autocast (measured faster on this CPU)"
     return None, "mixed precision auto: fp32 (bf16 is not faster on this CPU)"
 
 

@@ -10,6 +10,7 @@ from torch import nn
 
 from designer.training.accel import Acceleration
 from designer.training.callbacks import CallbackList
+from designer.training.ddp import shard
 from designer.training.errors import CallbackError
 from designer.training.events import FinishedEvent, FinishReason
 from designer.training.feature_cache import FeatureCache
@@ -76,6 +77,7 @@ class Finisher:
             self.run_dir.write_summary({
                 **result.summary(), "started_at": _iso(self.started_at),
                 "finished_at": _iso(time.time()), "torch": torch.__version__,
+                "processes": shard()[1],
             })
         self._log(run, f"finished ({reason}): {message}", "info" if result.ok else "warning")
         failures = self.events.emit_finished(FinishedEvent(
