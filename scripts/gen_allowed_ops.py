@@ -109,19 +109,20 @@ def main() -> int:
             traced.append(label)
         except Exception as error:  # noqa: BLE001 - report and go on: evidence, not a test
             failed.append(f"{label}: {type(error).__name__}: {str(error)[:120]}")
-    print(f"traced {len(traced)} models in {time.perf_counter() - start:.0f} s; "
-          f"{len(failed)} failed", file=sys.stderr)
+    say = sys.stderr.write
+    say(f"traced {len(traced)} models in {time.perf_counter() - start:.0f} s; "
+        f"{len(failed)} failed\n")
     for line in failed:
-        print(f"  not traced: {line}", file=sys.stderr)
+        say(f"  not traced: {line}\n")
     for item in sorted(unnamed):
-        print(f"  no importable name (cannot be stored in a file): {item}", file=sys.stderr)
+        say(f"  no importable name (cannot be stored in a file): {item}\n")
     source = render(sorted(functions), sorted(methods), sorted(attributes), traced)
     target = ROOT / "designer" / "surgery" / "allowed_ops.py"
     if args.write:
         target.write_text(source, encoding="utf-8")
-        print(f"wrote {target}", file=sys.stderr)
+        say(f"wrote {target}\n")
     else:
-        print(source)
+        sys.stdout.write(source)
     return 0
 
 

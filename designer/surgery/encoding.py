@@ -90,8 +90,8 @@ def _decode_tagged(value: Tagged) -> Any:
     if value.tag == "ellipsis":
         return Ellipsis
     name = value.value if isinstance(value.value, str) else None
-    if value.tag == "dtype" and name in _DTYPES or \
-            value.tag == "memory_format" and name in _MEMORY_FORMATS:
+    if (value.tag == "dtype" and name in _DTYPES) or \
+            (value.tag == "memory_format" and name in _MEMORY_FORMATS):
         return getattr(torch, str(name))
     if value.tag == "device" and name is not None:
         try:
