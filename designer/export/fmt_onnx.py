@@ -31,7 +31,7 @@ def write(job: WriteJob) -> str:
     try:
         _export_dynamo(job)
         method = f"torch.onnx.export(dynamo=True), opset {DYNAMO_OPSET}, dynamic batch"
-    except Exception as exc:  # noqa: BLE001 - any failure here: the legacy path often still works
+    except Exception as exc:  # any failure here: the legacy path often still works
         if is_disk_full(exc):
             raise  # the other exporter would fill the same disk
         job.notes.append(

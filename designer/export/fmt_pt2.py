@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import IO, cast
 
 import torch
 from torch import nn
@@ -24,7 +25,7 @@ def write(job: WriteJob) -> str:
     program = torch.export.export(job.model, (job.example,), dynamic_shapes=({0: batch},))
     # a file object, not a path: a failed write then raises here instead of aborting the process
     with GuardedFile(job.path) as sink:
-        torch.export.save(program, sink, extra_files=job.meta.as_files())
+        torch.export.save(program, cast(IO[bytes], sink), extra_files=job.meta.as_files())
     return "torch.export.export (dynamic batch) + torch.export.save"
 
 
