@@ -1,13 +1,16 @@
 """`Design`: the editable model the GUI, the CLI and notebooks share.
 
 A design is a document (`Network`, torch-free) plus the modules its layers call (`Store`),
-plus an undo history. Every public edit is one undoable command; undo restores document and
-weights exactly, because edits swap module objects instead of changing them.
+plus an undo history. Every public edit is a transaction: one undo entry and one
+`Network.changed` event, and if it fails halfway the design is put back as it was. Undo
+restores document and weights exactly, because edits swap module objects instead of changing
+them. `transaction` groups several edits (one user gesture) the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -15,7 +18,7 @@ import torch
 from torch import fx, nn
 
 from designer.core.analysis import NetworkAnalysis
-from designer.core.commands import CommandStack, SnapshotCommand
+from designer.core.commands import CommandStack, StateCommand
 from designer.core.network import Network, NetworkState
 from designer.surgery import edits
 from designer.surgery.analysis import analyze
@@ -59,6 +62,7 @@ class Design:
         self.info = info or DesignInfo()
         self.history = CommandStack()
         self._analysis: NetworkAnalysis | None = None
+        self._transaction_depth = 0
         self.network.changed.connect(self._invalidate)
         self._mark_plumbing()
 
@@ -133,8 +137,33 @@ class Design:
         self.info = state.info
         self.network.restore(state.network)
 
+    @contextmanager
+    def transaction(self, label: str) -> Iterator[None]:
+        """Make the edits inside one undo entry (`label`) and one change event.
+
+        If anything inside raises, the design (document, weights, info) is put back exactly as
+        it was, no event is emitted and nothing is recorded. Nested transactions join the
+        outermost one.
+        """
+        before, analysis = self._capture(), self._analysis
+        self._transaction_depth += 1
+        try:
+            with self.network.batch():
+                try:
+                    self._analysis = None
+                    yield
+                except BaseException:
+                    self._restore(before)
+                    self._analysis = analysis
+                    raise
+        finally:
+            self._transaction_depth -= 1
+        if not self._transaction_depth:
+            self.history.record(StateCommand(label, before, self._capture(), self._restore))
+
     def _edit(self, label: str, apply: Callable[[], None]) -> None:
-        self.history.push(SnapshotCommand(label, self._capture, self._restore, apply))
+        with self.transaction(label):
+            apply()
 
     def undo(self) -> bool:
         """Undo the last edit (False when there is none)."""
@@ -245,7 +274,17 @@ class Design:
 
     def delete_layer(self, name: str) -> None:
         """Delete a layer; its consumers read its input instead (shapes may break: see analyze)."""
-        self._edit(f"Delete {name}", lambda: edits.delete_layer(self.network, name))
+        self.delete_layers([name])
+
+    def delete_layers(self, names: Iterable[str]) -> None:
+        """Delete several layers as one edit (one undo entry); all or none are deleted."""
+        targets = [self.network[n] for n in names]
+
+        def apply() -> None:
+            for target in targets:
+                edits.delete_layer(self.network, target.name)
+
+        self._edit(f"Delete {_names_text(targets)}", apply)
 
     def replace_layer(self, name: str, kind: str, **values: Any) -> None:
         """Replace a layer with a library layer of another kind (weights kept if they fit)."""
@@ -307,7 +346,7 @@ class Design:
         def apply() -> None:
             self.store.clear()
             self.store.update(new_store)
-            self.network.changed.emit(None)
+            self.network.mark_changed(None)
 
         self._edit(label, apply)
 
