@@ -172,6 +172,11 @@ class CommandStack:
         self.changed.emit()
 
     @property
+    def commands(self) -> list[Command]:
+        """Every command kept, oldest undo entry first, farthest redo entry last."""
+        return self._done + self._undone[::-1]
+
+    @property
     def can_undo(self) -> bool:
         """Whether there is something to undo."""
         return bool(self._done)

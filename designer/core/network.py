@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import networkx as nx
 from psygnal import Signal
 
+from designer.core.errors import UserError
 from designer.core.layers import Layer
 
 
-class NetworkError(ValueError):
+class NetworkError(UserError, ValueError):
     """An edit that would leave the document invalid (unknown layer, duplicate name, ...)."""
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from designer.core.errors import UserError
 from designer.data import SplitManifest
 from designer.project.data_config import DataConfig
 from designer.project.design_io import DesignLoadError, DesignSnapshot, load_design, save_design
@@ -37,7 +38,7 @@ AUTOSAVE = ".autosave"
 LOCK = ".netdesigner.lock"
 
 
-class ProjectError(ValueError):
+class ProjectError(UserError, ValueError):
     """A project that cannot be opened or saved, with the reason and what to do."""
 
 

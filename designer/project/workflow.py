@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from designer.core.errors import UserError
 from designer.core.serialization import network_to_dict
 from designer.evaluation import evaluate
 from designer.project.data_config import PreparedData
@@ -27,7 +28,7 @@ from designer.training.options import TrainingOptions
 from designer.training.run_dir import write_json
 
 
-class WorkflowError(ValueError):
+class WorkflowError(UserError, ValueError):
     """The design and the data do not fit together, with what to do."""
 
 
