@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from designer.core.errors import UserError
 from designer.core.paths import PathEscapeError, inside, is_within, remove_generated
 from designer.data import SplitManifest
 from designer.data.errors import ManifestError
@@ -49,7 +50,7 @@ DESIGN_DIR = re.compile(r"design-\d{8}-\d{6}-\d+")
 _AUTOSAVE_NAME = re.compile(re.escape(AUTOSAVE))
 
 
-class ProjectError(ValueError):
+class ProjectError(UserError, ValueError):
     """A project that cannot be opened or saved, with the reason and what to do."""
 
 

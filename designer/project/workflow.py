@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from designer.core.errors import UserError
 from designer.core.serialization import network_to_dict
 from designer.evaluation import evaluate
 from designer.project.data_config import PreparedData
@@ -28,7 +29,7 @@ from designer.training.run_dir import RunDir
 from designer.training.run_records import RunInfo, RunStats
 
 
-class WorkflowError(ValueError):
+class WorkflowError(UserError, ValueError):
     """The design and the data do not fit together, with what to do."""
 
 
