@@ -21,6 +21,16 @@ from designer.ui.workspace import Workspace
 LEARNING_RATES = (1e-3, 3e-2)
 
 
+@pytest.fixture(autouse=True)
+def _discard_unsaved_on_close(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows closed at teardown must not wait on a modal "save changes?" box; tests of that
+    question set their own answers on `window.projects.prompts`."""
+    from designer.ui.project_controller import ProjectPrompts, UnsavedChoice
+
+    monkeypatch.setattr(ProjectPrompts, "unsaved_changes",
+                        lambda _self, _before: UnsavedChoice.DISCARD)
+
+
 @dataclass
 class _Trained:
     project_dir: Path
