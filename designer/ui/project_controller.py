@@ -256,6 +256,11 @@ class ProjectController(QObject):
         folder = self.workspace.project_dir
         self._autosaver.start(lambda _p, _c: autosave(folder, snapshot))
 
+    @property
+    def autosaving(self) -> bool:
+        """An autosave is being written in the background."""
+        return self._autosaver.running
+
     def offer_recovery(self, folder: Path) -> bool:
         """After a crash, offer the autosaved design; True when it was restored."""
         saved = self._recoverable.pop(folder, None)  # asked once per crash
