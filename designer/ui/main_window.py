@@ -152,9 +152,10 @@ class MainWindow(QMainWindow):
                 [ly.name for ly in d.network if ly.frozen], False, "Unfreeze all")))
         self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
         file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(self._action("New project", self._new_project,
-                                         QKeySequence.StandardKey.New,
-                                         "Start an empty project (asks to save unsaved changes)"))
+        self.new_project_action = self._action(
+            "New project", self._new_project, QKeySequence.StandardKey.New,
+            "Start an empty project (asks to save unsaved changes)")
+        file_menu.addAction(self.new_project_action)
         file_menu.addAction(self._action("Open model…", self._focus_browser, "Ctrl+M",
                                          "Choose a pretrained model in the model browser"))
         file_menu.addSeparator()
