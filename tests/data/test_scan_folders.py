@@ -92,7 +92,7 @@ def test_unreadable_file_is_reported(two_classes: Path, monkeypatch: pytest.Monk
     def denied(path: Path, mode: str = "r") -> object:
         if Path(path) == victim:
             raise PermissionError(13, "Permission denied", str(path))
-        return open(path, mode)  # noqa: SIM115 - the caller closes it
+        return open(path, mode)
 
     monkeypatch.setattr(skipped, "open", denied, raising=False)
     data = scan(two_classes)
