@@ -43,7 +43,8 @@ class FolderWalker:
                     return "file"
             except OSError:
                 pass
-            return self._special(path)
+            self._special(path)
+            return None
         if os.path.islink(path):
             return self._link(path)
         try:
@@ -51,7 +52,7 @@ class FolderWalker:
         except OSError as exc:
             self._report(path, f"cannot read ({exc.strerror or exc})", "unreadable")
             return None
-        return "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else self._special(path)
+        return self._by_mode(path, mode)
 
     def class_dirs(self, folder: Path) -> list[tuple[str, Path]]:
         """(class name, folder) for each visible sub-folder, sorted."""
@@ -132,9 +133,15 @@ class FolderWalker:
             self._report(path, f"symbolic link to {real}, outside the data folder: not followed; "
                          "copy the images into the data folder to use them", "outside_link")
             return None
+        return self._by_mode(path, mode)
+
+    def _by_mode(self, path: Path, mode: int) -> EntryKind | None:
         if stat.S_ISDIR(mode):
             return "dir"
-        return "file" if stat.S_ISREG(mode) else self._special(path)
+        if stat.S_ISREG(mode):
+            return "file"
+        self._special(path)
+        return None
 
     def _special(self, path: Path) -> None:
         self._report(path, "not a regular file (a pipe, socket or device): skipped", "not_image")
