@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +16,12 @@ CLASSES = ("blue", "red")
 def write_folder(root: Path, per_class: int = 6, size: int = 32) -> Path:
     """root/<class>/<n>.png: noisy red or blue squares a model tells apart in one epoch."""
     rng = np.random.default_rng(0)
-    for c, name in enumerate(CLASSES):
+    for name in CLASSES:
         (root / name).mkdir(parents=True, exist_ok=True)
         for i in range(per_class):
             pixels = rng.integers(0, 60, size=(size, size, 3))
             pixels[..., 2 if name == "blue" else 0] += 180
             Image.fromarray(pixels.astype(np.uint8)).save(root / name / f"{name}{i}.png")
-        del c
     return root
 
 
