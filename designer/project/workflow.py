@@ -104,7 +104,7 @@ def train_design(design: Design, data: PreparedData, options: TrainingOptions, *
                  callbacks=callbacks, should_stop=should_stop, lr_factors=design.lr_factors(),
                  augmented=data.config.augment.enabled, run_dir=run_dir,
                  manifest=data.manifest.to_dict())
-    if result.reason == "error":
+    if not _has_weights(result.reason, run_dir):
         return RunRecord.load(run_dir)
     return finish_run(run_dir, info, model, design, data, options.batch_size, evaluate_progress)
 
@@ -125,9 +125,14 @@ def resume_run(run_dir: Path, data: PreparedData, options: TrainingOptions, *,
                  callbacks=callbacks, should_stop=should_stop, lr_factors=design.lr_factors(),
                  augmented=data.config.augment.enabled, run_dir=run_dir,
                  resume_from=files.checkpoint_path, manifest=data.manifest.to_dict())
-    if result.reason == "error":
+    if not _has_weights(result.reason, run_dir):
         return RunRecord.load(run_dir)
     return finish_run(run_dir, info, model, design, data, options.batch_size)
+
+
+def _has_weights(reason: str, run_dir: Path) -> bool:
+    """Whether the run left weights worth evaluating (a diverged run may have kept none)."""
+    return reason != "error" and RunDir.open(run_dir).has_weights("last")
 
 
 def measure_latency_ms(model: torch.nn.Module, input_shape: tuple[int, ...],
