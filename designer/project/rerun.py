@@ -9,25 +9,22 @@ libraries the re-run's history and weights equal the original's bit for bit.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
-from safetensors.torch import load_file
 
 from designer.data.split import SplitManifest
 from designer.project.data_config import DataConfig, PreparedData, prepare_data
 from designer.project.run_model import run_design
-from designer.project.runs import RUN_INFO
+from designer.project.runs import RunRecord
 from designer.project.workflow import WorkflowError, train_design
 from designer.surgery.design import Design
 from designer.training.callbacks import Callback
 from designer.training.options import TrainingOptions
 from designer.training.provenance import differences, rerun_options
-from designer.training.run_dir import INITIAL, MANIFEST, OPTIONS, PROVENANCE
+from designer.training.run_dir import RunDir
 
 
 @dataclass(frozen=True)
@@ -48,44 +45,37 @@ def find_run(runs_root: Path, name: str) -> Path:
     candidate = (root / name).resolve()
     if not candidate.is_relative_to(root):
         raise WorkflowError(f"{name!r} is not a run of this project (runs live in {root}).")
-    if not (candidate / OPTIONS).is_file():
-        direct = Path(name).resolve()
-        if (direct / OPTIONS).is_file():
-            return direct
-        raise WorkflowError(f"No run named {name!r} in {root}; `netdesigner runs` lists them.")
-    return candidate
-
-
-def _read(path: Path) -> dict[str, Any]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise WorkflowError(f"{path} is not a run record (expected a JSON object).")
-    return data
+    if RunDir.is_run(candidate):
+        return candidate
+    direct = Path(name).resolve()
+    if RunDir.is_run(direct):
+        return direct
+    raise WorkflowError(f"No run named {name!r} in {root}; `netdesigner runs` lists them.")
 
 
 def plan_rerun(run_dir: Path) -> RerunPlan:
     """Read everything a re-run of ``run_dir`` needs; WorkflowError names what is missing."""
-    missing = [n for n in (PROVENANCE, INITIAL, MANIFEST, OPTIONS, RUN_INFO)
-               if not (run_dir / n).is_file()]
-    if missing:
-        raise WorkflowError(f"{run_dir.name} cannot be re-run: it has no {', '.join(missing)} "
-                            "(runs made before re-runs were recorded lack them).")
-    record = _read(run_dir / PROVENANCE)
-    options = rerun_options(TrainingOptions.from_dict(_read(run_dir / OPTIONS)), record)
-    manifest_data = _read(run_dir / MANIFEST)
-    manifest = SplitManifest.from_dict(manifest_data)
-    config = DataConfig.from_dict(_read(run_dir / RUN_INFO).get("data") or {})
+    files = RunDir.open(run_dir)
+    record, options, manifest_data = files.read_provenance(), files.read_options(), \
+        files.read_manifest()
+    initial = files.initial_weights()
+    if not record or options is None or manifest_data is None or initial is None:
+        raise WorkflowError(f"{run_dir.name} cannot be re-run: it lacks the records a re-run "
+                            "needs (runs made before re-runs were recorded, or a run that "
+                            "stopped before it started training).")
     design = run_design(run_dir, "last")
-    design.apply_state_dict(load_file(str(run_dir / INITIAL)), "Starting weights of the run")
-    data = prepare_data(config, design.info.preprocessing, manifest=manifest)
+    design.apply_state_dict(initial, "Starting weights of the run")
+    config = DataConfig.from_dict(dict(files.read_info().data))
+    data = prepare_data(config, design.info.preprocessing,
+                        manifest=SplitManifest.from_dict(manifest_data))
     threads = record.get("cpu_threads")
-    return RerunPlan(run_dir, design, data, options,
+    return RerunPlan(run_dir, design, data, rerun_options(options, record),
                      int(threads) if isinstance(threads, int) else None,
                      tuple(differences(record, manifest_data)))
 
 
 def rerun(plan: RerunPlan, runs_root: Path, *, callbacks: Iterable[Callback] = (),
-          should_stop: Callable[[], bool] | None = None) -> Any:
+          should_stop: Callable[[], bool] | None = None) -> RunRecord:
     """Train ``plan`` as a new run in ``runs_root`` (on the recorded number of CPU threads)."""
     before = torch.get_num_threads()
     if plan.cpu_threads:
