@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 import torch
@@ -25,6 +26,7 @@ from designer.surgery import edits
 from designer.surgery.analysis import analyze
 from designer.surgery.build import build_module
 from designer.surgery.modules import create_module, seeded_init
+from designer.surgery.snapshot import FrozenDesign, lr_factors_of
 from designer.surgery.store import Store, bytes_only_in, store_state_dict
 from designer.surgery.trace import network_from_module
 from designer.zoo.preprocessing import Preprocessing
@@ -129,14 +131,13 @@ class Design:
 
     def lr_factors(self) -> dict[str, float]:
         """Learning-rate factor per parameter name, for layers whose factor is not 1."""
-        factors: dict[str, float] = {}
-        for layer in self.network:
-            if layer.op == "module" and layer.lr_factor != 1.0:
-                module = self.store[layer.target]
-                assert isinstance(module, nn.Module)
-                for key, _ in module.named_parameters():
-                    factors[f"{layer.target}.{key}"] = layer.lr_factor
-        return factors
+        return lr_factors_of(self.network, self.store)
+
+    def snapshot(self) -> FrozenDesign:
+        """This state as an immutable value another thread can build and train from (cheap:
+        modules and tensors by reference; see designer.surgery.snapshot)."""
+        return FrozenDesign(self.network.state(), MappingProxyType(dict(self.store)), self.info,
+                            self._analysis)
 
     def frozen_layers(self) -> list[str]:
         """Names of frozen layers that hold weights."""
