@@ -1,5 +1,5 @@
 """`python -m designer` starts the command line (the GUI when no sub-command is given)."""
 
-from designer.cli import main
+from designer.cli import run
 
-raise SystemExit(main())
+run()
