@@ -56,6 +56,9 @@ def check_layer(layer: Layer, *, from_file: bool = True) -> None:
         raise UnsafeLayerError(f"{where} has the unknown operation {layer.op!r}")
     if not isinstance(layer.target, str):
         raise UnsafeLayerError(f"{where} has a target that is not text: {layer.target!r}")
+    if not isinstance(layer.args, tuple | list) or not isinstance(layer.kwargs, dict) or \
+            not isinstance(layer.params, dict):
+        raise UnsafeLayerError(f"{where} has arguments or parameters of the wrong shape")
     if layer.op == "input" and not _is_identifier(layer.name):
         raise UnsafeLayerError(f"{where} is an input and must be named like a Python variable")
     if not isinstance(layer.group, str) or (layer.group and not _is_path(layer.group)):
