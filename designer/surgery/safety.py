@@ -52,6 +52,21 @@ def check_layer(layer: Layer, *, from_file: bool = True) -> None:
         raise UnsafeLayerError(f"a layer is called {layer.name!r}: layer names must be letters, "
                                "digits and underscores")
     where = f"layer '{layer.name}'"
+    _check_shape(layer, where)
+    if layer.op == "function":
+        _check_function(layer, where, from_file)
+    if layer.op == "method" and layer.target not in METHODS:
+        raise UnsafeLayerError(f"{where} calls the method {layer.target!r}, which NetDesigner "
+                               "does not run from files (only tensor methods that traced zoo "
+                               "models use)")
+    try:
+        _check_values((layer.args, layer.kwargs))
+    except NotAllowedError as error:
+        raise UnsafeLayerError(f"{where}: {error}") from error
+
+
+def _check_shape(layer: Layer, where: str) -> None:
+    """The layer's operation, target, block and keyword names are what fx can write as code."""
     if layer.op not in OPS:
         raise UnsafeLayerError(f"{where} has the unknown operation {layer.op!r}")
     if not isinstance(layer.target, str):
@@ -67,20 +82,10 @@ def check_layer(layer: Layer, *, from_file: bool = True) -> None:
     if layer.op in ("module", "constant") and not _is_path(layer.target):
         raise UnsafeLayerError(f"{where} refers to {layer.target!r}, which is not a module path "
                                "(names separated by dots)")
-    if layer.op == "function":
-        _check_function(layer, where, from_file)
-    if layer.op == "method" and layer.target not in METHODS:
-        raise UnsafeLayerError(f"{where} calls the method {layer.target!r}, which NetDesigner "
-                               "does not run from files (only tensor methods that traced zoo "
-                               "models use)")
     for key in layer.kwargs:
         if not isinstance(key, str) or not _is_identifier(key):
             raise UnsafeLayerError(f"{where} has the keyword argument {key!r}, which is not a "
                                    "Python name")
-    try:
-        _check_values((layer.args, layer.kwargs))
-    except NotAllowedError as error:
-        raise UnsafeLayerError(f"{where}: {error}") from error
 
 
 def _check_function(layer: Layer, where: str, from_file: bool) -> None:

@@ -130,7 +130,7 @@ def test_strings_that_fx_or_the_script_generator_paste_into_code_are_refused(
             layer = kit.layer_of(layers, "function", "torch:flatten")
             layer["kwargs"] = {"$dict": {f"start_dim=1) or {code} or (x": 1}}
         else:
-            kit.layer_of(layers, "module", "fc")["group"] = f"head\nimport os; os.system('x')"
+            kit.layer_of(layers, "module", "fc")["group"] = "head\nimport os; os.system('x')"
 
     message = _refused(kit.craft(design_dir, tmp_path / "bad", poison))
     assert "layer '" in message
@@ -200,7 +200,7 @@ def test_a_users_own_function_builds_in_memory_but_is_refused_from_a_file(
     x = torch.randn(1, 3, 8, 8)
     assert torch.equal(design.build()(x), _WithOwnFunction()(x))
     save_design(design, tmp_path / "own")
-    with pytest.raises(DesignLoadError, match="calls .*:_double, which NetDesigner does not run"):
+    with pytest.raises(DesignLoadError, match=r"calls .*:_double, which NetDesigner does not run"):
         load_design(tmp_path / "own")
 
 

@@ -34,7 +34,7 @@ def _manifest(data: Path, entry: str) -> dict[str, Any]:
 def test_a_manifest_entry_outside_the_data_folder_is_refused(entry: str, kit: Any,
                                                              tmp_path: Path) -> None:
     data = kit.image_folder(tmp_path / "data")
-    with pytest.raises(ManifestError, match="refused|not a file name"):
+    with pytest.raises(ManifestError, match=r"refused|not a file name"):
         SplitManifest.from_dict(_manifest(data, entry))
     with pytest.raises(ManifestError):
         SplitManifest.from_json(json.dumps(_manifest(data, entry)))
