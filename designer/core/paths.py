@@ -14,8 +14,10 @@ import re
 import shutil
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from designer.core.errors import UserError
 
-class PathEscapeError(ValueError):
+
+class PathEscapeError(UserError, ValueError):
     """A path read from a file points outside the folder it has to stay in."""
 
 

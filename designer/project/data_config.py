@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from designer.core.errors import UserError
 from designer.data import (
     AugmentOptions,
     ClassFolders,
@@ -35,7 +36,7 @@ SAMPLE_SHAPES = "sample:shapes"
 Progress = Callable[[float, str], None]
 
 
-class DataConfigError(ValueError):
+class DataConfigError(UserError, ValueError):
     """The data source cannot be used, with what to do about it."""
 
 

@@ -18,6 +18,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 from designer.core.catalog import catalog_kind
+from designer.core.errors import UserError
 from designer.core.network import Network
 from designer.core.serialization import network_from_dict, network_to_dict
 from designer.surgery.design import Design, DesignInfo
@@ -33,7 +34,7 @@ DESIGN_JSON = "design.json"
 WEIGHTS = "weights.safetensors"
 
 
-class DesignLoadError(ValueError):
+class DesignLoadError(UserError, ValueError):
     """A saved design that cannot be rebuilt, with the reason."""
 
 

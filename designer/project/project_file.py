@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from designer.core.errors import UserError
 from designer.core.paths import PathEscapeError, inside, is_within, remove_generated
 from designer.data import SplitManifest
 from designer.data.errors import ManifestError
@@ -49,7 +50,7 @@ DESIGN_DIR = re.compile(r"design-\d{8}-\d{6}-\d+")
 _AUTOSAVE_NAME = re.compile(re.escape(AUTOSAVE))
 
 
-class ProjectError(ValueError):
+class ProjectError(UserError, ValueError):
     """A project that cannot be opened or saved, with the reason and what to do."""
 
 
@@ -154,12 +155,15 @@ def _current_design_name(folder: Path) -> str | None:
 
 
 def save_as(project: Project, folder: Path) -> Project:
-    """Copy the project, runs included, to `folder` and save it there."""
+    """Copy the project, runs included, to `folder` (new or empty; created) and save it there."""
     if folder.resolve() == project.folder.resolve():
         save_project(project)
         return project
     if (folder / PROJECT_JSON).exists():
-        raise ProjectError(f"{folder} already holds a project; choose an empty folder.")
+        raise ProjectError(f"{folder} already holds another project; choose a new or empty folder.")
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise ProjectError(f"{folder} is not empty and is not a NetDesigner project, so the "
+                           "project is not saved there; choose a new or empty folder.")
     if project.runs_root.is_dir():  # links are copied as links: nothing outside is read
         shutil.copytree(project.runs_root, folder / RUNS, symlinks=True, dirs_exist_ok=True)
     moved = Project(folder, project.design, project.data_config, project.options,
@@ -181,13 +185,21 @@ def autosave(folder: Path, design: Design | DesignSnapshot) -> Path:
 
 
 def recoverable_autosave(folder: Path) -> Path | None:
-    """An autosave newer than the last save, left behind by an app that did not exit cleanly."""
+    """An autosave newer than the last save, left behind by an app that did not exit cleanly.
+
+    Call it before `acquire_lock`: once this process holds the lock the crash is no longer seen.
+    """
     marker = folder / AUTOSAVE / "autosave.json"
     if not marker.is_file() or not is_within(marker, folder) or not _stale_lock(folder):
         return None
     saved_project = (folder / PROJECT_JSON).stat().st_mtime if (folder / PROJECT_JSON).exists() \
         else 0.0
     return folder / AUTOSAVE if marker.stat().st_mtime > saved_project else None
+
+
+def discard_autosave(folder: Path) -> None:
+    """The user discarded their unsaved changes: no autosave of them is offered later."""
+    shutil.rmtree(folder / AUTOSAVE, ignore_errors=True)
 
 
 def acquire_lock(folder: Path) -> None:

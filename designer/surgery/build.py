@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import torch
 from torch import fx, nn
 
+from designer.core.errors import UserError
 from designer.core.layers import Layer
 from designer.core.network import Network
 from designer.surgery.encoding import decode_arg, resolve_function
@@ -20,7 +21,7 @@ from designer.surgery.safety import check_layer
 from designer.surgery.store import Store
 
 
-class BuildError(RuntimeError):
+class BuildError(UserError, RuntimeError):
     """The document cannot be turned into a runnable module."""
 
 

@@ -18,11 +18,12 @@ import torch
 import torch.nn.functional as F
 from torch import fx
 
+from designer.core.errors import UserError
 from designer.core.layers import Ref, Tagged
 from designer.surgery.allowed_ops import FUNCTIONS
 
 
-class EncodingError(ValueError):
+class EncodingError(UserError, ValueError):
     """An fx graph uses something the document cannot represent."""
 
 
