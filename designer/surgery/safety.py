@@ -81,7 +81,7 @@ def _check_shape(layer: Layer, where: str) -> None:
                                "path (the generated script writes it as a comment)")
     if layer.op in ("module", "constant") and not _is_path(layer.target):
         raise UnsafeLayerError(f"{where} refers to {layer.target!r}, which is not a module path "
-                               "(names separated by dots)")
+                               "(names of letters, digits, _ and - separated by dots)")
     for key in layer.kwargs:
         if not isinstance(key, str) or not _is_identifier(key):
             raise UnsafeLayerError(f"{where} has the keyword argument {key!r}, which is not a "
@@ -130,5 +130,10 @@ def _is_identifier(name: str) -> bool:
 
 
 def _is_path(target: str) -> bool:
-    """A dotted module path whose parts fx can write as attributes (no dunders)."""
-    return all(_is_name(part) and not part.startswith("__") for part in target.split("."))
+    """A dotted module path fx can write as attribute access or a quoted ``getattr`` name.
+
+    Parts are letters, digits, ``_`` and ``-`` (torchvision's regnets name blocks
+    ``block1-0``); never a quote, bracket, space or newline, and never a dunder.
+    """
+    return all(_is_name(part.replace("-", "_")) and not part.startswith("__")
+               for part in target.split("."))
