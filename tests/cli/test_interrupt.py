@@ -73,6 +73,7 @@ def test_ctrl_c_during_start_up_is_one_line(tmp_path: Path, image_folder: Path) 
     assert not out.exists() or not any(out.iterdir())
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_training_saves_a_resumable_run(tmp_path: Path, image_folder: Path) -> None:
     out = tmp_path / "runs"
     with start(*train_args(image_folder, out)) as process:
