@@ -44,8 +44,7 @@ def _fail(error: Exception | str) -> int:
 def _image_size(run: Path) -> int | None:
     from designer.project.runs import RunRecord
 
-    size = RunRecord.load(run).data.get("image_size")
-    return int(size) if size else None
+    return RunRecord.load(run).image_size
 
 
 def run_evaluate(args: argparse.Namespace) -> int:

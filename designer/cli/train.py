@@ -6,7 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from designer.project.runs import RunRecord
 
 _DEFAULT_RUNS = Path("runs")
 _DEFAULT_EPOCHS, _DEFAULT_LR = 10, 1e-3
@@ -125,22 +128,22 @@ def _resume(args: argparse.Namespace) -> int:
     from designer.data.split import SplitManifest
     from designer.project.data_config import DataConfig, prepare_data
     from designer.project.run_model import run_design
-    from designer.project.runs import RUN_INFO
     from designer.project.workflow import resume_run
-    from designer.training.options import TrainingOptions
-    from designer.training.run_dir import MANIFEST, OPTIONS, read_json
+    from designer.training.run_dir import RunDir
 
     run_dir = args.resume
     try:
-        if not (run_dir / OPTIONS).is_file() or not (run_dir / RUN_INFO).is_file():
-            return _fail(f"{run_dir} is not a run folder (from `netdesigner train`)")
-        options = TrainingOptions.from_dict(read_json(run_dir / OPTIONS))
+        files = RunDir.open(run_dir)
+        options, manifest = files.read_options(), files.read_manifest()
+        if not RunDir.is_run(run_dir) or options is None or manifest is None:
+            return _fail(f"{run_dir} is not a run folder that can be resumed (it needs the "
+                         "run.json, options.json and manifest.json that `netdesigner train` "
+                         "writes)")
         changes = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr)) if v is not None}
         options = options.replace(**changes)
-        config = DataConfig.from_dict(read_json(run_dir / RUN_INFO)["data"])
-        manifest = SplitManifest.from_dict(read_json(run_dir / MANIFEST))
+        config = DataConfig.from_dict(dict(files.read_info().data))
         preprocessing = run_design(run_dir, "last").info.preprocessing
-        data = prepare_data(config, preprocessing, manifest=manifest)
+        data = prepare_data(config, preprocessing, manifest=SplitManifest.from_dict(manifest))
         progress = [] if args.json else [TerminalProgress()]
         with StopOnInterrupt() as interrupt:
             try:
@@ -212,7 +215,7 @@ def _train_and_report(design: Any, config: Any, options: Any, args: argparse.Nam
     return interrupt.report() if interrupt.requested else _report(run, args.json)
 
 
-def _report(run: Any, as_json: bool) -> int:
+def _report(run: RunRecord, as_json: bool) -> int:
     """Print the finished run; exit status 0 when it ended as planned or was stopped."""
     from designer.project.workflow import summary_json
 
@@ -220,18 +223,18 @@ def _report(run: Any, as_json: bool) -> int:
         print(summary_json(run))
     else:
         _print_result(run)
-    return 0 if run.summary.get("reason") in ("completed", "early_stopping", "stopped") else 1
+    return 0 if run.status in ("completed", "stopped") else 1
 
 
-def _print_result(run: Any) -> None:
-    evaluation = run.evaluation
+def _print_result(run: RunRecord) -> None:
     print(f"\nrun saved in {run.run_dir}")
     if run.best_val_acc is not None:
         print(f"best validation accuracy: {run.best_val_acc:.3f}")
-    if evaluation:
-        print(f"{evaluation['split']} accuracy: {evaluation['accuracy']:.3f} "
-              f"({len(evaluation.get('predictions', []))} images)")
-        for row in evaluation.get("per_class", []):
-            print(f"  {row['name']:<16} precision {row['precision']:.2f} recall "
-                  f"{row['recall']:.2f} f1 {row['f1']:.2f} ({row['support']} images)")
-    print(json.dumps(run.stats))
+    if run.evaluation is not None:
+        result = run.evaluation.result()
+        print(f"{run.evaluation.split} accuracy: {result.accuracy:.3f} "
+              f"({len(result.predictions)} images)")
+        for row in result.per_class:
+            print(f"  {row.name:<16} precision {row.precision:.2f} recall "
+                  f"{row.recall:.2f} f1 {row.f1:.2f} ({row.support} images)")
+    print(json.dumps(run.stats.to_dict()))

@@ -104,4 +104,4 @@ def test_ctrl_c_during_training_saves_a_resumable_run(tmp_path: Path, image_fold
 def test_resume_refuses_a_folder_that_is_no_run(tmp_path: Path, flag: str,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "--resume", str(tmp_path), flag, "2"]) == 1
-    assert "is not a run folder" in capsys.readouterr().err
+    assert "is not a run folder that can be resumed" in capsys.readouterr().err

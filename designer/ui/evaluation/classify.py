@@ -52,11 +52,12 @@ class ClassifiedImage:
 def load_classifier(run: RunRecord) -> Classifier:
     """The run's trained model with its evaluation transform and class names."""
     design = run_design(run.run_dir)
-    classes = list(design.info.class_names) or [str(c) for c in run.evaluation.get("classes", [])]
+    classes = list(design.info.class_names) or list(run.evaluation.classes if run.evaluation
+                                                     else run.info.classes)
     if not classes and design.num_classes:
         classes = [f"class {i}" for i in range(design.num_classes)]
     transform = build_transforms(design.info.preprocessing, None, train=False,
-                                 image_size=run.data.get("image_size"))
+                                 image_size=run.image_size)
     return Classifier(run.run_dir, design.build(), transform, classes)
 
 
