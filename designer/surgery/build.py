@@ -17,6 +17,7 @@ from designer.core.errors import UserError
 from designer.core.layers import Layer
 from designer.core.network import Network
 from designer.surgery.encoding import decode_arg, resolve_function
+from designer.surgery.safety import check_layer
 from designer.surgery.store import Store
 
 
@@ -25,10 +26,14 @@ class BuildError(UserError, RuntimeError):
 
 
 def build_graph(layers: Iterable[Layer]) -> fx.Graph:
-    """An fx graph with one node per layer, named as the layers are."""
+    """An fx graph with one node per layer, named as the layers are.
+
+    Every layer is checked first (`safety.check_layer`): fx pastes names into Python source.
+    """
     graph = fx.Graph()
     env: dict[str, fx.Node] = {}
     for layer in layers:
+        check_layer(layer, from_file=False)
         args = tuple(decode_arg(a, env) for a in layer.args)
         kwargs = {k: decode_arg(v, env) for k, v in layer.kwargs.items()}
         if layer.op == "input":
