@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.core.grouping import BLOCK_PREFIX
+from designer.ui.actions import design_actions
 from designer.ui.analyzer import AnalyzerPanel
 from designer.ui.banner import MessageBanner
 from designer.ui.canvas import NetworkCanvas
@@ -78,12 +79,10 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.session.error_occurred.connect(self.banner.show_message)
         self.session.status.connect(lambda text: self.statusBar().showMessage(text, 5000))
-        self.session.history_changed.connect(self._update_undo_actions)
         self.session.history_changed.connect(self._on_design_replaced)
         self.session.analysis_ready.connect(self._update_counts)
         self.session.selection_changed.connect(self._update_selection_label)
         self.session.design_replaced.connect(self._on_design_replaced)
-        self.session.locked_changed.connect(self._update_undo_actions)
         self.workspace.data_config_changed.connect(self._on_design_replaced)
         self.workspace.options_changed.connect(self._on_design_replaced)
         if restore_layout:
@@ -138,18 +137,12 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        s = self.session
-        self.undo_action = self._action("Undo", s.undo, QKeySequence.StandardKey.Undo)
-        self.redo_action = self._action("Redo", s.redo, "Ctrl+Shift+Z")
-        self.replace_head_action = self._action(
-            "Replace final layers…", self._replace_head, "Ctrl+Shift+H",
-            "Replace the classifier for your number of classes, keeping all other weights")
-        self.freeze_backbone_action = self._action(
-            "Freeze backbone", lambda: s.edit(lambda d: d.freeze_backbone()), "Ctrl+Shift+F",
-            "Freeze every layer before the final layer")
-        self.unfreeze_all_action = self._action(
-            "Unfreeze all", lambda: s.edit(lambda d: d.set_frozen(
-                [ly.name for ly in d.network if ly.frozen], False, "Unfreeze all")))
+        self.commands = design_actions(self.session, self.workspace)  # the one action table
+        self.undo_action = self.commands["undo"]
+        self.redo_action = self.commands["redo"]
+        self.replace_head_action = self.commands["replace_head"]
+        self.freeze_backbone_action = self.commands["freeze_backbone"]
+        self.unfreeze_all_action = self.commands["unfreeze_all"]
         self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
         file_menu = self.menuBar().addMenu("&File")
         self.new_project_action = self._action(
@@ -172,10 +165,12 @@ class MainWindow(QMainWindow):
         edit_menu = self.menuBar().addMenu("&Edit")
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        for action_id in ("freeze", "unfreeze", "set_lr_factor", "delete"):
+            edit_menu.addAction(self.commands[action_id])
         model_menu = self.menuBar().addMenu("&Model")
-        for action in (self.replace_head_action, self.freeze_backbone_action,
-                       self.unfreeze_all_action):
-            model_menu.addAction(action)
+        for action_id in ("replace_head", "fit_head_to_data", "freeze_backbone", "unfreeze_all"):
+            model_menu.addAction(self.commands[action_id])
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
@@ -193,7 +188,6 @@ class MainWindow(QMainWindow):
             else:
                 toolbar.addAction(item)
         self.addToolBar(toolbar)
-        self._update_undo_actions()
 
     def _build_status_bar(self) -> None:
         self.params_label = QLabel()
@@ -202,20 +196,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.params_label)
 
     # ----- reactions ---------------------------------------------------------------------
-    def _update_undo_actions(self, *_args: object) -> None:
-        design = self.session.design
-        history = design.history if design else None
-        locked = self.session.locked
-        self.undo_action.setEnabled(bool(history and history.can_undo) and not locked)
-        self.redo_action.setEnabled(bool(history and history.can_redo) and not locked)
-        self.undo_action.setText(f"Undo {history.undo_label}" if history and history.can_undo
-                                 else "Undo")
-        self.redo_action.setText(f"Redo {history.redo_label}" if history and history.can_redo
-                                 else "Redo")
-        for action in (self.replace_head_action, self.freeze_backbone_action,
-                       self.unfreeze_all_action):
-            action.setEnabled(design is not None and not locked)
-
     def _update_counts(self, *_args: object) -> None:
         analysis = self.session.analysis
         if analysis is None:
@@ -241,20 +221,7 @@ class MainWindow(QMainWindow):
             dirty = " *" if self.projects.has_unsaved_changes() else ""
             self.setWindowTitle(f"{design.info.model_name}{dirty} — "
                                 f"{self.workspace.project_dir.name} — {APP_TITLE}")
-        self._update_undo_actions()
         self._update_counts()
-
-    def _replace_head(self) -> None:
-        from designer.ui.canvas.dialogs import ask_replace_head
-
-        design = self.session.design
-        if design is None:
-            return
-        answer = ask_replace_head(self, len(design.info.class_names) or None,
-                                  design.info.class_names)
-        if answer is not None:
-            self.session.edit(lambda d: d.replace_head(
-                answer.num_classes, class_names=answer.class_names, dropout=answer.dropout))
 
     def open_start_model(self, name: str | None = None) -> None:
         """Open `name` (default: the bundled offline model) in the background."""
