@@ -46,12 +46,15 @@ def run_gui(project: str | None, model: str | None, screenshot: str | None) -> i
         return 2
     from PySide6.QtWidgets import QApplication
 
+    from designer.ui.crash import CrashHandler
     from designer.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("NetDesigner")
     app.setOrganizationName("NetDesigner")
     window = MainWindow(restore_layout=not screenshot)
+    # bugs (not UserErrors) from any thread: traceback to logs/, a dialog, the app keeps running
+    CrashHandler(save_project=window.projects.save, parent=window).install()
     # torch, Qt and the window are loaded: move them out of the collector's reach, so full
     # collections stay cheap (~0 ms instead of ~260 ms of frozen window)
     gc.collect()

@@ -89,6 +89,13 @@ class Staging:
             ) from exc
         return tuple(p for p in finals if p.exists())
 
+    def clear(self) -> None:
+        """Delete what was staged so far (the folder stays until the block ends)."""
+        if self._dir is not None:
+            for path in self._dir.iterdir():
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
     def _staged(self, name: str) -> Path:
         if self._dir is None:
             raise RuntimeError("Staging used outside its `with` block")

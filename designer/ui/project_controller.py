@@ -209,8 +209,8 @@ class ProjectController(QObject):
         self.workspace.reload_runs()
         if project.interrupted_runs:
             self.session.error_occurred.emit(
-                f"{len(project.interrupted_runs)} run(s) were interrupted before they finished "
-                "and are not listed.")
+                f"{len(project.interrupted_runs)} run(s) were interrupted before they finished; "
+                "each keeps its last completed epoch (listed as interrupted).")
         self._remember(project.folder)
         self.project_changed.emit(project.folder)
         self.offer_recovery(project.folder)
