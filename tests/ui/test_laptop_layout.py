@@ -26,7 +26,7 @@ def window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
     win.fit_screen(ROOM)
     win.showNormal()  # the offscreen screen is 800×600: size the window as the laptop would
     win.resize(ROOM)
-    with qtbot.waitSignal(win.session.analysis_ready, timeout=20_000):
+    with qtbot.waitSignal(win.session.analysis_ready, timeout=60_000):
         win.session.set_design(open_model("resnet18", input_size=32))
     return win
 
