@@ -32,7 +32,7 @@ class LatencyAxis(pg.AxisItem):
 
     MIN_LABEL_PX = 56
 
-    def tickValues(self, minVal: float, maxVal: float,  # noqa: N802,N803 - pyqtgraph's API
+    def tickValues(self, minVal: float, maxVal: float,  # noqa: N803 - pyqtgraph's API
                    size: float) -> list[tuple[float, list[float]]]:
         low, high = min(minVal, maxVal), max(minVal, maxVal)
         room = max(2, int(size // self.MIN_LABEL_PX))
@@ -44,7 +44,7 @@ class LatencyAxis(pg.AxisItem):
         step = math.ceil(len(ticks) / room)
         return [(1.0, ticks[::step])]
 
-    def tickStrings(self, values: list[float], scale: float,  # noqa: N802 - pyqtgraph's API
+    def tickStrings(self, values: list[float], scale: float,
                     spacing: float) -> list[str]:
         return [_ms_text(10 ** v) for v in values]
 

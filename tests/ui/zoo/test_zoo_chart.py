@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -100,5 +101,5 @@ def test_latency_labels_never_overlap_when_filtered(qtbot: QtBot, browser: Model
     metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
     spans = sorted(((v - low) / (high - low) * width, metrics.horizontalAdvance(text))
                    for v, text in zip(values, labels, strict=True))
-    for (left, left_width), (right, right_width) in zip(spans, spans[1:], strict=False):
+    for (left, left_width), (right, right_width) in itertools.pairwise(spans):
         assert left + left_width / 2 + 4 <= right - right_width / 2, labels
