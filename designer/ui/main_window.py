@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -28,6 +27,7 @@ from designer.ui.canvas import NetworkCanvas
 from designer.ui.formatting import count_text
 from designer.ui.inspector import Inspector
 from designer.ui.library import LayerLibrary
+from designer.ui.pages import WorkflowPages, workflow_pages
 from designer.ui.project_controller import ProjectController
 from designer.ui.session import DesignSession
 from designer.ui.workspace import Workspace
@@ -45,7 +45,6 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.session = session or DesignSession(self)
         self.setWindowTitle(APP_TITLE)
-        self.resize(1500, 920)
         self.banner = MessageBanner()
         self.canvas = NetworkCanvas(self.session)
         centre = QWidget()
@@ -55,9 +54,8 @@ class MainWindow(QMainWindow):
         centre_layout.addWidget(self.banner)
         centre_layout.addWidget(self.canvas, 1)
         self.workspace = Workspace(self.session)
-        self.pages = QTabWidget()
-        self.pages.setDocumentMode(True)
-        self.pages.addTab(centre, "1 · Design")
+        self.pages = WorkflowPages()
+        self.pages.add_page(centre, "1 · Design")
         self._add_workflow_pages()
         self.pages.currentChanged.connect(self._on_page_changed)
         self.setCentralWidget(self.pages)
@@ -72,9 +70,8 @@ class MainWindow(QMainWindow):
             "library": self._dock("Layer library", self.library, Qt.DockWidgetArea.RightDockWidgetArea),
             "analyzer": self._dock("Analyzer", self.analyzer, Qt.DockWidgetArea.BottomDockWidgetArea),
         }
-        self.resizeDocks([self.docks["browser"], self.docks["inspector"]], [430, 320],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["analyzer"]], [230], Qt.Orientation.Vertical)
+        self.fit_screen()
+        self._build_page_bar()
         self._build_actions()
         self._build_status_bar()
         self.session.error_occurred.connect(self.banner.show_message)
@@ -88,12 +85,35 @@ class MainWindow(QMainWindow):
         if restore_layout:
             self._restore_layout()
 
+    def fit_screen(self, room: QSize | None = None) -> None:
+        """Start at 1500×920, or maximised where the screen has less room (`room`: the screen's
+        available size). On a short screen (a 1366×768 laptop) the inspector and the layer
+        library share the right column as tabs, so a layer's settings and Apply fit."""
+        wanted = QSize(1500, 920)
+        if room is None:
+            if self.screen() is None or QGuiApplication.platformName() == "offscreen":
+                room = wanted  # no real screen to fit (tests, --screenshot)
+            else:
+                room = self.screen().availableGeometry().size()
+        self.resize(wanted.boundedTo(room))
+        if room.width() < wanted.width() or room.height() < wanted.height():
+            self.setWindowState(Qt.WindowState.WindowMaximized)
+        short = room.height() < 900
+        inspector, library = self.docks["inspector"], self.docks["library"]
+        if short:
+            self.tabifyDockWidget(inspector, library)
+            inspector.raise_()
+        self.resizeDocks([self.docks["browser"], inspector],
+                         [380 if short else 430, 300 if short else 320], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["analyzer"]], [170 if short else 230],
+                         Qt.Orientation.Vertical)
+        if not short:
+            self.resizeDocks([inspector, library], [560, 360], Qt.Orientation.Vertical)
+
     def _add_workflow_pages(self) -> None:
         """Data, Train, Evaluate and Compare pages, in workflow order."""
-        from designer.ui.pages import workflow_pages
-
         for title, page in workflow_pages(self.workspace):
-            self.pages.addTab(page, title)
+            self.pages.add_page(page, title)
             requested = getattr(page, "page_requested", None)
             if requested is not None:
                 requested.connect(self.show_page)
@@ -188,6 +208,14 @@ class MainWindow(QMainWindow):
             else:
                 toolbar.addAction(item)
         self.addToolBar(toolbar)
+
+    def _build_page_bar(self) -> None:
+        """The page tabs, first in the top toolbar row: the same place on every page."""
+        bar = QToolBar("Pages")
+        bar.setObjectName("page_toolbar")
+        bar.setMovable(False)
+        bar.addWidget(self.pages.switcher)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
 
     def _build_status_bar(self) -> None:
         self.params_label = QLabel()
