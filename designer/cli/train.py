@@ -46,6 +46,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     train.add_argument("--out", type=Path, default=_DEFAULT_RUNS, help="folder for run folders")
     train.add_argument("--json", action="store_true", help="print the result as JSON")
     train.set_defaults(handler=run_train)
+    resume = subparsers.add_parser("resume", help="continue a stopped or interrupted run",
+                                   description="Continue a run from its last completed epoch "
+                                   "(after Stop, Ctrl+C, a crash or a kill), on the data and "
+                                   "options it was started with.")
+    resume.add_argument("run", type=Path, help="run folder")
+    resume.add_argument("--epochs", type=int, help="train up to this many epochs in total")
+    resume.add_argument("--json", action="store_true", help="print the result as JSON")
+    resume.set_defaults(handler=run_resume)
     demo = subparsers.add_parser("demo", help="the whole workflow on the bundled model and "
                                  "sample photos, offline, in about a minute")
     demo.add_argument("--out", type=Path, default=_DEFAULT_RUNS)
@@ -89,7 +97,7 @@ def _train_project(args: argparse.Namespace) -> int:
     from designer.project.data_config import prepare_data
     from designer.project.distributed import train_distributed
     from designer.project.project_file import open_project
-    from designer.project.workflow import summary_json, train_design
+    from designer.project.workflow import train_design
 
     try:
         project = open_project(args.project)
@@ -106,11 +114,20 @@ def _train_project(args: argparse.Namespace) -> int:
                                callbacks=[] if args.json else [TerminalProgress()])
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
         return _fail(str(error))
-    if args.json:
-        print(summary_json(run))
-    else:
-        _print_result(run)
-    return 0 if run.status in ("completed", "stopped") else 1
+    return _report(run, args.json)
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    """Handler of `netdesigner resume RUN`."""
+    from designer.cli._terminal import TerminalProgress
+    from designer.project.run_resume import resume_folder
+
+    try:
+        run = resume_folder(args.run, epochs=args.epochs,
+                            callbacks=[] if args.json else [TerminalProgress()])
+    except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
+        return _fail(str(error))
+    return _report(run, args.json)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -148,7 +165,7 @@ def _train_and_report(design: Any, config: Any, options: Any, args: argparse.Nam
                       num_classes: str, freeze: str | None) -> int:
     from designer.cli._terminal import TerminalProgress
     from designer.project.data_config import prepare_data
-    from designer.project.workflow import summary_json, train_design
+    from designer.project.workflow import train_design
 
     data = prepare_data(config, design.info.preprocessing)
     if data.report is not None and data.report.bad_files:
@@ -163,7 +180,14 @@ def _train_and_report(design: Any, config: Any, options: Any, args: argparse.Nam
         design.freeze(up_to=freeze)
     run = train_design(design, data, options, runs_root=args.out,
                        callbacks=[] if args.json else [TerminalProgress()])
-    if args.json:
+    return _report(run, args.json)
+
+
+def _report(run: RunRecord, as_json: bool) -> int:
+    """Print the run's outcome; the exit code is 0 only for a run that trained as planned."""
+    from designer.project.workflow import summary_json
+
+    if as_json:
         print(summary_json(run))
     else:
         _print_result(run)

@@ -13,6 +13,7 @@ Ctrl+C (KeyboardInterrupt) is treated as a stop. The only exception fit raises i
 
 from __future__ import annotations
 
+import contextlib
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
@@ -119,6 +120,13 @@ class _Trainer:
         self, train_data: Dataset[Any], val_data: Dataset[Any] | None,
         lr_factors: Mapping[str, float] | None, augmented: bool, resume_from: Path | str | None,
     ) -> FitResult:
+        with self.run_dir.training_lock() if self.run_dir else contextlib.nullcontext():
+            return self._run(train_data, val_data, lr_factors, augmented, resume_from)
+
+    def _run(
+        self, train_data: Dataset[Any], val_data: Dataset[Any] | None,
+        lr_factors: Mapping[str, float] | None, augmented: bool, resume_from: Path | str | None,
+    ) -> FitResult:
         try:
             self._setup(train_data, val_data, lr_factors, augmented, resume_from)
             reason, message = self._train()
@@ -166,6 +174,8 @@ class _Trainer:
             self.state = restore_training_state(checkpoint, self.optimizer, self.scaler, self.best)
             self.log(f"resumed from {resume_from} at epoch {self.state.epoch + 1}, "
                      f"iteration {self.state.iteration}")
+            if self.run_dir is not None:  # training again: a kill from now on is an interruption
+                self.run_dir.clear_summary()
         self.setup_complete = True
 
     def _log_trainability(self, trainability: Trainability) -> None:
