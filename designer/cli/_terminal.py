@@ -63,4 +63,7 @@ class TerminalProgress(Callback):
                    + (" *" if event.is_best else ""))
 
     def on_finished(self, event: FinishedEvent) -> None:
-        self._line(f"finished ({event.reason}): {event.message}")
+        if event.reason not in ("error", "nan_loss"):  # a failure is the command's one message
+            self._line(f"finished ({event.reason}): {event.message}")
+        elif self.tty:
+            self._line("")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
+
+from designer.cli._messages import fail as _fail
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,11 +29,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.add_argument("--out", required=True, type=Path)
     export.add_argument("--json", action="store_true")
     export.set_defaults(handler=run_export)
-
-
-def _fail(error: Exception | str) -> int:
-    print(f"netdesigner: {error}", file=sys.stderr)
-    return 1
 
 
 def _image_size(run: Path) -> int | None:

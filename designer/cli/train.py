@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from designer.project.runs import RunRecord
 
+from designer.cli._messages import fail as _fail
+
 _DEFAULT_RUNS = Path("runs")
 
 
@@ -62,11 +64,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     demo.set_defaults(handler=run_demo)
 
 
-def _fail(message: str) -> int:
-    print(f"netdesigner: {message}", file=sys.stderr)
-    return 1
-
-
 def run_train(args: argparse.Namespace) -> int:
     """Handler of `netdesigner train`."""
     from designer.data import AugmentOptions
@@ -79,17 +76,17 @@ def run_train(args: argparse.Namespace) -> int:
         return _fail("say what to train: a PROJECT folder, --model NAME or --design FILE")
     if args.data is None:
         return _fail("--data is required with --model / --design (a folder or sample:shapes)")
-    try:
-        design = _open_design(args)
+    try:  # the options first: a wrong value is named before anything slow happens
         augment = AugmentOptions.recommended() if args.augment == "recommended" else AugmentOptions()
         config = DataConfig(source=args.data, seed=args.seed, augment=augment,
                             image_size=args.image_size)
         options = TrainingOptions(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                                   solver=args.solver, seed=args.seed, device=args.device)
+        design = _open_design(args)
         return _train_and_report(design, config, options, args, args.num_classes,
                                  args.freeze_up_to)
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
-        return _fail(str(error))
+        return _fail(error)
 
 
 def _train_project(args: argparse.Namespace) -> int:
@@ -113,7 +110,7 @@ def _train_project(args: argparse.Namespace) -> int:
                                runs_root=project.runs_root,
                                callbacks=[] if args.json else [TerminalProgress()])
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
-        return _fail(str(error))
+        return _fail(error)
     return _report(run, args.json)
 
 
@@ -126,7 +123,7 @@ def run_resume(args: argparse.Namespace) -> int:
         run = resume_folder(args.run, epochs=args.epochs,
                             callbacks=[] if args.json else [TerminalProgress()])
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
-        return _fail(str(error))
+        return _fail(error)
     return _report(run, args.json)
 
 
@@ -145,7 +142,7 @@ def run_demo(args: argparse.Namespace) -> int:
         options = TrainingOptions(epochs=args.epochs, lr=3e-3, batch_size=32)
         return _train_and_report(design, config, options, args, "auto", "backbone")
     except Exception as error:  # noqa: BLE001
-        return _fail(str(error))
+        return _fail(error)
 
 
 def _open_design(args: argparse.Namespace) -> Any:
@@ -189,9 +186,11 @@ def _report(run: RunRecord, as_json: bool) -> int:
 
     if as_json:
         print(summary_json(run))
-    else:
+    elif run.status in ("completed", "stopped"):
         _print_result(run)
-    return 0 if run.status in ("completed", "stopped") else 1
+    if run.status not in ("completed", "stopped"):
+        return _fail(f"{run.message} (run folder: {run.run_dir}; details in its log)")
+    return 0
 
 
 def _print_result(run: RunRecord) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset, Subset
 
-from designer.data.errors import SampleError
+from designer.data.errors import TransformError
 from designer.data.loading import load_rgb_tensor
 from designer.data.scan import Sample
 from designer.data.sources import SPLITS
@@ -53,7 +53,10 @@ class ImageDataset(Dataset[tuple[torch.Tensor, int]]):
             try:
                 image = self.transform(image)
             except (RuntimeError, ValueError) as exc:
-                raise SampleError(sample.path, f"transform failed ({exc})", "corrupt") from exc
+                if "out of memory" in str(exc).lower():
+                    raise  # not the file, not the settings: the machine (worded by the caller)
+                raise TransformError(f"preparing {sample.path} for the model failed "
+                                     f"({type(exc).__name__}: {exc})") from exc
         return image, sample.label
 
 

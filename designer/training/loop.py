@@ -24,6 +24,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from designer.data.errors import TransformError
 from designer.training.accel import Acceleration, choose
 from designer.training.batches import BatchSource, mix_seed
 from designer.training.callbacks import Callback, CallbackList
@@ -36,6 +37,7 @@ from designer.training.events import (
     StartEvent,
     ValidationEvent,
 )
+from designer.training.failures import explain, last_message
 from designer.training.feature_cache import CacheCancelled, CacheContext, FeatureCache
 from designer.training.finish import Finisher
 from designer.training.history import History
@@ -138,7 +140,7 @@ class _Trainer:
             reason, message = "error", str(error)
         except Exception as error:  # noqa: BLE001 - reported in the result, see module docstring
             reason, message = "error", self._describe_error(error)
-            self.log("".join(traceback.format_exception(error)).rstrip(), "error")
+            self.finisher.log_file("".join(traceback.format_exception(error)).rstrip(), "error")
         return self.finisher.finish(self, reason, message)
 
     def _setup(
@@ -335,6 +337,12 @@ class _Trainer:
 
     def _describe_error(self, error: BaseException) -> str:
         where = f"at epoch {self.state.epoch + 1}, iteration {self.state.iteration + 1}"
+        plain = explain(error, self.run_dir.path if self.run_dir else None)
+        if plain is not None:
+            return f"Training failed {where}: {plain}"
+        if isinstance(error, TransformError) or TransformError.__name__ in str(error):
+            return (f"Training failed {where}: {last_message(error)}. The image file is fine; "
+                    "check the image size and augmentation settings.")
         if isinstance(error, SampleLoadError) or SampleLoadError.__name__ in str(error):
             return f"Training failed {where}: {user_message(error)}"
         return (f"Training failed {where}: {type(error).__name__}: {error}. "
