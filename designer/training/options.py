@@ -102,13 +102,14 @@ class TrainingOptions:
         for name, value in whole.items():
             if isinstance(value, bool) or not isinstance(value, int):
                 raise OptionsError(f"{name} must be a whole number (got {value!r}).")
-        reals: dict[str, float] = {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay,
-                 "gamma": self.gamma, "warmup_epochs": self.warmup_epochs,
-                 "label_smoothing": self.label_smoothing, "grad_clip": self.grad_clip}
-        for name, value in reals.items():
-            if isinstance(value, bool) or not isinstance(value, int | float) \
-                    or not math.isfinite(value):
-                raise OptionsError(f"{name} must be a finite number (got {value!r}).")
+        reals: dict[str, float] = {
+            "lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay,
+            "gamma": self.gamma, "warmup_epochs": self.warmup_epochs,
+            "label_smoothing": self.label_smoothing, "grad_clip": self.grad_clip}
+        for name, real in reals.items():
+            if isinstance(real, bool) or not isinstance(real, int | float) \
+                    or not math.isfinite(real):
+                raise OptionsError(f"{name} must be a finite number (got {real!r}).")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (options.json in a run directory, the project file)."""
