@@ -14,8 +14,8 @@ import torch
 
 from designer.training.errors import TrainingError
 
-#: what a write needs on top of its own size (file system metadata, the JSON files around it)
-FREE_SPACE_MARGIN = 8 * 2**20
+#: what a write needs on top of its own size (file system metadata, the small JSON files after it)
+FREE_SPACE_MARGIN = 64 * 2**10
 
 _DISK_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 #: how full disks show through writers that do not raise OSError (torch.save's zip writer,
@@ -34,11 +34,11 @@ class DiskFullError(TrainingError, OSError):
 
 
 def is_out_of_memory(error: BaseException) -> bool:
-    """True for MemoryError, torch's OutOfMemoryError and allocator RuntimeErrors."""
+    """True for MemoryError, torch's OutOfMemoryError and allocator errors (also when wrapped,
+    e.g. by a transform or a DataLoader worker, which keep the allocator's words)."""
     if isinstance(error, MemoryError | torch.OutOfMemoryError):
         return True
-    return isinstance(error, RuntimeError) and any(t in str(error).lower()
-                                                   for t in _OUT_OF_MEMORY_TEXT)
+    return any(t in str(error).lower() for t in _OUT_OF_MEMORY_TEXT)
 
 
 def is_disk_full(error: BaseException) -> bool:
@@ -51,7 +51,7 @@ def is_disk_full(error: BaseException) -> bool:
 
 
 def _megabytes(count: int) -> str:
-    return f"{count / 2**20:,.1f} MB"
+    return f"{count / 2**20:,.1f} MB" if count >= 2**20 else f"{max(count, 1) / 2**10:,.0f} KB"
 
 
 def disk_full_message(folder: Path, needed: int | None = None) -> str:
