@@ -75,6 +75,7 @@ class TerminalProgress(Callback):
                    + (" *" if event.is_best else ""))
 
     def on_finished(self, event: FinishedEvent) -> None:
+<<<<<<< HEAD
         self._line(f"finished ({event.reason}): {event.message}")
 
 
@@ -117,3 +118,9 @@ class StopOnInterrupt(Callback):
         return interrupted(
             f"the run is saved in {self.run_dir} (stopped after {self.iterations} iterations); "
             f"continue it with: netdesigner train --resume {self.run_dir}")
+=======
+        if event.reason not in ("error", "nan_loss"):  # a failure is the command's one message
+            self._line(f"finished ({event.reason}): {event.message}")
+        elif self.tty:
+            self._line("")
+>>>>>>> wave2-runs

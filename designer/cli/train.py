@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from designer.project.runs import RunRecord
 
+from designer.cli._messages import fail as _fail
+
 _DEFAULT_RUNS = Path("runs")
 _DEFAULT_EPOCHS, _DEFAULT_LR = 10, 1e-3
 
@@ -50,17 +52,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     train.add_argument("--out", type=Path, default=_DEFAULT_RUNS, help="folder for run folders")
     train.add_argument("--json", action="store_true", help="print the result as JSON")
     train.set_defaults(handler=run_train)
+    resume = subparsers.add_parser("resume", help="continue a stopped or interrupted run",
+                                   description="Continue a run from its last completed epoch "
+                                   "(after Stop, Ctrl+C, a crash or a kill), on the data and "
+                                   "options it was started with.")
+    resume.add_argument("run", type=Path, help="run folder")
+    resume.add_argument("--epochs", type=int, help="train up to this many epochs in total")
+    resume.add_argument("--json", action="store_true", help="print the result as JSON")
+    resume.set_defaults(handler=run_resume)
     demo = subparsers.add_parser("demo", help="the whole workflow on the bundled model and "
                                  "sample photos, offline, in about a minute")
     demo.add_argument("--out", type=Path, default=_DEFAULT_RUNS)
     demo.add_argument("--epochs", type=int, default=20)
     demo.add_argument("--json", action="store_true")
     demo.set_defaults(handler=run_demo)
-
-
-def _fail(message: str) -> int:
-    print(f"netdesigner: {message}", file=sys.stderr)
-    return 1
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -78,8 +83,7 @@ def run_train(args: argparse.Namespace) -> int:
                      "--resume RUN")
     if args.data is None:
         return _fail("--data is required with --model / --design (a folder or sample:shapes)")
-    try:
-        design = _open_design(args)
+    try:  # the options first: a wrong value is named before anything slow happens
         augment = AugmentOptions.recommended() if args.augment == "recommended" else AugmentOptions()
         config = DataConfig(source=args.data, seed=args.seed, augment=augment,
                             image_size=args.image_size)
@@ -87,10 +91,11 @@ def run_train(args: argparse.Namespace) -> int:
                                   lr=_DEFAULT_LR if args.lr is None else args.lr,
                                   batch_size=args.batch_size,
                                   solver=args.solver, seed=args.seed, device=args.device)
+        design = _open_design(args)
         return _train_and_report(design, config, options, args, args.num_classes,
                                  args.freeze_up_to)
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
-        return _fail(str(error))
+        return _fail(error)
 
 
 def _train_project(args: argparse.Namespace) -> int:
@@ -118,6 +123,7 @@ def _train_project(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 return interrupt.report()
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
+<<<<<<< HEAD
         return _fail(str(error))
     return interrupt.report() if interrupt.requested else _report(run, args.json)
 
@@ -154,6 +160,23 @@ def _resume(args: argparse.Namespace) -> int:
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
         return _fail(str(error))
     return interrupt.report() if interrupt.requested else _report(run, args.json)
+=======
+        return _fail(error)
+    return _report(run, args.json)
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    """Handler of `netdesigner resume RUN`."""
+    from designer.cli._terminal import TerminalProgress
+    from designer.project.run_resume import resume_folder
+
+    try:
+        run = resume_folder(args.run, epochs=args.epochs,
+                            callbacks=[] if args.json else [TerminalProgress()])
+    except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
+        return _fail(error)
+    return _report(run, args.json)
+>>>>>>> wave2-runs
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -171,7 +194,7 @@ def run_demo(args: argparse.Namespace) -> int:
         options = TrainingOptions(epochs=args.epochs, lr=3e-3, batch_size=32)
         return _train_and_report(design, config, options, args, "auto", "backbone")
     except Exception as error:  # noqa: BLE001
-        return _fail(str(error))
+        return _fail(error)
 
 
 def _open_design(args: argparse.Namespace) -> Any:
@@ -205,6 +228,7 @@ def _train_and_report(design: Any, config: Any, options: Any, args: argparse.Nam
         design.freeze_backbone()
     elif freeze:
         design.freeze(up_to=freeze)
+<<<<<<< HEAD
     progress = [] if args.json else [TerminalProgress()]
     with StopOnInterrupt() as interrupt:
         try:
@@ -217,13 +241,24 @@ def _train_and_report(design: Any, config: Any, options: Any, args: argparse.Nam
 
 def _report(run: RunRecord, as_json: bool) -> int:
     """Print the finished run; exit status 0 when it ended as planned or was stopped."""
+=======
+    run = train_design(design, data, options, runs_root=args.out,
+                       callbacks=[] if args.json else [TerminalProgress()])
+    return _report(run, args.json)
+
+
+def _report(run: RunRecord, as_json: bool) -> int:
+    """Print the run's outcome; the exit code is 0 only for a run that trained as planned."""
+>>>>>>> wave2-runs
     from designer.project.workflow import summary_json
 
     if as_json:
         print(summary_json(run))
-    else:
+    elif run.status in ("completed", "stopped"):
         _print_result(run)
-    return 0 if run.status in ("completed", "stopped") else 1
+    if run.status not in ("completed", "stopped"):
+        return _fail(f"{run.message} (run folder: {run.run_dir}; details in its log)")
+    return 0
 
 
 def _print_result(run: RunRecord) -> None:

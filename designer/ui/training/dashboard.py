@@ -337,8 +337,13 @@ class TrainingDashboard(QWidget):
             self.form.set_options(options)
 
     def _on_run_selected(self, run: RunRecord) -> None:
-        """Show an earlier run's curves while nothing trains."""
-        if self.runner.running or not (run.history.iterations or run.history.validations):
+        """Show an earlier run's curves while nothing trains; a stopped or interrupted run can
+        be resumed from its last checkpoint."""
+        if self.runner.running:
+            return
+        self._resumable = run if run.resumable else None
+        self.resume_button.setEnabled(run.resumable)
+        if not (run.history.iterations or run.history.validations):
             return
         self.plots.load_history(run.history)
         self.progress.reset(f"Showing {run.name}")
