@@ -6,7 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from designer.project.runs import RunRecord
 
 _DEFAULT_RUNS = Path("runs")
 
@@ -107,7 +110,7 @@ def _train_project(args: argparse.Namespace) -> int:
         print(summary_json(run))
     else:
         _print_result(run)
-    return 0 if run.summary.get("reason") in ("completed", "early_stopping", "stopped") else 1
+    return 0 if run.status in ("completed", "stopped") else 1
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -164,18 +167,18 @@ def _train_and_report(design: Any, config: Any, options: Any, args: argparse.Nam
         print(summary_json(run))
     else:
         _print_result(run)
-    return 0 if run.summary.get("reason") in ("completed", "early_stopping", "stopped") else 1
+    return 0 if run.status in ("completed", "stopped") else 1
 
 
-def _print_result(run: Any) -> None:
-    evaluation = run.evaluation
+def _print_result(run: RunRecord) -> None:
     print(f"\nrun saved in {run.run_dir}")
     if run.best_val_acc is not None:
         print(f"best validation accuracy: {run.best_val_acc:.3f}")
-    if evaluation:
-        print(f"{evaluation['split']} accuracy: {evaluation['accuracy']:.3f} "
-              f"({len(evaluation.get('predictions', []))} images)")
-        for row in evaluation.get("per_class", []):
-            print(f"  {row['name']:<16} precision {row['precision']:.2f} recall "
-                  f"{row['recall']:.2f} f1 {row['f1']:.2f} ({row['support']} images)")
-    print(json.dumps(run.stats))
+    if run.evaluation is not None:
+        result = run.evaluation.result()
+        print(f"{run.evaluation.split} accuracy: {result.accuracy:.3f} "
+              f"({len(result.predictions)} images)")
+        for row in result.per_class:
+            print(f"  {row.name:<16} precision {row.precision:.2f} recall "
+                  f"{row.recall:.2f} f1 {row.f1:.2f} ({row.support} images)")
+    print(json.dumps(run.stats.to_dict()))

@@ -8,8 +8,6 @@ other run, so it appears in the project with the same files.
 
 from __future__ import annotations
 
-import json
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,16 +15,18 @@ from pathlib import Path
 
 from safetensors.torch import load_file
 
+from designer.core.errors import UserError
 from designer.export.codegen import write_script_bundle
 from designer.project.data_config import PreparedData
 from designer.project.runs import RunRecord
 from designer.project.workflow import finish_run, start_run
 from designer.surgery.design import Design
+from designer.training.history import History
 from designer.training.options import TrainingOptions
-from designer.training.run_dir import write_json
+from designer.training.run_dir import RunDir
 
 
-class DistributedError(RuntimeError):
+class DistributedError(UserError, RuntimeError):
     """The multi-process run failed; the message carries the end of its output."""
 
 
@@ -40,27 +40,34 @@ def train_distributed(design: Design, data: PreparedData, options: TrainingOptio
                       runs_root: Path, nproc: int, name: str | None = None) -> RunRecord:
     """Train with `nproc` processes on this machine and add the run to `runs_root`."""
     run_dir, info = start_run(design, data, runs_root, name)
-    script = write_script_bundle(run_dir / "script", design, options, data.manifest,
+    files = RunDir(run_dir)
+    script = write_script_bundle(files.script_dir, design, options, data.manifest,
                                  data.config.augment if data.config.augment.enabled else None,
                                  data.config.image_size)
-    write_json(run_dir / "options.json", options.to_dict())
+    files.write_options(options)
     command = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}",
                "--master_addr=127.0.0.1", f"--master_port={_free_port()}", str(script),
                "--out-dir", str(run_dir), "--workers", "0"]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
-    (run_dir / "run.log").write_text(done.stdout + done.stderr, encoding="utf-8")
+    files.write_log(done.stdout + done.stderr)
     if done.returncode != 0:
+        files.write_summary({"reason": "error", "status": "failed", "processes": nproc,
+                             "weights_kept": "none",
+                             "message": f"The {nproc}-process run failed (exit "
+                                        f"{done.returncode}); see {files.log_path}."})
         raise DistributedError(f"the {nproc}-process run failed (exit {done.returncode}); see "
-                               f"{run_dir / 'run.log'}:\n{done.stderr[-1500:]}")
-    results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
-    shutil.copyfile(run_dir / "trained.safetensors", run_dir / "best.safetensors")
-    shutil.copyfile(run_dir / "trained.safetensors", run_dir / "last.safetensors")
+                               f"{files.log_path}:\n{done.stderr[-1500:]}")
+    results, trained = files.script_results()
+    weights = load_file(str(trained))
+    files.save_weights("best", weights, kind="best")
+    files.save_weights("last", weights, kind="last")
     val = [row["val_acc"] for row in results.get("history", []) if "val_acc" in row]
-    write_json(run_dir / "summary.json", {
-        "reason": "completed", "message": f"Trained with {nproc} processes (DDP)",
+    files.write_history(History(epochs=list(results.get("history", []))))
+    files.write_summary({
+        "reason": "completed", "status": "completed",
+        "message": f"Trained with {nproc} processes (DDP)",
         "best_val_acc": max(val) if val else None, "final_val_acc": val[-1] if val else None,
         "epochs_completed": len(results.get("history", [])), "processes": nproc})
-    write_json(run_dir / "history.json", {"epochs": results.get("history", [])})
     model = design.build()
-    model.load_state_dict(load_file(str(run_dir / "trained.safetensors")))
+    model.load_state_dict(weights)
     return finish_run(run_dir, info, model, design, data, options.batch_size)

@@ -24,7 +24,6 @@ from designer.project.run_model import run_design
 from designer.project.runs import RunRecord
 from designer.surgery.design import Design
 from designer.training.options import TrainingOptions
-from designer.training.run_dir import MANIFEST
 from designer.zoo.preprocessing import Preprocessing
 
 Progress = Callable[[float, str], None]
@@ -53,9 +52,9 @@ class ExportSource:
         design = run_design(folder)
         run = RunRecord.load(folder)
         config = DataConfig.from_dict(dict(run.data))
-        return cls(design, f"run “{run.name}”", TrainingOptions.from_dict(run.options),
-                   _run_manifest(folder), config.augment if config.augment.enabled else None,
-                   config.image_size)
+        return cls(design, f"run “{run.name}”", run.options or TrainingOptions(),
+                   _run_manifest(run), config.augment if config.augment.enabled else None,
+                   run.image_size)
 
     @classmethod
     def from_design(cls, design: Design, options: TrainingOptions, config: DataConfig,
@@ -112,12 +111,12 @@ def export_path(folder: Path | str, model_name: str, fmt: Format) -> Path:
     return Path(folder) / f"{file_stem(model_name)}{SUFFIXES[fmt]}"
 
 
-def _run_manifest(run_dir: Path) -> SplitManifest | None:
-    path = run_dir / MANIFEST
-    if not path.is_file():
+def _run_manifest(run: RunRecord) -> SplitManifest | None:
+    data = run.files.read_manifest()
+    if data is None:
         return None
     try:
-        return SplitManifest.load(path)
-    except (ManifestError, OSError) as error:
-        raise ExportError(f"the split of {run_dir.name} cannot be read ({error}); the script "
+        return SplitManifest.from_dict(data)
+    except ManifestError as error:
+        raise ExportError(f"the split of {run.name} cannot be read ({error}); the script "
                           "needs it to train on the same images") from error

@@ -2,29 +2,44 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from safetensors.torch import load_file
-
 from designer.project.design_io import DesignLoadError, load_design
-from designer.project.runs import DESIGN, RunRecord
+from designer.project.runs import RunRecord
 from designer.surgery.design import Design
+from designer.training.errors import CheckpointError
 
 
 def run_design(run_dir: Path, which: str = "best") -> Design:
-    """The design trained in `run_dir`, with its `which` ("best" or "last") weights."""
-    if not (run_dir / DESIGN).is_file():
-        raise DesignLoadError(f"{run_dir} is not a NetDesigner run folder (no {DESIGN})")
-    weights_file = run_dir / f"{which}.safetensors"
-    if not weights_file.is_file():
-        weights_file = run_dir / "last.safetensors"
-    if not weights_file.is_file():
-        raise DesignLoadError(f"{run_dir} has no trained weights yet: the run did not finish an "
-                              "iteration")
-    design = load_design(run_dir / DESIGN, weights=load_file(str(weights_file)))
-    classes = RunRecord.load(run_dir).evaluation.get("classes")
-    if classes and not design.info.class_names:
-        from dataclasses import replace
+    """The design trained in `run_dir`, with its `which` ("best" or "last") weights.
 
+    An interrupted run (killed mid-way) gives the weights of its last completed epoch; a run
+    that failed before it trained anything is refused rather than offering untrained weights.
+    """
+    run = RunRecord.load(run_dir)
+    files = run.files
+    if not files.design_path.is_file():
+        raise DesignLoadError(f"{run_dir} is not a NetDesigner run folder (no design of the "
+                              "trained model in it)")
+    try:
+        weights = files.trained_weights(which)
+    except CheckpointError as error:
+        raise DesignLoadError(f"{run_dir.name}: {error}") from error
+    if weights is None:
+        raise DesignLoadError(_no_weights(run))
+    design = load_design(files.design_path, weights=weights)
+    classes = run.evaluation.classes if run.evaluation is not None else run.info.classes
+    if classes and not design.info.class_names:
         design.info = replace(design.info, class_names=tuple(classes))
     return design
+
+
+def _no_weights(run: RunRecord) -> str:
+    if run.status == "failed":
+        return (f"{run.name} failed before it trained anything, so it has no trained weights "
+                f"({run.message.rstrip('.')}). Fix the cause and start a new run.")
+    if run.status == "running":
+        return f"{run.name} is still training its first epoch; wait for it to save one."
+    return (f"{run.name} has no trained weights: it ended before it completed an epoch. "
+            "Start a new run.")

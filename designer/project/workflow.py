@@ -10,24 +10,26 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
 
 import torch
 
+from designer.core.errors import UserError
 from designer.core.serialization import network_to_dict
 from designer.evaluation import evaluate
 from designer.project.data_config import PreparedData
 from designer.project.design_io import info_to_dict
-from designer.project.runs import DESIGN, EVALUATION, RUN_INFO, RunRecord
+from designer.project.runs import RunRecord
 from designer.surgery.design import Design
 from designer.training.callbacks import Callback
 from designer.training.loop import fit
 from designer.training.options import TrainingOptions
-from designer.training.run_dir import write_json
+from designer.training.run_dir import RunDir
+from designer.training.run_records import RunInfo, RunStats
 
 
-class WorkflowError(ValueError):
+class WorkflowError(UserError, ValueError):
     """The design and the data do not fit together, with what to do."""
 
 
@@ -56,36 +58,38 @@ def new_run_dir(runs_root: Path, model_name: str) -> Path:
 
 
 def start_run(design: Design, data: PreparedData, runs_root: Path,
-              name: str | None = None) -> tuple[Path, dict[str, Any]]:
+              name: str | None = None) -> tuple[Path, RunInfo]:
     """Create the run folder with what is being trained (run.json, design.json)."""
     check_compatible(design, data)
     run_dir = new_run_dir(runs_root, design.info.model_name)
     run_dir.mkdir(parents=True)
-    info: dict[str, Any] = {"name": name or run_dir.name, "model_name": design.info.model_name,
-                            "created": time.time(), "data": data.config.to_dict(),
-                            "classes": data.classes}
-    write_json(run_dir / RUN_INFO, info)
-    write_json(run_dir / DESIGN, {"network": network_to_dict(design.network),
-                                  "info": info_to_dict(design.info)})
+    info = RunInfo.from_dict({"name": name or run_dir.name, "model_name": design.info.model_name,
+                              "created": time.time(), "data": data.config.to_dict(),
+                              "classes": data.classes}, run_dir.name)
+    files = RunDir(run_dir)
+    files.write_info(info)
+    files.write_design({"network": network_to_dict(design.network),
+                        "info": info_to_dict(design.info)})
     return run_dir, info
 
 
-def finish_run(run_dir: Path, info: dict[str, Any], model: torch.nn.Module, design: Design,
+def finish_run(run_dir: Path, info: RunInfo, model: torch.nn.Module, design: Design,
                data: PreparedData, batch_size: int,
                progress: Callable[[float, str], None] | None = None) -> RunRecord:
     """Evaluate the trained model, record its size and speed, and load the run back."""
+    files = RunDir(run_dir)
     split = data.evaluation_split
     if len(data.datasets[split]):
         evaluation = evaluate(model, data.datasets[split], batch_size=batch_size,
                               classes=data.classes, progress=progress)
-        write_json(run_dir / EVALUATION, {"split": split, **evaluation.to_dict()})
-    info["stats"] = {"params": sum(p.numel() for p in model.parameters()),
-                     "trainable_params": sum(p.numel() for p in model.parameters()
-                                             if p.requires_grad),
-                     "latency_ms": measure_latency_ms(model, design.info.input_shape,
-                                                      data.config.image_size),
-                     "num_classes": len(data.classes)}
-    write_json(run_dir / RUN_INFO, info)
+        files.write_evaluation({"split": split, **evaluation.to_dict()})
+    stats = RunStats(params=sum(p.numel() for p in model.parameters()),
+                     trainable_params=sum(p.numel() for p in model.parameters()
+                                          if p.requires_grad),
+                     latency_ms=measure_latency_ms(model, design.info.input_shape,
+                                                   data.config.image_size),
+                     num_classes=len(data.classes))
+    files.write_info(replace(info, stats=stats))
     return RunRecord.load(run_dir)
 
 
@@ -100,7 +104,7 @@ def train_design(design: Design, data: PreparedData, options: TrainingOptions, *
                  callbacks=callbacks, should_stop=should_stop, lr_factors=design.lr_factors(),
                  augmented=data.config.augment.enabled, run_dir=run_dir,
                  manifest=data.manifest.to_dict())
-    if result.reason == "error":
+    if not _has_weights(result.reason, run_dir):
         return RunRecord.load(run_dir)
     return finish_run(run_dir, info, model, design, data, options.batch_size, evaluate_progress)
 
@@ -111,19 +115,24 @@ def resume_run(run_dir: Path, data: PreparedData, options: TrainingOptions, *,
     """Continue a stopped run in its own folder from its checkpoint (options may add epochs)."""
     from designer.project.run_model import run_design
 
-    checkpoint = run_dir / "checkpoint.pt"
-    if not checkpoint.is_file():
+    files = RunDir.open(run_dir)
+    if not files.has_checkpoint():
         raise WorkflowError(f"{run_dir.name} has no checkpoint to resume from; start a new run.")
     design = run_design(run_dir, "last")
-    info = json.loads((run_dir / RUN_INFO).read_text(encoding="utf-8"))
+    info = files.read_info()
     model = design.build()
     result = fit(model, data.datasets["train"], data.datasets["val"] or None, options,
                  callbacks=callbacks, should_stop=should_stop, lr_factors=design.lr_factors(),
                  augmented=data.config.augment.enabled, run_dir=run_dir,
-                 resume_from=checkpoint, manifest=data.manifest.to_dict())
-    if result.reason == "error":
+                 resume_from=files.checkpoint_path, manifest=data.manifest.to_dict())
+    if not _has_weights(result.reason, run_dir):
         return RunRecord.load(run_dir)
     return finish_run(run_dir, info, model, design, data, options.batch_size)
+
+
+def _has_weights(reason: str, run_dir: Path) -> bool:
+    """Whether the run left weights worth evaluating (a diverged run may have kept none)."""
+    return reason != "error" and RunDir.open(run_dir).has_weights("last")
 
 
 def measure_latency_ms(model: torch.nn.Module, input_shape: tuple[int, ...],
@@ -145,7 +154,8 @@ def measure_latency_ms(model: torch.nn.Module, input_shape: tuple[int, ...],
 def summary_json(run: RunRecord) -> str:
     """One JSON document describing a finished run (the CLI's --json output)."""
     return json.dumps({"run_dir": str(run.run_dir), "name": run.name, "model": run.model_name,
-                       "summary": run.summary, "stats": run.stats,
-                       "evaluation": {k: run.evaluation.get(k) for k in
-                                      ("split", "accuracy", "top_k_accuracy", "classes")}},
+                       "status": run.status,
+                       "summary": asdict(run.summary) if run.summary is not None else {},
+                       "stats": run.stats.to_dict(),
+                       "evaluation": run.evaluation.brief() if run.evaluation else {}},
                       indent=1, default=str)

@@ -17,7 +17,7 @@ from designer.training.options import TrainingOptions
 from designer.training.params import Trainability
 from designer.training.result import FitResult
 from designer.training.resume import TrainingState
-from designer.training.run_dir import BEST, LAST, RunDir
+from designer.training.run_dir import RunDir
 from designer.training.tracking import BestTracker
 
 
@@ -104,7 +104,7 @@ class Finisher:
         ready = run.setup_complete
         if self.run_dir is not None and ready:
             self.run_dir.save_checkpoint(run.checkpoint_state())
-            self.run_dir.save_weights(LAST, self.model.state_dict(), kind="last")
+            self.run_dir.save_weights("last", self.model.state_dict(), kind="last")
         kept = "last"
         if self.options.keep == "best" and run.best.state is not None:
             self.model.load_state_dict(run.best.state, strict=False)
@@ -114,7 +114,7 @@ class Finisher:
         elif self.options.keep == "best" and ready:
             self._log(run, "no validation ran, so the last weights are kept (best = last)")
         if self.run_dir is not None and ready:
-            self.run_dir.save_weights(BEST, self.model.state_dict(), kind=kept)
+            self.run_dir.save_weights("best", self.model.state_dict(), kind=kept)
         return kept
 
     def _restore(self, run: RunView) -> None:

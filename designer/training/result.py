@@ -8,6 +8,7 @@ from typing import Any
 
 from designer.training.events import FinishReason
 from designer.training.history import History
+from designer.training.run_records import status_of
 
 
 @dataclass
@@ -40,6 +41,7 @@ class FitResult:
         """JSON-ready summary (summary.json; the CLI's --json output)."""
         return {
             "reason": self.reason,
+            "status": status_of(self.reason),
             "message": self.message,
             "best_val_acc": self.best_val_acc,
             "best_iteration": self.best_iteration,

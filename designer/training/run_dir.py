@@ -1,19 +1,27 @@
-"""The run directory: everything needed to inspect, reproduce or resume a run.
+"""The run folder's one owner: the only code that knows its file names, reading and writing them.
 
-Layout: ``options.json``, ``manifest.json`` (the data split, from the caller), ``history.json``
-and ``history.csv``, ``best.safetensors`` and ``last.safetensors`` (weights only, loadable
-anywhere), ``checkpoint.pt`` (resume state: tensors and primitives only, so it loads with
-``weights_only=True``), ``run.log`` and ``summary.json``. Every file except the append-only log
-is written to a temporary file and moved into place, so a crash never leaves half a file.
+Layout: ``run.json`` (identity, data settings, stats), ``design.json`` (what was trained),
+``options.json``, ``manifest.json`` (the data split), ``history.json`` and ``history.csv``,
+``best.safetensors`` and ``last.safetensors`` (weights only, loadable anywhere),
+``checkpoint.pt`` (resume state: tensors and primitives only, so it loads with
+``weights_only=True``), ``evaluation.json``, ``run.log`` and ``summary.json`` (written last: a
+run without it was interrupted). Every file except the append-only log is written to a
+temporary file, flushed to disk and moved into place, so a crash never leaves half a file; the
+temporary files a kill leaves behind are removed when the run is opened.
+
+While a process trains in the folder it holds an advisory lock on ``.training.lock`` (released
+by the operating system when the process dies, even by SIGKILL), which is how a reader tells a
+running run from an interrupted one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +31,13 @@ from safetensors.torch import load_file, save_file
 from designer.training.errors import CheckpointError
 from designer.training.history import History
 from designer.training.options import TrainingOptions
+from designer.training.run_records import RunInfo, RunStatus, RunSummary
+from designer.zoo.cache import read_json
+
+try:  # advisory locks: POSIX only (elsewhere a run is never reported as running)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 OPTIONS, MANIFEST, HISTORY_JSON, HISTORY_CSV = (
     "options.json", "manifest.json", "history.json", "history.csv",
@@ -30,19 +45,37 @@ OPTIONS, MANIFEST, HISTORY_JSON, HISTORY_CSV = (
 BEST, LAST, CHECKPOINT, LOG, SUMMARY = (
     "best.safetensors", "last.safetensors", "checkpoint.pt", "run.log", "summary.json",
 )
+RUN_INFO, DESIGN, EVALUATION, LOCK = "run.json", "design.json", "evaluation.json", ".training.lock"
+SCRIPT_DIR, SCRIPT_RESULTS, SCRIPT_WEIGHTS = "script", "results.json", "trained.safetensors"
+#: files whose interrupted writes leave ``.<name>.<random>.tmp`` behind
+_WRITTEN = (OPTIONS, MANIFEST, HISTORY_JSON, HISTORY_CSV, BEST, LAST, CHECKPOINT, SUMMARY,
+            RUN_INFO, DESIGN, EVALUATION)
+WEIGHTS = {"best": BEST, "last": LAST}
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path`` then replace ``path`` with it."""
+    """Call ``write(tmp)`` on a temporary file beside ``path``, flush it to disk, then replace
+    ``path`` with it (so neither a kill nor a power loss leaves a partial or empty file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))
+        _fsync(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    with contextlib.suppress(OSError):  # the rename itself; not every file system allows it
+        _fsync(path.parent)
+
+
+def _fsync(path: str | Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -81,11 +114,39 @@ def load_checkpoint(path: Path | str, device: torch.device | str = "cpu") -> dic
 
 
 class RunDir:
-    """Writer for one run directory (created if missing)."""
+    """One run folder: writes every file of a run and reads each back as a typed record.
 
-    def __init__(self, path: Path | str) -> None:
+    ``RunDir(path)`` creates the folder (for writers); :meth:`open` reads an existing one.
+    """
+
+    def __init__(self, path: Path | str, create: bool = True) -> None:
         self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
+        if create:
+            self.path.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def open(cls, path: Path | str) -> RunDir:
+        """An existing run folder (not created); leftovers of interrupted writes are removed
+        unless a process is training in it right now."""
+        run = cls(path, create=False)
+        if run.path.is_dir() and not run.is_running():
+            run.clean_leftovers()
+        return run
+
+    @staticmethod
+    def is_run(path: Path) -> bool:
+        """True for a folder that the workflow made into a run (it has run.json)."""
+        return (path / RUN_INFO).is_file()
+
+    # ----- writing ---------------------------------------------------------------------------
+    def write_info(self, info: RunInfo) -> None:
+        write_json(self.path / RUN_INFO, info.to_dict())
+
+    def write_design(self, document: Mapping[str, Any]) -> None:
+        write_json(self.path / DESIGN, dict(document))
+
+    def write_evaluation(self, document: Mapping[str, Any]) -> None:
+        write_json(self.path / EVALUATION, dict(document))
 
     def write_options(self, options: TrainingOptions, extra: Mapping[str, Any] | None = None) -> None:
         write_json(self.path / OPTIONS, {**options.to_dict(), **(extra or {})})
@@ -102,8 +163,12 @@ class RunDir:
     def write_summary(self, summary: Mapping[str, Any]) -> None:
         write_json(self.path / SUMMARY, dict(summary))
 
+    def clear_summary(self) -> None:
+        """The run is training again (resumed): until it finishes it counts as interrupted."""
+        (self.path / SUMMARY).unlink(missing_ok=True)
+
     def save_weights(self, name: str, state: Mapping[str, torch.Tensor], **meta: str) -> Path:
-        path = self.path / name
+        path = self.path / WEIGHTS.get(name, name)
         save_weights(path, state, {"format": "netdesigner-weights", **meta})
         return path
 
@@ -114,10 +179,149 @@ class RunDir:
         """Append one timestamped line to run.log (append-only, flushed at once)."""
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         tag = "" if level == "info" else f"{level.upper()}: "
-        with (self.path / LOG).open("a", encoding="utf-8") as stream:
+        with self.log_path.open("a", encoding="utf-8") as stream:
             stream.write(f"{stamp} {tag}{message}\n")
 
+    def write_log(self, text: str) -> None:
+        """Replace run.log (a run trained by another program, whose output is the log)."""
+        atomic_write(self.log_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
-def read_json(path: Path | str) -> Any:
-    """Read one of the run directory's JSON files."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    @property
+    def log_path(self) -> Path:
+        return self.path / LOG
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.path / CHECKPOINT
+
+    @property
+    def script_dir(self) -> Path:
+        """Where a generated training script for this run is written."""
+        return self.path / SCRIPT_DIR
+
+    def script_results(self) -> tuple[dict[str, Any], Path]:
+        """(results.json, trained weights) that the generated script wrote into this folder."""
+        return read_json(self.path / SCRIPT_RESULTS), self.path / SCRIPT_WEIGHTS
+
+    # ----- reading ---------------------------------------------------------------------------
+    def read_info(self) -> RunInfo:
+        return RunInfo.from_dict(read_json(self.path / RUN_INFO), self.path.name)
+
+    def read_design(self) -> dict[str, Any]:
+        """design.json as a JSON object ({} when missing)."""
+        return read_json(self.path / DESIGN)
+
+    @property
+    def design_path(self) -> Path:
+        return self.path / DESIGN
+
+    def read_evaluation(self) -> dict[str, Any]:
+        """evaluation.json as a JSON object ({} when the run was not evaluated)."""
+        return read_json(self.path / EVALUATION)
+
+    def read_options(self) -> TrainingOptions | None:
+        """The options the run trained with (None when missing or not valid options)."""
+        data = read_json(self.path / OPTIONS)
+        try:
+            return TrainingOptions.from_dict(data) if data else None
+        except (ValueError, TypeError):
+            return None
+
+    def read_manifest(self) -> dict[str, Any] | None:
+        return read_json(self.path / MANIFEST) or None
+
+    def read_history(self) -> History:
+        data = read_json(self.path / HISTORY_JSON)
+        try:
+            return History.from_dict(data)
+        except (TypeError, ValueError):
+            return History()
+
+    def read_summary(self) -> RunSummary | None:
+        """How the run ended (None: it has not ended - running, or interrupted by a kill)."""
+        data = read_json(self.path / SUMMARY)
+        return RunSummary.from_dict(data) if data else None
+
+    def status(self, summary: RunSummary | None = None) -> RunStatus:
+        """completed / stopped / failed from the summary; without one, running or interrupted."""
+        summary = summary if summary is not None else self.read_summary()
+        if summary is not None:
+            return summary.status
+        return "running" if self.is_running() else "interrupted"
+
+    def has_checkpoint(self) -> bool:
+        return self.checkpoint_path.is_file()
+
+    def has_weights(self, which: str = "last") -> bool:
+        """Whether the run wrote its ``best`` or ``last`` weights file."""
+        return (self.path / WEIGHTS[which]).is_file()
+
+    def trained_weights(self, which: str = "best") -> dict[str, torch.Tensor] | None:
+        """The weights a reader should use: ``best`` (or ``last``) weights of a finished run; for
+        an interrupted run those of its last completed epoch, from the checkpoint. None when the
+        run has no trained weights."""
+        if which not in WEIGHTS:
+            raise ValueError(f"which must be 'best' or 'last', not {which!r}")
+        interrupted = self.read_summary() is None and self.has_checkpoint()
+        if not interrupted:
+            for name in (WEIGHTS[which], LAST):
+                if (self.path / name).is_file():
+                    return load_weights(self.path / name)
+        if self.has_checkpoint():
+            return _checkpoint_weights(load_checkpoint(self.checkpoint_path), which)
+        return None
+
+    # ----- liveness and leftovers ------------------------------------------------------------
+    @contextlib.contextmanager
+    def training_lock(self) -> Iterator[None]:
+        """Held while a process trains here; released by the OS even when the process is killed."""
+        if fcntl is None:  # pragma: no cover - Windows
+            yield
+            return
+        with (self.path / LOCK).open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def is_running(self) -> bool:
+        """True while a process (this one or another) trains in this folder."""
+        lock = self.path / LOCK
+        if fcntl is None or not lock.is_file():
+            return False
+        try:
+            with lock.open("a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        return False
+
+    def leftovers(self) -> list[Path]:
+        """Temporary files of writes that a kill interrupted (only names this class writes)."""
+        if not self.path.is_dir():
+            return []
+        return sorted(p for p in self.path.iterdir()
+                      if p.is_file() and p.name.endswith(".tmp")
+                      and any(p.name.startswith(f".{name}.") for name in _WRITTEN))
+
+    def clean_leftovers(self) -> list[Path]:
+        """Remove :meth:`leftovers` (call only when no process trains here); returns them."""
+        removed = self.leftovers()
+        for path in removed:
+            path.unlink(missing_ok=True)
+        return removed
+
+
+def _checkpoint_weights(checkpoint: Mapping[str, Any], which: str) -> dict[str, torch.Tensor]:
+    """Model weights from a checkpoint: its last weights, or the best ones it tracked."""
+    state = dict(checkpoint["model"])
+    best = checkpoint.get("best") or {}
+    keep = (checkpoint.get("options") or {}).get("keep", "best")
+    if which == "best" and keep == "best" and isinstance(best.get("state"), Mapping):
+        state.update(best["state"])
+    return state
+

@@ -33,6 +33,8 @@ from designer.ui.workspace import Workspace
 from designer.ui.zoo import ModelBrowser
 
 APP_TITLE = "NetDesigner"
+#: the model a new window or File ▸ New project starts with (works offline)
+START_MODEL = "efficientnet_lite0_bundled"
 
 
 class MainWindow(QMainWindow):
@@ -82,6 +84,8 @@ class MainWindow(QMainWindow):
         self.session.selection_changed.connect(self._update_selection_label)
         self.session.design_replaced.connect(self._on_design_replaced)
         self.session.locked_changed.connect(self._update_undo_actions)
+        self.workspace.data_config_changed.connect(self._on_design_replaced)
+        self.workspace.options_changed.connect(self._on_design_replaced)
         if restore_layout:
             self._restore_layout()
 
@@ -148,6 +152,10 @@ class MainWindow(QMainWindow):
                 [ly.name for ly in d.network if ly.frozen], False, "Unfreeze all")))
         self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
         file_menu = self.menuBar().addMenu("&File")
+        self.new_project_action = self._action(
+            "New project", self._new_project, QKeySequence.StandardKey.New,
+            "Start an empty project (asks to save unsaved changes)")
+        file_menu.addAction(self.new_project_action)
         file_menu.addAction(self._action("Open model…", self._focus_browser, "Ctrl+M",
                                          "Choose a pretrained model in the model browser"))
         file_menu.addSeparator()
@@ -236,7 +244,7 @@ class MainWindow(QMainWindow):
     def _on_design_replaced(self, *_args: object) -> None:
         design = self.session.design
         if design is not None:
-            dirty = "" if design.history.is_clean else " *"
+            dirty = " *" if self.projects.has_unsaved_changes() else ""
             self.setWindowTitle(f"{design.info.model_name}{dirty} — "
                                 f"{self.workspace.project_dir.name} — {APP_TITLE}")
         self._update_undo_actions()
@@ -264,6 +272,19 @@ class MainWindow(QMainWindow):
         run = None if self.pages.currentIndex() == 0 else next(
             (p.run for p in pages if isinstance(p, EvaluationPage)), None)
         ExportDialog(self.workspace, run, script=script, parent=self).exec()
+
+    def open_start_model(self, name: str | None = None) -> None:
+        """Open `name` (default: the bundled offline model) in the background."""
+        from designer.surgery.opening import open_model
+
+        model = name or START_MODEL
+        weights = "bundled" if model.endswith("_bundled") else "none"
+        self.session.open_in_background(lambda progress, cancelled: open_model(
+            model, weights, progress=progress, cancel=cancelled))
+
+    def _new_project(self) -> None:
+        if self.projects.new_project():
+            self.open_start_model()
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -295,6 +316,9 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.projects.confirm_unsaved("quitting"):
+            event.ignore()
+            return
         self.pages.setCurrentIndex(0)  # saves the Design page's docks, not hidden ones
         settings = QSettings("NetDesigner", "NetDesigner")
         settings.setValue("window/geometry", self.saveGeometry())

@@ -58,8 +58,8 @@ def test_save_close_reopen_keeps_everything(tmp_path: Path) -> None:
     assert again.manifest.to_dict() == project.manifest.to_dict()
     assert [r.run_dir for r in again.runs] == [r.run_dir for r in project.runs]
     assert [r.history for r in again.runs] == [r.history for r in project.runs]
-    assert [r.summary["best_val_acc"] for r in again.runs] == \
-        [r.summary["best_val_acc"] for r in project.runs]
+    assert [r.summary.best_val_acc for r in again.runs] == \
+        [r.summary.best_val_acc for r in project.runs]
     copied = save_as(again, tmp_path / "copy")
     assert len(open_project(copied.folder).runs) == 2
 

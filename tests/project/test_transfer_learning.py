@@ -25,8 +25,8 @@ def _frozen_backbone_run(weights: str, tmp_path: Path) -> tuple[float, float]:
     design.freeze_backbone()
     options = TrainingOptions(epochs=30, batch_size=32, lr=3e-3, num_workers=0, seed=0)
     run = train_design(design, data, options, runs_root=tmp_path / weights)
-    assert run.summary["feature_cache"] == "memory", "a frozen backbone must train on cached features"
-    return float(run.summary["best_val_acc"]), float(run.evaluation["accuracy"])
+    assert run.summary.feature_cache == "memory", "a frozen backbone must train on cached features"
+    return float(run.summary.best_val_acc), float(run.evaluation.accuracy)
 
 
 @pytest.mark.slow

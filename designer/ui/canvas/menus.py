@@ -216,9 +216,4 @@ def delete_selected(view: NetworkView) -> None:
     names = [n for n in view.network_scene.selected_layers()
              if network[n].op not in ("input", "output")]
     if names:
-        view.session.edit(lambda d: _delete_all(d, names))
-
-
-def _delete_all(design: Design, names: list[str]) -> None:
-    for name in names:
-        design.delete_layer(name)
+        view.session.edit(lambda d: d.delete_layers(names))

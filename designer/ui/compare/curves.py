@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from designer.project.run_compare import curve
 from designer.project.runs import RunRecord
-from designer.ui.compare.analysis import curve
 from designer.ui.compare.colours import RunColours
 
 _AXIS = QColor(40, 40, 40)
@@ -102,6 +102,6 @@ class CurvesPanel(QWidget):
         self.legend.setText("&nbsp;&nbsp; ".join(
             f'<span style="color:{self._colours.colour(r.run_dir).name()}">&#9632;&#9632;</span>'
             f"&nbsp;{html.escape(r.name)}" for r in self._runs))
-        empty = [r.name for r in self._runs if not r.history.get("iterations")]
+        empty = [r.name for r in self._runs if not r.history.iterations]
         self.note.setText("Check runs on the left to overlay their curves." if not self._runs else
                           ("No history yet: " + ", ".join(empty)) if empty else "")

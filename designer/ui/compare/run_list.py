@@ -19,8 +19,8 @@ _RUN_ROLE = Qt.ItemDataRole.UserRole + 3
 
 
 def status_text(run: RunRecord) -> str:
-    """'completed', 'stopped', 'error'… or 'unfinished' for a run without a summary."""
-    return str(run.summary.get("reason", "finished")) if run.finished else "unfinished"
+    """'completed', 'stopped', 'error'… or 'interrupted' / 'running' for a run without a summary."""
+    return run.summary.reason if run.summary is not None else run.status
 
 
 class RunList(QTreeWidget):
@@ -112,7 +112,7 @@ class RunList(QTreeWidget):
         item.setIcon(0, self._colours.icon(run.run_dir))
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created)) if run.created else ""
         tip = (f"{run.name}: {run.model_name}, {stamp}\n{run.run_dir}\n"
-               f"{run.summary.get('message', 'no summary: the run did not finish')}")
+               f"{run.message}")
         for column in range(len(COLUMNS)):
             item.setToolTip(column, tip)
         return item

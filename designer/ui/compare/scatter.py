@@ -14,8 +14,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from designer.project.run_compare import accuracy_of, pareto_front
 from designer.project.runs import RunRecord
-from designer.ui.compare.analysis import accuracy_of, pareto_front
 from designer.ui.compare.colours import RunColours
 from designer.ui.compare.curves import make_plot
 
@@ -60,8 +60,8 @@ class ParetoScatter(QWidget):
     def set_runs(self, runs: Sequence[RunRecord]) -> None:
         self.points = []
         for run in runs:
-            acc, lat = accuracy_of(run), run.stats.get("latency_ms")
-            if acc is not None and isinstance(lat, int | float):
+            acc, lat = accuracy_of(run), run.stats.latency_ms
+            if acc is not None and lat is not None:
                 self.points.append(ScatterPoint(run, float(lat), acc))
         front_idx = pareto_front([(p.latency_ms, p.accuracy) for p in self.points])
         self.front = [self.points[i] for i in front_idx]

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from PySide6.QtGui import QStandardItem
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
+from designer.project.run_compare import config_diff, run_metrics
 from designer.project.runs import RunRecord
-from designer.ui.compare.analysis import config_diff, run_metrics
 from designer.ui.compare.colours import RunColours
 from designer.ui.evaluation.sortable import SortableTable, number_item, text_item
 from designer.ui.formatting import count_text

@@ -17,7 +17,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from designer.data import build_transforms
-from designer.evaluation import predict
+from designer.evaluation import predict_each
 from designer.project.run_model import run_design
 from designer.project.runs import RunRecord
 from designer.ui.evaluation.thumbnails import load_thumbnail
@@ -46,16 +46,18 @@ class ClassifiedImage:
     path: str
     top: list[tuple[str, float]]
     thumbnail: QImage
+    error: str | None = None  # why the file could not be classified (then ``top`` is empty)
 
 
 def load_classifier(run: RunRecord) -> Classifier:
     """The run's trained model with its evaluation transform and class names."""
     design = run_design(run.run_dir)
-    classes = list(design.info.class_names) or [str(c) for c in run.evaluation.get("classes", [])]
+    classes = list(design.info.class_names) or list(run.evaluation.classes if run.evaluation
+                                                     else run.info.classes)
     if not classes and design.num_classes:
         classes = [f"class {i}" for i in range(design.num_classes)]
     transform = build_transforms(design.info.preprocessing, None, train=False,
-                                 image_size=run.data.get("image_size"))
+                                 image_size=run.image_size)
     return Classifier(run.run_dir, design.build(), transform, classes)
 
 
@@ -68,9 +70,9 @@ def classify_task(run: RunRecord, paths: list[str], classifier: Classifier | Non
         progress(0.0, "Loading the run's model…")
         model = classifier if classifier and classifier.run_dir == run.run_dir else load_classifier(run)
         progress(0.3, f"Classifying {len(paths)} image(s)…")
-        tops = predict(model.model, paths, model.transform, model.classes, k)
-        images = [ClassifiedImage(p, top, load_thumbnail(p, THUMB))
-                  for p, top in zip(paths, tops, strict=True) if not cancelled()]
+        results = predict_each(model.model, paths, model.transform, model.classes, k)
+        images = [ClassifiedImage(r.source, r.top, load_thumbnail(r.source, THUMB), r.error)
+                  for r in results if not cancelled()]
         return model, images
 
     return run_it
@@ -85,11 +87,17 @@ class _ResultRow(QFrame):
         picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         if not result.thumbnail.isNull():
             picture.setPixmap(QPixmap.fromImage(result.thumbnail))
-        name = QLabel(f"<b>{Path(result.path).name}</b> → {result.top[0][0]}")
+        answer = result.top[0][0] if result.top else "cannot be read"
+        name = QLabel(f"<b>{Path(result.path).name}</b> → {answer}")
         name.setToolTip(result.path)
         text = QVBoxLayout()
         text.addWidget(name)
-        text.addWidget(TopKBars(result.top))
+        if result.error is not None:
+            problem = QLabel(result.error)
+            problem.setWordWrap(True)
+            text.addWidget(problem)
+        else:
+            text.addWidget(TopKBars(result.top))
         text.addStretch(1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -165,7 +173,10 @@ class ClassifyPanel(QWidget):
                 widget.deleteLater()
         self.results = (list(results) + self.results)[:MAX_ROWS]
         name = self._run.name if self._run is not None else classifier.run_dir.name
-        self.status.setText(f"Classified {len(results)} image(s) with the model of run {name}.")
+        failed = sum(r.error is not None for r in results)
+        self.status.setText(f"Classified {len(results) - failed} image(s) with the model of run "
+                            f"{name}." + (f" {failed} could not be read (see their rows)."
+                                          if failed else ""))
         self.classified.emit(results)
 
     def _on_failed(self, text: str, _trace: str) -> None:

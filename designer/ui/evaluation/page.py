@@ -181,8 +181,8 @@ class EvaluationPage(QWidget):
         self.classify_button.setEnabled(record is not None)
         self.result = None
         try:
-            if record is not None and record.evaluation:
-                self.result = EvaluationResult.from_dict(record.evaluation)
+            if record is not None and record.evaluation is not None:
+                self.result = record.evaluation.result()
         except (KeyError, TypeError, ValueError) as error:
             self._show_note(f"The evaluation of this run cannot be read ({error}). Evaluate it "
                             "again with `netdesigner evaluate`.")
@@ -191,7 +191,8 @@ class EvaluationPage(QWidget):
             self._show_note(NO_RUNS if record is None else NO_EVALUATION)
             return
         self.note.hide()
-        self.summary.setText(summary_text(self.result, str(record.evaluation.get("split", ""))))
+        split = record.evaluation.split if record.evaluation is not None else ""
+        self.summary.setText(summary_text(self.result, split))
         self.summary.show()
         self.confusion.set_matrix(self.result.classes, self.result.confusion)
         self.class_table.set_metrics(self.result.per_class)

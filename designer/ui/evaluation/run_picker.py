@@ -15,7 +15,7 @@ from designer.project.runs import RunRecord
 def run_label(run: RunRecord) -> str:
     """'lr 0.01 — resnet18 — 2026-11-23 09:37'."""
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created)) if run.created else "?"
-    state = "" if run.finished else " (unfinished)"
+    state = "" if run.finished else f" ({run.status})"
     return f"{run.name} — {run.model_name or 'model'} — {when}{state}"
 
 

@@ -443,7 +443,7 @@ class ExportDialog(QDialog):
 
 def _run_classes(run: RunRecord) -> list[str]:
     """The run's class names, as its evaluation recorded them."""
-    return list(run.evaluation.get("classes") or [])
+    return list(run.evaluation.classes if run.evaluation is not None else run.info.classes)
 
 
 def _names(rows: list[_Row]) -> str:

@@ -272,8 +272,7 @@ class TrainingDashboard(QWidget):
         self._set_running(False)
         if run is not None:
             self.workspace.add_run(run)
-        stopped = run is not None and run.summary.get("reason") == "stopped" and \
-            (run.run_dir / "checkpoint.pt").is_file()
+        stopped = run is not None and run.resumable
         self._resumable = run if stopped else None
         self.resume_button.setEnabled(stopped)
         text, kind = finish_text(run, event, self._failure)
@@ -341,7 +340,7 @@ class TrainingDashboard(QWidget):
 
     def _on_run_selected(self, run: RunRecord) -> None:
         """Show an earlier run's curves while nothing trains."""
-        if self.runner.running or not run.history:
+        if self.runner.running or not (run.history.iterations or run.history.validations):
             return
         self.plots.load_history(run.history)
         self.progress.reset(f"Showing {run.name}")

@@ -23,6 +23,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from designer.training.events import IterationEvent, ValidationEvent
+from designer.training.history import History
 from designer.ui.training.series import Series, Smoother
 
 TRAIN = QColor(31, 119, 180)
@@ -137,13 +138,13 @@ class TrainingPlots(QWidget):
         for marks in self._epoch_marks.values():
             marks.set_epochs(self._epochs)
 
-    def load_history(self, history: Mapping[str, Any]) -> None:
-        """Show a saved run's history.json (the same curves as when it was live)."""
+    def load_history(self, history: History) -> None:
+        """Show a saved run's history (the same curves as when it was live)."""
         self.clear()
-        self.add_iterations(_iteration_events(history.get("iterations", [])))
-        for row in history.get("validations", []):
+        self.add_iterations(_iteration_events(history.iterations))
+        for row in history.validations:
             self.add_validation(_validation_event(row))
-        for row in history.get("epochs", []):
+        for row in history.epochs:
             self.mark_epoch(int(row["iteration"]))
         self.refresh()
 

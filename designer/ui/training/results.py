@@ -10,6 +10,7 @@ HEADLINES = {
     "completed": "Training finished",
     "early_stopping": "Stopped early",
     "stopped": "Stopped",
+    "diverged": "Training stopped: the loss diverged",
     "nan_loss": "Training stopped: the loss is not a number",
     "error": "Training failed",
 }
@@ -27,12 +28,12 @@ def finish_text(run: RunRecord | None, event: FinishedEvent | None,
     if event.best_val_acc is not None:
         parts.append(f"Best validation accuracy {100 * event.best_val_acc:.1f}\u00a0% "
                      f"(iteration {event.best_iteration}).")
-    accuracy = run.evaluation.get("accuracy") if run is not None else None
-    if accuracy is not None and run is not None:
-        split = run.evaluation.get("split", "test")
+    evaluation = run.evaluation if run is not None else None
+    if evaluation is not None and evaluation.accuracy is not None:
+        split = evaluation.split or "test"
         parts.append(f"{'Test' if split == 'test' else 'Validation'} accuracy "
-                     f"{100 * float(accuracy):.1f}\u00a0%.")
+                     f"{100 * evaluation.accuracy:.1f}\u00a0%.")
     if run is not None and event.reason in ("completed", "early_stopping", "stopped"):
         parts.append(f"Saved as {run.name}.")
-    kind: Kind = "error" if event.reason in ("error", "nan_loss") else "success"
+    kind: Kind = "error" if event.reason in ("error", "diverged", "nan_loss") else "success"
     return " ".join(parts), kind

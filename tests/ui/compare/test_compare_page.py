@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
 from designer.project.run_model import run_design
-from designer.project.runs import DESIGN, RunRecord
+from designer.project.runs import RunRecord
+from designer.training.run_dir import DESIGN
 from designer.ui.compare import ComparePage
 from designer.ui.workspace import Workspace
 
@@ -34,7 +35,7 @@ def test_every_run_is_listed_with_model_and_status(page: ComparePage, runs: list
     for run in runs:
         item = _item(page, run)
         assert item.text(1) == "mobilenet_v3_small"
-        assert item.text(3) == run.summary["reason"] == "completed"
+        assert item.text(3) == run.summary.reason == "completed"
         assert item.checkState(0) == Qt.CheckState.Checked  # new runs come checked
 
 
@@ -49,8 +50,8 @@ def test_checked_runs_draw_one_curve_each_equal_to_their_history(
         assert set(drawn) == {r.run_dir for r in runs}
         for run in runs:
             xs, ys = drawn[run.run_dir].getData()
-            assert list(xs) == [row["iteration"] for row in run.history[section]]
-            assert list(ys) == pytest.approx([row[value] for row in run.history[section]])
+            assert list(xs) == [row["iteration"] for row in run.history.to_dict()[section]]
+            assert list(ys) == pytest.approx([row[value] for row in run.history.to_dict()[section]])
     assert page.curves.legend_names() == [r.name for r in runs]
     for run in runs:
         assert run.name in page.curves.legend.text()
@@ -68,7 +69,7 @@ def test_epoch_axis_puts_per_epoch_validations_on_whole_epochs(
     page.curves.axis.setCurrentIndex(page.curves.axis.findData("epoch"))
     for run in runs:
         xs, _ys = page.curves.items["val_acc"][run.run_dir].getData()
-        assert list(xs) == pytest.approx([row["epoch"] for row in run.history["validations"]])
+        assert list(xs) == pytest.approx([row["epoch"] for row in run.history.validations])
 
 
 def test_metrics_table_shows_each_run_and_sorts_by_latency(
@@ -84,7 +85,7 @@ def test_metrics_table_shows_each_run_and_sorts_by_latency(
     assert shown in (sorted(shown), sorted(shown, reverse=True))
     by_name = {r.name: r for r in runs}
     for name, latency in zip(table.column_values(0), shown, strict=True):
-        assert latency == pytest.approx(by_name[str(name)].stats["latency_ms"], abs=0.006)
+        assert latency == pytest.approx(by_name[str(name)].stats.latency_ms, abs=0.006)
 
 
 def test_settings_diff_lists_only_what_differs(page: ComparePage, runs: list[RunRecord]) -> None:
@@ -95,7 +96,7 @@ def test_settings_diff_lists_only_what_differs(page: ComparePage, runs: list[Run
                  "design.model", "design.classes", "design.frozen layers"):
         assert same not in keys
     row = keys.index("lr")
-    assert [page.diff.item(row, c).text() for c in range(2)] == [f"{r.options['lr']:g}" for r in runs]
+    assert [page.diff.item(row, c).text() for c in range(2)] == [f"{r.options.lr:g}" for r in runs]
     _check_only(page, [runs[0]])
     assert page.diff.rowCount() == 0
     assert "two or more" in page.diff_note.text()
@@ -108,7 +109,7 @@ def _dominated(point: tuple[float, float], others: list[tuple[float, float]]) ->
 
 def test_pareto_front_holds_the_non_dominated_runs(page: ComparePage, runs: list[RunRecord]) -> None:
     _check_only(page, runs)
-    points = {r.run_dir: (float(r.stats["latency_ms"]), float(r.evaluation["accuracy"]))
+    points = {r.run_dir: (float(r.stats.latency_ms), float(r.evaluation.accuracy))
               for r in runs}
     expected = {d for d, p in points.items() if not _dominated(p, list(points.values()))}
     assert {p.run.run_dir for p in page.scatter.front} == expected
@@ -140,6 +141,7 @@ def test_reopen_failure_is_a_message(qtbot: QtBot, page: ComparePage, workspace:
     shutil.copytree(runs[0].run_dir, broken)
     (broken / "best.safetensors").unlink()
     (broken / "last.safetensors").unlink()
+    (broken / "checkpoint.pt").unlink()  # else its weights are read from the checkpoint
     workspace.add_run(RunRecord.load(broken))
     page.run_list.set_current(broken)
     with qtbot.waitSignal(page.runner.finished, timeout=60_000):

@@ -23,15 +23,16 @@ TIMEOUT = 60_000
 def _sample_paths(run: RunRecord, count: int) -> list[str]:
     """Images of different classes from the run's evaluated split."""
     by_class: dict[int, str] = {}
-    for p in run.evaluation["predictions"]:
-        by_class.setdefault(int(p["true"]), str(p["path"]))
+    assert run.evaluation is not None
+    for p in run.evaluation.result().predictions:
+        by_class.setdefault(p.true, str(p.path))
     return list(by_class.values())[:count]
 
 
 def _expected(run: RunRecord, paths: list[str], k: int) -> list[list[tuple[str, float]]]:
     design = run_design(run.run_dir)
     transform = build_transforms(design.info.preprocessing, None, train=False,
-                                 image_size=run.data.get("image_size"))
+                                 image_size=run.image_size)
     return predict(design.build(), paths, transform, list(design.info.class_names), k)
 
 
@@ -44,7 +45,7 @@ def test_classify_image_shows_top_k_bars_matching_predict(
     with qtbot.waitSignal(page.classify_panel.classified, timeout=TIMEOUT) as blocker:
         qtbot.mouseClick(page.classify_button, Qt.MouseButton.LeftButton)
     results = blocker.args[0]
-    classes = run.evaluation["classes"]
+    classes = list(run.evaluation.classes)
     k = min(5, len(classes))
     expected = _expected(run, paths, k)
     assert [r.path for r in results] == paths

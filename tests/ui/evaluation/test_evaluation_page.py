@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from pytestqt.qtbot import QtBot
 
-from designer.evaluation import EvaluationResult
 from designer.project.data_config import PreparedData
-from designer.project.runs import EVALUATION, RunRecord
+from designer.project.runs import RunRecord
+from designer.training.run_dir import EVALUATION
 from designer.ui.evaluation import EvaluationPage, actions
 from designer.ui.evaluation.page import NO_EVALUATION, NO_RUNS
 from designer.ui.session import DesignSession
@@ -33,10 +33,10 @@ def test_defaults_to_the_latest_run_and_summarises_it(page: EvaluationPage,
                                                       runs: list[RunRecord]) -> None:
     latest = runs[-1]
     assert page.run is not None and page.run.run_dir == latest.run_dir
-    result = EvaluationResult.from_dict(latest.evaluation)
+    result = latest.evaluation.result()
     text = page.summary.text()
     assert f"{result.accuracy:.1%}" in text
-    assert f"{latest.evaluation['split']} split" in text
+    assert f"{latest.evaluation.split} split" in text
     assert f"{len(result.predictions)} images" in text
     assert not page.note.isVisible()
 
@@ -130,7 +130,7 @@ def test_follows_the_run_chosen_elsewhere(page: EvaluationPage, workspace: Works
     workspace.select_run(first)
     assert page.run is not None and page.run.run_dir == first.run_dir
     assert page.result is not None
-    assert page.result.confusion == first.evaluation["confusion"]
+    assert page.result.confusion == first.evaluation.result().confusion
 
 
 def test_a_run_without_evaluation_says_so(page: EvaluationPage, workspace: Workspace,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 
 from designer.export import DEFAULT_ATOL, FORMATS, load_exported
@@ -74,8 +74,9 @@ def test_exports_every_format_and_the_script_with_parity_in_the_table(
 
     states = _export(qtbot, dialog)
 
-    assert states == {key: "verified" for key in (*FORMATS, SCRIPT)}
-    classes = list(run.evaluation["classes"])
+    assert states == dict.fromkeys((*FORMATS, SCRIPT), "verified")
+    assert run.evaluation is not None
+    classes = list(run.evaluation.classes)
     for row, key in enumerate(("safetensors", "onnx", "pt2", "torchscript", SCRIPT)):
         assert _cell(dialog, row, RESULT) == "Verified"
         assert 0.0 <= float(_cell(dialog, row, DIFF)) <= DEFAULT_ATOL, key
@@ -182,7 +183,11 @@ def test_file_menu_and_evaluate_page_open_the_dialog_for_the_shown_run(
     from designer.ui.main_window import MainWindow
 
     opened: list[ExportDialog] = []
-    monkeypatch.setattr(ExportDialog, "exec", lambda self: opened.append(self) or 0)
+    def record(dialog: ExportDialog) -> int:
+        opened.append(dialog)
+        return 0
+
+    monkeypatch.setattr(ExportDialog, "exec", record)
     page = EvaluationPage(workspace)
     qtbot.addWidget(page)
     page.set_run(runs[0])
@@ -197,7 +202,8 @@ def test_file_menu_and_evaluate_page_open_the_dialog_for_the_shown_run(
     window = MainWindow(workspace.session, restore_layout=False)
     qtbot.addWidget(window)
     file_menu = window.menuBar().actions()[0].menu()
-    texts = [a.text() for a in file_menu.actions()]  # type: ignore[union-attr]
+    assert isinstance(file_menu, QMenu)
+    texts = [a.text() for a in file_menu.actions()]
     assert "Export model…" in texts and "Generate PyTorch script…" in texts
     window.open_export()
     assert opened[-1].chosen() == ["safetensors", "onnx"]

@@ -92,8 +92,8 @@ def test_start_right_after_replacing_the_head_waits_for_its_analysis(
         assert "Checking the last edit" in dashboard.message.text
         assert not dashboard.runner.running
     [run] = blocker.args
-    assert run is not None and run.summary["reason"] == "completed"
-    assert run.stats["num_classes"] == 4
+    assert run is not None and run.summary.reason == "completed"
+    assert run.stats.num_classes == 4
 
 
 def test_an_analysis_that_never_reports_delays_start_only_briefly(
@@ -108,4 +108,4 @@ def test_an_analysis_that_never_reports_delays_start_only_briefly(
     with qtbot.waitSignal(dashboard.run_finished, timeout=60_000) as blocker:
         _start(qtbot, dashboard)
         assert not dashboard.runner.running
-    assert blocker.args[0].summary["reason"] == "completed"
+    assert blocker.args[0].summary.reason == "completed"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -13,12 +12,14 @@ from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from designer.project.runs import RunRecord
+from designer.training.history import History
+from designer.training.run_records import RunInfo
 from designer.ui.training import TrainingDashboard, export
 from designer.ui.training.plots import TrainingPlots
 from designer.ui.training.series import Series, Smoother
 
 
-def _history(iterations: int = 40, per_epoch: int = 10) -> dict[str, Any]:
+def _history(iterations: int = 40, per_epoch: int = 10) -> History:
     rows = [{"epoch": 1 + (i - 1) // per_epoch, "iteration": i, "loss": 2.0 * math.exp(-i / 15),
              "accuracy": min(1.0, i / iterations), "lr": 1e-3 * (1 - i / (iterations + 1)),
              "images_per_second": 100.0, "elapsed": i * 0.1} for i in range(1, iterations + 1)]
@@ -28,7 +29,7 @@ def _history(iterations: int = 40, per_epoch: int = 10) -> dict[str, Any]:
     epochs = [{"epoch": v["epoch"], "iteration": v["iteration"], "train_loss": 1.0,
                "train_acc": 0.5, "seconds": 1.0, "images_per_second": 100.0}
               for v in validations]
-    return {"iterations": rows, "validations": validations, "epochs": epochs}
+    return History(rows, validations, epochs)
 
 
 def test_a_history_is_shown_point_for_point(qtbot: QtBot) -> None:
@@ -38,14 +39,14 @@ def test_a_history_is_shown_point_for_point(qtbot: QtBot) -> None:
     plots.load_history(history)
     x, y = plots.curves["loss"].getData()
     assert list(x) == list(range(1, 41))
-    assert list(y) == [r["loss"] for r in history["iterations"]]
+    assert list(y) == [r["loss"] for r in history.iterations]
     smooth = Smoother()
-    expected = [smooth(r["loss"]) for r in history["iterations"]]
+    expected = [smooth(r["loss"]) for r in history.iterations]
     assert plots.curves["loss_smoothed"].getData()[1] == pytest.approx(expected)
-    assert expected[0] == pytest.approx(history["iterations"][0]["loss"]), "debiased start"
+    assert expected[0] == pytest.approx(history.iterations[0]["loss"]), "debiased start"
     vx, vy = plots.curves["val_acc"].getData()
     assert list(vx) == [10, 20, 30, 40]
-    assert list(vy) == pytest.approx([100 * v["val_acc"] for v in history["validations"]])
+    assert list(vy) == pytest.approx([100 * v["val_acc"] for v in history.validations])
     plots.clear()
     assert plots.curves["loss"].getData()[0] is None or len(plots.curves["loss"].getData()[0]) == 0
 
@@ -117,7 +118,7 @@ def test_export_cancelled_or_failing(qtbot: QtBot, dashboard: TrainingDashboard,
 
 def test_choosing_an_earlier_run_shows_its_curves(qtbot: QtBot, dashboard: TrainingDashboard,
                                                   tmp_path: Path) -> None:
-    run = RunRecord(run_dir=tmp_path, name="earlier-run", history=_history(20))
+    run = RunRecord(run_dir=tmp_path, info=RunInfo("earlier-run"), history=_history(20))
     dashboard.workspace.select_run(run)
     assert len(dashboard.plots.curves["loss"].getData()[0]) == 20
     assert "earlier-run" in dashboard.progress.bar.text()

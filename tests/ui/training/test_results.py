@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from designer.project.runs import RunRecord
+from designer.project.runs import RunEvaluation, RunRecord
 from designer.training.events import FinishedEvent
+from designer.training.run_records import RunInfo
 from designer.ui.training.results import finish_text
 
 
@@ -15,7 +16,8 @@ def _event(reason: str, message: str, best: float | None = 0.875) -> FinishedEve
 
 
 def test_outcomes_are_named_with_their_numbers(tmp_path: Path) -> None:
-    run = RunRecord(run_dir=tmp_path, name="run-7", evaluation={"split": "val", "accuracy": 0.8})
+    run = RunRecord(run_dir=tmp_path, info=RunInfo("run-7"),
+                    evaluation=RunEvaluation.from_dict({"split": "val", "accuracy": 0.8}))
     text, kind = finish_text(run, _event("early_stopping", "No improvement for 3."), None)
     assert kind == "success"
     assert text.startswith("Stopped early. No improvement for 3.")
@@ -26,7 +28,7 @@ def test_outcomes_are_named_with_their_numbers(tmp_path: Path) -> None:
 
 
 def test_failures_are_errors_and_keep_the_engine_message(tmp_path: Path) -> None:
-    run = RunRecord(run_dir=tmp_path, name="run-8")
+    run = RunRecord(run_dir=tmp_path, info=RunInfo("run-8"))
     text, kind = finish_text(run, _event("error", "Could not load sample #3."), None)
     assert kind == "error" and "Training failed. Could not load sample #3." in text
     assert "Saved as" not in text

@@ -1,15 +1,18 @@
-"""What the compare page computes from run records: metrics, curves, config differences, Pareto front.
+"""Arithmetic over runs: metrics, curves, config differences, Pareto front.
 
-Plain functions over `RunRecord` (no Qt), so the numbers the page shows are easy to test.
+Plain functions over `RunRecord` (no Qt), so the numbers the compare page shows are easy to
+test and a notebook or the CLI can compute the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from designer.project.runs import RunRecord
+from designer.training.history import History
+from designer.training.run_records import number as _number
 
 #: curve names -> (history section, value key)
 SERIES = {"val_acc": ("validations", "val_acc"), "train_loss": ("iterations", "loss")}
@@ -31,29 +34,20 @@ class RunMetrics:
     eval_split: str
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _integer(value: Any) -> int | None:
-    number = _number(value)
-    return int(number) if number is not None else None
-
-
 def run_metrics(run: RunRecord) -> RunMetrics:
     """The numbers the metrics table compares."""
-    losses = [float(v["val_loss"]) for v in run.history.get("validations", [])
+    losses = [float(v["val_loss"]) for v in run.history.validations
               if _number(v.get("val_loss")) is not None]
+    evaluation, stats = run.evaluation, run.stats
     return RunMetrics(
         best_val_acc=run.best_val_acc, final_val_acc=run.final_val_acc,
         best_val_loss=min(losses) if losses else None,
         final_val_loss=losses[-1] if losses else None,
-        train_seconds=_number(run.summary.get("elapsed_seconds")),
-        params=_integer(run.stats.get("params")),
-        trainable_params=_integer(run.stats.get("trainable_params")),
-        latency_ms=_number(run.stats.get("latency_ms")),
-        eval_acc=_number(run.evaluation.get("accuracy")),
-        eval_split=str(run.evaluation.get("split", "")),
+        train_seconds=run.summary.elapsed_seconds if run.summary is not None else None,
+        params=stats.params, trainable_params=stats.trainable_params,
+        latency_ms=stats.latency_ms,
+        eval_acc=evaluation.accuracy if evaluation is not None else None,
+        eval_split=evaluation.split if evaluation is not None else "",
     )
 
 
@@ -63,19 +57,19 @@ def accuracy_of(run: RunRecord) -> float | None:
     return metrics.eval_acc if metrics.eval_acc is not None else metrics.best_val_acc
 
 
-def iterations_per_epoch(history: dict[str, Any]) -> float | None:
+def iterations_per_epoch(history: History) -> float | None:
     """How many iterations one epoch took (to put curves on an epoch axis)."""
-    epochs = history.get("epochs") or []
+    epochs = history.epochs
     if epochs and epochs[0].get("epoch"):
         return float(epochs[0]["iteration"]) / float(epochs[0]["epoch"])
-    first = [r["iteration"] for r in history.get("iterations", []) if r.get("epoch") == 1]
+    first = [r["iteration"] for r in history.iterations if r.get("epoch") == 1]
     return float(max(first)) if first else None
 
 
 def curve(run: RunRecord, series: str, axis: str = "iteration") -> tuple[list[float], list[float]]:
     """(x, y) of a series ("val_acc" or "train_loss") against "iteration" or "epoch"."""
     section, key = SERIES[series]
-    rows = [r for r in run.history.get(section, []) if _number(r.get(key)) is not None]
+    rows = [r for r in getattr(run.history, section) if _number(r.get(key)) is not None]
     xs = [float(r["iteration"]) for r in rows]
     if axis == "epoch":
         per_epoch = iterations_per_epoch(run.history) or 1.0
@@ -94,16 +88,16 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _flatten(prefix: str, data: dict[str, Any], out: dict[str, str]) -> None:
+def _flatten(prefix: str, data: Mapping[str, Any], out: dict[str, str]) -> None:
     for key, value in data.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if isinstance(value, Mapping):
             _flatten(f"{name}.", value, out)
         else:
             out[name] = _text(value)
 
 
-def design_facts(design: dict[str, Any]) -> dict[str, str]:
+def design_facts(design: Mapping[str, Any]) -> dict[str, str]:
     """Model, class count, frozen-layer count and learning-rate factors of a saved design."""
     info = design.get("info") or {}
     layers = (design.get("network") or {}).get("layers") or []
@@ -122,7 +116,8 @@ def design_facts(design: dict[str, Any]) -> dict[str, str]:
 def config_of(run: RunRecord) -> dict[str, str]:
     """Every setting of a run as display text: options, data config, design facts."""
     out: dict[str, str] = {}
-    _flatten("", run.options, out)
+    if run.options is not None:
+        _flatten("", run.options.to_dict(), out)
     _flatten("data.", run.data, out)
     if run.design:
         _flatten("design.", dict(design_facts(run.design)), out)

@@ -6,8 +6,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from designer.project.runs import RunRecord
-from designer.ui.compare.analysis import (
+from designer.project.run_compare import (
     accuracy_of,
     config_diff,
     curve,
@@ -15,6 +14,10 @@ from designer.ui.compare.analysis import (
     pareto_front,
     run_metrics,
 )
+from designer.project.runs import RunEvaluation, RunRecord
+from designer.training.history import History
+from designer.training.options import TrainingOptions
+from designer.training.run_records import RunInfo, RunSummary
 
 
 def _brute_force_front(points: list[tuple[float, float]]) -> set[int]:
@@ -38,9 +41,14 @@ def test_pareto_front_is_the_non_dominated_points_fastest_first() -> None:
 
 
 def _run(name: str, options: dict[str, Any], history: dict[str, Any] | None = None,
-         **sections: Any) -> RunRecord:
-    return RunRecord(run_dir=Path(f"/runs/{name}"), name=name, options=options,
-                     history=history or {}, **sections)
+         data: dict[str, Any] | None = None, summary: dict[str, Any] | None = None,
+         evaluation: dict[str, Any] | None = None) -> RunRecord:
+    return RunRecord(run_dir=Path(f"/runs/{name}"), info=RunInfo(name, data=data or {}),
+                     options=TrainingOptions.from_dict(options),
+                     history=History.from_dict(history or {}),
+                     summary=RunSummary.from_dict({"reason": "completed", **summary})
+                     if summary else None,
+                     evaluation=RunEvaluation.from_dict(evaluation) if evaluation else None)
 
 
 def test_config_diff_keeps_only_differing_settings_including_nested_and_missing() -> None:
@@ -50,7 +58,9 @@ def test_config_diff_keeps_only_differing_settings_including_nested_and_missing(
              data={"source": "x", "augment": {"hflip": False}})
     assert config_diff([a, b]) == [("lr", ["0.001", "0.01"]),
                                    ("data.augment.hflip", ["False", "True"])]
-    assert ("grad_clip", ["(not set)", "(not set)", "1"]) in config_diff([a, b, c])
+    assert ("grad_clip", ["0", "0", "1"]) in config_diff([a, b, c])
+    d = _run("d", {"lr": 0.001, "epochs": 2}, data={"source": "x"})
+    assert ("data.augment.hflip", ["False", "(not set)"]) in config_diff([a, d])
     assert config_diff([a]) == []
 
 

@@ -1,0 +1,153 @@
+"""Typed, read-only views of what a run folder records (summary, stats, identity).
+
+The run folder's JSON files are data written by us or by an older version; these records read
+them tolerantly (a missing or wrongly typed field becomes ``None``/empty, never an exception),
+so a damaged file shows as a run with fewer facts instead of breaking the run list.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Any, Literal
+
+RunStatus = Literal["completed", "stopped", "failed", "interrupted", "running"]
+
+#: FitResult reasons -> the status recorded in summary.json
+_STATUS_OF_REASON: dict[str, RunStatus] = {
+    "completed": "completed", "early_stopping": "completed", "stopped": "stopped",
+    "nan_loss": "failed", "error": "failed",
+}
+
+
+def status_of(reason: str) -> RunStatus:
+    """The run's status for a finish reason ("error"/"nan_loss" and anything unknown: failed)."""
+    return _STATUS_OF_REASON.get(reason, "failed")
+
+
+def number(value: Any) -> float | None:
+    """A finite float, or None for anything else (bool, text, NaN, missing)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def integer(value: Any) -> int | None:
+    """An int, or None (floats that are whole numbers count)."""
+    value = number(value)
+    return int(value) if value is not None and value == int(value) else None
+
+
+def text(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def frozen_mapping(value: Any) -> Mapping[str, Any]:
+    """A read-only view of a JSON object (anything else: empty)."""
+    return MappingProxyType(dict(value)) if isinstance(value, Mapping) else MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """summary.json: how the run ended and what it reached."""
+
+    reason: str
+    status: RunStatus
+    message: str = ""
+    best_val_acc: float | None = None
+    best_iteration: int | None = None
+    final_val_acc: float | None = None
+    iterations: int = 0
+    epochs_completed: int = 0
+    elapsed_seconds: float | None = None
+    weights_kept: str = "last"  # "best", "last" or "none" (a failed run saved no weights)
+    device: str = ""
+    precision: str = ""
+    feature_cache: str = "off"
+    processes: int = 1
+
+    @property
+    def ok(self) -> bool:
+        """True when the run trained to its planned end (completed or stopped early on purpose)."""
+        return self.status == "completed"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunSummary:
+        reason = text(data.get("reason"), "error")
+        recorded = data.get("status")
+        status = next((s for s in _STATUS_OF_REASON.values() if s == recorded), status_of(reason))
+        return cls(
+            reason=reason, status=status,
+            message=text(data.get("message")),
+            best_val_acc=number(data.get("best_val_acc")),
+            best_iteration=integer(data.get("best_iteration")),
+            final_val_acc=number(data.get("final_val_acc")),
+            iterations=integer(data.get("iterations")) or 0,
+            epochs_completed=integer(data.get("epochs_completed")) or 0,
+            elapsed_seconds=number(data.get("elapsed_seconds")),
+            weights_kept=text(data.get("weights_kept"), "last"),
+            device=text(data.get("device")), precision=text(data.get("precision")),
+            feature_cache=text(data.get("feature_cache"), "off"),
+            processes=integer(data.get("processes")) or 1,
+        )
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """Size and speed of the trained model (measured after training, in run.json)."""
+
+    params: int | None = None
+    trainable_params: int | None = None
+    latency_ms: float | None = None
+    num_classes: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunStats:
+        return cls(params=integer(data.get("params")),
+                   trainable_params=integer(data.get("trainable_params")),
+                   latency_ms=number(data.get("latency_ms")),
+                   num_classes=integer(data.get("num_classes")))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """run.json: which run this is, what it trained on, and (once finished) its stats."""
+
+    name: str
+    model_name: str = ""
+    created: float = 0.0
+    data: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    classes: tuple[str, ...] = ()
+    stats: RunStats | None = None
+
+    @property
+    def image_size(self) -> int | None:
+        """The size the run trained at (None: the model's own)."""
+        size = integer(self.data.get("image_size"))
+        return size if size else None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], default_name: str) -> RunInfo:
+        stats = data.get("stats")
+        classes = data.get("classes")
+        return cls(
+            name=text(data.get("name"), default_name) or default_name,
+            model_name=text(data.get("model_name")),
+            created=number(data.get("created")) or 0.0,
+            data=frozen_mapping(data.get("data")),
+            classes=tuple(str(c) for c in classes) if isinstance(classes, list) else (),
+            stats=RunStats.from_dict(stats) if isinstance(stats, Mapping) else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "model_name": self.model_name,
+                               "created": self.created, "data": dict(self.data),
+                               "classes": list(self.classes)}
+        if self.stats is not None:
+            out["stats"] = self.stats.to_dict()
+        return out
