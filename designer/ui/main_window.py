@@ -181,6 +181,12 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self._action("Save project as…", lambda: self.projects.save_as(),
                                          "Ctrl+Shift+S"))
         file_menu.addSeparator()
+        file_menu.addAction(self._action("Export model…", partial(self.open_export, False),
+                                         "Ctrl+E", "Save the model as safetensors, ONNX, .pt2 or "
+                                         "TorchScript, checked against the app's outputs"))
+        file_menu.addAction(self._action("Generate PyTorch script…", partial(self.open_export, True),
+                                         tip="Write train.py with the weights and the data split"))
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = self.menuBar().addMenu("&Edit")
         edit_menu.addAction(self.undo_action)
@@ -250,6 +256,17 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(f"{design.info.model_name}{dirty} — "
                                 f"{self.workspace.project_dir.name} — {APP_TITLE}")
         self._update_counts()
+
+    def open_export(self, script: bool = False) -> None:
+        """The Export dialog: on the Design page for the current design, elsewhere for the run
+        the Evaluate page shows (the newest, unless the user chose another)."""
+        from designer.ui.evaluation import EvaluationPage
+        from designer.ui.export import ExportDialog
+
+        pages = [self.pages.widget(i) for i in range(self.pages.count())]
+        run = None if self.pages.currentIndex() == 0 else next(
+            (p.run for p in pages if isinstance(p, EvaluationPage)), None)
+        ExportDialog(self.workspace, run, script=script, parent=self).exec()
 
     def open_start_model(self, name: str | None = None) -> None:
         """Open `name` (default: the bundled offline model) in the background."""
