@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("NETDESIGNER_NO_DOWNLOAD", "1")
@@ -29,3 +34,31 @@ def _qt_test_paths() -> None:
     except ImportError:  # pragma: no cover - PySide6 is a hard dependency
         return
     QStandardPaths.setTestModeEnabled(True)
+
+
+@pytest.fixture
+def small_mount(tmp_path: Path) -> Iterator[Callable[..., Path]]:
+    """``small_mount(size="1m", read_only=False)``: a fresh tmpfs folder, unmounted afterwards.
+
+    A real full or read-only file system, which root (who runs the tests here) cannot get from
+    permissions. Skips with the reason where mounting is not allowed (not root, a container
+    without CAP_SYS_ADMIN, not Linux).
+    """
+    mounted: list[Path] = []
+
+    def mount(size: str = "1m", read_only: bool = False) -> Path:
+        if sys.platform != "linux" or os.geteuid() != 0 or shutil.which("mount") is None:
+            pytest.skip("mounting a small tmpfs needs root on Linux")
+        folder = tmp_path / f"mount{len(mounted)}"
+        folder.mkdir()
+        options = f"size={size}" + (",ro" if read_only else "")
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
+        mounted.append(folder)
+        return folder
+
+    yield mount
+    for folder in reversed(mounted):
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)

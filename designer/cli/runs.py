@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
-from typing import Any
 
 from designer.cli._messages import fail as _fail
 
+#: Exit status of `evaluate` / `predict` when they finished but left some images out.
+SOME_SKIPPED = 3
+_EXIT_CODES = ("exit status: 0 all images used, 3 some images could not be read (each is named "
+               "on stderr, the rest were used), 1 failure")
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    evaluate = subparsers.add_parser("evaluate", help="evaluate a run's model on a folder")
+    evaluate = subparsers.add_parser("evaluate", help="evaluate a run's model on a folder",
+                                     epilog=_EXIT_CODES)
     evaluate.add_argument("run", type=Path, help="run folder (from `netdesigner train`)")
     evaluate.add_argument("--data", required=True, help="folder with one sub-folder per class")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(handler=run_evaluate)
-    predict = subparsers.add_parser("predict", help="classify images with a run's model")
+    predict = subparsers.add_parser("predict", help="classify images with a run's model",
+                                    epilog=_EXIT_CODES)
     predict.add_argument("run", type=Path)
     predict.add_argument("images", nargs="+", type=Path)
     predict.add_argument("--top", type=int, default=3)
@@ -38,7 +45,7 @@ def _image_size(run: Path) -> int | None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    """Handler of `netdesigner evaluate`."""
+    """Handler of `netdesigner evaluate`: exit 0, or 3 when some images had to be skipped."""
     from designer.data import build_transforms, scan
     from designer.data.dataset import ImageDataset
     from designer.evaluation import evaluate
@@ -58,39 +65,51 @@ def run_evaluate(args: argparse.Namespace) -> int:
                           classes=classes)
     except Exception as error:  # noqa: BLE001 - one clear message per failure
         return _fail(error)
+    skipped = [(str(b.path), b.reason) for b in data.bad_files]
+    skipped += [(s.path or f"sample #{s.index}", s.reason) for s in result.skipped]
     if args.json:
-        print(json.dumps({k: v for k, v in result.to_dict().items() if k != "predictions"},
-                         indent=1))
+        out = {k: v for k, v in result.to_dict().items() if k not in ("predictions", "skipped")}
+        out["skipped"] = [{"path": p, "reason": r} for p, r in skipped]
+        print(json.dumps(out, indent=1))
     else:
-        print(f"accuracy {result.accuracy:.3f} on {len(result.predictions)} images")
+        print(f"accuracy {result.accuracy:.3f} on {len(result.predictions)} images"
+              + (f" ({len(skipped)} skipped, listed on stderr)" if skipped else ""))
         for row in result.per_class:
             print(f"  {row.name:<16} precision {row.precision:.2f} recall {row.recall:.2f} "
                   f"f1 {row.f1:.2f} ({row.support})")
-    return 0
+    for path, reason in skipped:
+        print(f"netdesigner: skipped {path}: {reason}", file=sys.stderr)
+    return SOME_SKIPPED if skipped else 0
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    """Handler of `netdesigner predict`."""
+    """Handler of `netdesigner predict`: every readable image is predicted; exit 3 when some
+    could not be read (each named on stderr), 1 when none could be predicted."""
     from designer.data import build_transforms
-    from designer.evaluation import predict
+    from designer.evaluation import predict_each
     from designer.project.run_model import run_design
 
     try:
         design = run_design(args.run)
         transform = build_transforms(design.info.preprocessing, None, train=False,
                                      image_size=_image_size(args.run))
-        results = predict(design.build(), [str(p) for p in args.images], transform,
-                          list(design.info.class_names), k=args.top)
+        results = predict_each(design.build(), [str(p) for p in args.images], transform,
+                               list(design.info.class_names), k=args.top)
     except Exception as error:  # noqa: BLE001
         return _fail(error)
-    rows: list[dict[str, Any]] = [{"image": str(p), "top": [[c, round(s, 4)] for c, s in r]}
-                                  for p, r in zip(args.images, results, strict=True)]
     if args.json:
-        print(json.dumps(rows, indent=1))
+        print(json.dumps([{"image": r.source, "top": [[c, round(s, 4)] for c, s in r.top]}
+                          | ({"error": r.error} if r.error else {}) for r in results], indent=1))
     else:
-        for row in rows:
-            print(row["image"] + ": " + ", ".join(f"{c} {s:.2f}" for c, s in row["top"]))
-    return 0
+        for r in results:
+            if r.ok:
+                print(r.source + ": " + ", ".join(f"{c} {s:.2f}" for c, s in r.top))
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        print(f"netdesigner: cannot read {r.source}: {r.error}", file=sys.stderr)
+    if not failed:
+        return 0
+    return 1 if len(failed) == len(results) else SOME_SKIPPED
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ inspector builds its form from the `ParamSpec`s, and validation uses the same bo
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,15 @@ def _to_int(value: Any, _spec: ParamSpec) -> int:
     return int(str(value).strip()) if isinstance(value, str) else int(value)
 
 
+def _to_float(value: Any, _spec: ParamSpec) -> float:
+    if isinstance(value, bool):
+        raise ValueError
+    number = float(value)
+    if not math.isfinite(number):  # NaN passes every range check; infinity is never meant
+        raise ValueError
+    return number
+
+
 def _to_bool(value: Any, _spec: ParamSpec) -> bool:
     if not isinstance(value, str):
         return bool(value)
@@ -60,7 +70,7 @@ def _to_choice(value: Any, spec: ParamSpec) -> str:
 
 
 _CONVERTERS: dict[str, Any] = {
-    "int": _to_int, "float": lambda v, _s: float(v), "bool": _to_bool, "choice": _to_choice,
+    "int": _to_int, "float": _to_float, "bool": _to_bool, "choice": _to_choice,
     "int_or_tuple": lambda v, _s: _int_or_tuple(v),
 }
 
@@ -73,7 +83,7 @@ def _convert(spec: ParamSpec, value: Any) -> Any:
         return converter(value, spec)
     except (TypeError, ValueError):
         pass
-    expected = {"int": "a whole number", "float": "a number", "bool": "true or false",
+    expected = {"int": "a whole number", "float": "a finite number", "bool": "true or false",
                 "choice": "one of " + ", ".join(spec.choices),
                 "int_or_tuple": "a whole number or a pair like 3,3"}.get(spec.type, spec.type)
     raise ValueError(f"{spec.name} must be {expected}, got {value!r}")

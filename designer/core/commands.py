@@ -1,8 +1,11 @@
 """Undoable edits. Every edit the user makes is a `Command` pushed on a `CommandStack`.
 
-Most edits are `SnapshotCommand`s: they record the document state before and after (a tuple
-of immutable layers, so it is cheap) plus whatever else the edit swapped (e.g. modules, by
-reference), which makes undo/redo exact, bit for bit, without copying tensors.
+Most edits are `SnapshotCommand`s (or `StateCommand`s, for a transaction already done): they
+record the document state before and after (a tuple of immutable layers, so it is cheap) plus
+whatever else the edit swapped (e.g. modules, by reference), which makes undo/redo exact, bit
+for bit, without copying tensors. Because states hold references, the history can keep large
+tensors alive after the document dropped them: `CommandStack.trim` lets the owner (who knows
+what a state weighs) drop the oldest entries when it holds too much.
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ class Command(ABC):
     @abstractmethod
     def undo(self) -> None:
         """Revert the edit exactly."""
+
+    def states(self) -> tuple[Any, ...]:
+        """The document states this command keeps (for measuring what the history holds)."""
+        return ()
 
 
 class SnapshotCommand(Command):
@@ -65,6 +72,31 @@ class SnapshotCommand(Command):
         """Restore the state captured before the edit."""
         self._restore(self._before)
 
+    def states(self) -> tuple[Any, ...]:
+        """The states before and after the edit."""
+        return (self._before, self._after)
+
+
+class StateCommand(Command):
+    """An edit already made, recorded as the states before and after it (a transaction)."""
+
+    def __init__(self, label: str, before: Any, after: Any,
+                 restore: Callable[[Any], None]) -> None:
+        self.label = label
+        self._before, self._after, self._restore = before, after, restore
+
+    def redo(self) -> None:
+        """Restore the state after the edit."""
+        self._restore(self._after)
+
+    def undo(self) -> None:
+        """Restore the state before the edit."""
+        self._restore(self._before)
+
+    def states(self) -> tuple[Any, ...]:
+        """The states before and after the edit."""
+        return (self._before, self._after)
+
 
 class CommandStack:
     """The undo history: push runs a command; undo/redo walk the history."""
@@ -81,12 +113,36 @@ class CommandStack:
     def push(self, command: Command) -> None:
         """Run `command` and record it; if it raises, the history is unchanged."""
         command.redo()
+        self.record(command)
+
+    def record(self, command: Command) -> None:
+        """Add a command whose edit has already been made (it is not run again)."""
         self._done.append(command)
         self._undone.clear()
         if len(self._done) > self._limit:
-            del self._done[0]
-            self._clean_index = None if self._clean_index in (None, 0) else self._clean_index - 1
+            self._drop_oldest_done()
         self.changed.emit()
+
+    def _drop_oldest_done(self) -> None:
+        del self._done[0]
+        self._clean_index = None if self._clean_index in (None, 0) else self._clean_index - 1
+
+    def trim(self, too_big: Callable[[list[Command]], bool]) -> int:
+        """Forget the commands farthest from the present while `too_big(kept)` says so.
+
+        The oldest undo entries go first, then the farthest redo entries. Returns how many
+        commands were dropped.
+        """
+        dropped = 0
+        while (self._done or self._undone) and too_big(self._done + self._undone):
+            if self._done:
+                self._drop_oldest_done()
+            else:
+                del self._undone[0]
+            dropped += 1
+        if dropped:
+            self.changed.emit()
+        return dropped
 
     def undo(self) -> bool:
         """Undo the last command; returns False when there is nothing to undo."""
@@ -114,6 +170,11 @@ class CommandStack:
         self._undone.clear()
         self._clean_index = 0
         self.changed.emit()
+
+    @property
+    def commands(self) -> list[Command]:
+        """Every command kept, oldest undo entry first, farthest redo entry last."""
+        return self._done + self._undone[::-1]
 
     @property
     def can_undo(self) -> bool:

@@ -8,15 +8,17 @@ order, which is always a topological order. Views subscribe to `changed`; edits 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import networkx as nx
 from psygnal import Signal
 
+from designer.core.errors import UserError
 from designer.core.layers import Layer
 
 
-class NetworkError(ValueError):
+class NetworkError(UserError, ValueError):
     """An edit that would leave the document invalid (unknown layer, duplicate name, ...)."""
 
 
@@ -31,7 +33,7 @@ class Network:
     """Layers in execution order plus the dataflow graph derived from their arguments."""
 
     #: emitted after every change with the set of layer names whose attributes changed, or
-    #: None when the structure (layers or edges) changed
+    #: None when the structure (layers or edges) changed; inside `batch()` once, at the end
     changed = Signal(object)
 
     def __init__(self, layers: Iterable[Layer] = ()) -> None:
@@ -41,6 +43,8 @@ class Network:
                 raise NetworkError(f"duplicate layer name {layer.name!r}")
             self._layers[layer.name] = layer
         self._graph: nx.DiGraph | None = None
+        self._batch_depth = 0
+        self._pending: set[str] | _Nothing | None = _NOTHING
 
     # ----- reading -------------------------------------------------------------------------
     def __contains__(self, name: object) -> bool:
@@ -123,7 +127,7 @@ class Network:
         """Go back to a snapshot (structure and attributes)."""
         self._layers = {layer.name: layer for layer in state.layers}
         self._graph = None
-        self.changed.emit(None)
+        self.mark_changed(None)
 
     def update(self, layers: Iterable[Layer]) -> None:
         """Replace existing layers by name without changing the structure."""
@@ -136,7 +140,7 @@ class Network:
             names.add(layer.name)
         if structural:
             self._graph = None
-        self.changed.emit(None if structural else names)
+        self.mark_changed(None if structural else names)
 
     def set_layers(self, layers: Iterable[Layer]) -> None:
         """Replace the whole ordered layer list (structural edit); checks it is a valid DAG."""
@@ -151,4 +155,43 @@ class Network:
             new_layers[layer.name] = layer
         self._layers = new_layers
         self._graph = None
-        self.changed.emit(None)
+        self.mark_changed(None)
+
+    # ----- change events -------------------------------------------------------------------
+    def mark_changed(self, names: set[str] | None = None) -> None:
+        """Announce a change (`names` whose attributes changed, None for the structure or
+        something every layer may depend on, such as weights); merged while in `batch()`."""
+        if not self._batch_depth:
+            self.changed.emit(None if names is None else set(names))
+        elif self._pending is None or names is None:
+            self._pending = None
+        elif isinstance(self._pending, _Nothing):
+            self._pending = set(names)
+        else:
+            self._pending |= names
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Merge every change inside into one `changed` event, emitted when the outermost
+        batch ends; none when it ends with an exception (the caller restores the state), so
+        views never see the intermediate states of one user gesture."""
+        self._batch_depth += 1
+        failed = False
+        try:
+            yield
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            self._batch_depth -= 1
+            if not self._batch_depth:
+                pending, self._pending = self._pending, _NOTHING
+                if not failed and not isinstance(pending, _Nothing):
+                    self.changed.emit(pending)
+
+
+class _Nothing:
+    """Marks "no change pending" (None already means "the structure changed")."""
+
+
+_NOTHING = _Nothing()

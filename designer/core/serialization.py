@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from designer.core.errors import UserError
 from designer.core.layers import Layer, Ref, Tagged
 from designer.core.network import Network
 
 FORMAT_VERSION = 1
 
 
-class FormatError(ValueError):
+class FormatError(UserError, ValueError):
     """A document file that this version cannot read, with the reason."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -105,3 +106,9 @@ def describe_sample_failure(dataset: Any, index: int, error: BaseException) -> s
         return f"sample #{index}: {text}"
     where = f"sample #{index} ({path})" if path else f"sample #{index}"
     return f"{where}: {type(error).__name__}: {text}"
+
+
+def ignore_interrupts(_worker_id: int) -> None:
+    """``worker_init_fn`` of every DataLoader: Ctrl-C reaches the whole process group, and a
+    worker it kills turns the main process's clean stop into a crash; the main process decides."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

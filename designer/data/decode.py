@@ -115,7 +115,7 @@ def decode_pil(
 
 def _decode_error(path: Path, exc: BaseException) -> SampleError:
     text = str(exc)
-    if "truncated" in text or isinstance(exc, EOFError):
+    if "truncated" in text.lower() or isinstance(exc, EOFError):
         return SampleError(path, "truncated or incomplete image file", "truncated")
     if isinstance(exc, MemoryError):
         return SampleError(path, "not enough memory to decode this image", "too_large")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from designer.core.errors import UserError
 
-class DataError(Exception):
+
+class DataError(UserError):
     """Base class for problems with the user's images or folders."""
 
 

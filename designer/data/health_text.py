@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 IMBALANCE_WARN = 3.0
 #: Fewer usable images than this in a class gets a warning.
 FEW_IMAGES = 5
+#: Left-out folders and links named one by one in the warnings (all are in the summary).
+FOLDERS_SHOWN = 5
 
 _SPLIT_WORDS = {"train": "training", "val": "validation", "test": "test"}
 _CONVERSION_WORDS = {
@@ -38,8 +40,14 @@ def build_warnings(report: HealthReport) -> list[str]:
     conflicts = [g for g in report.duplicates if g.label_conflict]
     if conflicts:
         out.append(f"{len(conflicts)} group(s) of identical images are filed under different classes")
-    if report.bad_files:
-        out.append(f"{len(report.bad_files)} files were skipped (listed with their reasons)")
+    folders = [b for b in report.bad_files if b.is_folder]
+    out += [f"left out {report.display_path(b.path)}: {b.reason}" for b in folders[:FOLDERS_SHOWN]]
+    if len(folders) > FOLDERS_SHOWN:
+        out.append(f"{len(folders) - FOLDERS_SHOWN} more folders or links were left out "
+                   "(listed with their reasons)")
+    files = len(report.bad_files) - len(folders)
+    if files:
+        out.append(f"{files} files were skipped (listed with their reasons)")
     return out
 
 
@@ -93,9 +101,14 @@ def summary_lines(report: HealthReport) -> list[str]:
             f"very large image ({big.width}x{big.height}, decoded at reduced size "
             f"where the format allows): {report.display_path(big.path)}"
         )
-    if report.bad_files:
-        lines.append(f"skipped {len(report.bad_files)} files:")
-        lines += [f"  {report.display_path(b.path)}: {b.reason}" for b in report.bad_files]
+    folders = [b for b in report.bad_files if b.is_folder]
+    files = [b for b in report.bad_files if not b.is_folder]
+    if folders:
+        lines.append(f"left out {len(folders)} folders or links:")
+        lines += [f"  {report.display_path(b.path)}: {b.reason}" for b in folders]
+    if files:
+        lines.append(f"skipped {len(files)} files:")
+        lines += [f"  {report.display_path(b.path)}: {b.reason}" for b in files]
     for group in report.duplicates:
         what = "leakage across splits" if group.leakage else "duplicates"
         where = ", ".join(

@@ -1,20 +1,24 @@
 """Find a dataset's images and their classes, fast: a few header bytes per file, no decoding.
 
-Bad files (empty, not an image, unsupported format) are listed with a reason rather than stopping
-the import; full decode checks (truncation, corrupt pixels) belong to the health report.
+Bad files (empty, not an image, unsupported format) and folders that give no image are listed
+with a reason rather than stopping the import (walking the folders is designer.data.walk's job);
+full decode checks (truncation, corrupt pixels) belong to the health report.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from designer.data.errors import DataSourceError, OperationCancelledError
-from designer.data.formats import JUNK_NAMES, SNIFF_BYTES, not_image_reason, sniff_format
+from designer.data.skipped import BadFile, check_file
 from designer.data.sources import ClassFolders, split_folders
+from designer.data.walk import FolderWalker
+
+__all__ = ["BadFile", "DataScan", "Sample", "check_file", "scan", "scan_class_folders", "scan_folder"]
 
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
@@ -27,18 +31,6 @@ class Sample:
     path: Path
     label: int
     split: str | None = None
-
-
-@dataclass(frozen=True)
-class BadFile:
-    """A file that was skipped, with a reason a user can act on.
-
-    ``kind`` is one of: empty, not_image, unreadable, truncated, corrupt, too_large, no_class.
-    """
-
-    path: Path
-    reason: str
-    kind: str = "corrupt"
 
 
 @dataclass
@@ -83,140 +75,133 @@ def scan(
 
 
 def scan_folder(root: Path, progress: Progress | None = None, cancel: Cancel | None = None) -> DataScan:
-    """Scan ``root``: one sub-folder per class (nested folders belong to it) or split folders."""
+    """Scan ``root``: one sub-folder per class (nested folders belong to it) or split folders.
+
+    Problem folders (empty, no images, unreadable, looping or escaping links) are listed in
+    ``bad_files`` with a folder ``kind`` instead of stopping the scan or vanishing.
+    """
     root = Path(root).absolute()
     if not root.is_dir():
         raise DataSourceError(
             f"dataset folder not found: {root}. Choose a folder that holds one sub-folder per class."
         )
-    splits = split_folders(root)
+    walker = FolderWalker(root)
+    try:
+        splits = split_folders(root)
+    except OSError as exc:
+        raise DataSourceError(
+            f"cannot open the dataset folder {root} ({exc.strerror or exc}); check its permissions."
+        ) from exc
     if splits is not None:
         groups: list[tuple[str | None, Path]] = list(splits.items())
-        bad: list[BadFile] = []
+        bad = walker.other_top_level(root, set(splits.values())) + walker.loose_images(root)
         layout = "split_folders"
     else:
-        groups = [(None, root)]
-        bad = _loose_images(root)
-        layout = "class_folders"
-    found: list[tuple[str, str | None, Path]] = []
+        groups, bad, layout = [(None, root)], [], "class_folders"
+    folders: list[_ClassFolder] = []
     for split, folder in groups:
-        if split is not None:
-            bad.extend(_loose_images(folder))
-        for name, class_dir in _class_dirs(folder):
-            found.extend((name, split, p) for p in _walk_files(class_dir))
-    if not found:
-        raise DataSourceError(
-            f"no class folders with files in {root}. Put the images of each class in its own "
-            "sub-folder (e.g. cats/, dogs/), optionally inside train/, val/ and test/ folders."
-        )
-    return _build(root, found, bad, layout, progress, cancel)
+        bad.extend(walker.loose_images(folder))
+        folders += [_ClassFolder(name, split, d, walker.files(d)) for name, d in walker.class_dirs(folder)]
+    bad.extend(walker.problems)
+    return _build(root, folders, bad, layout, progress, cancel)
 
 
 def scan_class_folders(
     source: ClassFolders, progress: Progress | None = None, cancel: Cancel | None = None
 ) -> DataScan:
     """Scan an explicit class -> folders mapping; ``source.extensions``/``exclude`` filter files."""
-    folders = source.folders()
-    if not folders:
+    mapping = source.folders()
+    if not mapping:
         raise DataSourceError("no classes given: map at least one class name to a folder")
-    found: list[tuple[str, str | None, Path]] = []
-    for name, paths in folders.items():
+    folders: list[_ClassFolder] = []
+    bad: list[BadFile] = []
+    for name, paths in mapping.items():
         for folder in paths:
             if not folder.is_dir():
                 raise DataSourceError(
                     f"folder for class {name!r} not found: {folder}. Fix the path or drop the class."
                 )
-            found.extend((name, None, p) for p in _walk_files(folder) if source.accepts(p))
-    all_dirs = [str(p.absolute()) for paths in folders.values() for p in paths]
+            walker = FolderWalker(folder)
+            files = [p for p in walker.files(folder) if source.accepts(p)]
+            folders.append(_ClassFolder(name, None, folder, files))
+            bad.extend(walker.problems)
+    all_dirs = [str(p.absolute()) for paths in mapping.values() for p in paths]
     root = Path(os.path.commonpath(all_dirs))
-    return _build(root, found, [], "class_mapping", progress, cancel, classes=sorted(folders))
+    return _build(root, folders, bad, "class_mapping", progress, cancel, classes=sorted(mapping))
+
+
+@dataclass(frozen=True)
+class _ClassFolder:
+    """One folder whose files belong to class ``name`` (in ``split`` when folders define splits)."""
+
+    name: str
+    split: str | None
+    path: Path
+    files: list[Path]
 
 
 def _build(
     root: Path,
-    found: list[tuple[str, str | None, Path]],
+    folders: list[_ClassFolder],
     bad: list[BadFile],
     layout: str,
     progress: Progress | None,
     cancel: Cancel | None,
     classes: list[str] | None = None,
 ) -> DataScan:
-    """Check each file's first bytes and assemble the scan (sorted: stable across runs)."""
-    classes = classes if classes is not None else sorted({name for name, _, _ in found})
+    """Check each file's first bytes and assemble the scan (sorted: stable across runs).
+
+    Without explicit ``classes`` a class exists only where at least one of its files looks
+    like an image: a folder of notes is reported, not turned into a class of 0 images.
+    """
+    good: list[tuple[str, str | None, Path]] = []
+    reported = {b.path for b in bad}  # e.g. an unreadable folder: one line is enough
+    total = sum(len(f.files) for f in folders)
+    done = 0
+    for folder in folders:
+        usable = 0
+        for path in folder.files:
+            if cancel is not None and done % 64 == 0 and cancel():
+                raise OperationCancelledError("scan cancelled")
+            problem = check_file(path)
+            if problem is None:
+                good.append((folder.name, folder.split, path))
+                usable += 1
+            else:
+                bad.append(problem)
+            done += 1
+            if progress is not None and (done % 256 == 1 or done == total):
+                progress(done / total, f"scanned {done} of {total} files")
+        if usable == 0 and folder.path not in reported:
+            bad.append(_unused_folder(folder, explicit=classes is not None))
+    classes = classes if classes is not None else sorted({name for name, _, _ in good})
+    if not classes:
+        raise DataSourceError(_nothing_found(root, bad))
     index = {name: i for i, name in enumerate(classes)}
-    samples: list[Sample] = []
-    total = len(found)
-    for i, (name, split, path) in enumerate(found):
-        if cancel is not None and i % 64 == 0 and cancel():
-            raise OperationCancelledError("scan cancelled")
-        problem = check_file(path)
-        if problem is None:
-            samples.append(Sample(path, index[name], split))
-        else:
-            bad.append(problem)
-        if progress is not None and (i % 256 == 0 or i == total - 1):
-            progress((i + 1) / total, f"scanned {i + 1} of {total} files")
+    samples = [Sample(path, index[name], split) for name, split, path in good]
     samples.sort(key=lambda s: (s.label, s.split or "", str(s.path)))
     bad.sort(key=lambda b: str(b.path))
     return DataScan(root, classes, samples, bad, layout)
 
 
-def check_file(path: Path) -> BadFile | None:
-    """None for a file that looks like a supported image, else why it is skipped."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(SNIFF_BYTES)
-    except OSError as exc:
-        return BadFile(path, f"cannot read file ({exc.strerror or exc})", "unreadable")
-    if not head:
-        return BadFile(path, "empty file (0 bytes)", "empty")
-    if sniff_format(head) is None:
-        return BadFile(path, not_image_reason(head), "not_image")
-    return None
+def _unused_folder(folder: _ClassFolder, explicit: bool) -> BadFile:
+    """The report line of a class folder that gave no image."""
+    what = f"no images for class {folder.name!r} here" if explicit else "not used as a class"
+    if folder.split is not None:
+        what = f"adds no {folder.split} images to class {folder.name!r}"
+    if not folder.files:
+        return BadFile(folder.path, f"empty folder: {what}", "empty_folder")
+    n = len(folder.files)
+    return BadFile(folder.path, f"no images in this folder ({n} other file{'s' * (n > 1)}): {what}",
+                   "no_images")
 
 
-def _class_dirs(folder: Path) -> list[tuple[str, Path]]:
-    """(class name, folder) for each visible sub-folder, sorted."""
-    return [
-        (child.name, child)
-        for child in sorted(folder.iterdir())
-        if child.is_dir() and not child.name.startswith(".")
-    ]
-
-
-def _loose_images(folder: Path) -> list[BadFile]:
-    """Images lying directly in a folder that should only hold class folders."""
-    loose = []
-    for child in sorted(folder.iterdir()):
-        if child.is_file() and not _hidden(child.name) and check_file(child) is None:
-            loose.append(BadFile(child, "image is not inside a class folder; move it into one", "no_class"))
-    return loose
-
-
-def _hidden(name: str) -> bool:
-    return name.startswith(".") or name.lower() in JUNK_NAMES
-
-
-def _walk_files(folder: Path) -> Iterator[Path]:
-    """Files under ``folder`` recursively, sorted, hidden/junk skipped, symlink loops broken."""
-    seen: set[str] = set()
-    stack = [folder]
-    out: list[Path] = []
-    while stack:
-        current = stack.pop()
-        real = os.path.realpath(current)
-        if real in seen:
-            continue
-        seen.add(real)
-        try:
-            entries = sorted(os.scandir(current), key=lambda e: e.name)
-        except OSError:
-            continue
-        for entry in entries:
-            if _hidden(entry.name):
-                continue
-            if entry.is_dir():
-                stack.append(Path(entry.path))
-            elif entry.is_file():
-                out.append(Path(entry.path))
-    yield from sorted(out)
+def _nothing_found(root: Path, bad: list[BadFile]) -> str:
+    text = (f"no class folders with images in {root}. Put the images of each class in its own "
+            "sub-folder (e.g. cats/, dogs/), optionally inside train/, val/ and test/ folders.")
+    folders = sorted((b for b in bad if b.is_folder), key=lambda b: str(b.path))
+    if folders:
+        shown = "; ".join(f"{b.path.name}: {b.reason}" for b in folders[:3])
+        more = f" (and {len(folders) - 3} more)" if len(folders) > 3 else ""
+        text += f" Found: {shown}{more}."
+    return text

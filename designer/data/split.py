@@ -1,4 +1,9 @@
-"""Stratified train/val/test split, recorded in a manifest so a run can be reproduced exactly."""
+"""Stratified train/val/test split, recorded in a manifest so a run can be reproduced exactly.
+
+A manifest read back from a file is data: every entry must be a relative path inside the data
+folder (checked as text when read, and with symlinks followed by :meth:`SplitManifest.rebased`
+before any file is opened); a label must name one of its classes and a split one of ours.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
+from designer.core.paths import PathEscapeError, is_within, relative_parts
 from designer.data.errors import ManifestError
 from designer.data.scan import BadFile, DataScan, Sample
 from designer.data.sources import SPLITS
@@ -59,6 +65,17 @@ class SplitManifest:
         extra = [b for b in bad if b.path not in known]
         return replace(self, entries=kept, skipped=[*self.skipped, *extra])
 
+    def rebased(self, root: Path) -> SplitManifest:
+        """This split applied to the data folder `root` (the folder being trained on, never the
+        one the file names), refusing entries that a symlink leads out of `root`."""
+        root = Path(root)
+        for entry in self.entries:
+            if not is_within(root / entry.path, root):
+                raise ManifestError(f"the saved split lists {entry.path}, which is a link that "
+                                    f"leads outside the data folder {root}; it was not opened. "
+                                    "Re-create the split.")
+        return replace(self, root=root)
+
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form; entries as compact [path, label, split] triples."""
         return {
@@ -85,11 +102,12 @@ class SplitManifest:
                 )
             fractions = [float(f) for f in data["fractions"]]  # type: ignore[attr-defined]
             cap = data.get("cap")
+            classes = [str(c) for c in data["classes"]]  # type: ignore[attr-defined]
             return cls(
                 root=Path(str(data["root"])),
-                classes=[str(c) for c in data["classes"]],  # type: ignore[attr-defined]
+                classes=classes,
                 entries=[
-                    ManifestEntry(str(p), int(lbl), str(s))
+                    _checked_entry(p, lbl, s, len(classes))
                     for p, lbl, s in data["entries"]  # type: ignore[attr-defined]
                 ],
                 seed=int(data.get("seed", 0)),  # type: ignore[call-overload]
@@ -101,6 +119,8 @@ class SplitManifest:
                     for p, r, k in data.get("skipped", [])  # type: ignore[attr-defined]
                 ],
             )
+        except PathEscapeError as exc:
+            raise ManifestError(f"the split manifest was refused: {exc}. Re-create the split.") from exc
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ManifestError(f"not a valid split manifest ({exc!r}); re-create the split") from exc
 
@@ -127,6 +147,17 @@ class SplitManifest:
     def load(cls, path: Path) -> SplitManifest:
         """Read a manifest written by :meth:`save`."""
         return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+
+def _checked_entry(path: object, label: object, split: object, classes: int) -> ManifestEntry:
+    """One entry read from a file: a relative path inside the data folder, a known class/split."""
+    parts = relative_parts(path, what="the split entry", folder="the data folder")
+    number = int(label)  # type: ignore[call-overload]
+    if not 0 <= number < classes:
+        raise ValueError(f"entry {path} has class {number}, but there are {classes} classes")
+    if split not in SPLITS:
+        raise ValueError(f"entry {path} is in split {split!r}, not one of {', '.join(SPLITS)}")
+    return ManifestEntry(PurePosixPath(*parts).as_posix(), number, str(split))
 
 
 def split_scan(

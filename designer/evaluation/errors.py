@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from designer.core.errors import UserError
 
-class EvaluationError(Exception):
+
+class EvaluationError(UserError):
     """Evaluation could not finish (unreadable image, model output that does not fit the classes)."""
 
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from designer.data.dataset import sample_path
+from designer.data.dataset import ignore_interrupts, sample_path
 from designer.evaluation.errors import EvaluationCancelled, EvaluationError
 from designer.evaluation.metrics import confusion_matrix, per_class, top_k_hits
-from designer.evaluation.result import EvaluationResult, Prediction
-from designer.evaluation.samples import GuardedDataset, LoadError, clean_message
+from designer.evaluation.result import EvaluationResult, Prediction, SkippedSample
+from designer.evaluation.samples import GuardedDataset, collate
 
 Progress = Callable[[float, str], None]
 
@@ -42,8 +43,10 @@ def evaluate(
     """Evaluate in eval mode; the model is put back on its device and in its mode afterwards.
 
     Class names come from ``classes``, else ``dataset.classes``, else "0", "1", ...; k values
-    larger than the number of classes are clamped. Raises :class:`EvaluationError` naming the
-    file when a sample cannot be loaded, :class:`EvaluationCancelled` when ``cancel()`` is true.
+    larger than the number of classes are clamped. A sample that cannot be loaded is left out
+    and listed in ``result.skipped`` with its file and reason (the metrics are over the rest);
+    :class:`EvaluationError` when no sample loads, :class:`EvaluationCancelled` when
+    ``cancel()`` is true.
     """
     target = resolve_device(device)
     first = next(iter(model.parameters()), None)
@@ -59,41 +62,54 @@ def evaluate(
 def _run(
     model: nn.Module, dataset: Dataset[Any], batch_size: int, device: torch.device,
     num_workers: int, progress: Progress | None, cancel: Callable[[], bool] | None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """All probabilities (N x C, fp32 on CPU) and labels, in dataset order."""
+) -> _Outputs:
+    """All probabilities (N x C, fp32 on CPU), labels and dataset indices of the samples that
+    loaded, in dataset order, and the samples that did not."""
     loader = DataLoader(GuardedDataset(dataset), batch_size=batch_size, shuffle=False,
-                        num_workers=num_workers)
+                        num_workers=num_workers, collate_fn=collate,
+                        worker_init_fn=ignore_interrupts)
     total = len(dataset)  # type: ignore[arg-type]
     probs: list[torch.Tensor] = []
     labels: list[torch.Tensor] = []
+    indices: list[torch.Tensor] = []
+    skipped: list[SkippedSample] = []
     done = 0
     with torch.no_grad():
-        try:
-            for images, y in loader:
-                if cancel is not None and cancel():
-                    raise EvaluationCancelled(f"Evaluation cancelled after {done} of {total} images.")
+        for images, y, index, bad in loader:
+            if cancel is not None and cancel():
+                raise EvaluationCancelled(f"Evaluation cancelled after {done} of {total} images.")
+            skipped += bad
+            if images is not None:
                 logits = _logits(model(images.to(device)))
                 probs.append(torch.softmax(logits.float(), dim=1).cpu())
-                labels.append(torch.as_tensor(y).long())
-                done += len(y)
-                if progress is not None:
-                    progress(done / total, f"evaluated {done} of {total} images")
-        except LoadError as error:
-            raise EvaluationError(clean_message(error)) from error
-        except Exception as error:
-            if LoadError.__name__ in str(error):  # re-raised from a worker process
-                raise EvaluationError(clean_message(error)) from error
-            raise
+                labels.append(y)
+                indices.append(index)
+            done += len(y) + len(bad)
+            if progress is not None:
+                progress(done / total, f"evaluated {done} of {total} images")
     if not probs:
+        if skipped:
+            first = skipped[0]
+            raise EvaluationError(
+                f"None of the {len(skipped)} images could be loaded (the first, "
+                f"{first.path or f'sample #{first.index}'}: {first.reason}); check the data.")
         raise EvaluationError("The dataset is empty: there is nothing to evaluate.")
-    return torch.cat(probs), torch.cat(labels)
+    return _Outputs(torch.cat(probs), torch.cat(labels), torch.cat(indices), skipped)
+
+
+@dataclass(frozen=True)
+class _Outputs:
+    probs: torch.Tensor
+    labels: torch.Tensor
+    indices: torch.Tensor
+    skipped: list[SkippedSample]
 
 
 def _summarise(
-    outputs: tuple[torch.Tensor, torch.Tensor], dataset: Dataset[Any],
+    outputs: _Outputs, dataset: Dataset[Any],
     classes: Sequence[str] | None, top_k: Sequence[int],
 ) -> EvaluationResult:
-    probs, labels = outputs
+    probs, labels = outputs.probs, outputs.labels
     n, c = probs.shape
     names = _class_names(classes, dataset, c)
     if int(labels.max()) >= c or int(labels.min()) < 0:
@@ -106,12 +122,12 @@ def _summarise(
     predicted = top_i[:, 0]
     matrix = confusion_matrix(labels, predicted, c)
     loss = float(torch.nn.functional.nll_loss(probs.clamp_min(1e-12).log(), labels))
-    predictions = [
-        Prediction(i, sample_path(dataset, i), int(labels[i]), int(predicted[i]),
-                   float(top_p[i, 0]),
-                   tuple((int(a), float(b)) for a, b in zip(top_i[i], top_p[i], strict=True)))
-        for i in range(n)
-    ]
+    predictions = []
+    for row, index in enumerate(outputs.indices.tolist()):
+        predictions.append(Prediction(
+            index, sample_path(dataset, index), int(labels[row]), int(predicted[row]),
+            float(top_p[row, 0]),
+            tuple((int(a), float(b)) for a, b in zip(top_i[row], top_p[row], strict=True))))
     return EvaluationResult(
         classes=names,
         accuracy=float((predicted == labels).double().mean()),
@@ -120,6 +136,7 @@ def _summarise(
         per_class=per_class(matrix, names),
         confusion=matrix.tolist(),
         predictions=predictions,
+        skipped=outputs.skipped,
     )
 
 

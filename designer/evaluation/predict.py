@@ -1,4 +1,9 @@
-"""Top-k predictions for individual images (files, PIL images or prepared tensors)."""
+"""Top-k predictions for individual images (files, PIL images or prepared tensors).
+
+Files are decoded exactly as training decodes them (designer.data: alpha on white, CMYK and
+16-bit converted, huge images refused), and a file that cannot be read fails alone: the other
+images are still predicted.
+"""
 
 from __future__ import annotations
 
@@ -7,43 +12,24 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from PIL import Image, ImageOps
+from PIL import Image
 from torch import nn
 
+from designer.data import DataError, load_rgb
+from designer.data.decode import to_rgb
 from designer.evaluation.errors import EvaluationError
 from designer.evaluation.evaluate import resolve_device
+from designer.evaluation.result import ImagePrediction
+from designer.evaluation.samples import failure_reason
 
 ImageInput = str | Path | Image.Image | torch.Tensor
-
-
-def load_rgb(path: str | Path) -> Image.Image:
-    """Open an image as RGB: EXIF rotation applied, transparency composited on white."""
-    try:
-        with Image.open(path) as opened:
-            image = ImageOps.exif_transpose(opened)
-            image.load()
-    except (OSError, ValueError) as error:
-        raise EvaluationError(
-            f"Cannot read image {path}: {error}. Check that it is a readable image file."
-        ) from error
-    return to_rgb(image)
-
-
-def to_rgb(image: Image.Image) -> Image.Image:
-    """RGB copy; RGBA/LA/palette-with-transparency images are composited on white."""
-    if image.mode == "P" and "transparency" in image.info:
-        image = image.convert("RGBA")
-    if image.mode in ("RGBA", "LA"):
-        background = Image.new("RGB", image.size, (255, 255, 255))
-        background.paste(image, mask=image.getchannel("A"))
-        return background
-    return image.convert("RGB")
+Transform = Callable[[Image.Image], torch.Tensor]
 
 
 def predict(
     model: nn.Module,
     images: Sequence[ImageInput],
-    transform: Callable[[Image.Image], torch.Tensor],
+    transform: Transform,
     classes: Sequence[str],
     k: int = 5,
     *,
@@ -52,36 +38,84 @@ def predict(
 ) -> list[list[tuple[str, float]]]:
     """For each image, its ``k`` most likely ``(label, probability)`` pairs, best first.
 
+    Raises :class:`EvaluationError` naming the first image that cannot be read; use
+    :func:`predict_each` to get the others' predictions anyway.
+    """
+    results = predict_each(model, images, transform, classes, k, device=device,
+                           batch_size=batch_size)
+    for result in results:
+        if result.error is not None:
+            raise EvaluationError(f"Cannot read image {result.source}: {result.error}. "
+                                  "Check that it is a readable image file.")
+    return [r.top for r in results]
+
+
+def predict_each(
+    model: nn.Module,
+    images: Sequence[ImageInput],
+    transform: Transform,
+    classes: Sequence[str],
+    k: int = 5,
+    *,
+    device: str | torch.device = "cpu",
+    batch_size: int = 32,
+) -> list[ImagePrediction]:
+    """One :class:`ImagePrediction` per input, in order: its top ``k`` or why it failed.
+
     Paths and PIL images go through ``transform`` (the model's evaluation preprocessing);
-    tensors are taken as already prepared (C x H x W).
+    tensors are taken as already prepared (C x H x W). Only the model itself failing (wrong
+    class list, wrong output) raises :class:`EvaluationError`.
     """
     target = resolve_device(device)
     first = next(iter(model.parameters()), None)
     home, was_training = (first.device if first is not None else torch.device("cpu")), model.training
     k = max(1, min(k, len(classes)))
-    results: list[list[tuple[str, float]]] = []
+    results: list[ImagePrediction] = []
     model.eval().to(target)
     try:
         with torch.no_grad():
             for start in range(0, len(images), batch_size):
-                batch = torch.stack([_prepare(i, transform) for i in images[start:start + batch_size]])
-                probs = torch.softmax(_scores(model(batch.to(target)), len(classes)).float(), dim=1)
-                top_p, top_i = probs.topk(k, dim=1)
-                results.extend(
-                    [(str(classes[int(i)]), float(p)) for i, p in zip(row_i, row_p, strict=True)]
-                    for row_i, row_p in zip(top_i, top_p, strict=True)
-                )
+                results += _predict_batch(model, images[start:start + batch_size], start,
+                                          transform, classes, k, target)
     finally:
         model.to(home).train(was_training)
     return results
 
 
-def _prepare(image: Any, transform: Callable[[Image.Image], torch.Tensor]) -> torch.Tensor:
+def _predict_batch(model: nn.Module, images: Sequence[ImageInput], offset: int,
+                   transform: Transform, classes: Sequence[str], k: int,
+                   device: torch.device) -> list[ImagePrediction]:
+    prepared: list[torch.Tensor | ImagePrediction] = []
+    for i, image in enumerate(images):
+        source = str(image) if isinstance(image, str | Path) else f"image #{offset + i}"
+        try:
+            prepared.append(_prepare(image, transform))
+        except (DataError, OSError, ValueError, RuntimeError, TypeError) as error:
+            prepared.append(ImagePrediction(source, [], failure_reason(error)))
+    good = [t for t in prepared if isinstance(t, torch.Tensor)]
+    tops: list[list[tuple[str, float]]] = []
+    if good:
+        scores = _scores(model(torch.stack(good).to(device)), len(classes))
+        top_p, top_i = torch.softmax(scores.float(), dim=1).topk(k, dim=1)
+        tops = [[(str(classes[int(c)]), float(p)) for c, p in zip(row_i, row_p, strict=True)]
+                for row_i, row_p in zip(top_i, top_p, strict=True)]
+    out, next_top = [], iter(tops)
+    for i, item in enumerate(prepared):
+        if isinstance(item, ImagePrediction):
+            out.append(item)
+        else:
+            image = images[i]
+            source = str(image) if isinstance(image, str | Path) else f"image #{offset + i}"
+            out.append(ImagePrediction(source, next(next_top)))
+    return out
+
+
+def _prepare(image: Any, transform: Transform) -> torch.Tensor:
     if isinstance(image, torch.Tensor):
         return image
     if isinstance(image, str | Path):
-        image = load_rgb(image)
-    return transform(to_rgb(image))
+        return transform(load_rgb(image))
+    return transform(to_rgb(image)[0])
 
 
 def _scores(output: Any, classes: int) -> torch.Tensor:

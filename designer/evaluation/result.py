@@ -36,6 +36,36 @@ class Prediction:
         )
 
 
+@dataclass(frozen=True)
+class ImagePrediction:
+    """One image given to ``predict_each``: its top-k (label, probability), or why it failed."""
+
+    source: str
+    top: list[tuple[str, float]]
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class SkippedSample:
+    """A sample that could not be loaded and is not in the metrics, with the reason."""
+
+    index: int
+    path: str | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SkippedSample:
+        path = data.get("path")
+        return cls(int(data["index"]), None if path is None else str(path), str(data["reason"]))
+
+
 @dataclass
 class EvaluationResult:
     """Everything the evaluation screen shows; ``confusion[i][j]``: true i predicted as j."""
@@ -47,6 +77,8 @@ class EvaluationResult:
     per_class: list[ClassMetrics]
     confusion: list[list[int]]
     predictions: list[Prediction] = field(default_factory=list)
+    #: Samples left out because they could not be loaded (the metrics are over the others).
+    skipped: list[SkippedSample] = field(default_factory=list)
 
     @property
     def macro_f1(self) -> float:
@@ -83,6 +115,7 @@ class EvaluationResult:
             "per_class": [m.to_dict() for m in self.per_class],
             "confusion": [list(row) for row in self.confusion],
             "predictions": [p.to_dict() for p in self.predictions],
+            "skipped": [s.to_dict() for s in self.skipped],
         }
 
     @classmethod
@@ -95,4 +128,5 @@ class EvaluationResult:
             per_class=[ClassMetrics(**m) for m in data["per_class"]],
             confusion=[[int(v) for v in row] for row in data["confusion"]],
             predictions=[Prediction.from_dict(p) for p in data.get("predictions", [])],
+            skipped=[SkippedSample.from_dict(s) for s in data.get("skipped", [])],
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from designer.core.errors import UserError
 
-class ExportError(RuntimeError):
+
+class ExportError(UserError, RuntimeError):
     """An export did not produce a verified file; nothing was left at the target path."""
 
 

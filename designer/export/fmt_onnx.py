@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from designer.export._space import is_disk_full
 from designer.export.errors import ExportError, describe
 from designer.export.metadata import WriteJob
 from designer.export.parity import Runner
@@ -30,7 +31,9 @@ def write(job: WriteJob) -> str:
     try:
         _export_dynamo(job)
         method = f"torch.onnx.export(dynamo=True), opset {DYNAMO_OPSET}, dynamic batch"
-    except Exception as exc:  # noqa: BLE001 - any failure here: the legacy path often still works
+    except Exception as exc:  # any failure here: the legacy path often still works
+        if is_disk_full(exc):
+            raise  # the other exporter would fill the same disk
         job.notes.append(
             f"The torch.export-based ONNX exporter failed ({describe(exc, 200)}); "
             "used the legacy exporter instead."

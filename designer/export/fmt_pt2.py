@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import IO, cast
 
 import torch
 from torch import nn
 
+from designer.export._space import GuardedFile
 from designer.export.metadata import LABELS_FILE, PREPROCESSING_FILE, WriteJob
 from designer.export.parity import Runner, eager_runner
 
@@ -21,7 +23,9 @@ def write(job: WriteJob) -> str:
     """Export with batch marked dynamic (the example has batch ≥ 2, so it is not specialised)."""
     batch = torch.export.Dim("batch", min=1)
     program = torch.export.export(job.model, (job.example,), dynamic_shapes=({0: batch},))
-    torch.export.save(program, str(job.path), extra_files=job.meta.as_files())
+    # a file object, not a path: a failed write then raises here instead of aborting the process
+    with GuardedFile(job.path) as sink:
+        torch.export.save(program, cast(IO[bytes], sink), extra_files=job.meta.as_files())
     return "torch.export.export (dynamic batch) + torch.export.save"
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from designer.export._space import GuardedFile
 from designer.export.errors import describe
 from designer.export.metadata import LABELS_FILE, PREPROCESSING_FILE, WriteJob
 from designer.export.parity import Runner, eager_runner
@@ -38,7 +39,9 @@ def write(job: WriteJob) -> str:
         with torch.no_grad():
             module = torch.jit.trace(job.model, job.example)
         method = "torch.jit.trace"
-    torch.jit.save(module, str(job.path), _extra_files=job.meta.as_files())
+    # a file object, not a path: a failed write then raises here instead of aborting the process
+    with GuardedFile(job.path) as sink:
+        torch.jit.save(module, sink, _extra_files=job.meta.as_files())
     return method
 
 

@@ -8,14 +8,16 @@ staging folder and raises ExportError; a file already at the target path survive
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 
 from torch import Tensor, nn
 
+from designer.export import _space
 from designer.export._staging import Staging
 from designer.export._warnings import captured_warnings
 from designer.export.bundle import Format, format_module, runner_for
@@ -59,7 +61,7 @@ def export_model(
     stages = _Stages(progress, cancel)
     stages.enter("prepare", 0.0, "Checking the target folder")
     sides = tuple(n for n in getattr(module, "SIDE_FILES", ()) if n in meta.as_files())
-    with Staging(Path(out_path), sides) as staging:
+    with Staging(Path(out_path), sides) as staging, _space_guard(staging, model):
         work = _frozen_copy(model)
         inputs = make_check_inputs(example_input)
         reference = _reference(work, inputs)
@@ -86,6 +88,25 @@ def export_model(
         stage_seconds=dict(stages.seconds),
         warnings=tuple(job.notes),
     )
+
+
+@contextlib.contextmanager
+def _space_guard(staging: Staging, model: nn.Module) -> Iterator[None]:
+    """Refuse up front when the file cannot fit; turn a disk that fills anyway into one message.
+
+    Any write error that is really a full disk (whatever the library wrapped it in) becomes the
+    same "not enough space" ExportError, measured after the partial file is gone.
+    """
+    folder = staging.target.parent
+    needed = _space.estimate(model)
+    _space.ensure_space(folder, needed)
+    try:
+        yield
+    except Exception as exc:
+        if isinstance(exc, ExportCancelledError) or not _space.is_disk_full(exc):
+            raise
+        staging.clear()  # free what the failed write took before measuring
+        raise _space.not_enough_space(folder, needed, _space.free_bytes(folder)) from exc
 
 
 def _frozen_copy(model: nn.Module) -> nn.Module:

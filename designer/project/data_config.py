@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from designer.core.errors import UserError
 from designer.data import (
     AugmentOptions,
     ClassFolders,
@@ -37,7 +38,7 @@ MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 16, 4096
 Progress = Callable[[float, str], None]
 
 
-class DataConfigError(ValueError):
+class DataConfigError(UserError, ValueError):
     """The data source cannot be used, with what to do about it."""
 
 
@@ -130,7 +131,9 @@ def prepare_data(config: DataConfig, preprocessing: Preprocessing, *, check_heal
     if len(scanned.classes) < 2:
         raise DataConfigError(f"{scanned.root} has {len(scanned.classes)} class folder(s); "
                               "training needs at least two classes, one sub-folder each.")
-    split = manifest or split_scan(scanned, config.fractions, seed=config.seed, cap=config.cap)
+    # A saved split is applied to the folder scanned now, never to the root its file names.
+    split = manifest.rebased(scanned.root) if manifest is not None else \
+        split_scan(scanned, config.fractions, seed=config.seed, cap=config.cap)
     report = None
     if check_health:
         report_progress(0.2, "Checking every image…")

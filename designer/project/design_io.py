@@ -18,10 +18,12 @@ from safetensors.torch import load_file
 from torch import nn
 
 from designer.core.catalog import catalog_kind
+from designer.core.errors import UserError
 from designer.core.network import Network
 from designer.core.serialization import network_from_dict, network_to_dict
 from designer.surgery.design import Design, DesignInfo
 from designer.surgery.modules import create_module, module_params
+from designer.surgery.safety import UnsafeLayerError, check_network
 from designer.surgery.store import Store
 from designer.surgery.trace import network_from_module
 from designer.training.run_dir import save_weights, write_json
@@ -32,7 +34,7 @@ DESIGN_JSON = "design.json"
 WEIGHTS = "weights.safetensors"
 
 
-class DesignLoadError(ValueError):
+class DesignLoadError(UserError, ValueError):
     """A saved design that cannot be rebuilt, with the reason."""
 
 
@@ -87,9 +89,12 @@ def load_design(path: Path, weights: dict[str, torch.Tensor] | None = None) -> D
     try:
         data = json.loads(json_path.read_text(encoding="utf-8"))
         network = network_from_dict(data["network"])
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        check_network(network, from_file=True)
+        info = info_from_dict(data.get("info") or {})
+    except UnsafeLayerError as error:
+        raise DesignLoadError(f"{json_path} was refused: {error}.") from error
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
         raise DesignLoadError(f"{json_path} is not a readable NetDesigner design: {error}") from error
-    info = info_from_dict(data.get("info") or {})
     tensors = weights if weights is not None else _read_weights(json_path.parent / WEIGHTS)
     store = _rebuild_store(network, info, tensors)
     return Design(network, store, info)
@@ -147,4 +152,7 @@ def _module_for(target: str, kind: str, params: dict[str, Any], base: Store) -> 
     if entry is None:
         raise DesignLoadError(f"cannot rebuild {kind} at {target}: it is not in the layer library "
                               "and not part of the original architecture")
-    return create_module(entry, {k: v for k, v in params.items() if entry.spec(k)})
+    try:  # only the catalog's declared parameters, each converted and range-checked
+        return create_module(entry, {k: v for k, v in params.items() if entry.spec(k)})
+    except (ValueError, TypeError) as error:
+        raise DesignLoadError(f"cannot rebuild {kind} at {target}: {error}") from error

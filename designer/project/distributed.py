@@ -15,6 +15,7 @@ from pathlib import Path
 
 from safetensors.torch import load_file
 
+from designer.core.errors import UserError
 from designer.export.codegen import write_script_bundle
 from designer.project.data_config import PreparedData
 from designer.project.runs import RunRecord
@@ -25,7 +26,7 @@ from designer.training.options import TrainingOptions
 from designer.training.run_dir import RunDir
 
 
-class DistributedError(RuntimeError):
+class DistributedError(UserError, RuntimeError):
     """The multi-process run failed; the message carries the end of its output."""
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from designer.core.errors import UserError
 from designer.core.serialization import network_to_dict
 from designer.evaluation import evaluate
 from designer.project.data_config import PreparedData
@@ -28,7 +29,7 @@ from designer.training.run_dir import RunDir
 from designer.training.run_records import RunInfo, RunStats, RunSummary
 
 
-class WorkflowError(ValueError):
+class WorkflowError(UserError, ValueError):
     """The design and the data do not fit together, with what to do."""
 
 
@@ -105,6 +106,8 @@ def train_design(design: Design, data: PreparedData, options: TrainingOptions, *
                  manifest=data.manifest.to_dict())
     if result.reason == "error":
         return _failed_record(run_dir, result)
+    if not RunDir.open(run_dir).has_weights("last"):  # a diverged run may have kept none
+        return RunRecord.load(run_dir)
     return finish_run(run_dir, info, model, design, data, options.batch_size, evaluate_progress)
 
 
@@ -126,6 +129,8 @@ def resume_run(run_dir: Path, data: PreparedData, options: TrainingOptions, *,
                  resume_from=files.checkpoint_path, manifest=data.manifest.to_dict())
     if result.reason == "error":
         return _failed_record(run_dir, result)
+    if not files.has_weights("last"):  # a diverged run may have kept none
+        return RunRecord.load(run_dir)
     return finish_run(run_dir, info, model, design, data, options.batch_size)
 
 

@@ -13,21 +13,27 @@ from collections.abc import Iterable
 import torch
 from torch import fx, nn
 
+from designer.core.errors import UserError
 from designer.core.layers import Layer
 from designer.core.network import Network
 from designer.surgery.encoding import decode_arg, resolve_function
+from designer.surgery.safety import check_layer
 from designer.surgery.store import Store
 
 
-class BuildError(RuntimeError):
+class BuildError(UserError, RuntimeError):
     """The document cannot be turned into a runnable module."""
 
 
 def build_graph(layers: Iterable[Layer]) -> fx.Graph:
-    """An fx graph with one node per layer, named as the layers are."""
+    """An fx graph with one node per layer, named as the layers are.
+
+    Every layer is checked first (`safety.check_layer`): fx pastes names into Python source.
+    """
     graph = fx.Graph()
     env: dict[str, fx.Node] = {}
     for layer in layers:
+        check_layer(layer, from_file=False)
         args = tuple(decode_arg(a, env) for a in layer.args)
         kwargs = {k: decode_arg(v, env) for k, v in layer.kwargs.items()}
         if layer.op == "input":

@@ -1,13 +1,16 @@
 """`Design`: the editable model the GUI, the CLI and notebooks share.
 
 A design is a document (`Network`, torch-free) plus the modules its layers call (`Store`),
-plus an undo history. Every public edit is one undoable command; undo restores document and
-weights exactly, because edits swap module objects instead of changing them.
+plus an undo history. Every public edit is a transaction: one undo entry and one
+`Network.changed` event, and if it fails halfway the design is put back as it was. Undo
+restores document and weights exactly, because edits swap module objects instead of changing
+them. `transaction` groups several edits (one user gesture) the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -15,13 +18,14 @@ import torch
 from torch import fx, nn
 
 from designer.core.analysis import NetworkAnalysis
-from designer.core.commands import CommandStack, SnapshotCommand
-from designer.core.network import Network, NetworkState
+from designer.core.commands import Command, CommandStack, StateCommand
+from designer.core.network import Network, NetworkError, NetworkState
+from designer.surgery import arguments as check
 from designer.surgery import edits
 from designer.surgery.analysis import analyze
 from designer.surgery.build import build_module
 from designer.surgery.modules import create_module
-from designer.surgery.store import Store, store_state_dict
+from designer.surgery.store import Store, bytes_only_in, store_state_dict
 from designer.surgery.trace import network_from_module
 from designer.zoo.preprocessing import Preprocessing
 
@@ -51,7 +55,17 @@ class _State:
 
 
 class Design:
-    """An editable network with weights, analysis and undo."""
+    """An editable network with weights, analysis and undo.
+
+    Every public method checks its arguments; a wrong layer name, type or value, and an edit
+    that cannot be made, raise `EditError` (a `designer.core.errors.UserError`) with a message
+    naming the argument and what it accepts. Where a list of layer names is expected, one
+    string is one name.
+    """
+
+    #: the undo history drops its oldest entries when the tensors only it keeps alive (old
+    #: heads, weights before a load...) exceed this many bytes
+    history_budget_bytes: int = 1 << 30
 
     def __init__(self, network: Network, store: Store, info: DesignInfo | None = None) -> None:
         self.network = network
@@ -59,6 +73,7 @@ class Design:
         self.info = info or DesignInfo()
         self.history = CommandStack()
         self._analysis: NetworkAnalysis | None = None
+        self._transaction_depth = 0
         self.network.changed.connect(self._invalidate)
         self._mark_plumbing()
 
@@ -66,6 +81,10 @@ class Design:
     @classmethod
     def from_module(cls, module: nn.Module, info: DesignInfo | None = None) -> Design:
         """Import any traceable nn.Module (it is copied; the original is never changed)."""
+        if not isinstance(module, nn.Module):
+            raise edits.EditError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+        if info is not None and not isinstance(info, DesignInfo):
+            raise edits.EditError(f"info must be a DesignInfo, got {type(info).__name__}")
         network, store = network_from_module(module)
         return cls(network, store, info)
 
@@ -133,8 +152,45 @@ class Design:
         self.info = state.info
         self.network.restore(state.network)
 
+    @contextmanager
+    def transaction(self, label: str) -> Iterator[None]:
+        """Make the edits inside one undo entry (`label`) and one change event.
+
+        If anything inside raises, the design (document, weights, info) is put back exactly as
+        it was, no event is emitted and nothing is recorded. Nested transactions join the
+        outermost one.
+        """
+        label = check.text(label, "label")
+        before, analysis = self._capture(), self._analysis
+        self._transaction_depth += 1
+        try:
+            with self.network.batch():
+                try:
+                    self._analysis = None
+                    yield
+                except BaseException as error:
+                    self._restore(before)
+                    self._analysis = analysis
+                    if isinstance(error, NetworkError):
+                        raise edits.EditError(str(error)) from error
+                    raise
+        finally:
+            self._transaction_depth -= 1
+        if not self._transaction_depth:
+            self.history.record(StateCommand(label, before, self._capture(), self._restore))
+            self.history.trim(lambda kept: self._bytes_held(kept) > self.history_budget_bytes)
+
+    def history_bytes(self) -> int:
+        """Bytes of tensors that only the undo history keeps alive."""
+        return self._bytes_held(self.history.commands)
+
+    def _bytes_held(self, commands: Iterable[Command]) -> int:
+        states = [s for c in commands for s in c.states() if isinstance(s, _State)]
+        return bytes_only_in((s.store for s in states), self.store)
+
     def _edit(self, label: str, apply: Callable[[], None]) -> None:
-        self.history.push(SnapshotCommand(label, self._capture, self._restore, apply))
+        with self.transaction(label):
+            apply()
 
     def undo(self) -> bool:
         """Undo the last edit (False when there is none)."""
@@ -151,14 +207,13 @@ class Design:
 
         Returns the name of the new final layer.
         """
-        names = tuple(str(n) for n in class_names)
-        count = num_classes if num_classes is not None else len(names)
-        if count < 1:
-            raise edits.EditError("the number of classes must be at least 1")
+        names = check.class_names(class_names)
+        if num_classes is None and not names:
+            raise edits.EditError("replace_head needs num_classes or class_names")
+        count = check.class_count(num_classes if num_classes is not None else len(names))
         if names and len(names) != count:
             raise edits.EditError(f"{len(names)} class names given for {count} classes")
-        if not 0.0 <= dropout < 1.0:
-            raise edits.EditError("dropout must be between 0 and 1")
+        dropout = check.fraction(dropout, "dropout")
         head = edits.final_parametric_layer(self.network)
         old = self.store[head.target]
         assert isinstance(old, nn.Module)
@@ -186,17 +241,20 @@ class Design:
                                        self.network[head].group)
         edits.insert_after(self.network, source.name, layer, only_into=head)
 
-    def set_frozen(self, names: Iterable[str], frozen: bool, label: str | None = None) -> None:
+    def set_frozen(self, names: Iterable[str] | str, frozen: bool, label: str | None = None) -> None:
         """Freeze or unfreeze the given layers."""
-        targets = [self.network[n] for n in names]
-        text = label or f"{'Freeze' if frozen else 'Unfreeze'} {_names_text(targets)}"
+        targets = [self.network[n] for n in check.layer_names(self.network, names, "names")]
+        frozen = check.flag(frozen, "frozen")
+        text = check.text(label, "label") if label is not None else None
+        text = text or f"{'Freeze' if frozen else 'Unfreeze'} {_names_text(targets)}"
         self._edit(text, lambda: self.network.update(
             [t.with_changes(frozen=frozen) for t in targets]))
 
-    def freeze(self, names: Iterable[str] = (), *, up_to: str | None = None) -> None:
+    def freeze(self, names: Iterable[str] | str = (), *, up_to: str | None = None) -> None:
         """Freeze layers; `up_to` freezes that layer and everything it depends on."""
-        chosen = list(names)
+        chosen = self._optional_names(names, up_to)
         if up_to is not None:
+            up_to = check.layer_name(self.network, up_to, "up_to")
             chosen += [*self.network.upstream(up_to), up_to]
             self.set_frozen(self._in_order(chosen), True, f"Freeze up to {up_to}")
         else:
@@ -208,29 +266,31 @@ class Design:
         chosen = list(self.network.upstream(head.name))
         self.set_frozen(self._in_order(chosen), True, "Freeze backbone")
 
-    def unfreeze(self, names: Iterable[str] = (), *, from_: str | None = None) -> None:
+    def unfreeze(self, names: Iterable[str] | str = (), *, from_: str | None = None) -> None:
         """Unfreeze layers; `from_` unfreezes that layer and everything after it."""
-        chosen = list(names)
+        chosen = self._optional_names(names, from_)
         if from_ is not None:
+            from_ = check.layer_name(self.network, from_, "from_")
             chosen += [from_, *self.network.downstream(from_)]
             self.set_frozen(self._in_order(chosen), False, f"Unfreeze from {from_}")
         else:
             self.set_frozen(chosen, False)
 
-    def set_lr_factor(self, names: Iterable[str], factor: float) -> None:
+    def set_lr_factor(self, names: Iterable[str] | str, factor: float | None = None) -> None:
         """Multiply the learning rate of these layers' weights by `factor` (0 freezes them)."""
-        if factor < 0 or factor != factor:
-            raise edits.EditError("the learning-rate factor must be a number ≥ 0")
-        targets = [self.network[n] for n in names]
-        self._edit(f"Set learning-rate factor {factor:g} on {_names_text(targets)}",
-                   lambda: self.network.update([t.with_changes(lr_factor=float(factor))
+        value = check.lr_factor(factor)
+        targets = [self.network[n] for n in check.layer_names(self.network, names, "names")]
+        self._edit(f"Set learning-rate factor {value:g} on {_names_text(targets)}",
+                   lambda: self.network.update([t.with_changes(lr_factor=value)
                                                 for t in targets]))
 
     def insert_layer(self, after: str, kind: str, *, into: str | None = None,
                      **values: Any) -> str:
         """Insert a library layer after `after` (on its edge to `into` only, if given)."""
         entry = edits.require_kind(kind)
-        anchor = self.network[after]
+        anchor = self.network[check.layer_name(self.network, after, "after")]
+        if into is not None:
+            check.layer_name(self.network, into, "into")
         filled = edits.infer_params(entry, edits.shape_of(self._analysis_or_none(), after), values)
         module = _checked_module(entry, filled)
         path = edits.module_path_near(self.store, self.network, anchor, kind.lower())
@@ -245,12 +305,22 @@ class Design:
 
     def delete_layer(self, name: str) -> None:
         """Delete a layer; its consumers read its input instead (shapes may break: see analyze)."""
-        self._edit(f"Delete {name}", lambda: edits.delete_layer(self.network, name))
+        self.delete_layers([check.layer_name(self.network, name, "name")])
+
+    def delete_layers(self, names: Iterable[str] | str) -> None:
+        """Delete several layers as one edit (one undo entry); all or none are deleted."""
+        targets = [self.network[n] for n in check.layer_names(self.network, names, "names")]
+
+        def apply() -> None:
+            for target in targets:
+                edits.delete_layer(self.network, target.name)
+
+        self._edit(f"Delete {_names_text(targets)}", apply)
 
     def replace_layer(self, name: str, kind: str, **values: Any) -> None:
         """Replace a layer with a library layer of another kind (weights kept if they fit)."""
         entry = edits.require_kind(kind)
-        layer = self.network[name]
+        layer = self.network[check.layer_name(self.network, name, "name")]
         source = layer.inputs[0] if layer.inputs else None
         shape = edits.shape_of(self._analysis_or_none(), source) if source else None
         module = _checked_module(entry, edits.infer_params(entry, shape, values))
@@ -270,7 +340,7 @@ class Design:
 
         Returns every layer affected (a module called at several places changes at all of them).
         """
-        layer = self.network[name]
+        layer = self.network[check.layer_name(self.network, name, "name")]
         old = self.store.get(layer.target)
         if not isinstance(old, nn.Module):
             raise edits.EditError(f"{name} has no editable parameters")
@@ -292,6 +362,10 @@ class Design:
         """Load tensors (e.g. trained weights) into copies of the modules, as one undoable edit."""
         import copy
 
+        if not isinstance(state, dict) or not all(
+                isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+            raise edits.EditError("state must be a dict of tensor names to tensors (a state_dict)")
+
         new_store: Store = {}
         for path, item in self.store.items():
             prefix = f"{path}."
@@ -307,7 +381,7 @@ class Design:
         def apply() -> None:
             self.store.clear()
             self.store.update(new_store)
-            self.network.changed.emit(None)
+            self.network.mark_changed(None)
 
         self._edit(label, apply)
 
@@ -317,6 +391,12 @@ class Design:
             return self.analyze()
         except Exception:  # noqa: BLE001 - analyze() reports failures; inference just skips
             return None
+
+    def _optional_names(self, names: Iterable[str] | str, anchor: str | None) -> list[str]:
+        """`names` checked; may be empty only when `anchor` (up_to / from_) is given."""
+        if anchor is not None and isinstance(names, tuple | list) and not names:
+            return []
+        return check.layer_names(self.network, names, "names")
 
     def _in_order(self, names: Iterable[str]) -> list[str]:
         chosen = set(names)

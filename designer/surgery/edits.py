@@ -13,13 +13,14 @@ from torch import nn
 
 from designer.core.analysis import NetworkAnalysis
 from designer.core.catalog import LayerKind, catalog_kind
+from designer.core.errors import UserError
 from designer.core.layers import Layer, Ref, replace_refs
 from designer.core.network import Network, NetworkError
 from designer.surgery.modules import count_params, create_module, module_params, transfer_weights
 from designer.surgery.store import Store
 
 
-class EditError(ValueError):
+class EditError(UserError, ValueError):
     """An edit that cannot be made, with the reason."""
 
 

@@ -9,6 +9,7 @@ import torch
 from torch import fx, nn
 
 from designer.core.categories import category_of
+from designer.core.errors import UserError
 from designer.core.layers import Layer, Ref
 from designer.core.network import Network
 from designer.surgery.encoding import encode_arg, function_kind, function_name
@@ -17,7 +18,7 @@ from designer.surgery.store import Store
 from designer.surgery.tracer import trace_graph
 
 
-class TraceError(RuntimeError):
+class TraceError(UserError, RuntimeError):
     """The module cannot be turned into an editable graph."""
 
 

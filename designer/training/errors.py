@@ -8,8 +8,10 @@ are raised for mistakes that are found before training starts, or carried as cau
 
 from __future__ import annotations
 
+from designer.core.errors import UserError
 
-class TrainingError(Exception):
+
+class TrainingError(UserError):
     """Base of every training error; ``str(error)`` is fit to show to the user as is."""
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-FinishReason = Literal["completed", "stopped", "early_stopping", "nan_loss", "error"]
+#: "nan_loss" is only found in runs recorded before "diverged" replaced it.
+FinishReason = Literal["completed", "stopped", "early_stopping", "diverged", "nan_loss", "error"]
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """The fit loop: train a model on (tensor, label) datasets and report through events.
 
 Error policy: :func:`fit` does not raise for problems met while training. A failing sample
-(the message names its file), a failing forward pass, NaN/inf loss, a failing callback, CUDA
-missing, an unusable checkpoint: each ends the run with a :class:`FitResult` whose ``reason``
-is ``"error"`` or ``"nan_loss"`` and whose ``message`` says what happened and what to do, and
+(the message names its file), a failing forward pass, a NaN/inf/exploding loss, a failing
+callback, CUDA missing, an unusable checkpoint: each ends the run with a :class:`FitResult` whose
+``reason`` is ``"error"`` or ``"diverged"`` (then the model goes back to its last checkpoint or
+best weights) and whose ``message`` says what happened and what to do, and
 the same text goes into the FinishedEvent and run.log (with the traceback). In every case the
 model is left usable (best or last weights per ``options.keep``, on its original device, with
 its original ``requires_grad`` flags and train/eval mode) and the run directory is complete.
@@ -45,11 +46,11 @@ from designer.training.options import TrainingOptions
 from designer.training.params import Trainability, prepare, set_train_mode
 from designer.training.result import FitResult
 from designer.training.resume import TrainingState, load_model_state, restore_training_state
-from designer.training.run_dir import RunDir
+from designer.training.run_dir import CHECKPOINT, RunDir
 from designer.training.samples import user_message
 from designer.training.schedules import LrSchedule, build_optimizer
 from designer.training.sources import choose_sources
-from designer.training.steps import NonFiniteLoss, Stepper, validation_pass
+from designer.training.steps import LossDiverged, Stepper, validation_pass
 from designer.training.tracking import BestTracker, RunningMean, Throughput, mutable_keys
 
 __all__ = ["FitResult", "fit"]
@@ -252,12 +253,9 @@ class _Trainer:
             self._check_stop()
             try:
                 loss, correct, count, lr = self.stepper.step(inputs, labels, state.iteration)
-            except NonFiniteLoss as bad:
-                raise _Halt("nan_loss", (
-                    f"The loss became {bad.value} at epoch {epoch}, iteration "
-                    f"{state.iteration + 1} (learning rate {bad.lr:.3g}); training stopped "
-                    "before the weights were damaged. Lower the learning rate, turn on "
-                    "gradient clipping, or check the data.")) from None
+            except LossDiverged as bad:
+                message = bad.describe(epoch, state.iteration + 1, self.options.lr)
+                raise _Halt("diverged", f"{message} {self._roll_back()}") from None
             now = time.perf_counter()
             self.throughput.add(now - tick, count)
             epoch_mean.add(loss, correct, count)
@@ -314,6 +312,21 @@ class _Trainer:
             raise _Halt("early_stopping", (
                 f"Validation accuracy did not improve for {patience} validations; "
                 f"best was {self.best.val_acc:.4f} at iteration {self.best.iteration}."))
+
+    def _roll_back(self) -> str:
+        """After a divergence: go back to the last checkpoint (or the best weights); with neither,
+        keep no weights at all, as a run that never trained. Returns what was kept."""
+        path = None if self.run_dir is None else self.run_dir.path / CHECKPOINT
+        if path is not None and path.is_file() and self.accel is not None:
+            checkpoint = load_model_state(self.model, path, self.accel.device)
+            self.state = restore_training_state(checkpoint, self.optimizer, self.scaler, self.best)
+            return (f"The weights of epoch {self.state.epoch} (the last checkpoint) are kept; "
+                    "resume from there with a lower learning rate.")
+        if self.best.state is not None:
+            self.model.load_state_dict(self.best.state, strict=False)
+            return f"The best weights (iteration {self.best.iteration}) are kept."
+        self.setup_complete = False  # the Finisher then writes no weights and no checkpoint
+        return "No epoch finished before that, so no weights were kept."
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -280,6 +280,10 @@ class RunDir:
     def has_checkpoint(self) -> bool:
         return self.checkpoint_path.is_file()
 
+    def has_weights(self, which: str = "last") -> bool:
+        """Whether the run wrote its ``best`` or ``last`` weights file."""
+        return (self.path / WEIGHTS[which]).is_file()
+
     def trained_weights(self, which: str = "best") -> dict[str, torch.Tensor] | None:
         """The weights a reader should use: ``best`` (or ``last``) weights of a finished run; for
         an interrupted run those of its last completed epoch, from the checkpoint. None when the

@@ -15,13 +15,26 @@ from designer.training.batches import BatchSource
 from designer.training.schedules import LrSchedule
 from designer.training.tracking import RunningMean
 
+#: A loss this many times the chance-level loss (ln of the number of classes) or the run's first
+#: loss, whichever is larger, means the weights have blown up: no healthy run gets there.
+DIVERGENCE_FACTOR = 100.0
 
-class NonFiniteLoss(Exception):  # noqa: N818 - an outcome, reported as reason "nan_loss"
-    """The loss was NaN or infinite; the step was not applied."""
 
-    def __init__(self, value: float, lr: float) -> None:
+class LossDiverged(Exception):  # noqa: N818 - an outcome, reported as reason "diverged"
+    """The loss was NaN, infinite or exploding; the step was not applied."""
+
+    def __init__(self, value: float, lr: float, start: float) -> None:
         super().__init__(f"loss {value}")
-        self.value, self.lr = value, lr
+        self.value, self.lr, self.start = value, lr, start
+
+    def describe(self, epoch: int, iteration: int, lr_setting: float) -> str:
+        """'The loss became NaN at epoch 3, iteration 41: lower the learning rate (now 10), …'
+        (the setting the user chose, not this iteration's scheduled value)."""
+        what = (f"became {'NaN' if math.isnan(self.value) else self.value}"
+                if not math.isfinite(self.value)
+                else f"exploded to {self.value:.3g} (it started at {self.start:.3g})")
+        return (f"The loss {what} at epoch {epoch}, iteration {iteration}: lower the learning "
+                f"rate (now {lr_setting:.3g}), turn on gradient clipping, or check the data.")
 
 
 @dataclass
@@ -36,6 +49,7 @@ class Stepper:
     grad_clip: float = 0.0
     scaler: torch.amp.GradScaler | None = None
     params: list[nn.Parameter] = field(init=False)
+    start_loss: float | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.params = [p for g in self.optimizer.param_groups for p in g["params"]]
@@ -43,8 +57,8 @@ class Stepper:
     def step(
         self, inputs: tuple[torch.Tensor, ...], labels: torch.Tensor, iteration: int
     ) -> tuple[float, int, int, float]:
-        """Forward, finite-loss check, backward, clip, update (the loss is checked before any
-        weight changes, so a NaN never reaches the model)."""
+        """Forward, loss check, backward, clip, update (the loss is checked before any weight
+        changes, so a NaN never reaches the model)."""
         accel, optimizer = self.accel, self.optimizer
         lr = self.schedule.apply(optimizer, iteration)
         xs = tuple(accel.batch_to_device(t) for t in inputs)
@@ -53,8 +67,7 @@ class Stepper:
             logits = logits_of(self.net(*xs))
             loss = self.loss_fn(logits, y)
         value = float(loss.item())
-        if not math.isfinite(value):
-            raise NonFiniteLoss(value, lr)
+        self._check(value, int(logits.shape[-1]), lr)
         optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.scale(loss).backward()
@@ -70,6 +83,16 @@ class Stepper:
             optimizer.step()
         correct = int((logits.detach().argmax(1) == y).sum())
         return value, correct, int(y.shape[0]), lr
+
+    def _check(self, value: float, classes: int, lr: float) -> None:
+        """Raise :class:`LossDiverged` for a NaN/inf loss or one far above where it started."""
+        if self.start_loss is None and math.isfinite(value):
+            self.start_loss = value
+        start = self.start_loss if self.start_loss is not None else math.nan
+        if not math.isfinite(value):
+            raise LossDiverged(value, lr, start)
+        if value > DIVERGENCE_FACTOR * max(start, math.log(max(classes, 2))):
+            raise LossDiverged(value, lr, start)
 
 
 def validation_pass(

@@ -2,8 +2,10 @@
 
 `DesignSession` wraps a `Design` with Qt signals, the current selection and background work:
 opening a model (download + trace) and re-analysing after every edit run on a `TaskRunner`,
-and the views hear about results on the GUI thread. Edit errors become `error_occurred`
-messages instead of exceptions, so no user input can crash the window.
+and the views hear about results on the GUI thread. An edit the user can fix (a `UserError`)
+becomes an `error_occurred` message; any other exception is a bug and goes to the crash
+handler (`designer.ui.crash`, through `report_unexpected`) with its traceback, while the
+design, whose edits are transactions, stays as it was.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from designer.core.analysis import NetworkAnalysis
+from designer.core.errors import UserError
 from designer.core.network import Network
 from designer.surgery.analysis import analyze
 from designer.surgery.design import Design
 from designer.workers.task import TaskRunner
+from designer.workers.unexpected import report_unexpected
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +111,8 @@ class DesignSession(QObject):
 
     # ----- editing ---------------------------------------------------------------------
     def edit(self, action: Callable[[Design], Any]) -> Any:
-        """Apply an edit; an invalid one is reported through `error_occurred`, never raised."""
+        """Apply an edit; a refused one is reported through `error_occurred`, a bug through the
+        crash handler; neither is raised (None is returned)."""
         if self.design is None:
             self.error_occurred.emit("Open a model first.")
             return None
@@ -117,10 +122,13 @@ class DesignSession(QObject):
             return None
         try:
             return action(self.design)
-        except (ValueError, KeyError, RuntimeError) as error:
-            message = str(error).strip("'\"") or type(error).__name__
+        except UserError as error:
+            message = str(error) or type(error).__name__
             log.info("edit refused: %s", message)
             self.error_occurred.emit(message)
+            return None
+        except Exception as error:  # noqa: BLE001 - a bug: logged and shown by the crash handler
+            report_unexpected(error)
             return None
 
     def undo(self) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from designer.workers.gc_guard import GuiThreadCollection
+from designer.workers.unexpected import is_expected, report_unexpected, unexpected_message
 
 #: fn(progress, cancelled) -> result
 TaskFunction = Callable[[Callable[[float, str], None], Callable[[], bool]], Any]
@@ -61,8 +62,11 @@ class _Worker(QObject):
         except Exception as error:  # noqa: BLE001 - every failure is reported to the GUI
             if self._cancel.is_set():
                 self.cancelled.emit()
-            else:
+            elif is_expected(error):
                 self.failed.emit(str(error) or type(error).__name__, traceback.format_exc())
+            else:  # a bug: the crash handler logs it; the view still hears that the task ended
+                report_unexpected(error)
+                self.failed.emit(unexpected_message(error), traceback.format_exc())
         else:
             if self._cancel.is_set():
                 self.cancelled.emit()

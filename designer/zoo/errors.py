@@ -5,8 +5,10 @@ They all derive from :class:`ZooError` so the GUI can catch one type and show th
 
 from __future__ import annotations
 
+from designer.core.errors import UserError
 
-class ZooError(Exception):
+
+class ZooError(UserError):
     """Base of every zoo error; ``str(error)`` is a message fit to show to the user."""
 
 

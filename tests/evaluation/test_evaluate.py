@@ -95,9 +95,25 @@ def test_result_round_trips_through_json(result):
     assert again == result
 
 
-def test_unreadable_sample_is_named():
-    with pytest.raises(EvaluationError, match=r"/photos/3\.jpg.*cannot identify"):
-        evaluate(nn.Identity(), _Scores(broken=3), device="cpu")
+def test_unreadable_sample_is_skipped_named_and_left_out_of_the_metrics():
+    result = evaluate(nn.Identity(), _Scores(broken=3), batch_size=4, device="cpu")
+    assert [(s.index, s.path) for s in result.skipped] == [(3, "/photos/3.jpg")]
+    assert "cannot identify" in result.skipped[0].reason
+    assert [p.index for p in result.predictions] == [0, 1, 2, 4, 5]
+    assert [p.path for p in result.predictions][3] == "/photos/4.jpg"  # indices still match files
+    assert result.accuracy == pytest.approx(3 / 5)  # 3 was right; it is not counted either way
+    assert sum(map(sum, result.confusion)) == 5
+    again = EvaluationResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert again.skipped == result.skipped
+
+
+def test_no_loadable_sample_is_an_error_naming_the_first():
+    class _AllBroken(_Scores):
+        def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+            raise OSError("cannot identify image file")
+
+    with pytest.raises(EvaluationError, match=r"None of the 6 images.*/photos/0\.jpg"):
+        evaluate(nn.Identity(), _AllBroken(), device="cpu")
 
 
 def test_progress_cancel_and_model_state_restored():

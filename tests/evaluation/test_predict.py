@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from PIL import Image
 from torch import nn
 from torchvision.transforms import v2
 
-from designer.evaluation import EvaluationError, predict
+from designer.evaluation import EvaluationError, predict, predict_each
 
 CLASSES = ["red", "green", "blue"]
 TRANSFORM = v2.Compose([v2.PILToTensor(), v2.Resize((8, 8)), v2.ToDtype(torch.float32, scale=True)])
@@ -52,3 +54,20 @@ def test_k_is_clamped_and_unreadable_file_named(tmp_path):
 def test_wrong_class_list_is_explained():
     with pytest.raises(EvaluationError, match="2 class names"):
         predict(_ColourModel(), [torch.zeros(3, 8, 8)], TRANSFORM, ["a", "b"])
+
+
+def test_one_bad_file_fails_alone(tmp_path):
+    red = tmp_path / "red.png"
+    Image.new("RGB", (20, 12), (250, 10, 10)).save(red)
+    cut = tmp_path / "cut.jpg"
+    full = tmp_path / "full.jpg"
+    Image.new("RGB", (64, 64), (0, 0, 240)).save(full, quality=90)
+    cut.write_bytes(full.read_bytes()[:200])
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    out = predict_each(_ColourModel(), [cut, red, empty, full], TRANSFORM, CLASSES, k=1,
+                       batch_size=2)
+    assert [(Path(r.source).name, r.ok) for r in out] == [
+        ("cut.jpg", False), ("red.png", True), ("empty.png", False), ("full.jpg", True)]
+    assert out[1].top[0][0] == "red" and out[3].top[0][0] == "blue"
+    assert "truncated" in (out[0].error or "") and "empty" in (out[2].error or "")

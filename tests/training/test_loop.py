@@ -100,10 +100,44 @@ def test_nan_loss_stops_with_reason(tiny_model, tiny_data, options):
     model = tiny_model()
     rec = Recorder()
     result = fit(model, data, None, options(feature_cache="off", batch_size=48), callbacks=[rec])
-    assert result.reason == "nan_loss"
-    assert "loss became nan" in result.message.lower()
-    assert rec.of_type(FinishedEvent)[0].reason == "nan_loss"
+    assert result.reason == "diverged" and not result.ok
+    assert result.message.startswith("The loss became NaN at epoch 1, iteration 1: lower the "
+                                     "learning rate (now 0.01)")
+    assert rec.of_type(FinishedEvent)[0].reason == "diverged"
     assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_exploding_loss_stops_and_keeps_the_last_good_checkpoint(tiny_model, tiny_data, options,
+                                                                  tmp_path):
+    """A frozen backbone with an absurd learning rate: the head's loss heads for 1e20."""
+    run = tmp_path / "run"
+    sane = fit(tiny_model(frozen_backbone=True), tiny_data(), None,
+               options(epochs=2, lr=0.01, solver="sgdm", feature_cache="off"), run_dir=run)
+    assert sane.reason == "completed"
+    good = load_weights(run / "last.safetensors")
+    model = tiny_model(frozen_backbone=True)
+    result = fit(model, tiny_data(), None,
+                 options(epochs=6, lr=1e12, solver="sgdm", feature_cache="off"), run_dir=run,
+                 resume_from=run / "checkpoint.pt")
+    assert result.reason == "diverged" and not result.ok
+    assert "The loss exploded to " in result.message and "at epoch 3, iteration" in result.message
+    assert "lower the learning rate (now 1e+12)" in result.message
+    assert "weights of epoch 2 (the last checkpoint) are kept" in result.message
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["reason"] == "diverged" and summary["epochs_completed"] == 2
+    for name, tensor in load_weights(run / "last.safetensors").items():
+        torch.testing.assert_close(tensor, good[name])  # the blown-up weights were not saved
+    assert all(torch.isfinite(p).all() and p.abs().max() < 1e3 for p in model.parameters())
+
+
+def test_divergence_in_the_first_epoch_keeps_no_weights(tiny_model, tiny_data, options, tmp_path):
+    run = tmp_path / "run"
+    result = fit(tiny_model(frozen_backbone=True), tiny_data(), None,
+                 options(epochs=2, lr=1e12, solver="sgdm", feature_cache="off"), run_dir=run)
+    assert result.reason == "diverged"
+    assert "no weights were kept" in result.message
+    assert not (run / "last.safetensors").exists() and not (run / "best.safetensors").exists()
+    assert json.loads((run / "summary.json").read_text())["reason"] == "diverged"
 
 
 @pytest.mark.parametrize("workers", [0, 1])

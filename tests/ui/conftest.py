@@ -3,6 +3,10 @@ generated shapes, two learning rates), trained once per session, and a workspace
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +23,56 @@ from designer.ui.session import DesignSession
 from designer.ui.workspace import Workspace
 
 LEARNING_RATES = (1e-3, 3e-2)
+
+
+@pytest.fixture(autouse=True)
+def _discard_unsaved_on_close(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows closed at teardown must not wait on a modal "save changes?" box; tests of that
+    question set their own answers on `window.projects.prompts`."""
+    from designer.ui.project_controller import ProjectPrompts, UnsavedChoice
+
+    monkeypatch.setattr(ProjectPrompts, "unsaved_changes",
+                        lambda _self, _before: UnsavedChoice.DISCARD)
+
+
+class AppProcess:
+    """Starts the real app (tests/ui/drive_app.py around designer.app.run_gui) in a child
+    process with its own home, settings and data folders, and reads what the driver reports."""
+
+    driver = Path(__file__).with_name("drive_app.py")
+
+    def __init__(self, home: Path) -> None:
+        self.env = dict(os.environ)
+        for key in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME",
+                    "XDG_RUNTIME_DIR"):
+            self.env[key] = str(home / key.lower())
+            Path(self.env[key]).mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[2]),
+                                                  self.env.get("PYTHONPATH", "")])
+
+    def command(self, mode: str, model: str = "mobilenet_v3_small") -> list[str]:
+        """The child's command line."""
+        return [sys.executable, str(self.driver), mode, model]
+
+    def run(self, mode: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """Run to the end (the driver quits the app itself)."""
+        return subprocess.run(self.command(mode), env=self.env, capture_output=True, text=True,
+                              timeout=timeout)
+
+    @staticmethod
+    def reports(output: str) -> dict[str, object]:
+        """Every JSON line the driver printed, merged."""
+        merged: dict[str, object] = {}
+        for line in output.splitlines():
+            if line.startswith("{"):
+                merged.update(json.loads(line))
+        return merged
+
+
+@pytest.fixture
+def app_process(tmp_path: Path) -> AppProcess:
+    """The real app in a child process, with a private home under tmp_path."""
+    return AppProcess(tmp_path / "home")
 
 
 @dataclass

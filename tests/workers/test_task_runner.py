@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from designer.workers.task import TaskCancelled, TaskRunner
@@ -30,12 +31,32 @@ def test_result_and_progress_arrive(qtbot: QtBot) -> None:
 
 
 def test_failure_is_a_message_not_a_crash(qtbot: QtBot) -> None:
+    from designer.data.errors import DataSourceError
+
+    def task(_p: Callable[[float, str], None], _c: Callable[[], bool]) -> None:
+        raise DataSourceError("the folder /x has no class folders")
+
+    runner = TaskRunner()
+    failures: list[str] = []
+    runner.failed.connect(lambda message, _tb: failures.append(message))
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        runner.start(task)
+    assert failures == ["the folder /x has no class folders"]
+
+
+def test_a_bug_in_a_task_goes_to_the_excepthook_not_into_a_message(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    hooked: list[BaseException] = []
+    monkeypatch.setattr(sys, "excepthook", lambda _k, error, _tb: hooked.append(error))
     runner = TaskRunner()
     failures: list[str] = []
     runner.failed.connect(lambda message, _tb: failures.append(message))
     with qtbot.waitSignal(runner.finished, timeout=5000):
         runner.start(lambda _p, _c: 1 / 0)
-    assert failures == ["division by zero"]
+    assert [type(e) for e in hooked] == [ZeroDivisionError]
+    assert failures and failures[0].startswith("Unexpected error (ZeroDivisionError")
 
 
 def test_cancel_stops_the_task(qtbot: QtBot) -> None:

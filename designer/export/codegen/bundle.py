@@ -8,11 +8,10 @@ are the files moved into the target folder; a failure leaves nothing behind.
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import sys
-import tempfile
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -21,8 +20,11 @@ import torch
 
 from designer.data.split import SplitManifest
 from designer.data.transforms import AugmentOptions
+from designer.export import _space
+from designer.export._staging import Staging, created_folder
 from designer.export.codegen.script import generate_script
 from designer.export.codegen.values import CodegenError
+from designer.export.errors import ExportCancelledError, ExportError, describe
 from designer.surgery.design import Design
 from designer.training.options import TrainingOptions
 
@@ -35,6 +37,18 @@ PARITY_ATOL = 1e-5
 Progress = Callable[[float, str], None]
 
 
+@dataclass(frozen=True)
+class ScriptReport:
+    """What :func:`write_verified_bundle` wrote, and how close the script's network came."""
+
+    paths: tuple[Path, ...]  # train.py first
+    max_abs_diff: float | None  # None when not verified
+
+    @property
+    def script(self) -> Path:
+        return self.paths[0]
+
+
 def write_script_bundle(folder: Path | str, design: Design, options: TrainingOptions,
                         manifest: SplitManifest | None, augment: AugmentOptions | None,
                         image_size: int | None, *, verify: bool = True,
@@ -42,59 +56,62 @@ def write_script_bundle(folder: Path | str, design: Design, options: TrainingOpt
                         cancel: Callable[[], bool] | None = None) -> Path:
     """Write the bundle into `folder` (created if needed) and return the path of ``train.py``.
 
-    Files of the same names in `folder` are replaced; other files are left alone.
+    See :func:`write_verified_bundle`, which this calls.
+    """
+    return write_verified_bundle(folder, design, options, manifest, augment, image_size,
+                                 verify=verify, progress=progress, cancel=cancel).script
+
+
+def write_verified_bundle(folder: Path | str, design: Design, options: TrainingOptions,
+                          manifest: SplitManifest | None, augment: AugmentOptions | None,
+                          image_size: int | None, *, verify: bool = True,
+                          progress: Progress | None = None,
+                          cancel: Callable[[], bool] | None = None) -> ScriptReport:
+    """Write the bundle into `folder` (created if needed), checked, and say what was written.
+
+    Files of the same names in `folder` are replaced; other files are left alone. The design
+    cannot be written as a script: CodegenError. The folder cannot take the files (read-only,
+    full disk, cancelled): ExportError. Either way nothing is left behind, not even a folder
+    this call created.
     """
     report = progress or (lambda _f, _m: None)
     target = Path(folder)
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".netdesigner-script-", dir=target))
-    except OSError as error:
-        raise CodegenError(f"cannot write to {target} ({error.strerror or error}): "
-                           "choose another folder") from error
-    try:
-        report(0.1, "writing the script")
-        (staging / SCRIPT_NAME).write_text(generate_script(
-            design, options=options, manifest=manifest, augment=augment, image_size=image_size,
-            weights_file=WEIGHTS_NAME), encoding="utf-8")
-        _check_cancel(cancel)
-        report(0.3, "saving the design's weights")
-        safetensors.torch.save_model(design.build(), str(staging / WEIGHTS_NAME))
-        if manifest is not None:
-            manifest.save(staging / SPLIT_NAME)
-        _check_cancel(cancel)
-        if verify:
-            report(0.6, "checking the script's network against the design")
-            check_network(staging / SCRIPT_NAME, design, image_size)
-        mode = _file_mode(target)
-        for path in staging.iterdir():
-            path.chmod(mode)  # temporary files are private; the bundle is ordinary files
-            path.replace(target / path.name)
+    diff: float | None = None
+    with created_folder(target), Staging(target / SCRIPT_NAME, (WEIGHTS_NAME, SPLIT_NAME)) as staging:
+        model = design.build()
+        needed = _space.estimate(model)
+        _space.ensure_space(target, needed)
+        try:
+            report(0.1, "writing the script")
+            staging.main.write_text(generate_script(
+                design, options=options, manifest=manifest, augment=augment,
+                image_size=image_size, weights_file=WEIGHTS_NAME), encoding="utf-8")
+            _check_cancel(cancel)
+            report(0.3, "saving the design's weights")
+            safetensors.torch.save_model(model, str(staging.side(WEIGHTS_NAME)))
+            if manifest is not None:
+                manifest.save(staging.side(SPLIT_NAME))
+            _check_cancel(cancel)
+            if verify:
+                report(0.6, "checking the script's network against the design")
+                diff = check_network(staging.main, design, image_size)
+        except (CodegenError, ExportError):
+            raise
+        except Exception as error:
+            if _space.is_disk_full(error):
+                staging.clear()
+                raise _space.not_enough_space(target, needed, _space.free_bytes(target)) from error
+            raise ExportError(f"writing the script bundle to {target} failed ({describe(error)}); "
+                              "check the folder's permissions") from error
+        paths = staging.commit()
         if manifest is None:
             (target / SPLIT_NAME).unlink(missing_ok=True)  # an old split would not fit
-    except OSError as error:
-        raise CodegenError(f"writing the script bundle to {target} failed ({error}); "
-                           "check the free space and permissions") from error
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     report(1.0, "done")
-    return target / SCRIPT_NAME
-
-
-def _file_mode(folder: Path) -> int:
-    """The permissions an ordinary new file gets in `folder` (umask applied by the OS)."""
-    probe = folder / f".netdesigner-probe-{uuid.uuid4().hex}"
-    probe.touch()
-    try:
-        return probe.stat().st_mode & 0o777
-    finally:
-        probe.unlink()
+    return ScriptReport(paths, diff)
 
 
 def _check_cancel(cancel: Callable[[], bool] | None) -> None:
     if cancel is not None and cancel():
-        from designer.export.errors import ExportCancelledError
-
         raise ExportCancelledError("generating the script was cancelled; nothing was written")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from torch import nn
 
+from designer.core.errors import UserError
 from designer.core.layers import Ref, Tagged
 
 #: Names the generated script uses (imports, builtins); a layer with such a name gets a trailing "_".
@@ -18,7 +19,7 @@ RESERVED = frozenset({
 })
 
 
-class CodegenError(ValueError):
+class CodegenError(UserError, ValueError):
     """The design cannot be written as a standalone script; the message says why and what to do."""
 
 

@@ -49,6 +49,18 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
     table.resizeColumnsToContents()
 
 
+def _skipped_title(report: HealthReport) -> str:
+    """'Skipped files (3) and folders (1)', with a note when the table is cut short."""
+    folders = sum(b.is_folder for b in report.bad_files)
+    files = len(report.bad_files) - folders
+    if not report.bad_files:
+        return "<b>Skipped files (0)</b> — none, every file decoded"
+    title = f"<b>Skipped files ({files})" + (f" and folders ({folders})" if folders else "") + "</b>"
+    if len(report.bad_files) > MAX_ROWS:
+        title += f" — the first {MAX_ROWS} are listed, the full report has them all"
+    return title
+
+
 class HealthTab(QWidget):
     """What the check of every file found, and what to do about it."""
 
@@ -57,8 +69,9 @@ class HealthTab(QWidget):
         self.warnings = QLabel()
         self.warnings.setWordWrap(True)
         self.bad_title = QLabel()
-        self.bad_files = _table(("File", "Problem", "Kind"),
-                                "Files left out of training; fix or delete them and re-scan")
+        self.bad_files = _table(("File or folder", "Problem", "Kind"),
+                                "Files and folders left out of training; fix or delete them and "
+                                "re-scan")
         self.dup_title = QLabel()
         self.duplicates = _table(("Files", "Splits", "Classes", "Problem"),
                                  "Files with identical contents")
@@ -90,13 +103,11 @@ class HealthTab(QWidget):
             self.report.setPlainText("")
             return
         self._show_warnings(report)
-        _fill(self.bad_files, [[report.display_path(b.path), b.reason, b.kind.replace("_", " ")]
-                               for b in report.bad_files])
-        self.bad_files.setVisible(bool(report.bad_files))
-        more = (f" — the first {MAX_ROWS} are listed, the full report has them all"
-                if len(report.bad_files) > MAX_ROWS else "")
-        self.bad_title.setText(f"<b>Skipped files ({len(report.bad_files)})</b>" + more
-                               + ("" if report.bad_files else " — none, every file decoded"))
+        skipped = sorted(report.bad_files, key=lambda b: not b.is_folder)  # folders first
+        _fill(self.bad_files, [[report.display_path(b.path) + ("/" if b.is_folder else ""),
+                                b.reason, b.kind.replace("_", " ")] for b in skipped])
+        self.bad_files.setVisible(bool(skipped))
+        self.bad_title.setText(_skipped_title(report))
         rows = []
         for group in report.duplicates:
             problem = ("leakage across splits" if group.leakage else "duplicate") + (

@@ -18,7 +18,14 @@ _FILTER = "Images ({})".format(" ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS
 
 
 def open_image(path: str) -> bool:
-    """Open `path` in the system's image viewer; False if nothing could open it."""
+    """Open `path` in the system's image viewer; False if nothing could open it.
+
+    The path comes from a run's evaluation.json, which is data anyone could have written, and
+    the desktop opens whatever it is given with its default application (a script, a .desktop
+    launcher): only an existing image file, also after following links, is handed over.
+    """
+    if not is_image_file(path) or not is_image_file(Path(path).resolve()):
+        return False
     return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
 
 

@@ -17,7 +17,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from designer.data import build_transforms
-from designer.evaluation import predict
+from designer.evaluation import predict_each
 from designer.project.run_model import run_design
 from designer.project.runs import RunRecord
 from designer.ui.evaluation.thumbnails import load_thumbnail
@@ -46,6 +46,7 @@ class ClassifiedImage:
     path: str
     top: list[tuple[str, float]]
     thumbnail: QImage
+    error: str | None = None  # why the file could not be classified (then ``top`` is empty)
 
 
 def load_classifier(run: RunRecord) -> Classifier:
@@ -69,9 +70,9 @@ def classify_task(run: RunRecord, paths: list[str], classifier: Classifier | Non
         progress(0.0, "Loading the run's model…")
         model = classifier if classifier and classifier.run_dir == run.run_dir else load_classifier(run)
         progress(0.3, f"Classifying {len(paths)} image(s)…")
-        tops = predict(model.model, paths, model.transform, model.classes, k)
-        images = [ClassifiedImage(p, top, load_thumbnail(p, THUMB))
-                  for p, top in zip(paths, tops, strict=True) if not cancelled()]
+        results = predict_each(model.model, paths, model.transform, model.classes, k)
+        images = [ClassifiedImage(r.source, r.top, load_thumbnail(r.source, THUMB), r.error)
+                  for r in results if not cancelled()]
         return model, images
 
     return run_it
@@ -86,11 +87,17 @@ class _ResultRow(QFrame):
         picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         if not result.thumbnail.isNull():
             picture.setPixmap(QPixmap.fromImage(result.thumbnail))
-        name = QLabel(f"<b>{Path(result.path).name}</b> → {result.top[0][0]}")
+        answer = result.top[0][0] if result.top else "cannot be read"
+        name = QLabel(f"<b>{Path(result.path).name}</b> → {answer}")
         name.setToolTip(result.path)
         text = QVBoxLayout()
         text.addWidget(name)
-        text.addWidget(TopKBars(result.top))
+        if result.error is not None:
+            problem = QLabel(result.error)
+            problem.setWordWrap(True)
+            text.addWidget(problem)
+        else:
+            text.addWidget(TopKBars(result.top))
         text.addStretch(1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -166,7 +173,10 @@ class ClassifyPanel(QWidget):
                 widget.deleteLater()
         self.results = (list(results) + self.results)[:MAX_ROWS]
         name = self._run.name if self._run is not None else classifier.run_dir.name
-        self.status.setText(f"Classified {len(results)} image(s) with the model of run {name}.")
+        failed = sum(r.error is not None for r in results)
+        self.status.setText(f"Classified {len(results) - failed} image(s) with the model of run "
+                            f"{name}." + (f" {failed} could not be read (see their rows)."
+                                          if failed else ""))
         self.classified.emit(results)
 
     def _on_failed(self, text: str, _trace: str) -> None:

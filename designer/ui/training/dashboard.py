@@ -33,6 +33,7 @@ from designer.surgery.design import Design
 from designer.training.errors import OptionsError
 from designer.training.events import FinishedEvent, IterationEvent, LogEvent, StartEvent
 from designer.training.options import TrainingOptions
+from designer.ui.actions import design_actions
 from designer.ui.training import export
 from designer.ui.training.message import MessageStrip
 from designer.ui.training.options_form import TrainingOptionsForm
@@ -289,13 +290,10 @@ class TrainingDashboard(QWidget):
         self.message.show_message(problem.message, "error", actions[problem.fix])
 
     def _replace_head(self) -> None:
-        data = self.workspace.data
-        if data is None:
-            return
-        classes = data.classes
-        head = self.session.edit(lambda d: d.replace_head(len(classes), class_names=classes))
-        if head is not None:  # None: refused, and the session reported why
-            self.message.show_message(f"Replaced the final layers for {len(classes)} classes. "
+        actions = design_actions(self.session, self.workspace)
+        if actions.fit_head_to_data() is not None:  # None: refused, the session said why
+            self.message.show_message(f"Replaced the final layers for "
+                                      f"{len(actions.data_classes())} classes. "
                                       "Press Start to train.", "success")
 
     def _reset_view(self) -> None:

@@ -21,11 +21,13 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from designer.core.errors import UserError
+
 FILTERS = "PNG image (*.png);;SVG vector graphics (*.svg)"
 PNG_SCALE = 2.0  # pixels per on-screen pixel: sharp on slides and high-DPI screens
 
 
-class PlotExportError(OSError):
+class PlotExportError(UserError, OSError):
     """The plot could not be written, with what to do."""
 
 

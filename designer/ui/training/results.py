@@ -10,6 +10,7 @@ HEADLINES = {
     "completed": "Training finished",
     "early_stopping": "Stopped early",
     "stopped": "Stopped",
+    "diverged": "Training stopped: the loss diverged",
     "nan_loss": "Training stopped: the loss is not a number",
     "error": "Training failed",
 }
@@ -34,5 +35,5 @@ def finish_text(run: RunRecord | None, event: FinishedEvent | None,
                      f"{100 * evaluation.accuracy:.1f}\u00a0%.")
     if run is not None and event.reason in ("completed", "early_stopping", "stopped"):
         parts.append(f"Saved as {run.name}.")
-    kind: Kind = "error" if event.reason in ("error", "nan_loss") else "success"
+    kind: Kind = "error" if event.reason in ("error", "diverged", "nan_loss") else "success"
     return " ".join(parts), kind

@@ -96,6 +96,20 @@ def test_freeze_and_unfreeze_act_on_every_selected_layer(driver: CanvasDriver) -
     assert not driver.node("conv1").frozen and not driver.node("bn1").frozen
 
 
+def test_deleting_three_selected_layers_is_one_undo_step(driver: CanvasDriver) -> None:
+    analyses: list[object] = []
+    driver.session.document_changed.connect(analyses.append)
+    for name in ("bn1", "relu", "maxpool"):
+        driver.node(name).setSelected(True)
+    driver.menu_entry_and_analysis(driver.node("relu"), "Delete 3 layers")
+    assert not {"bn1", "relu", "maxpool"} & set(driver.design.network.names)
+    assert analyses == [None], "one gesture, one change for the views"
+    assert driver.design.history.undo_label == "Delete 3 layers"
+    driver.wait_analysis(driver.session.undo)
+    assert {"bn1", "relu", "maxpool"} <= set(driver.design.network.names)
+    assert not driver.design.history.can_undo
+
+
 def test_unfreeze_from_here_after_freezing_the_backbone(driver: CanvasDriver) -> None:
     driver.wait_analysis(lambda: driver.session.edit(lambda d: d.freeze_backbone()))
     assert driver.node("block:layer4.1").frozen

@@ -80,3 +80,23 @@ def test_thumbnails_of_a_class(qtbot: QtBot, page: DataPage, workspace: Workspac
         assert pixmap.width() == THUMB_SIZE
         assert item.text() in ("train", "val", "test")
     assert "of 24 images" in page.thumbnails.caption.text()
+
+
+def test_left_out_folders_and_links_are_listed(qtbot: QtBot, page: DataPage, workspace: Workspace,
+                                               make_folder: FolderMaker) -> None:
+    folder = make_folder(("circle", "square"), 6)
+    (folder / "drafts").mkdir()  # empty: no third class
+    (folder / "notes").mkdir()
+    (folder / "notes" / "todo.txt").write_text("sort the squares\n", encoding="utf-8")
+    (folder / "circle" / "again").symlink_to("again")  # a loop must not abort the import
+    with qtbot.waitSignal(workspace.data_changed, timeout=WAIT_MS):
+        page.source_panel.pick(str(folder))
+    rows = table_rows(page)
+    assert rows["drafts/"] == ("empty folder: not used as a class", "empty folder")
+    assert rows["notes/"][1] == "no images" and "not used as a class" in rows["notes/"][0]
+    assert rows["circle/again/"][1] == "link loop"
+    assert rows["notes/todo.txt"][1] == "not image"
+    assert "Skipped files (1) and folders (3)" in page.health.bad_title.text()
+    assert "left out drafts: empty folder" in page.health.warnings.text()
+    data = workspace.data
+    assert data is not None and data.classes == ["circle", "square"]

@@ -128,17 +128,17 @@ def test_an_unreadable_image_is_a_clear_message(
     assert not workspace.session.locked and not dashboard.runner.running
 
 
-def test_a_nan_loss_is_reported_with_what_to_do(
+def test_a_diverging_loss_is_reported_with_what_to_do(
         qtbot: QtBot, dashboard: TrainingDashboard, workspace: Workspace, tiny_design: Design,
         shapes: PreparedData, ready_to_train: Callable[..., None]) -> None:
     workspace.set_options(workspace.options.replace(lr=1e9))
     assert dashboard.form.fields["lr"].text() == "1e+09"  # type: ignore[attr-defined]
     ready_to_train(tiny_design, shapes)
     run = _click_start(qtbot, dashboard)
-    assert run is not None and run.summary.reason == "nan_loss"
+    assert run is not None and run.summary is not None and run.summary.reason == "diverged"
     assert dashboard.message.kind == "error"
-    assert "not a number" in dashboard.message.text
-    assert "Lower the learning rate" in dashboard.message.text
+    assert "the loss diverged" in dashboard.message.text
+    assert "lower the learning rate (now 1e+09)" in dashboard.message.text
     assert np.isfinite(_curve(dashboard, "loss")[1]).all(), "the NaN step is not plotted"
 
 
