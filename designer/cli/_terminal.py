@@ -74,8 +74,7 @@ class TerminalProgress(Callback):
                    f"{event.train_acc:.3f} | val loss {event.val_loss:.3f} acc {event.val_acc:.3f}"
                    + (" *" if event.is_best else ""))
 
-    def on_finished(self, event: FinishedEvent) -> None:
-        self._line(f"finished ({event.reason}): {event.message}")
+    # on_finished prints nothing: the engine's last log line already says how the run ended
 
 
 class StopOnInterrupt(Callback):

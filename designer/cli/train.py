@@ -227,6 +227,9 @@ def _report(run: RunRecord, as_json: bool) -> int:
 
 
 def _print_result(run: RunRecord) -> None:
+    if run.failed:
+        print(f"\nthe run did not finish; its folder is {run.run_dir} (run.log has the details)")
+        return
     print(f"\nrun saved in {run.run_dir}")
     if run.best_val_acc is not None:
         print(f"best validation accuracy: {run.best_val_acc:.3f}")
