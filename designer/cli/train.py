@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from designer.project.runs import RunRecord
 
+from designer.cli._messages import fail as _fail
+
 _DEFAULT_RUNS = Path("runs")
 _DEFAULT_EPOCHS, _DEFAULT_LR = 10, 1e-3
 
@@ -50,17 +52,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     train.add_argument("--out", type=Path, default=_DEFAULT_RUNS, help="folder for run folders")
     train.add_argument("--json", action="store_true", help="print the result as JSON")
     train.set_defaults(handler=run_train)
+    resume = subparsers.add_parser("resume", help="continue a stopped or interrupted run",
+                                   description="Continue a run from its last completed epoch "
+                                   "(after Stop, Ctrl+C, a crash or a kill), on the data and "
+                                   "options it was started with.")
+    resume.add_argument("run", type=Path, help="run folder")
+    resume.add_argument("--epochs", type=int, help="train up to this many epochs in total")
+    resume.add_argument("--lr", type=float, help="continue with this learning rate")
+    resume.add_argument("--json", action="store_true", help="print the result as JSON")
+    resume.set_defaults(handler=run_resume)
     demo = subparsers.add_parser("demo", help="the whole workflow on the bundled model and "
                                  "sample photos, offline, in about a minute")
     demo.add_argument("--out", type=Path, default=_DEFAULT_RUNS)
     demo.add_argument("--epochs", type=int, default=20)
     demo.add_argument("--json", action="store_true")
     demo.set_defaults(handler=run_demo)
-
-
-def _fail(message: str) -> int:
-    print(f"netdesigner: {message}", file=sys.stderr)
-    return 1
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -70,7 +76,7 @@ def run_train(args: argparse.Namespace) -> int:
     from designer.training.options import TrainingOptions
 
     if args.resume is not None:
-        return _resume(args)
+        return run_resume(args)
     if args.project is not None:
         return _train_project(args)
     if args.model is None and args.design is None:
@@ -78,8 +84,7 @@ def run_train(args: argparse.Namespace) -> int:
                      "--resume RUN")
     if args.data is None:
         return _fail("--data is required with --model / --design (a folder or sample:shapes)")
-    try:
-        design = _open_design(args)
+    try:  # the options first: a wrong value is named before anything slow happens
         augment = AugmentOptions.recommended() if args.augment == "recommended" else AugmentOptions()
         config = DataConfig(source=args.data, seed=args.seed, augment=augment,
                             image_size=args.image_size)
@@ -87,10 +92,11 @@ def run_train(args: argparse.Namespace) -> int:
                                   lr=_DEFAULT_LR if args.lr is None else args.lr,
                                   batch_size=args.batch_size,
                                   solver=args.solver, seed=args.seed, device=args.device)
+        design = _open_design(args)
         return _train_and_report(design, config, options, args, args.num_classes,
                                  args.freeze_up_to)
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
-        return _fail(str(error))
+        return _fail(error)
 
 
 def _train_project(args: argparse.Namespace) -> int:
@@ -118,41 +124,27 @@ def _train_project(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 return interrupt.report()
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
-        return _fail(str(error))
+        return _fail(error)
     return interrupt.report() if interrupt.requested else _report(run, args.json)
 
 
-def _resume(args: argparse.Namespace) -> int:
-    """`netdesigner train --resume RUN`: the run's design, data split and options, continued."""
+def run_resume(args: argparse.Namespace) -> int:
+    """Handler of `netdesigner resume RUN` (and its alias `netdesigner train --resume RUN`):
+    the run's design, data split and options, continued from its last completed epoch."""
     from designer.cli._terminal import StopOnInterrupt, TerminalProgress
-    from designer.data.split import SplitManifest
-    from designer.project.data_config import DataConfig, prepare_data
-    from designer.project.run_model import run_design
-    from designer.project.workflow import resume_run
-    from designer.training.run_dir import RunDir
+    from designer.project.run_resume import resume_folder
 
-    run_dir = args.resume
+    run_dir = args.run if getattr(args, "run", None) is not None else args.resume
+    progress = [] if args.json else [TerminalProgress()]
     try:
-        files = RunDir.open(run_dir)
-        options, manifest = files.read_options(), files.read_manifest()
-        if not RunDir.is_run(run_dir) or options is None or manifest is None:
-            return _fail(f"{run_dir} is not a run folder that can be resumed (it needs the "
-                         "run.json, options.json and manifest.json that `netdesigner train` "
-                         "writes)")
-        changes = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr)) if v is not None}
-        options = options.replace(**changes)
-        config = DataConfig.from_dict(dict(files.read_info().data))
-        preprocessing = run_design(run_dir, "last").info.preprocessing
-        data = prepare_data(config, preprocessing, manifest=SplitManifest.from_dict(manifest))
-        progress = [] if args.json else [TerminalProgress()]
         with StopOnInterrupt() as interrupt:
             try:
-                run = resume_run(run_dir, data, options, callbacks=[*progress, interrupt],
-                                 should_stop=interrupt)
+                run = resume_folder(run_dir, epochs=args.epochs, lr=args.lr,
+                                    callbacks=[*progress, interrupt], should_stop=interrupt)
             except KeyboardInterrupt:
                 return interrupt.report()
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
-        return _fail(str(error))
+        return _fail(error)
     return interrupt.report() if interrupt.requested else _report(run, args.json)
 
 
@@ -171,7 +163,7 @@ def run_demo(args: argparse.Namespace) -> int:
         options = TrainingOptions(epochs=args.epochs, lr=3e-3, batch_size=32)
         return _train_and_report(design, config, options, args, "auto", "backbone")
     except Exception as error:  # noqa: BLE001
-        return _fail(str(error))
+        return _fail(error)
 
 
 def _open_design(args: argparse.Namespace) -> Any:
@@ -216,20 +208,19 @@ def _train_and_report(design: Any, config: Any, options: Any, args: argparse.Nam
 
 
 def _report(run: RunRecord, as_json: bool) -> int:
-    """Print the finished run; exit status 0 when it ended as planned or was stopped."""
+    """Print the run's outcome; the exit code is 0 only for a run that trained as planned."""
     from designer.project.workflow import summary_json
 
     if as_json:
         print(summary_json(run))
-    else:
+    elif run.status in ("completed", "stopped"):
         _print_result(run)
-    return 0 if run.status in ("completed", "stopped") else 1
+    if run.status not in ("completed", "stopped"):
+        return _fail(f"{run.message} (run folder: {run.run_dir}; details in its log)")
+    return 0
 
 
 def _print_result(run: RunRecord) -> None:
-    if run.failed:
-        print(f"\nthe run did not finish; its folder is {run.run_dir} (run.log has the details)")
-        return
     print(f"\nrun saved in {run.run_dir}")
     if run.best_val_acc is not None:
         print(f"best validation accuracy: {run.best_val_acc:.3f}")

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset, Subset
 
-from designer.data.errors import SampleError
+from designer.data.errors import TransformError
 from designer.data.loading import load_rgb_tensor
 from designer.data.scan import Sample
 from designer.data.sources import SPLITS
@@ -53,8 +53,9 @@ class ImageDataset(Dataset[tuple[torch.Tensor, int]]):
         if self.transform is not None:
             try:
                 image = self.transform(image)
-            except (RuntimeError, ValueError) as exc:
-                raise SampleError(sample.path, f"transform failed ({exc})", "corrupt") from exc
+            except (RuntimeError, ValueError) as exc:  # the file decoded: not its fault
+                raise TransformError(f"preparing {sample.path} for the model failed "
+                                     f"({type(exc).__name__}: {exc})") from exc
         return image, sample.label
 
 
