@@ -25,7 +25,7 @@ from designer.training.events import (
     StartEvent,
     ValidationEvent,
 )
-from designer.training.run_dir import CHECKPOINT
+from designer.training.run_dir import RunDir
 
 
 def _bar(fraction: float, width: int = 24) -> str:
@@ -75,8 +75,10 @@ class TerminalProgress(Callback):
                    + (" *" if event.is_best else ""))
 
     def on_finished(self, event: FinishedEvent) -> None:
-<<<<<<< HEAD
-        self._line(f"finished ({event.reason}): {event.message}")
+        if event.reason not in ("error", "diverged", "nan_loss"):  # a failure is the command's one message
+            self._line(f"finished ({event.reason}): {event.message}")
+        elif self.tty:
+            self._line("")
 
 
 class StopOnInterrupt(Callback):
@@ -112,15 +114,9 @@ class StopOnInterrupt(Callback):
 
     def report(self) -> int:
         """The line after Ctrl-C: where the run is and how to continue it."""
-        if self.run_dir is None or not (self.run_dir / CHECKPOINT).is_file():
+        if self.run_dir is None or not RunDir(self.run_dir, create=False).has_checkpoint():
             where = "" if self.run_dir is None else f" (its folder is {self.run_dir})"
             return interrupted(f"training had not started, so there is nothing to resume{where}.")
         return interrupted(
             f"the run is saved in {self.run_dir} (stopped after {self.iterations} iterations); "
-            f"continue it with: netdesigner train --resume {self.run_dir}")
-=======
-        if event.reason not in ("error", "nan_loss"):  # a failure is the command's one message
-            self._line(f"finished ({event.reason}): {event.message}")
-        elif self.tty:
-            self._line("")
->>>>>>> wave2-runs
+            f"continue it with: netdesigner resume {self.run_dir}")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
+
+from designer.cli._messages import fail as _fail
 
 #: Exit status of `evaluate` / `predict` when they finished but left some images out.
 SOME_SKIPPED = 3
 _EXIT_CODES = ("exit status: 0 all images used, 3 some images could not be read (each is named "
                "on stderr, the rest were used), 1 failure")
-
-from designer.cli._messages import fail as _fail
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

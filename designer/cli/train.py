@@ -58,6 +58,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                                    "options it was started with.")
     resume.add_argument("run", type=Path, help="run folder")
     resume.add_argument("--epochs", type=int, help="train up to this many epochs in total")
+    resume.add_argument("--lr", type=float, help="continue with this learning rate")
     resume.add_argument("--json", action="store_true", help="print the result as JSON")
     resume.set_defaults(handler=run_resume)
     demo = subparsers.add_parser("demo", help="the whole workflow on the bundled model and "
@@ -75,7 +76,7 @@ def run_train(args: argparse.Namespace) -> int:
     from designer.training.options import TrainingOptions
 
     if args.resume is not None:
-        return _resume(args)
+        return run_resume(args)
     if args.project is not None:
         return _train_project(args)
     if args.model is None and args.design is None:
@@ -123,60 +124,28 @@ def _train_project(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 return interrupt.report()
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
-<<<<<<< HEAD
-        return _fail(str(error))
-    return interrupt.report() if interrupt.requested else _report(run, args.json)
-
-
-def _resume(args: argparse.Namespace) -> int:
-    """`netdesigner train --resume RUN`: the run's design, data split and options, continued."""
-    from designer.cli._terminal import StopOnInterrupt, TerminalProgress
-    from designer.data.split import SplitManifest
-    from designer.project.data_config import DataConfig, prepare_data
-    from designer.project.run_model import run_design
-    from designer.project.workflow import resume_run
-    from designer.training.run_dir import RunDir
-
-    run_dir = args.resume
-    try:
-        files = RunDir.open(run_dir)
-        options, manifest = files.read_options(), files.read_manifest()
-        if not RunDir.is_run(run_dir) or options is None or manifest is None:
-            return _fail(f"{run_dir} is not a run folder that can be resumed (it needs the "
-                         "run.json, options.json and manifest.json that `netdesigner train` "
-                         "writes)")
-        changes = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr)) if v is not None}
-        options = options.replace(**changes)
-        config = DataConfig.from_dict(dict(files.read_info().data))
-        preprocessing = run_design(run_dir, "last").info.preprocessing
-        data = prepare_data(config, preprocessing, manifest=SplitManifest.from_dict(manifest))
-        progress = [] if args.json else [TerminalProgress()]
-        with StopOnInterrupt() as interrupt:
-            try:
-                run = resume_run(run_dir, data, options, callbacks=[*progress, interrupt],
-                                 should_stop=interrupt)
-            except KeyboardInterrupt:
-                return interrupt.report()
-    except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
-        return _fail(str(error))
-    return interrupt.report() if interrupt.requested else _report(run, args.json)
-=======
         return _fail(error)
-    return _report(run, args.json)
+    return interrupt.report() if interrupt.requested else _report(run, args.json)
 
 
 def run_resume(args: argparse.Namespace) -> int:
-    """Handler of `netdesigner resume RUN`."""
-    from designer.cli._terminal import TerminalProgress
+    """Handler of `netdesigner resume RUN` (and its alias `netdesigner train --resume RUN`):
+    the run's design, data split and options, continued from its last completed epoch."""
+    from designer.cli._terminal import StopOnInterrupt, TerminalProgress
     from designer.project.run_resume import resume_folder
 
+    run_dir = args.run if getattr(args, "run", None) is not None else args.resume
+    progress = [] if args.json else [TerminalProgress()]
     try:
-        run = resume_folder(args.run, epochs=args.epochs,
-                            callbacks=[] if args.json else [TerminalProgress()])
+        with StopOnInterrupt() as interrupt:
+            try:
+                run = resume_folder(run_dir, epochs=args.epochs, lr=args.lr,
+                                    callbacks=[*progress, interrupt], should_stop=interrupt)
+            except KeyboardInterrupt:
+                return interrupt.report()
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
         return _fail(error)
-    return _report(run, args.json)
->>>>>>> wave2-runs
+    return interrupt.report() if interrupt.requested else _report(run, args.json)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -228,7 +197,6 @@ def _train_and_report(design: Any, config: Any, options: Any, args: argparse.Nam
         design.freeze_backbone()
     elif freeze:
         design.freeze(up_to=freeze)
-<<<<<<< HEAD
     progress = [] if args.json else [TerminalProgress()]
     with StopOnInterrupt() as interrupt:
         try:
@@ -240,16 +208,7 @@ def _train_and_report(design: Any, config: Any, options: Any, args: argparse.Nam
 
 
 def _report(run: RunRecord, as_json: bool) -> int:
-    """Print the finished run; exit status 0 when it ended as planned or was stopped."""
-=======
-    run = train_design(design, data, options, runs_root=args.out,
-                       callbacks=[] if args.json else [TerminalProgress()])
-    return _report(run, args.json)
-
-
-def _report(run: RunRecord, as_json: bool) -> int:
     """Print the run's outcome; the exit code is 0 only for a run that trained as planned."""
->>>>>>> wave2-runs
     from designer.project.workflow import summary_json
 
     if as_json:

@@ -15,11 +15,12 @@ from designer.project.workflow import WorkflowError, resume_run
 from designer.training.callbacks import Callback
 
 
-def resume_folder(run_dir: Path, *, epochs: int | None = None,
+def resume_folder(run_dir: Path, *, epochs: int | None = None, lr: float | None = None,
                   callbacks: Iterable[Callback] = (),
                   should_stop: Callable[[], bool] | None = None) -> RunRecord:
-    """Resume `run_dir` on the data and options it was trained with (`epochs` may add more;
-    a finished run continues only when `epochs` is more than it trained)."""
+    """Resume `run_dir` on the data and options it was trained with (`epochs` may add more,
+    `lr` may change the learning rate; a finished run continues only when `epochs` is more than
+    it trained)."""
     run = RunRecord.load(run_dir)
     if run.status == "running":
         raise WorkflowError(f"{run.name} is being trained by another process right now.")
@@ -28,7 +29,8 @@ def resume_folder(run_dir: Path, *, epochs: int | None = None,
                             "before it completed an epoch); start a new run.")
     if run.options is None:
         raise WorkflowError(f"{run.name} has no readable training options; start a new run.")
-    options = run.options if epochs is None else run.options.replace(epochs=epochs)
+    changes = {k: v for k, v in (("epochs", epochs), ("lr", lr)) if v is not None}
+    options = run.options.replace(**changes)
     manifest = run.files.read_manifest()
     design = run_design(run_dir, "last")
     data = prepare_data(DataConfig.from_dict(dict(run.data)), design.info.preprocessing,

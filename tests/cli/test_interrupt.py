@@ -88,7 +88,7 @@ def test_ctrl_c_during_training_saves_a_resumable_run(tmp_path: Path, image_fold
     assert stderr.strip().splitlines()[-1] == (
         f"netdesigner: interrupted; the run is saved in {run_dir} (stopped after "
         f"{json.loads((run_dir / 'summary.json').read_text())['iterations']} iterations); "
-        f"continue it with: netdesigner train --resume {run_dir}")
+        f"continue it with: netdesigner resume {run_dir}")
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["reason"] == "stopped" and summary["epochs_completed"] >= 2
     assert (run_dir / "checkpoint.pt").is_file() and (run_dir / "last.safetensors").is_file()

@@ -194,7 +194,7 @@ def _images(folder: Path) -> list[Sample]:
     return samples
 
 
-@pytest.mark.parametrize("raised, expected, not_expected", [
+@pytest.mark.parametrize(("raised", "expected", "not_expected"), [
     (RuntimeError("Input and output sizes should be greater than 0"), "image file is fine",
      "Remove or replace"),
     (RuntimeError("DefaultCPUAllocator: can't allocate memory"), "Out of memory", "Remove or replace"),
