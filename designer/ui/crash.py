@@ -90,7 +90,10 @@ class CrashHandler(QObject):
         message = f"{kind.__name__}: {error}" if str(error) else kind.__name__
         path = self._write(details)
         log.error("unexpected error (logged to %s)\n%s", path, details)
-        self._from_any_thread.emit(message, details, path)
+        try:
+            self._from_any_thread.emit(message, details, path)
+        except RuntimeError:  # the window (our parent) is already gone: the log is enough
+            sys.__excepthook__(kind, error, tb)
 
     def _write(self, details: str) -> Path | None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
