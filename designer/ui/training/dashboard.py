@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -174,6 +174,11 @@ class TrainingDashboard(QWidget):
         runner.failed.connect(self._on_failed)
         runner.finished.connect(self._on_finished)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        """Have the data the Data page shows prepared by the time Start is pressed."""
+        super().showEvent(event)
+        self.workspace.want_data()
+
     # ----- actions -----------------------------------------------------------------------
     def start(self) -> bool:
         """Check, then train the current design on the workspace's data; True if it started."""
@@ -189,6 +194,12 @@ class TrainingDashboard(QWidget):
             self.message.show_message("Checking the last edit; training starts in a moment.")
             return False
         problem = start_problem(self.session.design, self.workspace.data)
+        if problem is not None and problem.fix == "open_data" and self.workspace.want_data():
+            self.message.show_message(
+                "The images chosen on the Data page are being prepared; press Start again "
+                "when they are ready.", "info",
+                ("Open the Data page", lambda: self.page_requested.emit("Data")))
+            return False
         if problem is not None:
             self._show_problem(problem)
             return False
