@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -106,3 +107,32 @@ class Staging:
             with contextlib.suppress(OSError):
                 shutil.rmtree(self._dir)
             self._dir = None
+
+
+@contextlib.contextmanager
+def created_folder(folder: Path) -> Iterator[Path]:
+    """Create `folder` (and missing parents) for one write; remove what was created if it stays empty.
+
+    A failed export must not leave even an empty folder behind, while a folder that existed
+    before, or that now holds files, is never touched.
+    """
+    folder = Path(folder)
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _remove_empty(missing)
+        raise ExportError(f"cannot write to {folder} ({exc.strerror or exc}): choose another folder") from exc
+    try:
+        yield folder
+    finally:
+        _remove_empty(missing)
+
+
+def _remove_empty(created: list[Path]) -> None:
+    for path in created:  # deepest first
+        try:
+            path.rmdir()
+        except OSError:
+            return  # not empty (or gone): leave it and everything above it
+

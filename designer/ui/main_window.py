@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.core.grouping import BLOCK_PREFIX
+from designer.ui.actions import design_actions
 from designer.ui.analyzer import AnalyzerPanel
 from designer.ui.banner import MessageBanner
 from designer.ui.canvas import NetworkCanvas
@@ -75,12 +76,10 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.session.error_occurred.connect(self.banner.show_message)
         self.session.status.connect(lambda text: self.statusBar().showMessage(text, 5000))
-        self.session.history_changed.connect(self._update_undo_actions)
         self.session.history_changed.connect(self._on_design_replaced)
         self.session.analysis_ready.connect(self._update_counts)
         self.session.selection_changed.connect(self._update_selection_label)
         self.session.design_replaced.connect(self._on_design_replaced)
-        self.session.locked_changed.connect(self._update_undo_actions)
         self.workspace.data_config_changed.connect(self._on_design_replaced)
         self.workspace.options_changed.connect(self._on_design_replaced)
         if restore_layout:
@@ -158,18 +157,12 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        s = self.session
-        self.undo_action = self._action("Undo", s.undo, QKeySequence.StandardKey.Undo)
-        self.redo_action = self._action("Redo", s.redo, "Ctrl+Shift+Z")
-        self.replace_head_action = self._action(
-            "Replace final layers…", self._replace_head, "Ctrl+Shift+H",
-            "Replace the classifier for your number of classes, keeping all other weights")
-        self.freeze_backbone_action = self._action(
-            "Freeze backbone", lambda: s.edit(lambda d: d.freeze_backbone()), "Ctrl+Shift+F",
-            "Freeze every layer before the final layer")
-        self.unfreeze_all_action = self._action(
-            "Unfreeze all", lambda: s.edit(lambda d: d.set_frozen(
-                [ly.name for ly in d.network if ly.frozen], False, "Unfreeze all")))
+        self.commands = design_actions(self.session, self.workspace)  # the one action table
+        self.undo_action = self.commands["undo"]
+        self.redo_action = self.commands["redo"]
+        self.replace_head_action = self.commands["replace_head"]
+        self.freeze_backbone_action = self.commands["freeze_backbone"]
+        self.unfreeze_all_action = self.commands["unfreeze_all"]
         self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
         file_menu = self.menuBar().addMenu("&File")
         self.new_project_action = self._action(
@@ -188,14 +181,22 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self._action("Save project as…", lambda: self.projects.save_as(),
                                          "Ctrl+Shift+S"))
         file_menu.addSeparator()
+        file_menu.addAction(self._action("Export model…", partial(self.open_export, False),
+                                         "Ctrl+E", "Save the model as safetensors, ONNX, .pt2 or "
+                                         "TorchScript, checked against the app's outputs"))
+        file_menu.addAction(self._action("Generate PyTorch script…", partial(self.open_export, True),
+                                         tip="Write train.py with the weights and the data split"))
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = self.menuBar().addMenu("&Edit")
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        for action_id in ("freeze", "unfreeze", "set_lr_factor", "delete"):
+            edit_menu.addAction(self.commands[action_id])
         model_menu = self.menuBar().addMenu("&Model")
-        for action in (self.replace_head_action, self.freeze_backbone_action,
-                       self.unfreeze_all_action):
-            model_menu.addAction(action)
+        for action_id in ("replace_head", "fit_head_to_data", "freeze_backbone", "unfreeze_all"):
+            model_menu.addAction(self.commands[action_id])
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
@@ -213,7 +214,6 @@ class MainWindow(QMainWindow):
             else:
                 toolbar.addAction(item)
         self.addToolBar(toolbar)
-        self._update_undo_actions()
 
     def _build_page_bar(self) -> None:
         """The page tabs, first in the top toolbar row: the same place on every page."""
@@ -230,20 +230,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.params_label)
 
     # ----- reactions ---------------------------------------------------------------------
-    def _update_undo_actions(self, *_args: object) -> None:
-        design = self.session.design
-        history = design.history if design else None
-        locked = self.session.locked
-        self.undo_action.setEnabled(bool(history and history.can_undo) and not locked)
-        self.redo_action.setEnabled(bool(history and history.can_redo) and not locked)
-        self.undo_action.setText(f"Undo {history.undo_label}" if history and history.can_undo
-                                 else "Undo")
-        self.redo_action.setText(f"Redo {history.redo_label}" if history and history.can_redo
-                                 else "Redo")
-        for action in (self.replace_head_action, self.freeze_backbone_action,
-                       self.unfreeze_all_action):
-            action.setEnabled(design is not None and not locked)
-
     def _update_counts(self, *_args: object) -> None:
         analysis = self.session.analysis
         if analysis is None:
@@ -269,20 +255,18 @@ class MainWindow(QMainWindow):
             dirty = " *" if self.projects.has_unsaved_changes() else ""
             self.setWindowTitle(f"{design.info.model_name}{dirty} — "
                                 f"{self.workspace.project_dir.name} — {APP_TITLE}")
-        self._update_undo_actions()
         self._update_counts()
 
-    def _replace_head(self) -> None:
-        from designer.ui.canvas.dialogs import ask_replace_head
+    def open_export(self, script: bool = False) -> None:
+        """The Export dialog: on the Design page for the current design, elsewhere for the run
+        the Evaluate page shows (the newest, unless the user chose another)."""
+        from designer.ui.evaluation import EvaluationPage
+        from designer.ui.export import ExportDialog
 
-        design = self.session.design
-        if design is None:
-            return
-        answer = ask_replace_head(self, len(design.info.class_names) or None,
-                                  design.info.class_names)
-        if answer is not None:
-            self.session.edit(lambda d: d.replace_head(
-                answer.num_classes, class_names=answer.class_names, dropout=answer.dropout))
+        pages = [self.pages.widget(i) for i in range(self.pages.count())]
+        run = None if self.pages.currentIndex() == 0 else next(
+            (p.run for p in pages if isinstance(p, EvaluationPage)), None)
+        ExportDialog(self.workspace, run, script=script, parent=self).exec()
 
     def open_start_model(self, name: str | None = None) -> None:
         """Open `name` (default: the bundled offline model) in the background."""

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from designer.core.analysis import NetworkAnalysis
 from designer.project.data_config import DataConfig, PreparedData
 from designer.surgery.design import Design
+from designer.ui.actions import design_actions
 from designer.ui.data.augment_panel import AugmentPanel, ImageSizeBox
 from designer.ui.data.head_banner import HeadBanner
 from designer.ui.data.health_view import HealthTab
@@ -278,12 +279,8 @@ class DataPage(QWidget):
                                     self.session.locked)
 
     def replace_head(self) -> None:
-        """Give the model one output per class of the prepared data."""
-        data = self.workspace.data
-        if data is None:
-            return
-        classes = data.classes
-        self.session.edit(lambda d: d.replace_head(len(classes), class_names=classes))
+        """Give the model one output per class of the prepared data (the shared command)."""
+        design_actions(self.session, self.workspace).fit_head_to_data()
 
     def shutdown(self) -> None:
         """Stop every background job (window closing, tests)."""

@@ -33,6 +33,7 @@ from designer.surgery.design import Design
 from designer.training.errors import OptionsError
 from designer.training.events import FinishedEvent, IterationEvent, LogEvent, StartEvent
 from designer.training.options import TrainingOptions
+from designer.ui.actions import design_actions
 from designer.ui.training import export
 from designer.ui.training.message import MessageStrip
 from designer.ui.training.options_form import TrainingOptionsForm
@@ -300,13 +301,10 @@ class TrainingDashboard(QWidget):
         self.message.show_message(problem.message, "error", actions[problem.fix])
 
     def _replace_head(self) -> None:
-        data = self.workspace.data
-        if data is None:
-            return
-        classes = data.classes
-        head = self.session.edit(lambda d: d.replace_head(len(classes), class_names=classes))
-        if head is not None:  # None: refused, and the session reported why
-            self.message.show_message(f"Replaced the final layers for {len(classes)} classes. "
+        actions = design_actions(self.session, self.workspace)
+        if actions.fit_head_to_data() is not None:  # None: refused, the session said why
+            self.message.show_message(f"Replaced the final layers for "
+                                      f"{len(actions.data_classes())} classes. "
                                       "Press Start to train.", "success")
 
     def _reset_view(self) -> None:
@@ -350,8 +348,13 @@ class TrainingDashboard(QWidget):
             self.form.set_options(options)
 
     def _on_run_selected(self, run: RunRecord) -> None:
-        """Show an earlier run's curves while nothing trains."""
-        if self.runner.running or not (run.history.iterations or run.history.validations):
+        """Show an earlier run's curves while nothing trains; a stopped or interrupted run can
+        be resumed from its last checkpoint."""
+        if self.runner.running:
+            return
+        self._resumable = run if run.resumable else None
+        self.resume_button.setEnabled(run.resumable)
+        if not (run.history.iterations or run.history.validations):
             return
         self.plots.load_history(run.history)
         self.progress.reset(f"Showing {run.name}")
