@@ -32,6 +32,7 @@ from designer.project.runs import RunRecord
 from designer.surgery.design import Design
 from designer.training.errors import OptionsError
 from designer.training.events import FinishedEvent, IterationEvent, LogEvent, StartEvent
+from designer.training.history import History
 from designer.training.options import TrainingOptions
 from designer.ui.actions import design_actions
 from designer.ui.training import export
@@ -80,6 +81,7 @@ class TrainingDashboard(QWidget):
         # at most ANALYSIS_WAIT_MS).
         self._analysis_pending = False
         self._resumable: RunRecord | None = None
+        self._continuing: History | None = None  # the resumed run's history, until it starts
         self._wait_for_analysis = QTimer(self, interval=50)
         self._wait_for_analysis.timeout.connect(self._retry_start)
         self._wait_deadline = 0.0
@@ -226,11 +228,13 @@ class TrainingDashboard(QWidget):
             self.message.show_message(str(error), "error")
             return False
         self._launch(self.session.design, data, options, run.run_dir)
+        self._continuing = run.history  # its curves continue from where it resumes
         return True
 
     def _launch(self, design: Design, data: PreparedData, options: TrainingOptions,
                 resume_dir: Path | None) -> None:
         """Lock the design, reset the view and hand the run to the worker thread."""
+        self._continuing = None
         self.workspace.set_options(options)
         self._reset_view()
         self.session.set_locked(True)
@@ -264,6 +268,9 @@ class TrainingDashboard(QWidget):
     # ----- runner events -----------------------------------------------------------------
     def _on_started(self, event: StartEvent) -> None:
         self.progress.on_start(event)
+        if self._continuing is not None and event.start_iteration:
+            self.plots.load_history(self._continuing.up_to(event.start_iteration))
+        self._continuing = None
         self.plots.start_run(event.total_iterations)
 
     def _on_iterations(self, events: list[IterationEvent]) -> None:
