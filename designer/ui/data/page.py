@@ -128,6 +128,7 @@ class DataPage(QWidget):
         self._timer.timeout.connect(self.apply_settings)
         self.cancel_button.clicked.connect(self.cancel)
         self.preparer.started.connect(self._on_started)
+        self.workspace.data_wanted.connect(self.prepare_if_needed)
         self.preparer.progressed.connect(self._on_progress)
         self.preparer.prepared.connect(self.workspace.set_data)
         self.preparer.failed.connect(self._on_failed)
@@ -192,10 +193,14 @@ class DataPage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         """Prepare the configured data the first time the page is shown."""
         super().showEvent(event)
-        if not self._started:
-            self._started = True
-            if self.workspace.data is None and not self.preparer.busy:
-                self.preparer.request(self.workspace.data_config, self.preprocessing())
+        self.prepare_if_needed()
+
+    def prepare_if_needed(self) -> None:
+        """Prepare the data the page shows as chosen, unless that is done or under way
+        (first showing, or another page asking through `Workspace.want_data`)."""
+        self._started = True
+        if self.workspace.data is None and not self.preparer.busy:
+            self.preparer.request(self.workspace.data_config, self.preprocessing())
 
     # ----- preparation feedback --------------------------------------------------------
     def _on_started(self) -> None:
