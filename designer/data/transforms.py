@@ -116,9 +116,8 @@ def build_transforms(
 
 def _sizes(pre: Preprocessing, image_size: int | None) -> tuple[int, int]:
     """(crop, resize) keeping the model's resize/crop ratio when the crop is overridden."""
-    if image_size is None:
-        return pre.crop_size, pre.resize_size
-    return image_size, max(image_size, round(pre.resize_size * image_size / pre.crop_size))
+    sized = pre.at_size(image_size)
+    return sized.crop_size, sized.resize_size
 
 
 def _augmentation(

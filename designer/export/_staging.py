@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -76,6 +77,10 @@ class Staging:
         staged = (self.main, *(self.side(n) for n in self.side_names))
         moved: list[Path] = []
         try:
+            mode = self._new_file_mode()
+            for src in staged:  # some writers create private (0600) files; ours are ordinary
+                if src.exists():
+                    src.chmod(mode)
             for src, dst in reversed(list(zip(staged, finals, strict=True))):
                 if src.exists():
                     os.replace(src, dst)
@@ -88,6 +93,15 @@ class Staging:
                 f"cannot write to {self.target.parent} ({exc.strerror or exc}): choose another folder"
             ) from exc
         return tuple(p for p in finals if p.exists())
+
+    def _new_file_mode(self) -> int:
+        """The permissions an ordinary new file gets here (the user's umask applied)."""
+        probe = self._staged(".mode-probe")
+        probe.touch()
+        try:
+            return probe.stat().st_mode & 0o777
+        finally:
+            probe.unlink()
 
     def clear(self) -> None:
         """Delete what was staged so far (the folder stays until the block ends)."""
@@ -106,3 +120,32 @@ class Staging:
             with contextlib.suppress(OSError):
                 shutil.rmtree(self._dir)
             self._dir = None
+
+
+@contextlib.contextmanager
+def created_folder(folder: Path) -> Iterator[Path]:
+    """Create `folder` (and missing parents) for one write; remove what was created if it stays empty.
+
+    A failed export must not leave even an empty folder behind, while a folder that existed
+    before, or that now holds files, is never touched.
+    """
+    folder = Path(folder)
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _remove_empty(missing)
+        raise ExportError(f"cannot write to {folder} ({exc.strerror or exc}): choose another folder") from exc
+    try:
+        yield folder
+    finally:
+        _remove_empty(missing)
+
+
+def _remove_empty(created: list[Path]) -> None:
+    for path in created:  # deepest first
+        try:
+            path.rmdir()
+        except OSError:
+            return  # not empty (or gone): leave it and everything above it
+

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
+from designer.core.errors import UserError
 from designer.project.runs import RunRecord
 from designer.project.workflow import RunRequest, run_request
 from designer.training.callbacks import Recorder
@@ -38,6 +39,7 @@ from designer.training.events import (
     ValidationEvent,
 )
 from designer.workers.gc_guard import GuiThreadCollection
+from designer.workers.unexpected import is_expected, report_unexpected
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ def describe_failure(error: BaseException) -> str:
         return ("Out of memory while training. Lower the batch size or the image size, freeze "
                 "more layers, or close other programs, then start again.")
     text = str(error).strip() or type(error).__name__
-    if isinstance(error, ValueError):  # WorkflowError, DataConfigError, OptionsError: worded
+    if isinstance(error, UserError):  # WorkflowError, DataConfigError, OptionsError: worded
         return text
     return f"Training could not run: {type(error).__name__}: {text}"
 
@@ -92,6 +94,8 @@ class _Worker(QObject):
                                   should_stop=job.stop.is_set)
         except Exception as error:  # noqa: BLE001 - every failure is reported to the GUI
             log.warning("training failed outside the engine:\n%s", traceback.format_exc())
+            if not is_expected(error):
+                report_unexpected(error)  # a bug: the crash handler logs it and says so
             job.error = describe_failure(error)
         finally:
             # Back to the GUI thread before the thread ends, so that the runner dropping the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -35,6 +35,16 @@ class Preprocessing:
             "std": list(self.std),
             "interpolation": self.interpolation,
         }
+
+    def at_size(self, image_size: int | None) -> Preprocessing:
+        """The same pipeline cropping ``image_size`` (the resize keeps its ratio to the crop).
+
+        What a model trained at another image size expects; None keeps the model's own sizes.
+        """
+        if image_size is None:
+            return self
+        resize = max(image_size, round(self.resize_size * image_size / self.crop_size))
+        return replace(self, crop_size=image_size, resize_size=resize)
 
     def eval_transform(self) -> v2.Compose:
         """The torchvision pipeline: PIL image (or uint8 tensor) -> normalised float tensor.

@@ -33,9 +33,11 @@ from designer.export.codegen.bundle import (
     SCRIPT_NAME,
     SPLIT_NAME,
     WEIGHTS_NAME,
+    ScriptReport,
     check_network,
     import_script,
     write_script_bundle,
+    write_verified_bundle,
 )
 from designer.export.codegen.script import generate_script
 from designer.export.codegen.values import CodegenError
@@ -45,8 +47,10 @@ __all__ = [
     "SPLIT_NAME",
     "WEIGHTS_NAME",
     "CodegenError",
+    "ScriptReport",
     "check_network",
     "generate_script",
     "import_script",
     "write_script_bundle",
+    "write_verified_bundle",
 ]

@@ -7,11 +7,11 @@ are the files moved into the target folder; a failure leaves nothing behind.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import sys
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -21,7 +21,7 @@ import torch
 from designer.data.split import SplitManifest
 from designer.data.transforms import AugmentOptions
 from designer.export import _space
-from designer.export._staging import Staging
+from designer.export._staging import Staging, created_folder
 from designer.export.codegen.script import generate_script
 from designer.export.codegen.values import CodegenError
 from designer.export.errors import ExportCancelledError, ExportError, describe
@@ -37,12 +37,37 @@ PARITY_ATOL = 1e-5
 Progress = Callable[[float, str], None]
 
 
+@dataclass(frozen=True)
+class ScriptReport:
+    """What :func:`write_verified_bundle` wrote, and how close the script's network came."""
+
+    paths: tuple[Path, ...]  # train.py first
+    max_abs_diff: float | None  # None when not verified
+
+    @property
+    def script(self) -> Path:
+        return self.paths[0]
+
+
 def write_script_bundle(folder: Path | str, design: Design, options: TrainingOptions,
                         manifest: SplitManifest | None, augment: AugmentOptions | None,
                         image_size: int | None, *, verify: bool = True,
                         progress: Progress | None = None,
                         cancel: Callable[[], bool] | None = None) -> Path:
     """Write the bundle into `folder` (created if needed) and return the path of ``train.py``.
+
+    See :func:`write_verified_bundle`, which this calls.
+    """
+    return write_verified_bundle(folder, design, options, manifest, augment, image_size,
+                                 verify=verify, progress=progress, cancel=cancel).script
+
+
+def write_verified_bundle(folder: Path | str, design: Design, options: TrainingOptions,
+                          manifest: SplitManifest | None, augment: AugmentOptions | None,
+                          image_size: int | None, *, verify: bool = True,
+                          progress: Progress | None = None,
+                          cancel: Callable[[], bool] | None = None) -> ScriptReport:
+    """Write the bundle into `folder` (created if needed), checked, and say what was written.
 
     Files of the same names in `folder` are replaced; other files are left alone. The design
     cannot be written as a script: CodegenError. The folder cannot take the files (read-only,
@@ -51,56 +76,38 @@ def write_script_bundle(folder: Path | str, design: Design, options: TrainingOpt
     """
     report = progress or (lambda _f, _m: None)
     target = Path(folder)
-    created = _make_folder(target)
-    try:
-        with Staging(target / SCRIPT_NAME, (WEIGHTS_NAME, SPLIT_NAME)) as staging:
-            model = design.build()
-            needed = _space.estimate(model)
-            _space.ensure_space(target, needed)
-            try:
-                report(0.1, "writing the script")
-                staging.main.write_text(generate_script(
-                    design, options=options, manifest=manifest, augment=augment,
-                    image_size=image_size, weights_file=WEIGHTS_NAME), encoding="utf-8")
-                _check_cancel(cancel)
-                report(0.3, "saving the design's weights")
-                safetensors.torch.save_model(model, str(staging.side(WEIGHTS_NAME)))
-                if manifest is not None:
-                    manifest.save(staging.side(SPLIT_NAME))
-                _check_cancel(cancel)
-                if verify:
-                    report(0.6, "checking the script's network against the design")
-                    check_network(staging.main, design, image_size)
-            except (CodegenError, ExportError):
-                raise
-            except Exception as error:
-                if _space.is_disk_full(error):
-                    staging.clear()
-                    raise _space.not_enough_space(target, needed, _space.free_bytes(target)) from error
-                raise ExportError(f"writing the script bundle to {target} failed ({describe(error)}); "
-                                  "check the folder's permissions") from error
-            staging.commit()
+    diff: float | None = None
+    with created_folder(target), Staging(target / SCRIPT_NAME, (WEIGHTS_NAME, SPLIT_NAME)) as staging:
+        model = design.build()
+        needed = _space.estimate(model)
+        _space.ensure_space(target, needed)
+        try:
+            report(0.1, "writing the script")
+            staging.main.write_text(generate_script(
+                design, options=options, manifest=manifest, augment=augment,
+                image_size=image_size, weights_file=WEIGHTS_NAME), encoding="utf-8")
+            _check_cancel(cancel)
+            report(0.3, "saving the design's weights")
+            safetensors.torch.save_model(model, str(staging.side(WEIGHTS_NAME)))
+            if manifest is not None:
+                manifest.save(staging.side(SPLIT_NAME))
+            _check_cancel(cancel)
+            if verify:
+                report(0.6, "checking the script's network against the design")
+                diff = check_network(staging.main, design, image_size)
+        except (CodegenError, ExportError):
+            raise
+        except Exception as error:
+            if _space.is_disk_full(error):
+                staging.clear()
+                raise _space.not_enough_space(target, needed, _space.free_bytes(target)) from error
+            raise ExportError(f"writing the script bundle to {target} failed ({describe(error)}); "
+                              "check the folder's permissions") from error
+        paths = staging.commit()
         if manifest is None:
             (target / SPLIT_NAME).unlink(missing_ok=True)  # an old split would not fit
-    except BaseException:
-        if created:
-            with contextlib.suppress(OSError):
-                target.rmdir()  # only if empty: what we created, nothing of the user's
-        raise
     report(1.0, "done")
-    return target / SCRIPT_NAME
-
-
-def _make_folder(target: Path) -> bool:
-    """Create `target` (and its parents); True if this call created it."""
-    if target.is_dir():
-        return False
-    try:
-        target.mkdir(parents=True)
-    except OSError as error:
-        raise ExportError(f"cannot write to {target} ({error.strerror or error}): "
-                          "choose another folder") from error
-    return True
+    return ScriptReport(paths, diff)
 
 
 def _check_cancel(cancel: Callable[[], bool] | None) -> None:

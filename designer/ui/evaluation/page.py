@@ -6,11 +6,14 @@ evaluated yesterday opens instantly. Only "Classify image…" runs the model, on
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -41,6 +44,10 @@ def summary_text(result: EvaluationResult, split: str) -> str:
     parts += [f"loss {result.loss:.3f}", f"macro F1 {result.macro_f1:.2f}"]
     images = sum(sum(row) for row in result.confusion)
     parts.append(f"{split or 'evaluation'} split, {images} images")
+    if result.skipped:
+        names = ", ".join(Path(s.path).name if s.path else f"#{s.index}" for s in result.skipped[:3])
+        more = ", …" if len(result.skipped) > 3 else ""
+        parts.append(f"{len(result.skipped)} unreadable and left out ({names}{more})")
     return "  ·  ".join(parts)
 
 
@@ -55,6 +62,13 @@ class EvaluationPage(QWidget):
         self.classify_button = QPushButton("Classify image…")
         self.classify_button.setToolTip("Run this run's model on image files (you can also drop "
                                         "images onto this page).")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Save this run's model as files for deployment, or as a "
+                                      "PyTorch training script")
+        export_menu = QMenu(self.export_button)
+        export_menu.addAction("Export model…", lambda: self.open_export(script=False))
+        export_menu.addAction("Generate PyTorch script…", lambda: self.open_export(script=True))
+        self.export_button.setMenu(export_menu)
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.note = QLabel()
@@ -83,6 +97,7 @@ class EvaluationPage(QWidget):
         top.addWidget(QLabel("Run:"))
         top.addWidget(self.run_picker, 1)
         top.addWidget(self.classify_button)
+        top.addWidget(self.export_button)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.confusion)
         left.addWidget(self.class_table)
@@ -134,6 +149,12 @@ class EvaluationPage(QWidget):
         if paths:
             self.tabs.setCurrentWidget(self.classify_panel)
             self.classify_panel.classify(paths)
+
+    def open_export(self, script: bool = False) -> None:
+        """The Export dialog for the run shown (or the current design when there is none)."""
+        from designer.ui.export import ExportDialog
+
+        ExportDialog(self.workspace, self.run, script=script, parent=self).exec()
 
     def shutdown(self) -> None:
         """Join the page's worker threads (window close, tests)."""

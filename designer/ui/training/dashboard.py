@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -28,7 +28,9 @@ from PySide6.QtWidgets import (
 from designer.project.runs import RunRecord
 from designer.training.errors import OptionsError
 from designer.training.events import FinishedEvent, IterationEvent, LogEvent, StartEvent
+from designer.training.history import History
 from designer.training.options import TrainingOptions
+from designer.ui.actions import design_actions
 from designer.ui.training import export
 from designer.ui.training.message import MessageStrip
 from designer.ui.training.options_form import TrainingOptionsForm
@@ -69,6 +71,7 @@ class TrainingDashboard(QWidget):
         self.export_button = QToolButton()
         self._failure: str | None = None
         self._resumable: RunRecord | None = None
+        self._continuing: History | None = None  # the resumed run's history, until it starts
         self._build()
         self._connect()
         self._set_running(False)
@@ -159,6 +162,11 @@ class TrainingDashboard(QWidget):
         runner.failed.connect(self._on_failed)
         runner.finished.connect(self._on_finished)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        """Have the data the Data page shows prepared by the time Start is pressed."""
+        super().showEvent(event)
+        self.workspace.want_data()
+
     # ----- actions -----------------------------------------------------------------------
     def start(self) -> bool:
         """Check, then train a snapshot of the current design on the workspace's data; True if
@@ -168,6 +176,12 @@ class TrainingDashboard(QWidget):
         design, data = self.session.design, self.workspace.data
         snapshot = design.snapshot() if design is not None else None  # what this run trains
         problem = start_problem(snapshot, data)
+        if problem is not None and problem.fix == "open_data" and self.workspace.want_data():
+            self.message.show_message(
+                "The images chosen on the Data page are being prepared; press Start again "
+                "when they are ready.", "info",
+                ("Open the Data page", lambda: self.page_requested.emit("Data")))
+            return False
         if problem is not None:
             self._show_problem(problem)
             return False
@@ -193,10 +207,12 @@ class TrainingDashboard(QWidget):
             return False
         self._launch(RunRequest(self.session.design.snapshot(), data, options,
                                 self.workspace.runs_root, resume_dir=run.run_dir))
+        self._continuing = run.history  # its curves continue from where it resumes
         return True
 
     def _launch(self, request: RunRequest) -> None:
         """Lock the design, reset the view and hand the run to the worker thread."""
+        self._continuing = None
         self.workspace.set_options(request.options)
         self._reset_view()
         self.session.set_locked(True)
@@ -230,6 +246,9 @@ class TrainingDashboard(QWidget):
     # ----- runner events -----------------------------------------------------------------
     def _on_started(self, event: StartEvent) -> None:
         self.progress.on_start(event)
+        if self._continuing is not None and event.start_iteration:
+            self.plots.load_history(self._continuing.up_to(event.start_iteration))
+        self._continuing = None
         self.plots.start_run(event.total_iterations)
 
     def _on_iterations(self, events: list[IterationEvent]) -> None:
@@ -267,13 +286,10 @@ class TrainingDashboard(QWidget):
         self.message.show_message(problem.message, "error", actions[problem.fix])
 
     def _replace_head(self) -> None:
-        data = self.workspace.data
-        if data is None:
-            return
-        classes = data.classes
-        head = self.session.edit(lambda d: d.replace_head(len(classes), class_names=classes))
-        if head is not None:  # None: refused, and the session reported why
-            self.message.show_message(f"Replaced the final layers for {len(classes)} classes. "
+        actions = design_actions(self.session, self.workspace)
+        if actions.fit_head_to_data() is not None:  # None: refused, the session said why
+            self.message.show_message(f"Replaced the final layers for "
+                                      f"{len(actions.data_classes())} classes. "
                                       "Press Start to train.", "success")
 
     def _reset_view(self) -> None:
@@ -295,8 +311,13 @@ class TrainingDashboard(QWidget):
             self.form.set_options(options)
 
     def _on_run_selected(self, run: RunRecord) -> None:
-        """Show an earlier run's curves while nothing trains."""
-        if self.runner.running or not (run.history.iterations or run.history.validations):
+        """Show an earlier run's curves while nothing trains; a stopped or interrupted run can
+        be resumed from its last checkpoint."""
+        if self.runner.running:
+            return
+        self._resumable = run if run.resumable else None
+        self.resume_button.setEnabled(run.resumable)
+        if not (run.history.iterations or run.history.validations):
             return
         self.plots.load_history(run.history)
         self.progress.reset(f"Showing {run.name}")

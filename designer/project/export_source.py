@@ -1,0 +1,127 @@
+"""What the Export dialog and `netdesigner script` export: a design and how it was trained.
+
+A run gives its trained design (best weights), training options, split and data settings; the
+design open in the window gives the same from the workspace. Both end in the same two calls:
+``export(fmt, path)`` (a verified model file) and ``write_script(folder)`` (the standalone
+``train.py`` bundle), so the GUI and the command line cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from designer.data.split import ManifestError, SplitManifest
+from designer.data.transforms import AugmentOptions
+from designer.export import SUFFIXES, ExportError, ExportReport, Format, export_model
+from designer.export._staging import created_folder
+from designer.export.codegen import ScriptReport, write_verified_bundle
+from designer.project.data_config import DataConfig
+from designer.project.run_model import run_design
+from designer.project.runs import RunRecord
+from designer.surgery.design import Design
+from designer.training.options import TrainingOptions
+from designer.zoo.preprocessing import Preprocessing
+
+Progress = Callable[[float, str], None]
+Cancel = Callable[[], bool]
+#: Rows in the example batch: more than one, so exporters do not specialise the batch size.
+EXAMPLE_BATCH = 2
+
+
+@dataclass(frozen=True)
+class ExportSource:
+    """A design to export with the training context the script needs."""
+
+    design: Design
+    title: str  # "run “lr 0.001”" or "the current design", for messages and dialogs
+    options: TrainingOptions
+    manifest: SplitManifest | None
+    augment: AugmentOptions | None
+    image_size: int | None
+
+    @classmethod
+    def from_run(cls, run_dir: Path | str) -> ExportSource:
+        """A run's trained model (best weights) with its options, split and data settings."""
+        folder = Path(run_dir)
+        if not folder.is_dir():
+            raise ExportError(f"{folder} is not a folder: give a run folder (runs/<name>)")
+        design = run_design(folder)
+        run = RunRecord.load(folder)
+        config = DataConfig.from_dict(dict(run.data))
+        return cls(design, f"run “{run.name}”", run.options or TrainingOptions(),
+                   _run_manifest(run), config.augment if config.augment.enabled else None,
+                   run.image_size)
+
+    @classmethod
+    def from_design(cls, design: Design, options: TrainingOptions, config: DataConfig,
+                    manifest: SplitManifest | None) -> ExportSource:
+        """The design as it is in the window, with the workspace's options and data."""
+        return cls(design, "the current design", options, manifest,
+                   config.augment if config.augment.enabled else None, config.image_size)
+
+    @property
+    def input_size(self) -> int:
+        """Side of the square images the model takes (the training image size)."""
+        return self.image_size or self.design.info.input_size
+
+    @property
+    def preprocessing(self) -> Preprocessing:
+        """How to prepare an image for this model, at the size it was trained on."""
+        return self.design.info.preprocessing.at_size(self.image_size)
+
+    @property
+    def labels(self) -> list[str] | None:
+        """Class names in output order, when the design knows them."""
+        return list(self.design.info.class_names) or None
+
+    def export_path(self, folder: Path, fmt: Format) -> Path:
+        """Where `export` writes `fmt` in `folder`."""
+        return export_path(folder, self.design.info.model_name, fmt)
+
+    def export(self, fmt: Format, folder: Path | str, *, progress: Progress | None = None,
+               cancel: Cancel | None = None) -> ExportReport:
+        """Write `fmt` into `folder` as :meth:`export_path`, verified; ExportError otherwise."""
+        x = torch.randn(EXAMPLE_BATCH, 3, self.input_size, self.input_size,
+                        generator=torch.Generator().manual_seed(0))
+        with created_folder(Path(folder)) as target:  # removed again if nothing lands in it
+            return export_model(self.design.build(), fmt, self.export_path(target, fmt),
+                                example_input=x, labels=self.labels,
+                                preprocessing=self.preprocessing, progress=progress, cancel=cancel)
+
+    def write_script(self, folder: Path | str, *, progress: Progress | None = None,
+                     cancel: Cancel | None = None) -> ScriptReport:
+        """Write ``train.py`` + weights + split into `folder`, checked against the design."""
+        outputs, classes = self.design.num_classes, self.manifest and len(self.manifest.classes)
+        if classes and outputs != classes:
+            raise ExportError(f"{self.title} has {outputs} outputs but the data has {classes} "
+                              "classes, so its script could not train: replace the final layers "
+                              "for these classes first (right-click the last layer)")
+        return write_verified_bundle(folder, self.design, self.options, self.manifest,
+                                     self.augment, self.image_size, progress=progress,
+                                     cancel=cancel)
+
+
+def file_stem(model_name: str) -> str:
+    """The exports' file name: the model's name, safe on every file system."""
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_name)
+    return name.strip("._") or "model"
+
+
+def export_path(folder: Path | str, model_name: str, fmt: Format) -> Path:
+    """Where a model called `model_name` is exported as `fmt` in `folder`."""
+    return Path(folder) / f"{file_stem(model_name)}{SUFFIXES[fmt]}"
+
+
+def _run_manifest(run: RunRecord) -> SplitManifest | None:
+    data = run.files.read_manifest()
+    if data is None:
+        return None
+    try:
+        return SplitManifest.from_dict(data)
+    except ManifestError as error:
+        raise ExportError(f"the split of {run.name} cannot be read ({error}); the script "
+                          "needs it to train on the same images") from error
