@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -32,6 +32,7 @@ from designer.project.runs import RunRecord
 from designer.surgery.design import Design
 from designer.training.errors import OptionsError
 from designer.training.events import FinishedEvent, IterationEvent, LogEvent, StartEvent
+from designer.training.history import History
 from designer.training.options import TrainingOptions
 from designer.ui.actions import design_actions
 from designer.ui.training import export
@@ -80,6 +81,7 @@ class TrainingDashboard(QWidget):
         # at most ANALYSIS_WAIT_MS).
         self._analysis_pending = False
         self._resumable: RunRecord | None = None
+        self._continuing: History | None = None  # the resumed run's history, until it starts
         self._wait_for_analysis = QTimer(self, interval=50)
         self._wait_for_analysis.timeout.connect(self._retry_start)
         self._wait_deadline = 0.0
@@ -175,6 +177,11 @@ class TrainingDashboard(QWidget):
         runner.failed.connect(self._on_failed)
         runner.finished.connect(self._on_finished)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        """Have the data the Data page shows prepared by the time Start is pressed."""
+        super().showEvent(event)
+        self.workspace.want_data()
+
     # ----- actions -----------------------------------------------------------------------
     def start(self) -> bool:
         """Check, then train the current design on the workspace's data; True if it started."""
@@ -190,6 +197,12 @@ class TrainingDashboard(QWidget):
             self.message.show_message("Checking the last edit; training starts in a moment.")
             return False
         problem = start_problem(self.session.design, self.workspace.data)
+        if problem is not None and problem.fix == "open_data" and self.workspace.want_data():
+            self.message.show_message(
+                "The images chosen on the Data page are being prepared; press Start again "
+                "when they are ready.", "info",
+                ("Open the Data page", lambda: self.page_requested.emit("Data")))
+            return False
         if problem is not None:
             self._show_problem(problem)
             return False
@@ -215,11 +228,13 @@ class TrainingDashboard(QWidget):
             self.message.show_message(str(error), "error")
             return False
         self._launch(self.session.design, data, options, run.run_dir)
+        self._continuing = run.history  # its curves continue from where it resumes
         return True
 
     def _launch(self, design: Design, data: PreparedData, options: TrainingOptions,
                 resume_dir: Path | None) -> None:
         """Lock the design, reset the view and hand the run to the worker thread."""
+        self._continuing = None
         self.workspace.set_options(options)
         self._reset_view()
         self.session.set_locked(True)
@@ -253,6 +268,9 @@ class TrainingDashboard(QWidget):
     # ----- runner events -----------------------------------------------------------------
     def _on_started(self, event: StartEvent) -> None:
         self.progress.on_start(event)
+        if self._continuing is not None and event.start_iteration:
+            self.plots.load_history(self._continuing.up_to(event.start_iteration))
+        self._continuing = None
         self.plots.start_run(event.total_iterations)
 
     def _on_iterations(self, events: list[IterationEvent]) -> None:
