@@ -48,11 +48,14 @@ def run_gui(project: str | None, model: str | None, screenshot: str | None) -> i
 
     from designer.ui.crash import CrashHandler
     from designer.ui.main_window import MainWindow
+    from designer.ui.project_controller import HeadlessPrompts
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("NetDesigner")
     app.setOrganizationName("NetDesigner")
     window = MainWindow(restore_layout=not screenshot)
+    if screenshot:
+        window.projects.prompts = HeadlessPrompts(None)  # nobody is there to answer a dialog
     # bugs (not UserErrors) from any thread: traceback to logs/, a dialog, the app keeps running
     CrashHandler(save_project=window.projects.save, parent=window).install()
     # torch, Qt and the window are loaded: move them out of the collector's reach, so full
@@ -64,22 +67,31 @@ def run_gui(project: str | None, model: str | None, screenshot: str | None) -> i
     elif screenshot or not window.projects.offer_recovery(window.workspace.project_dir):
         window.open_start_model(model)
     if screenshot:
-        return _screenshot(window, Path(screenshot))
+        ready = window.projects.opened if project else window.session.open_finished
+        return _screenshot(window, Path(screenshot), ready)
     window.show()
     return int(app.exec())
 
 
-def _screenshot(window: object, path: Path) -> int:
-    """Wait for the model to open, render the window offscreen, save it, and quit."""
-    from PySide6.QtCore import QTimer
+#: The longest a screenshot waits for the model or project to open before it saves what it has.
+SCREENSHOT_WAIT_MS = 180_000
+
+
+def _screenshot(window: object, path: Path, ready: object) -> int:
+    """Wait for `ready(ok)` (the model or project has opened), render the window offscreen,
+    save it and quit; exit status 1 when opening failed, timed out or the file was not written."""
+    from PySide6.QtCore import QTimer, SignalInstance
     from PySide6.QtWidgets import QApplication
 
     from designer.ui.main_window import MainWindow
 
-    assert isinstance(window, MainWindow)
-    result = {"code": 1}
+    assert isinstance(window, MainWindow) and isinstance(ready, SignalInstance)
+    result = {"code": 1, "started": False}
 
     def grab(ok: bool) -> None:
+        if result["started"]:
+            return
+        result["started"] = True
         window.show()
         QApplication.processEvents()
         window.canvas.show_opening()
@@ -90,10 +102,13 @@ def _screenshot(window: object, path: Path) -> int:
         saved = window.grab().save(str(path))
         result["code"] = 0 if ok and saved else 1
         message = f"saved {path}" if saved else f"could not write {path}"
+        if not ok:
+            message += " (the model or project did not open; the window is shown as it is)"
         print(f"netdesigner: {message}", file=sys.stderr)  # noqa: T201
         window.close()
         QApplication.quit()
 
-    window.session.open_finished.connect(grab)
+    ready.connect(grab)
+    QTimer.singleShot(SCREENSHOT_WAIT_MS, lambda: grab(False))
     QApplication.exec()
-    return result["code"]
+    return int(result["code"])

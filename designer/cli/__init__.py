@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 import designer.cli as _package
+from designer.cli._interrupt import interrupted
 
 
 def _command_modules() -> list[str]:
@@ -37,7 +38,15 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `netdesigner` console script."""
+    """Entry point of the `netdesigner` console script; Ctrl-C anywhere ends it with one line
+    and exit status 130 (commands that can save work on Ctrl-C do so themselves first)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        return interrupted()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser, commands = build_parser()
     if args_list and args_list[0] in commands:

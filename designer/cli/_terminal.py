@@ -1,10 +1,21 @@
-"""Terminal progress for headless training: one updating line, then per-validation lines."""
+"""Terminal progress for headless training (one updating line, then per-validation lines), and
+Ctrl-C as a clean stop.
+
+During training the first Ctrl-C asks the run to stop after the current iteration (the engine
+then saves it as a stopped, resumable run) and a second one quits at once (the engine still
+saves what it has; only the evaluation afterwards is skipped).
+"""
 
 from __future__ import annotations
 
+import signal
 import sys
-from typing import TextIO
+import threading
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any, TextIO
 
+from designer.cli._interrupt import interrupted
 from designer.training.callbacks import Callback
 from designer.training.events import (
     CacheProgressEvent,
@@ -14,6 +25,7 @@ from designer.training.events import (
     StartEvent,
     ValidationEvent,
 )
+from designer.training.run_dir import RunDir
 
 
 def _bar(fraction: float, width: int = 24) -> str:
@@ -63,4 +75,48 @@ class TerminalProgress(Callback):
                    + (" *" if event.is_best else ""))
 
     def on_finished(self, event: FinishedEvent) -> None:
-        self._line(f"finished ({event.reason}): {event.message}")
+        if event.reason not in ("error", "diverged", "nan_loss"):  # a failure is the command's one message
+            self._line(f"finished ({event.reason}): {event.message}")
+        elif self.tty:
+            self._line("")
+
+
+class StopOnInterrupt(Callback):
+    """A ``should_stop`` for the engine that Ctrl-C sets, and a callback that notes the run."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.run_dir: Path | None = None
+        self.iterations = 0
+        self._previous: Any = None
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def __enter__(self) -> StopOnInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _on_sigint(self, _signum: int, _frame: FrameType | None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def on_finished(self, event: FinishedEvent) -> None:
+        self.run_dir = None if event.run_dir is None else Path(event.run_dir)
+        self.iterations = event.iterations
+
+    def report(self) -> int:
+        """The line after Ctrl-C: where the run is and how to continue it."""
+        if self.run_dir is None or not RunDir(self.run_dir, create=False).has_checkpoint():
+            where = "" if self.run_dir is None else f" (its folder is {self.run_dir})"
+            return interrupted(f"training had not started, so there is nothing to resume{where}.")
+        return interrupted(
+            f"the run is saved in {self.run_dir} (stopped after {self.iterations} iterations); "
+            f"continue it with: netdesigner resume {self.run_dir}")

@@ -27,11 +27,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _weights_status(entry: ZooEntry) -> str:
-    from designer.zoo.weights import is_cached
+    from designer.zoo.registry import weights_status
 
-    if entry.source == "bundled":
-        return "bundled" if is_cached(entry.name) else "missing package"
-    return "cached" if is_cached(entry.name) else "download"
+    status = weights_status(entry)
+    return "missing package" if status == "missing" else status
 
 
 def _matches(entry: ZooEntry, text: str) -> bool:

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from designer.cli._messages import fail as _fail
+
 #: Exit status of `evaluate` / `predict` when they finished but left some images out.
 SOME_SKIPPED = 3
 _EXIT_CODES = ("exit status: 0 all images used, 3 some images could not be read (each is named "
@@ -34,11 +36,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.add_argument("--out", required=True, type=Path)
     export.add_argument("--json", action="store_true")
     export.set_defaults(handler=run_export)
-
-
-def _fail(error: Exception | str) -> int:
-    print(f"netdesigner: {error}", file=sys.stderr)
-    return 1
 
 
 def _image_size(run: Path) -> int | None:

@@ -11,7 +11,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from designer.project.runs import RunRecord
 
+from designer.cli._messages import fail as _fail
+
 _DEFAULT_RUNS = Path("runs")
+_DEFAULT_EPOCHS, _DEFAULT_LR = 10, 1e-3
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     source = train.add_mutually_exclusive_group()
     source.add_argument("--model", help="zoo model name (see `netdesigner models`)")
     source.add_argument("--design", type=Path, help="a design saved from the app (design.json)")
+    source.add_argument("--resume", type=Path, metavar="RUN",
+                        help="continue a stopped run in its folder, on the same data split, "
+                        "with its options (--epochs and --lr may change them)")
     train.add_argument("--weights", default="pretrained",
                        help="pretrained (default; bundled models need no download), none, or a file")
     train.add_argument("--data",
@@ -35,8 +41,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     train.add_argument("--freeze-up-to", metavar="LAYER",
                        help="freeze this layer and everything before it ('backbone' = all but "
                        "the final layer; default: backbone)", default="backbone")
-    train.add_argument("--epochs", type=int, default=10)
-    train.add_argument("--lr", type=float, default=1e-3)
+    train.add_argument("--epochs", type=int, help=f"default {_DEFAULT_EPOCHS}")
+    train.add_argument("--lr", type=float, help=f"learning rate, default {_DEFAULT_LR}")
     train.add_argument("--batch-size", type=int, default=32)
     train.add_argument("--solver", default="adamw", choices=("sgdm", "adam", "adamw", "rmsprop"))
     train.add_argument("--image-size", type=int, help="train at this size instead of the model's")
@@ -46,6 +52,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     train.add_argument("--out", type=Path, default=_DEFAULT_RUNS, help="folder for run folders")
     train.add_argument("--json", action="store_true", help="print the result as JSON")
     train.set_defaults(handler=run_train)
+    resume = subparsers.add_parser("resume", help="continue a stopped or interrupted run",
+                                   description="Continue a run from its last completed epoch "
+                                   "(after Stop, Ctrl+C, a crash or a kill), on the data and "
+                                   "options it was started with.")
+    resume.add_argument("run", type=Path, help="run folder")
+    resume.add_argument("--epochs", type=int, help="train up to this many epochs in total")
+    resume.add_argument("--lr", type=float, help="continue with this learning rate")
+    resume.add_argument("--json", action="store_true", help="print the result as JSON")
+    resume.set_defaults(handler=run_resume)
     demo = subparsers.add_parser("demo", help="the whole workflow on the bundled model and "
                                  "sample photos, offline, in about a minute")
     demo.add_argument("--out", type=Path, default=_DEFAULT_RUNS)
@@ -54,42 +69,43 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     demo.set_defaults(handler=run_demo)
 
 
-def _fail(message: str) -> int:
-    print(f"netdesigner: {message}", file=sys.stderr)
-    return 1
-
-
 def run_train(args: argparse.Namespace) -> int:
     """Handler of `netdesigner train`."""
     from designer.data import AugmentOptions
     from designer.project.data_config import DataConfig
     from designer.training.options import TrainingOptions
 
+    if args.resume is not None:
+        return run_resume(args)
     if args.project is not None:
         return _train_project(args)
     if args.model is None and args.design is None:
-        return _fail("say what to train: a PROJECT folder, --model NAME or --design FILE")
+        return _fail("say what to train: a PROJECT folder, --model NAME, --design FILE or "
+                     "--resume RUN")
     if args.data is None:
         return _fail("--data is required with --model / --design (a folder or sample:shapes)")
-    try:
-        design = _open_design(args)
+    try:  # the options first: a wrong value is named before anything slow happens
         augment = AugmentOptions.recommended() if args.augment == "recommended" else AugmentOptions()
         config = DataConfig(source=args.data, seed=args.seed, augment=augment,
                             image_size=args.image_size)
-        options = TrainingOptions(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+        options = TrainingOptions(epochs=_DEFAULT_EPOCHS if args.epochs is None else args.epochs,
+                                  lr=_DEFAULT_LR if args.lr is None else args.lr,
+                                  batch_size=args.batch_size,
                                   solver=args.solver, seed=args.seed, device=args.device)
+        design = _open_design(args)
         return _train_and_report(design, config, options, args, args.num_classes,
                                  args.freeze_up_to)
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
-        return _fail(str(error))
+        return _fail(error)
 
 
 def _train_project(args: argparse.Namespace) -> int:
     """`netdesigner train PROJECT [--nproc N]`: the project's own design, data and options."""
+    from designer.cli._terminal import StopOnInterrupt, TerminalProgress
     from designer.project.data_config import prepare_data
     from designer.project.distributed import train_distributed
     from designer.project.project_file import open_project
-    from designer.project.workflow import summary_json, train_design
+    from designer.project.workflow import train_design
 
     try:
         project = open_project(args.project)
@@ -98,19 +114,38 @@ def _train_project(args: argparse.Namespace) -> int:
         if args.nproc > 1:
             run = train_distributed(project.design, data, project.options,
                                     runs_root=project.runs_root, nproc=args.nproc)
-        else:
-            from designer.cli._terminal import TerminalProgress
-
-            run = train_design(project.design, data, project.options,
-                               runs_root=project.runs_root,
-                               callbacks=[] if args.json else [TerminalProgress()])
+            return _report(run, args.json)
+        progress = [] if args.json else [TerminalProgress()]
+        with StopOnInterrupt() as interrupt:
+            try:
+                run = train_design(project.design, data, project.options,
+                                   runs_root=project.runs_root, callbacks=[*progress, interrupt],
+                                   should_stop=interrupt)
+            except KeyboardInterrupt:
+                return interrupt.report()
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
-        return _fail(str(error))
-    if args.json:
-        print(summary_json(run))
-    else:
-        _print_result(run)
-    return 0 if run.status in ("completed", "stopped") else 1
+        return _fail(error)
+    return interrupt.report() if interrupt.requested else _report(run, args.json)
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    """Handler of `netdesigner resume RUN` (and its alias `netdesigner train --resume RUN`):
+    the run's design, data split and options, continued from its last completed epoch."""
+    from designer.cli._terminal import StopOnInterrupt, TerminalProgress
+    from designer.project.run_resume import resume_folder
+
+    run_dir = args.run if getattr(args, "run", None) is not None else args.resume
+    progress = [] if args.json else [TerminalProgress()]
+    try:
+        with StopOnInterrupt() as interrupt:
+            try:
+                run = resume_folder(run_dir, epochs=args.epochs, lr=args.lr,
+                                    callbacks=[*progress, interrupt], should_stop=interrupt)
+            except KeyboardInterrupt:
+                return interrupt.report()
+    except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
+        return _fail(error)
+    return interrupt.report() if interrupt.requested else _report(run, args.json)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -128,7 +163,7 @@ def run_demo(args: argparse.Namespace) -> int:
         options = TrainingOptions(epochs=args.epochs, lr=3e-3, batch_size=32)
         return _train_and_report(design, config, options, args, "auto", "backbone")
     except Exception as error:  # noqa: BLE001
-        return _fail(str(error))
+        return _fail(error)
 
 
 def _open_design(args: argparse.Namespace) -> Any:
@@ -146,13 +181,14 @@ def _open_design(args: argparse.Namespace) -> Any:
 
 def _train_and_report(design: Any, config: Any, options: Any, args: argparse.Namespace,
                       num_classes: str, freeze: str | None) -> int:
-    from designer.cli._terminal import TerminalProgress
+    from designer.cli._terminal import StopOnInterrupt, TerminalProgress
     from designer.project.data_config import prepare_data
-    from designer.project.workflow import summary_json, train_design
+    from designer.project.workflow import train_design
 
     data = prepare_data(config, design.info.preprocessing)
     if data.report is not None and data.report.bad_files:
-        print(f"skipped {len(data.report.bad_files)} unreadable file(s):", file=sys.stderr)
+        print(f"skipped {len(data.report.bad_files)} unreadable file(s) or folder(s):",
+              file=sys.stderr)
         for bad in data.report.bad_files[:10]:
             print(f"  {bad.path}: {bad.reason}", file=sys.stderr)
     if num_classes == "auto" and design.num_classes != len(data.classes):
@@ -161,13 +197,27 @@ def _train_and_report(design: Any, config: Any, options: Any, args: argparse.Nam
         design.freeze_backbone()
     elif freeze:
         design.freeze(up_to=freeze)
-    run = train_design(design, data, options, runs_root=args.out,
-                       callbacks=[] if args.json else [TerminalProgress()])
-    if args.json:
+    progress = [] if args.json else [TerminalProgress()]
+    with StopOnInterrupt() as interrupt:
+        try:
+            run = train_design(design, data, options, runs_root=args.out,
+                               callbacks=[*progress, interrupt], should_stop=interrupt)
+        except KeyboardInterrupt:
+            return interrupt.report()
+    return interrupt.report() if interrupt.requested else _report(run, args.json)
+
+
+def _report(run: RunRecord, as_json: bool) -> int:
+    """Print the run's outcome; the exit code is 0 only for a run that trained as planned."""
+    from designer.project.workflow import summary_json
+
+    if as_json:
         print(summary_json(run))
-    else:
+    elif run.status in ("completed", "stopped"):
         _print_result(run)
-    return 0 if run.status in ("completed", "stopped") else 1
+    if run.status not in ("completed", "stopped"):
+        return _fail(f"{run.message} (run folder: {run.run_dir}; details in its log)")
+    return 0
 
 
 def _print_result(run: RunRecord) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 from torch.utils.data import Dataset, Subset
 
-from designer.data.errors import SampleError
+from designer.data.errors import TransformError
 from designer.data.loading import load_rgb_tensor
 from designer.data.scan import Sample
 from designer.data.sources import SPLITS
@@ -52,8 +53,9 @@ class ImageDataset(Dataset[tuple[torch.Tensor, int]]):
         if self.transform is not None:
             try:
                 image = self.transform(image)
-            except (RuntimeError, ValueError) as exc:
-                raise SampleError(sample.path, f"transform failed ({exc})", "corrupt") from exc
+            except (RuntimeError, ValueError) as exc:  # the file decoded: not its fault
+                raise TransformError(f"preparing {sample.path} for the model failed "
+                                     f"({type(exc).__name__}: {exc})") from exc
         return image, sample.label
 
 
@@ -104,3 +106,9 @@ def describe_sample_failure(dataset: Any, index: int, error: BaseException) -> s
         return f"sample #{index}: {text}"
     where = f"sample #{index} ({path})" if path else f"sample #{index}"
     return f"{where}: {type(error).__name__}: {text}"
+
+
+def ignore_interrupts(_worker_id: int) -> None:
+    """``worker_init_fn`` of every DataLoader: Ctrl-C reaches the whole process group, and a
+    worker it kills turns the main process's clean stop into a crash; the main process decides."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

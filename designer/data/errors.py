@@ -16,6 +16,12 @@ class DataSourceError(DataError):
     """A folder cannot be imported as a dataset (missing, empty, no class folders...)."""
 
 
+class TransformError(DataError):
+    """An image that loaded fine could not be prepared for the model (resize, crop, augment):
+    the settings are the cause, not the file. One message argument, so a DataLoader worker can
+    re-raise it in the main process."""
+
+
 class SampleError(DataError):
     """One image could not be read; carries the path so a training loop can name the file.
 

@@ -85,7 +85,10 @@ def summary_lines(report: HealthReport) -> list[str]:
     totals = report.totals
     usable = sum(totals.values())
     split_totals = {s: sum(c.values()) for s, c in report.counts.items()}
-    lines = [f"{len(report.classes)} classes, {usable} usable images of {report.checked} checked"]
+    skipped = [b for b in report.bad_files if not b.is_folder]
+    # every file is either usable or skipped (by the scan or when decoding): the numbers add up
+    lines = [f"{len(report.classes)} classes, {usable} usable images of {usable + len(skipped)} "
+             f"files" + (f" ({len(skipped)} skipped, listed below)" if skipped else "")]
     if len(split_totals) > 1:
         lines.append("splits: " + ", ".join(f"{s} {n}" for s, n in split_totals.items()))
     lines.append("per class: " + ", ".join(f"{c} {n}" for c, n in totals.items()))

@@ -179,11 +179,9 @@ def split_scan(
     if cap is not None and cap < 1:
         raise ValueError(f"cap must be at least 1 image per class, got {cap}")
     carve_val = scan.has_splits and not any(s.split == "val" for s in scan.samples)
-    outside = [s for s in scan.samples if not is_within(s.path, scan.root)]
-    leaving = {s.path for s in outside}
     entries: list[ManifestEntry] = []
     for label, name in enumerate(scan.classes):
-        mine = [s for s in scan.samples if s.label == label and s.path not in leaving]
+        mine = [s for s in scan.samples if s.label == label]
         if carve_val:
             entries += _carve_val(mine, scan.root, fracs, seed, name, cap)
         elif scan.has_splits:
@@ -191,11 +189,9 @@ def split_scan(
         else:
             entries += _stratified(mine, scan.root, fracs, seed, name, cap)
     entries.sort(key=lambda e: (SPLITS.index(e.split), e.label, e.path))
-    skipped = list(scan.bad_files) + [
-        BadFile(s.path, "a link that leads outside the data folder; copy the image into it",
-                "unreadable") for s in outside
-    ]
-    return SplitManifest(scan.root, list(scan.classes), entries, seed, fracs, cap, scan.layout, skipped)
+    return SplitManifest(
+        scan.root, list(scan.classes), entries, seed, fracs, cap, scan.layout, list(scan.bad_files)
+    )
 
 
 def _as_given(samples: list[Sample], root: Path, seed: int, key: str, cap: int | None) -> list[ManifestEntry]:

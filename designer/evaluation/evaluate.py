@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from designer.data.dataset import sample_path
+from designer.data.dataset import ignore_interrupts, sample_path
 from designer.evaluation.errors import EvaluationCancelled, EvaluationError
 from designer.evaluation.metrics import confusion_matrix, per_class, top_k_hits
 from designer.evaluation.result import EvaluationResult, Prediction, SkippedSample
@@ -66,7 +66,8 @@ def _run(
     """All probabilities (N x C, fp32 on CPU), labels and dataset indices of the samples that
     loaded, in dataset order, and the samples that did not."""
     loader = DataLoader(GuardedDataset(dataset), batch_size=batch_size, shuffle=False,
-                        num_workers=num_workers, collate_fn=collate)
+                        num_workers=num_workers, collate_fn=collate,
+                        worker_init_fn=ignore_interrupts)
     total = len(dataset)  # type: ignore[arg-type]
     probs: list[torch.Tensor] = []
     labels: list[torch.Tensor] = []

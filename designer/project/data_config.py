@@ -32,6 +32,8 @@ from designer.zoo.preprocessing import Preprocessing
 
 SAMPLE_TUXPAINT = "sample:tuxpaint"
 SAMPLE_SHAPES = "sample:shapes"
+#: smaller images leave nothing for the networks' downsampling; larger ones fill any memory
+MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 16, 4096
 
 Progress = Callable[[float, str], None]
 
@@ -50,6 +52,14 @@ class DataConfig:
     cap: int | None = None
     augment: AugmentOptions = field(default_factory=AugmentOptions)
     image_size: int | None = None  # None: the model's own crop size
+
+    def __post_init__(self) -> None:
+        size = self.image_size
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int)
+                                 or not MIN_IMAGE_SIZE <= size <= MAX_IMAGE_SIZE):
+            raise DataConfigError(f"image size must be a whole number of pixels from "
+                                  f"{MIN_IMAGE_SIZE} to {MAX_IMAGE_SIZE} (got {size!r}); leave "
+                                  "it unset to use the model's own size.")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

@@ -93,7 +93,7 @@ def load_design(path: Path, weights: dict[str, torch.Tensor] | None = None) -> D
         info = info_from_dict(data.get("info") or {})
     except UnsafeLayerError as error:
         raise DesignLoadError(f"{json_path} was refused: {error}.") from error
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
         raise DesignLoadError(f"{json_path} is not a readable NetDesigner design: {error}") from error
     tensors = weights if weights is not None else _read_weights(json_path.parent / WEIGHTS)
     store = _rebuild_store(network, info, tensors)
@@ -152,4 +152,7 @@ def _module_for(target: str, kind: str, params: dict[str, Any], base: Store) -> 
     if entry is None:
         raise DesignLoadError(f"cannot rebuild {kind} at {target}: it is not in the layer library "
                               "and not part of the original architecture")
-    return create_module(entry, {k: v for k, v in params.items() if entry.spec(k)})
+    try:  # only the catalog's declared parameters, each converted and range-checked
+        return create_module(entry, {k: v for k, v in params.items() if entry.spec(k)})
+    except (ValueError, TypeError) as error:
+        raise DesignLoadError(f"cannot rebuild {kind} at {target}: {error}") from error

@@ -199,7 +199,7 @@ def recoverable_autosave(folder: Path) -> Path | None:
 
 def discard_autosave(folder: Path) -> None:
     """The user discarded their unsaved changes: no autosave of them is offered later."""
-    shutil.rmtree(folder / AUTOSAVE, ignore_errors=True)
+    remove_generated(folder, AUTOSAVE, _AUTOSAVE_NAME)
 
 
 def acquire_lock(folder: Path) -> None:

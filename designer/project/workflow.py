@@ -23,10 +23,10 @@ from designer.project.design_io import info_to_dict
 from designer.project.runs import RunRecord
 from designer.surgery.design import Design
 from designer.training.callbacks import Callback
-from designer.training.loop import fit
+from designer.training.loop import FitResult, fit
 from designer.training.options import TrainingOptions
 from designer.training.run_dir import RunDir
-from designer.training.run_records import RunInfo, RunStats
+from designer.training.run_records import RunInfo, RunStats, RunSummary
 
 
 class WorkflowError(UserError, ValueError):
@@ -104,7 +104,9 @@ def train_design(design: Design, data: PreparedData, options: TrainingOptions, *
                  callbacks=callbacks, should_stop=should_stop, lr_factors=design.lr_factors(),
                  augmented=data.config.augment.enabled, run_dir=run_dir,
                  manifest=data.manifest.to_dict())
-    if not _has_weights(result.reason, run_dir):
+    if result.reason == "error":
+        return _failed_record(run_dir, result)
+    if not RunDir.open(run_dir).has_weights("last"):  # a diverged run may have kept none
         return RunRecord.load(run_dir)
     return finish_run(run_dir, info, model, design, data, options.batch_size, evaluate_progress)
 
@@ -125,14 +127,20 @@ def resume_run(run_dir: Path, data: PreparedData, options: TrainingOptions, *,
                  callbacks=callbacks, should_stop=should_stop, lr_factors=design.lr_factors(),
                  augmented=data.config.augment.enabled, run_dir=run_dir,
                  resume_from=files.checkpoint_path, manifest=data.manifest.to_dict())
-    if not _has_weights(result.reason, run_dir):
+    if result.reason == "error":
+        return _failed_record(run_dir, result)
+    if not files.has_weights("last"):  # a diverged run may have kept none
         return RunRecord.load(run_dir)
     return finish_run(run_dir, info, model, design, data, options.batch_size)
 
 
-def _has_weights(reason: str, run_dir: Path) -> bool:
-    """Whether the run left weights worth evaluating (a diverged run may have kept none)."""
-    return reason != "error" and RunDir.open(run_dir).has_weights("last")
+def _failed_record(run_dir: Path, result: FitResult) -> RunRecord:
+    """The failed run as saved; when the summary could not be written (a full disk), as the
+    engine reported it, so the caller still shows why it failed."""
+    run = RunRecord.load(run_dir)
+    if run.summary is not None:
+        return run
+    return replace(run, summary=RunSummary.from_dict(result.summary()), status="failed")
 
 
 def measure_latency_ms(model: torch.nn.Module, input_shape: tuple[int, ...],

@@ -46,11 +46,38 @@ class _Recorder(fx.Interpreter):
             try:
                 result = super().run_node(n)
             except Exception as error:  # noqa: BLE001 - any op may reject the shapes it gets
-                self.errors[n.name] = _short_error(error)
+                self.errors[n.name] = self._size_mismatch(n) or _short_error(error)
                 result = _UpstreamError(n.name)
             self.macs[n.name] = (self._counter.get_total_flops() - before) // 2
         self.outputs[n.name] = result
         return result
+
+    def _size_mismatch(self, n: fx.Node) -> str:
+        """The failure in plain words when a layer gets a different size than it expects
+        (instead of torch's "mat1 and mat2 shapes cannot be multiplied"), or ""."""
+        if n.op != "call_module" or not n.all_input_nodes:
+            return ""
+        module = self.fetch_attr(str(n.target))
+        source = n.all_input_nodes[0]
+        value = self.env.get(source)
+        if not isinstance(value, torch.Tensor) or value.dim() < 2:
+            return ""
+        if isinstance(module, nn.Linear):
+            expected, got, unit, param = module.in_features, value.shape[-1], "inputs", \
+                "in_features"
+        elif isinstance(module, nn.Conv2d) and value.dim() == 4:
+            expected, got, unit, param = module.in_channels, value.shape[1], "input channels", \
+                "in_channels"
+        elif isinstance(module, nn.BatchNorm2d | nn.BatchNorm1d):
+            expected, got, unit, param = module.num_features, value.shape[1], "features", \
+                "num_features"
+        else:
+            return ""
+        if expected == got:
+            return ""
+        return (f"{n.name} expects {expected} {unit}, but {source.name} gives {got}. Set "
+                f"{n.name}'s {param} to {got} in the inspector, or make {source.name} give "
+                f"{expected}.")
 
     def output(self, target: Any, args: Any, kwargs: Any) -> Any:
         """The output node just passes its argument through."""

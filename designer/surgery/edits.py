@@ -36,7 +36,8 @@ def require_kind(name: str) -> LayerKind:
 
 
 def infer_params(kind: LayerKind, shape: tuple[int, ...] | None, values: dict[str, Any]) -> dict[str, Any]:
-    """Fill the parameters that depend on the incoming tensor (in_features, ...) from its shape."""
+    """Fill the parameters that depend on the incoming tensor (in_features, ...) from its shape,
+    and the output size (out_features, out_channels) to match, so the next layer still fits."""
     filled = dict(values)
     if shape is None:
         return filled
@@ -44,6 +45,10 @@ def infer_params(kind: LayerKind, shape: tuple[int, ...] | None, values: dict[st
         if spec.infer and spec.name not in values and len(shape) >= 2:
             filled[spec.name] = shape[1] if spec.name in ("in_channels", "num_features") and \
                 len(shape) > 2 else shape[-1]
+    # the layer after it reads what the edge carried: give out as many as come in
+    for size_in, size_out in (("in_features", "out_features"), ("in_channels", "out_channels")):
+        if size_in in filled and kind.spec(size_out) is not None and size_out not in values:
+            filled[size_out] = filled[size_in]
     return filled
 
 

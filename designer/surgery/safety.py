@@ -52,10 +52,28 @@ def check_layer(layer: Layer, *, from_file: bool = True) -> None:
         raise UnsafeLayerError(f"a layer is called {layer.name!r}: layer names must be letters, "
                                "digits and underscores")
     where = f"layer '{layer.name}'"
+    _check_shape(layer, where)
+    if layer.op == "function":
+        _check_function(layer, where, from_file)
+    if layer.op == "method" and layer.target not in METHODS:
+        raise UnsafeLayerError(f"{where} calls the method {layer.target!r}, which NetDesigner "
+                               "does not run from files (only tensor methods that traced zoo "
+                               "models use)")
+    try:
+        _check_values((layer.args, layer.kwargs))
+    except NotAllowedError as error:
+        raise UnsafeLayerError(f"{where}: {error}") from error
+
+
+def _check_shape(layer: Layer, where: str) -> None:
+    """The layer's operation, target, block and keyword names are what fx can write as code."""
     if layer.op not in OPS:
         raise UnsafeLayerError(f"{where} has the unknown operation {layer.op!r}")
     if not isinstance(layer.target, str):
         raise UnsafeLayerError(f"{where} has a target that is not text: {layer.target!r}")
+    if not isinstance(layer.args, tuple | list) or not isinstance(layer.kwargs, dict) or \
+            not isinstance(layer.params, dict):
+        raise UnsafeLayerError(f"{where} has arguments or parameters of the wrong shape")
     if layer.op == "input" and not _is_identifier(layer.name):
         raise UnsafeLayerError(f"{where} is an input and must be named like a Python variable")
     if not isinstance(layer.group, str) or (layer.group and not _is_path(layer.group)):
@@ -63,21 +81,11 @@ def check_layer(layer: Layer, *, from_file: bool = True) -> None:
                                "path (the generated script writes it as a comment)")
     if layer.op in ("module", "constant") and not _is_path(layer.target):
         raise UnsafeLayerError(f"{where} refers to {layer.target!r}, which is not a module path "
-                               "(names separated by dots)")
-    if layer.op == "function":
-        _check_function(layer, where, from_file)
-    if layer.op == "method" and layer.target not in METHODS:
-        raise UnsafeLayerError(f"{where} calls the method {layer.target!r}, which NetDesigner "
-                               "does not run from files (only tensor methods that traced zoo "
-                               "models use)")
+                               "(names of letters, digits, _ and - separated by dots)")
     for key in layer.kwargs:
         if not isinstance(key, str) or not _is_identifier(key):
             raise UnsafeLayerError(f"{where} has the keyword argument {key!r}, which is not a "
                                    "Python name")
-    try:
-        _check_values((layer.args, layer.kwargs))
-    except NotAllowedError as error:
-        raise UnsafeLayerError(f"{where}: {error}") from error
 
 
 def _check_function(layer: Layer, where: str, from_file: bool) -> None:
@@ -122,5 +130,10 @@ def _is_identifier(name: str) -> bool:
 
 
 def _is_path(target: str) -> bool:
-    """A dotted module path whose parts fx can write as attributes (no dunders)."""
-    return all(_is_name(part) and not part.startswith("__") for part in target.split("."))
+    """A dotted module path fx can write as attribute access or a quoted ``getattr`` name.
+
+    Parts are letters, digits, ``_`` and ``-`` (torchvision's regnets name blocks
+    ``block1-0``); never a quote, bracket, space or newline, and never a dunder.
+    """
+    return all(_is_name(part.replace("-", "_")) and not part.startswith("__")
+               for part in target.split("."))

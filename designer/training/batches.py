@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from designer.data.dataset import ignore_interrupts
 from designer.training.samples import GuardedDataset
 
 Batch = tuple[tuple[torch.Tensor, ...], torch.Tensor]
@@ -87,7 +88,7 @@ class LoaderSource:
         self._seed = seed
         self._loader = DataLoader(
             GuardedDataset(dataset), batch_sampler=self._sampler, num_workers=workers,
-            pin_memory=pin_memory, generator=self._generator,
+            pin_memory=pin_memory, generator=self._generator, worker_init_fn=ignore_interrupts,
         )
 
     def __len__(self) -> int:

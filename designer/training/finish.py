@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
+import traceback
 from typing import Any, Protocol
 
 import torch
@@ -12,6 +14,7 @@ from designer.training.accel import Acceleration
 from designer.training.callbacks import CallbackList
 from designer.training.errors import CallbackError
 from designer.training.events import FinishedEvent, FinishReason
+from designer.training.failures import explain
 from designer.training.feature_cache import FeatureCache
 from designer.training.options import TrainingOptions
 from designer.training.params import Trainability
@@ -19,6 +22,8 @@ from designer.training.result import FitResult
 from designer.training.resume import TrainingState
 from designer.training.run_dir import RunDir
 from designer.training.tracking import BestTracker
+
+log = logging.getLogger(__name__)
 
 
 class RunView(Protocol):
@@ -61,23 +66,30 @@ class Finisher:
 
     def finish(self, run: RunView, reason: FinishReason, message: str) -> FitResult:
         """Save, restore and report; returns the result (raises only for on_finished failures)."""
-        kept = "last"
+        kept = "none"
         try:
             kept = self._save_and_keep(run, reason)
         except Exception as error:  # noqa: BLE001 - a failed save must not lose the result
+            self.log_file("".join(traceback.format_exception(error)).rstrip(), "error")
+            plain = explain(error, self.run_dir.path if self.run_dir else None) or \
+                f"{type(error).__name__}: {error}"
+            if plain not in message:
+                message += f" Saving the run failed: {plain}"
             reason = "error"
-            message += f" Saving the run failed: {type(error).__name__}: {error}."
-            self._log(run, message, "error")
         finally:
             self._restore(run)
         result = self._result(run, reason, message, kept)
         if self.run_dir is not None:
-            self.run_dir.write_history(run.state.history)
-            self.run_dir.write_summary({
-                **result.summary(), "started_at": _iso(self.started_at),
-                "finished_at": _iso(time.time()), "torch": torch.__version__,
-            })
-        self._log(run, f"finished ({reason}): {message}", "info" if result.ok else "warning")
+            try:
+                self.run_dir.write_history(run.state.history)
+                self.run_dir.write_summary({
+                    **result.summary(), "started_at": _iso(self.started_at),
+                    "finished_at": _iso(time.time()), "torch": torch.__version__,
+                })
+            except Exception as error:  # noqa: BLE001 - a full disk: the checkpoint still counts
+                self.log_file(f"could not write the summary: {type(error).__name__}: {error}",
+                               "error")
+        self.log_file(f"finished ({reason}): {message}", "info" if result.ok else "warning")
         failures = self.events.emit_finished(FinishedEvent(
             reason, message, result.best_val_acc, result.best_iteration, result.iterations,
             result.epochs_completed, result.elapsed, kept,  # type: ignore[arg-type]
@@ -87,6 +99,17 @@ class Finisher:
         if failures:
             raise CallbackError(" ".join(failures))
         return result
+
+    def log_file(self, message: str, level: str) -> None:
+        """To run.log only (the FinishedEvent tells the callbacks); never fails."""
+        if self.run_dir is None:
+            log.log({"info": logging.INFO, "warning": logging.WARNING}.get(level, logging.ERROR),
+                    "%s", message)
+            return
+        try:
+            self.run_dir.log(message, level)
+        except OSError:
+            log.error("%s", message)
 
     def _log(self, run: RunView, message: str, level: str = "info") -> None:
         """Log while finishing: a failing on_log callback must not stop the run from closing."""
@@ -98,14 +121,15 @@ class Finisher:
     def _save_and_keep(self, run: RunView, reason: FinishReason) -> str:
         """Write checkpoint and last weights, then load the best weights if asked to keep them.
 
-        Nothing is written when setup did not finish (nothing trained; and a failed resume must
-        not overwrite the checkpoint it tried to resume from).
+        Nothing is written when setup did not finish or no iteration ran (nothing trained: a
+        run never offers untrained weights; a failed resume must not overwrite the checkpoint
+        it tried to resume from). Returns which weights were kept ("best", "last", "none").
         """
-        ready = run.setup_complete
+        ready = run.setup_complete and run.state.iteration > 0
         if self.run_dir is not None and ready:
             self.run_dir.save_checkpoint(run.checkpoint_state())
             self.run_dir.save_weights("last", self.model.state_dict(), kind="last")
-        kept = "last"
+        kept = "last" if ready else "none"
         if self.options.keep == "best" and run.best.state is not None:
             self.model.load_state_dict(run.best.state, strict=False)
             kept = "best"

@@ -40,6 +40,13 @@ class History:
         row.pop("event")
         self.epochs.append(row)
 
+    def up_to(self, iteration: int) -> History:
+        """The rows of iterations 1..`iteration` (what a run resumed there continues from)."""
+        def keep(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [dict(r) for r in rows if int(r.get("iteration", 0)) <= iteration]
+
+        return History(keep(self.iterations), keep(self.validations), keep(self.epochs))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "iterations": list(self.iterations),

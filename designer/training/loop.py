@@ -14,6 +14,7 @@ Ctrl+C (KeyboardInterrupt) is treated as a stop. The only exception fit raises i
 
 from __future__ import annotations
 
+import contextlib
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
@@ -24,6 +25,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from designer.data.errors import TransformError
 from designer.training.accel import Acceleration, choose
 from designer.training.batches import BatchSource, mix_seed
 from designer.training.callbacks import Callback, CallbackList
@@ -36,6 +38,7 @@ from designer.training.events import (
     StartEvent,
     ValidationEvent,
 )
+from designer.training.failures import explain, last_message
 from designer.training.feature_cache import CacheCancelled, CacheContext, FeatureCache
 from designer.training.finish import Finisher
 from designer.training.history import History
@@ -120,6 +123,13 @@ class _Trainer:
         self, train_data: Dataset[Any], val_data: Dataset[Any] | None,
         lr_factors: Mapping[str, float] | None, augmented: bool, resume_from: Path | str | None,
     ) -> FitResult:
+        with self.run_dir.training_lock() if self.run_dir else contextlib.nullcontext():
+            return self._run(train_data, val_data, lr_factors, augmented, resume_from)
+
+    def _run(
+        self, train_data: Dataset[Any], val_data: Dataset[Any] | None,
+        lr_factors: Mapping[str, float] | None, augmented: bool, resume_from: Path | str | None,
+    ) -> FitResult:
         try:
             self._setup(train_data, val_data, lr_factors, augmented, resume_from)
             reason, message = self._train()
@@ -131,7 +141,7 @@ class _Trainer:
             reason, message = "error", str(error)
         except Exception as error:  # noqa: BLE001 - reported in the result, see module docstring
             reason, message = "error", self._describe_error(error)
-            self.log("".join(traceback.format_exception(error)).rstrip(), "error")
+            self.finisher.log_file("".join(traceback.format_exception(error)).rstrip(), "error")
         return self.finisher.finish(self, reason, message)
 
     def _setup(
@@ -167,6 +177,8 @@ class _Trainer:
             self.state = restore_training_state(checkpoint, self.optimizer, self.scaler, self.best)
             self.log(f"resumed from {resume_from} at epoch {self.state.epoch + 1}, "
                      f"iteration {self.state.iteration}")
+            if self.run_dir is not None:  # training again: a kill from now on is an interruption
+                self.run_dir.clear_summary()
         self.setup_complete = True
 
     def _log_trainability(self, trainability: Trainability) -> None:
@@ -338,6 +350,12 @@ class _Trainer:
 
     def _describe_error(self, error: BaseException) -> str:
         where = f"at epoch {self.state.epoch + 1}, iteration {self.state.iteration + 1}"
+        plain = explain(error, self.run_dir.path if self.run_dir else None)
+        if plain is not None:
+            return f"Training failed {where}: {plain}"
+        if isinstance(error, TransformError) or TransformError.__name__ in str(error):
+            return (f"Training failed {where}: {last_message(error)}. The image file is fine; "
+                    "check the image size and augmentation settings.")
         if isinstance(error, SampleLoadError) or SampleLoadError.__name__ in str(error):
             return f"Training failed {where}: {user_message(error)}"
         return (f"Training failed {where}: {type(error).__name__}: {error}. "

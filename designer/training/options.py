@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +71,7 @@ class TrainingOptions:
             value = getattr(self, name)
             if value not in allowed:
                 raise OptionsError(f"{name}={value!r} is not one of {', '.join(allowed)}.")
+        self._check_numbers()
         positive = {"lr": self.lr, "epochs": self.epochs, "batch_size": self.batch_size}
         for name, number in positive.items():
             if not number > 0:
@@ -89,6 +91,25 @@ class TrainingOptions:
         workers = self.num_workers
         if not (workers == "auto" or (isinstance(workers, int) and workers >= 0)):
             raise OptionsError(f"num_workers must be 'auto' or an integer ≥ 0 (got {workers!r}).")
+
+    def _check_numbers(self) -> None:
+        """Whole numbers are ints and real numbers finite (a NaN or inf learning rate trains
+        nothing and says nothing)."""
+        whole = {"epochs": self.epochs, "batch_size": self.batch_size, "step_size": self.step_size,
+                 "validate_every": self.validate_every, "seed": self.seed,
+                 "early_stopping_patience": self.early_stopping_patience,
+                 "cache_augmented_views": self.cache_augmented_views}
+        for name, value in whole.items():
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise OptionsError(f"{name} must be a whole number (got {value!r}).")
+        reals: dict[str, float] = {
+            "lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay,
+            "gamma": self.gamma, "warmup_epochs": self.warmup_epochs,
+            "label_smoothing": self.label_smoothing, "grad_clip": self.grad_clip}
+        for name, real in reals.items():
+            if isinstance(real, bool) or not isinstance(real, int | float) \
+                    or not math.isfinite(real):
+                raise OptionsError(f"{name} must be a finite number (got {real!r}).")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (options.json in a run directory, the project file)."""

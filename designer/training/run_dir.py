@@ -29,6 +29,13 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from designer.training.errors import CheckpointError
+from designer.training.failures import (
+    DiskFullError,
+    disk_full_message,
+    is_disk_full,
+    require_free_space,
+    tensor_bytes,
+)
 from designer.training.history import History
 from designer.training.options import TrainingOptions
 from designer.training.run_records import RunInfo, RunStatus, RunSummary
@@ -53,21 +60,40 @@ _WRITTEN = (OPTIONS, MANIFEST, HISTORY_JSON, HISTORY_CSV, BEST, LAST, CHECKPOINT
 WEIGHTS = {"best": BEST, "last": LAST}
 
 
-def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], object], size: int | None = None) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, flush it to disk, then replace
-    ``path`` with it (so neither a kill nor a power loss leaves a partial or empty file)."""
+    ``path`` with it (so neither a kill nor a power loss leaves a partial or empty file).
+
+    A full disk raises :class:`DiskFullError` naming the folder (``size``: the bytes the file
+    needs, when known, checked before writing) and leaves no temporary file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if size is not None:
+        require_free_space(path.parent, size)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        _raise_if_disk_full(error, path, size)
+        raise
     os.close(fd)
     try:
         write(Path(tmp))
         _fsync(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         Path(tmp).unlink(missing_ok=True)
+        _raise_if_disk_full(error, path, size)
         raise
     with contextlib.suppress(OSError):  # the rename itself; not every file system allows it
         _fsync(path.parent)
+
+
+def _raise_if_disk_full(error: BaseException, path: Path, size: int | None) -> None:
+    """Turn a full disk into DiskFullError (the writer's own error, e.g. torch's "unexpected
+    pos", says nothing useful)."""
+    if is_disk_full(error) and not isinstance(error, DiskFullError):
+        raise DiskFullError(f"Cannot write {path.name}: "
+                            + disk_full_message(path.parent, size)) from error
 
 
 def _fsync(path: str | Path) -> None:
@@ -86,7 +112,8 @@ def write_json(path: Path, data: Any) -> None:
 def save_weights(path: Path, state: Mapping[str, torch.Tensor], metadata: dict[str, str]) -> None:
     """safetensors needs contiguous, unshared CPU tensors: copy each (tied weights stay loadable)."""
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state.items()}
-    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
+    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata),
+                 size=tensor_bytes(tensors))
 
 
 def load_weights(path: Path | str) -> dict[str, torch.Tensor]:
@@ -173,7 +200,8 @@ class RunDir:
         return path
 
     def save_checkpoint(self, state: Mapping[str, Any]) -> None:
-        atomic_write(self.path / CHECKPOINT, lambda tmp: torch.save({"format": 1, **state}, tmp))
+        atomic_write(self.path / CHECKPOINT, lambda tmp: torch.save({"format": 1, **state}, tmp),
+                     size=tensor_bytes(state))
 
     def log(self, message: str, level: str = "info") -> None:
         """Append one timestamped line to run.log (append-only, flushed at once)."""

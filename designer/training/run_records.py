@@ -18,7 +18,7 @@ RunStatus = Literal["completed", "stopped", "failed", "interrupted", "running"]
 #: FitResult reasons -> the status recorded in summary.json
 _STATUS_OF_REASON: dict[str, RunStatus] = {
     "completed": "completed", "early_stopping": "completed", "stopped": "stopped",
-    "nan_loss": "failed", "error": "failed",
+    "diverged": "failed", "nan_loss": "failed", "error": "failed",
 }
 
 

@@ -8,7 +8,9 @@ import torch
 from torch.utils.data import Dataset
 
 from designer.data.dataset import describe_sample_failure
+from designer.data.errors import TransformError
 from designer.training.errors import SampleLoadError
+from designer.training.failures import is_out_of_memory
 
 
 def describe_failure(dataset: Any, index: int, error: BaseException) -> str:
@@ -31,9 +33,11 @@ class GuardedDataset(Dataset[tuple[torch.Tensor, int]]):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         try:
             item = self.dataset[index]
-        except SampleLoadError:
-            raise
+        except (SampleLoadError, TransformError, MemoryError):
+            raise  # not the file's fault: worded by the loop (settings, memory)
         except Exception as error:
+            if is_out_of_memory(error):
+                raise
             raise SampleLoadError(describe_failure(self.dataset, index, error)) from error
         return item[0], item[1]
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 from designer.core.catalog import catalog_kind
 from designer.core.grouping import BLOCK_PREFIX
 from designer.core.layers import Layer
+from designer.ui.actions import design_actions, would_set_frozen
 from designer.ui.formatting import bytes_text, count_text
 from designer.ui.session import DesignSession
 
@@ -69,8 +71,8 @@ class Inspector(QScrollArea):
             self._add_layer(layout, design.network[selection[0]])
         elif len(selection) > 1:
             layout.addWidget(_title(f"{len(selection)} layers selected"))
-            layout.addWidget(QLabel("Right-click on the canvas to freeze, unfreeze or set a "
-                                    "learning-rate factor for all of them."))
+            layout.addWidget(self._shared_buttons("freeze", "unfreeze", "set_lr_factor",
+                                                  "delete"))
         else:
             self._add_summary(layout)
         self.setWidget(body)
@@ -114,12 +116,26 @@ class Inspector(QScrollArea):
         names = [ly.name for ly in members]
         for text, flag in (("Freeze block", True), ("Unfreeze block", False)):
             button = QPushButton(text)
-            button.setEnabled(not self.session.locked)
+            button.setEnabled(not self.session.locked and
+                              would_set_frozen(design.network, names, flag))
             button.clicked.connect(lambda _=False, f=flag: self.session.edit(
                 lambda d: d.set_frozen(names, f, f"{'Freeze' if f else 'Unfreeze'} {group}")))
             row.addWidget(button)
         layout.addLayout(row)
         layout.addWidget(_hint("Double-click the block on the canvas to expand it."))
+
+    def _shared_buttons(self, *action_ids: str) -> QWidget:
+        """Buttons for the shared commands (same text, enabled state and effect as the menus)."""
+        actions = design_actions(self.session)
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        for action_id in action_ids:
+            button = QToolButton()
+            button.setDefaultAction(actions[action_id])
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            column.addWidget(button)
+        return box
 
     def _add_layer(self, layout: QVBoxLayout, layer: Layer) -> None:
         design = self.session.design

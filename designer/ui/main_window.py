@@ -7,26 +7,27 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from designer.core.grouping import BLOCK_PREFIX
+from designer.ui.actions import WINDOW_TABLE, build_actions, design_actions
 from designer.ui.analyzer import AnalyzerPanel
 from designer.ui.banner import MessageBanner
 from designer.ui.canvas import NetworkCanvas
 from designer.ui.formatting import count_text
 from designer.ui.inspector import Inspector
 from designer.ui.library import LayerLibrary
+from designer.ui.pages import WorkflowPages, workflow_pages
 from designer.ui.project_controller import ProjectController
 from designer.ui.session import DesignSession
 from designer.ui.workspace import Workspace
@@ -44,7 +45,6 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.session = session or DesignSession(self)
         self.setWindowTitle(APP_TITLE)
-        self.resize(1500, 920)
         self.banner = MessageBanner()
         self.canvas = NetworkCanvas(self.session)
         centre = QWidget()
@@ -54,9 +54,8 @@ class MainWindow(QMainWindow):
         centre_layout.addWidget(self.banner)
         centre_layout.addWidget(self.canvas, 1)
         self.workspace = Workspace(self.session)
-        self.pages = QTabWidget()
-        self.pages.setDocumentMode(True)
-        self.pages.addTab(centre, "1 · Design")
+        self.pages = WorkflowPages()
+        self.pages.add_page(centre, "1 · Design")
         self._add_workflow_pages()
         self.pages.currentChanged.connect(self._on_page_changed)
         self.setCentralWidget(self.pages)
@@ -71,30 +70,50 @@ class MainWindow(QMainWindow):
             "library": self._dock("Layer library", self.library, Qt.DockWidgetArea.RightDockWidgetArea),
             "analyzer": self._dock("Analyzer", self.analyzer, Qt.DockWidgetArea.BottomDockWidgetArea),
         }
-        self.resizeDocks([self.docks["browser"], self.docks["inspector"]], [430, 320],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["analyzer"]], [230], Qt.Orientation.Vertical)
+        self.fit_screen()
+        self._build_page_bar()
         self._build_actions()
         self._build_status_bar()
         self.session.error_occurred.connect(self.banner.show_message)
         self.session.status.connect(lambda text: self.statusBar().showMessage(text, 5000))
-        self.session.history_changed.connect(self._update_undo_actions)
         self.session.history_changed.connect(self._on_design_replaced)
         self.session.analysis_ready.connect(self._update_counts)
         self.session.selection_changed.connect(self._update_selection_label)
         self.session.design_replaced.connect(self._on_design_replaced)
-        self.session.locked_changed.connect(self._update_undo_actions)
         self.workspace.data_config_changed.connect(self._on_design_replaced)
         self.workspace.options_changed.connect(self._on_design_replaced)
         if restore_layout:
             self._restore_layout()
 
+    def fit_screen(self, room: QSize | None = None) -> None:
+        """Start at 1500×920, or maximised where the screen has less room (`room`: the screen's
+        available size). On a short screen (a 1366×768 laptop) the inspector and the layer
+        library share the right column as tabs, so a layer's settings and Apply fit."""
+        wanted = QSize(1500, 920)
+        if room is None:
+            if self.screen() is None or QGuiApplication.platformName() == "offscreen":
+                room = wanted  # no real screen to fit (tests, --screenshot)
+            else:
+                room = self.screen().availableGeometry().size()
+        self.resize(wanted.boundedTo(room))
+        if room.width() < wanted.width() or room.height() < wanted.height():
+            self.setWindowState(Qt.WindowState.WindowMaximized)
+        short = room.height() < 900
+        inspector, library = self.docks["inspector"], self.docks["library"]
+        if short:
+            self.tabifyDockWidget(inspector, library)
+            inspector.raise_()
+        self.resizeDocks([self.docks["browser"], inspector],
+                         [380 if short else 430, 300 if short else 320], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["analyzer"]], [170 if short else 230],
+                         Qt.Orientation.Vertical)
+        if not short:
+            self.resizeDocks([inspector, library], [560, 360], Qt.Orientation.Vertical)
+
     def _add_workflow_pages(self) -> None:
         """Data, Train, Evaluate and Compare pages, in workflow order."""
-        from designer.ui.pages import workflow_pages
-
         for title, page in workflow_pages(self.workspace):
-            self.pages.addTab(page, title)
+            self.pages.add_page(page, title)
             requested = getattr(page, "page_requested", None)
             if requested is not None:
                 requested.connect(self.show_page)
@@ -126,67 +145,42 @@ class MainWindow(QMainWindow):
         return dock
 
     # ----- actions and menus -------------------------------------------------------------
-    def _action(self, text: str, slot: object,
-                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
-                tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setStatusTip(tip)
-        action.setToolTip(tip or text)
-        action.triggered.connect(slot)
-        return action
-
     def _build_actions(self) -> None:
-        s = self.session
-        self.undo_action = self._action("Undo", s.undo, QKeySequence.StandardKey.Undo)
-        self.redo_action = self._action("Redo", s.redo, "Ctrl+Shift+Z")
-        self.replace_head_action = self._action(
-            "Replace final layers…", self._replace_head, "Ctrl+Shift+H",
-            "Replace the classifier for your number of classes, keeping all other weights")
-        self.freeze_backbone_action = self._action(
-            "Freeze backbone", lambda: s.edit(lambda d: d.freeze_backbone()), "Ctrl+Shift+F",
-            "Freeze every layer before the final layer")
-        self.unfreeze_all_action = self._action(
-            "Unfreeze all", lambda: s.edit(lambda d: d.set_frozen(
-                [ly.name for ly in d.network if ly.frozen], False, "Unfreeze all")))
-        self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
+        """Menus and toolbar from the action tables (designer.ui.actions)."""
+        self.commands = design_actions(self.session, self.workspace)
+        self.window_commands = build_actions(WINDOW_TABLE, self, self)
+        self.undo_action = self.commands["undo"]
+        self.redo_action = self.commands["redo"]
+        self.replace_head_action = self.commands["replace_head"]
+        self.freeze_backbone_action = self.commands["freeze_backbone"]
+        self.unfreeze_all_action = self.commands["unfreeze_all"]
+        self.quit_action = self.window_commands["quit"]
+        self.new_project_action = self.window_commands["new_project"]
         file_menu = self.menuBar().addMenu("&File")
-        self.new_project_action = self._action(
-            "New project", self._new_project, QKeySequence.StandardKey.New,
-            "Start an empty project (asks to save unsaved changes)")
-        file_menu.addAction(self.new_project_action)
-        file_menu.addAction(self._action("Open model…", self._focus_browser, "Ctrl+M",
-                                         "Choose a pretrained model in the model browser"))
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("Open project…", lambda: self.projects.open(),
-                                         QKeySequence.StandardKey.Open))
-        self.recent_menu = file_menu.addMenu("Recent projects")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        file_menu.addAction(self._action("Save project", lambda: self.projects.save(),
-                                         QKeySequence.StandardKey.Save))
-        file_menu.addAction(self._action("Save project as…", lambda: self.projects.save_as(),
-                                         "Ctrl+Shift+S"))
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("Export model…", partial(self.open_export, False),
-                                         "Ctrl+E", "Save the model as safetensors, ONNX, .pt2 or "
-                                         "TorchScript, checked against the app's outputs"))
-        file_menu.addAction(self._action("Generate PyTorch script…", partial(self.open_export, True),
-                                         tip="Write train.py with the weights and the data split"))
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
+        for action_id in ("new_project", "open_model", None, "open_project", "recent",
+                          "save_project", "save_project_as", None, "export_model",
+                          "generate_script", None, "quit"):
+            if action_id is None:
+                file_menu.addSeparator()
+            elif action_id == "recent":
+                self.recent_menu = file_menu.addMenu("Recent projects")
+                self.recent_menu.aboutToShow.connect(self._fill_recent)
+            else:
+                file_menu.addAction(self.window_commands[action_id])
         edit_menu = self.menuBar().addMenu("&Edit")
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        for action_id in ("freeze", "unfreeze", "set_lr_factor", "delete"):
+            edit_menu.addAction(self.commands[action_id])
         model_menu = self.menuBar().addMenu("&Model")
-        for action in (self.replace_head_action, self.freeze_backbone_action,
-                       self.unfreeze_all_action):
-            model_menu.addAction(action)
+        for action_id in ("replace_head", "fit_head_to_data", "freeze_backbone", "unfreeze_all"):
+            model_menu.addAction(self.commands[action_id])
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
         help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(self._action("About NetDesigner", self._about))
+        help_menu.addAction(self.window_commands["about"])
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -199,7 +193,14 @@ class MainWindow(QMainWindow):
             else:
                 toolbar.addAction(item)
         self.addToolBar(toolbar)
-        self._update_undo_actions()
+
+    def _build_page_bar(self) -> None:
+        """The page tabs, first in the top toolbar row: the same place on every page."""
+        bar = QToolBar("Pages")
+        bar.setObjectName("page_toolbar")
+        bar.setMovable(False)
+        bar.addWidget(self.pages.switcher)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
 
     def _build_status_bar(self) -> None:
         self.params_label = QLabel()
@@ -208,20 +209,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.params_label)
 
     # ----- reactions ---------------------------------------------------------------------
-    def _update_undo_actions(self, *_args: object) -> None:
-        design = self.session.design
-        history = design.history if design else None
-        locked = self.session.locked
-        self.undo_action.setEnabled(bool(history and history.can_undo) and not locked)
-        self.redo_action.setEnabled(bool(history and history.can_redo) and not locked)
-        self.undo_action.setText(f"Undo {history.undo_label}" if history and history.can_undo
-                                 else "Undo")
-        self.redo_action.setText(f"Redo {history.redo_label}" if history and history.can_redo
-                                 else "Redo")
-        for action in (self.replace_head_action, self.freeze_backbone_action,
-                       self.unfreeze_all_action):
-            action.setEnabled(design is not None and not locked)
-
     def _update_counts(self, *_args: object) -> None:
         analysis = self.session.analysis
         if analysis is None:
@@ -247,20 +234,7 @@ class MainWindow(QMainWindow):
             dirty = " *" if self.projects.has_unsaved_changes() else ""
             self.setWindowTitle(f"{design.info.model_name}{dirty} — "
                                 f"{self.workspace.project_dir.name} — {APP_TITLE}")
-        self._update_undo_actions()
         self._update_counts()
-
-    def _replace_head(self) -> None:
-        from designer.ui.canvas.dialogs import ask_replace_head
-
-        design = self.session.design
-        if design is None:
-            return
-        answer = ask_replace_head(self, len(design.info.class_names) or None,
-                                  design.info.class_names)
-        if answer is not None:
-            self.session.edit(lambda d: d.replace_head(
-                answer.num_classes, class_names=answer.class_names, dropout=answer.dropout))
 
     def open_export(self, script: bool = False) -> None:
         """The Export dialog: on the Design page for the current design, elsewhere for the run
@@ -282,7 +256,8 @@ class MainWindow(QMainWindow):
         self.session.open_in_background(lambda progress, cancelled: open_model(
             model, weights, progress=progress, cancel=cancelled))
 
-    def _new_project(self) -> None:
+    def new_project(self) -> None:
+        """File ▸ New project: a fresh project with the start model (after asking to save)."""
         if self.projects.new_project():
             self.open_start_model()
 
@@ -294,12 +269,14 @@ class MainWindow(QMainWindow):
         for folder in folders:
             self.recent_menu.addAction(str(folder), partial(self.projects.open, folder))
 
-    def _focus_browser(self) -> None:
+    def focus_browser(self) -> None:
+        """Show and focus the model browser (File ▸ Open model…)."""
         self.docks["browser"].show()
         self.docks["browser"].raise_()
         self.browser.setFocus()
 
-    def _about(self) -> None:
+    def about(self) -> None:
+        """Help ▸ About."""
         QMessageBox.about(self, "About NetDesigner",
                           "NetDesigner — point-and-click transfer learning for PyTorch.\n"
                           "Pick a pretrained model, edit it as a graph, retrain, assess, "

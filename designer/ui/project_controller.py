@@ -86,11 +86,26 @@ class ProjectPrompts:
         return answer == QMessageBox.StandardButton.Yes
 
 
+class HeadlessPrompts(ProjectPrompts):
+    """Answers without asking, for runs with nobody at the window (``--screenshot``)."""
+
+    def choose_open_folder(self) -> Path | None:
+        return None
+
+    def choose_save_folder(self) -> Path | None:
+        return None
+
+    def restore_autosave(self, folder: Path) -> bool:
+        return False
+
+
 class ProjectController(QObject):
     """Owns the current project folder and its lifecycle."""
 
     #: a project was opened or saved (payload: folder)
     project_changed = Signal(object)
+    #: opening a project ended (True when it is shown, False when it could not be read)
+    opened = Signal(bool)
 
     def __init__(self, workspace: Workspace, prompts: ProjectPrompts | None = None,
                  parent: QObject | None = None) -> None:
@@ -101,7 +116,7 @@ class ProjectController(QObject):
         self.saved_once = (workspace.project_dir / "project.json").exists()
         self._loader = TaskRunner(self)
         self._loader.succeeded.connect(self._on_loaded)
-        self._loader.failed.connect(lambda message, _tb: self.session.error_occurred.emit(message))
+        self._loader.failed.connect(self._on_load_failed)
         self._autosaver = TaskRunner(self)  # writing weights takes ~0.2 s: not on the GUI thread
         self._autosaver.failed.connect(lambda message, _tb: log.warning("autosave failed: %s",
                                                                          message))
@@ -214,6 +229,11 @@ class ProjectController(QObject):
         self._remember(project.folder)
         self.project_changed.emit(project.folder)
         self.offer_recovery(project.folder)
+        self.opened.emit(True)
+
+    def _on_load_failed(self, message: str, _traceback: str) -> None:
+        self.session.error_occurred.emit(message)
+        self.opened.emit(False)
 
     def new(self, folder: Path) -> None:
         """Start an empty project in `folder` (the current design stays open)."""

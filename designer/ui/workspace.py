@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, Signal
+from PySide6.QtCore import QMetaMethod, QObject, QStandardPaths, Signal
 
 from designer.project.data_config import DataConfig, PreparedData, default_source
 from designer.project.runs import RunRecord, list_runs
@@ -35,6 +35,8 @@ class Workspace(QObject):
     runs_changed = Signal()
     #: a run was chosen for the evaluation page (payload: RunRecord)
     run_selected = Signal(object)
+    #: a page needs the data chosen on the Data page prepared now (the Data page does it)
+    data_wanted = Signal()
 
     def __init__(self, session: DesignSession, project_dir: Path | None = None,
                  parent: QObject | None = None) -> None:
@@ -65,6 +67,15 @@ class Workspace(QObject):
         """Training options from the dashboard form."""
         self.options = options
         self.options_changed.emit(options)
+
+    def want_data(self) -> bool:
+        """Ask for the configured data to be prepared if it is not yet; True when a page that
+        prepares it (the Data page) was asked."""
+        if self.data is not None or not self.isSignalConnected(
+                QMetaMethod.fromSignal(self.data_wanted)):
+            return False
+        self.data_wanted.emit()
+        return True
 
     def add_run(self, run: RunRecord) -> None:
         """A run finished (or stopped): list it everywhere."""

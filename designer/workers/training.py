@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
+from designer.core.errors import UserError
 from designer.project.data_config import PreparedData
 from designer.project.runs import RunRecord
 from designer.project.workflow import resume_run, train_design
@@ -42,6 +43,7 @@ from designer.training.events import (
 )
 from designer.training.options import TrainingOptions
 from designer.workers.gc_guard import GuiThreadCollection
+from designer.workers.unexpected import is_expected, report_unexpected
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ def describe_failure(error: BaseException) -> str:
         return ("Out of memory while training. Lower the batch size or the image size, freeze "
                 "more layers, or close other programs, then start again.")
     text = str(error).strip() or type(error).__name__
-    if isinstance(error, ValueError):  # WorkflowError, DataConfigError, OptionsError: worded
+    if isinstance(error, UserError):  # WorkflowError, DataConfigError, OptionsError: worded
         return text
     return f"Training could not run: {type(error).__name__}: {text}"
 
@@ -105,6 +107,8 @@ class _Worker(QObject):
                                        should_stop=job.stop.is_set)
         except Exception as error:  # noqa: BLE001 - every failure is reported to the GUI
             log.warning("training failed outside the engine:\n%s", traceback.format_exc())
+            if not is_expected(error):
+                report_unexpected(error)  # a bug: the crash handler logs it and says so
             job.error = describe_failure(error)
         finally:
             # Back to the GUI thread before the thread ends, so that the runner dropping the

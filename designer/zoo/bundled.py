@@ -16,6 +16,7 @@ from designer.zoo.cache import read_json, update_json, user_cache_dir
 from designer.zoo.entry import ZooEntry
 from designer.zoo.errors import MissingPackageError, WeightsMismatchError
 from designer.zoo.preprocessing import Preprocessing
+from designer.zoo.sources import Cancel, Progress, ZooSource, register_source
 
 if TYPE_CHECKING:
     import torch
@@ -112,17 +113,12 @@ def build_architecture(name: str) -> nn.Module:
     return torchvision.models.mobilenet_v2()
 
 
-def create_bundled(name: str, *, pretrained: bool) -> nn.Module:
-    """Build the model and, if asked, fill it from the package's file (eval mode)."""
+def _load_package_file(model: nn.Module, path: Path, name: str) -> None:
     import torch
 
-    path = weights_path(name) if pretrained else None  # fail before the slow build
-    model = build_architecture(name)
-    if path is not None:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        target = model if name == LITE0 else model.get_submodule("features")
-        load_by_order(target, state)
-    return model.eval()
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    target = model if name == LITE0 else model.get_submodule("features")
+    load_by_order(target, state)
 
 
 def load_by_order(target: nn.Module, source: dict[str, torch.Tensor]) -> None:
@@ -208,3 +204,13 @@ def bundled_entries() -> list[ZooEntry]:
             notes=spec.notes,
         ))
     return entries
+
+
+def _fetch(entry: ZooEntry, _progress: Progress | None, _cancel: Cancel | None) -> Path:
+    return weights_path(entry.name)  # installed with its package: nothing to download
+
+
+SOURCE = register_source(ZooSource(
+    name="bundled", entries=bundled_entries, build=lambda entry: build_architecture(entry.name),
+    fetch=_fetch, load=lambda model, path, entry: _load_package_file(model, path, entry.name),
+    is_cached=lambda entry: is_available(entry.name), offline=True))

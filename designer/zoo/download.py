@@ -45,46 +45,27 @@ def checkpoints_dir() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints"
 
 
-def _entry(name_or_entry: str | ZooEntry) -> ZooEntry:
-    if isinstance(name_or_entry, ZooEntry):
-        return name_or_entry
-    from designer.zoo.registry import get_entry  # the registry imports us: import late
-
-    return get_entry(name_or_entry)
-
-
-def cached_weights_path(name_or_entry: str | ZooEntry) -> Path | None:
-    """The already-downloaded file of a torchvision entry, or None."""
-    file_name = _entry(name_or_entry).weights_file_name
+def cached_weights_path(entry: ZooEntry) -> Path | None:
+    """The already-downloaded weights file of an entry with a download URL, or None."""
+    file_name = entry.weights_file_name
     if file_name is None:
         return None
     path = checkpoints_dir() / file_name
     return path if path.is_file() else None
 
 
-def is_cached(name: str) -> bool:
-    """True when the model's pretrained weights are on this machine (bundled or downloaded)."""
-    entry = _entry(name)
-    if entry.source == "bundled":
-        from designer.zoo.bundled import is_available
-
-        return is_available(entry.name)
-    return cached_weights_path(entry) is not None
-
-
 def download_weights(
-    name_or_entry: str | ZooEntry,
+    entry: ZooEntry,
     progress: Progress | None = None,
     cancel: Cancel | None = None,
     url: str | None = None,
 ) -> Path:
-    """Fetch the weights file (or ``url``) into the hub cache and return its path.
+    """Fetch the entry's weights file (or ``url``) into the hub cache and return its path.
 
     Written to a temporary file and renamed only once complete and verified, so an interrupted
     or cancelled download never leaves a file that looks finished.
     """
     if url is None:
-        entry = _entry(name_or_entry)
         if entry.weights_url is None:
             raise DownloadError(f"{entry.display_name} has nothing to download: its weights are "
                                 "bundled with the app.")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 from designer.zoo.preprocessing import Preprocessing
 
-Source = Literal["torchvision", "bundled"]
+#: the name of the registered `designer.zoo.sources.ZooSource` ("torchvision", "bundled", ...)
+Source = str
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 

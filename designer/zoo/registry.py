@@ -1,5 +1,7 @@
-"""The zoo: every torchvision classifier plus the bundled offline models, by name.
+"""The zoo: every model of every registered source, by name.
 
+Sources (torchvision's classifiers, the bundled offline models, ...) register themselves in
+`designer.zoo.sources`; this module only looks them up, so it never branches on a source.
 Listing reads metadata only (no model is built, nothing is downloaded); ``create_model`` builds
 one model and fills it from the chosen weight source.
 """
@@ -8,20 +10,15 @@ from __future__ import annotations
 
 import difflib
 import functools
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from designer.zoo.bundled import bundled_entries, create_bundled
 from designer.zoo.entry import ZooEntry
 from designer.zoo.errors import CancelledError, UnknownModelError, WeightsChoiceError
-from designer.zoo.torchvision_zoo import torchvision_entries
-from designer.zoo.weights import (
-    apply_weights,
-    cached_weights_path,
-    download_weights,
-    load_weights_file,
-)
+from designer.zoo.sources import ZooSource, registered_sources
+from designer.zoo.weights import apply_weights, load_weights_file
 
 if TYPE_CHECKING:
     from torch import nn
@@ -31,25 +28,44 @@ Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
 _CHOICES = ("none", "pretrained", "bundled")
 
+#: modules that register a source when imported, in listing order (a new source adds itself)
+SOURCE_MODULES = ("designer.zoo.torchvision_zoo", "designer.zoo.bundled")
+
+
+def _sources() -> dict[str, ZooSource]:
+    for module in SOURCE_MODULES:
+        importlib.import_module(module)  # registers its source (once: modules are cached)
+    return {source.name: source for source in registered_sources()}
+
+
+def source_of(entry: ZooEntry) -> ZooSource:
+    """The source that provides `entry`."""
+    return _sources()[entry.source]
+
 
 @functools.cache
+def _entries_of(names: tuple[str, ...]) -> tuple[ZooEntry, ...]:
+    sources = _sources()
+    return tuple(entry for name in names for entry in sources[name].entries())
+
+
 def _entries() -> tuple[ZooEntry, ...]:
-    return (*torchvision_entries(), *bundled_entries())
+    return _entries_of(tuple(_sources()))
 
 
 @functools.cache
-def _by_name() -> dict[str, ZooEntry]:
-    return {e.name: e for e in _entries()}
+def _by_name(entries: tuple[ZooEntry, ...]) -> dict[str, ZooEntry]:
+    return {e.name: e for e in entries}
 
 
 def list_entries() -> list[ZooEntry]:
-    """All entries: torchvision's classifiers (alphabetical), then the bundled ones."""
+    """All entries, source by source (torchvision's classifiers, then the bundled ones)."""
     return list(_entries())
 
 
 def get_entry(name: str) -> ZooEntry:
     """The entry called ``name`` (its id, or its display name in any case)."""
-    table = _by_name()
+    table = _by_name(_entries())
     if name in table:
         return table[name]
     folded = name.strip().casefold()
@@ -60,6 +76,21 @@ def get_entry(name: str) -> ZooEntry:
     raise UnknownModelError(name, close)
 
 
+def is_cached(name_or_entry: str | ZooEntry) -> bool:
+    """True when the model's pretrained weights are on this machine (bundled or downloaded)."""
+    entry = name_or_entry if isinstance(name_or_entry, ZooEntry) else get_entry(name_or_entry)
+    return source_of(entry).is_cached(entry)
+
+
+def weights_status(entry: ZooEntry) -> str:
+    """What opening it with pretrained weights costs: 'bundled' (ships with the app),
+    'missing' (its weights package is not installed), 'cached' or 'download'."""
+    source, cached = source_of(entry), is_cached(entry)
+    if source.offline:
+        return "bundled" if cached else "missing"
+    return "cached" if cached else "download"
+
+
 def create_model(
     name: str,
     weights: WeightsChoice = "none",
@@ -68,38 +99,35 @@ def create_model(
 ) -> nn.Module:
     """Build ``name`` in eval mode with random, pretrained, bundled or file weights.
 
-    "pretrained" on a torchvision model uses the torch hub cache and downloads only when the
-    file is not there yet; on a bundled model it is the same as "bundled".
+    "pretrained" uses the source's weights: a download (once, into the torch hub cache) for
+    torchvision, the installed package for a bundled model ("bundled" is the same there).
     """
     entry = get_entry(name)
-    if not isinstance(weights, Path) and weights not in _CHOICES:
-        if not Path(weights).is_file():
-            raise WeightsChoiceError(f"weights must be one of {', '.join(_CHOICES)} or the path "
-                                     f"of an existing weights file, not {weights!r}.")
-        weights = Path(weights)
-    if entry.source == "bundled":
-        model = create_bundled(entry.name, pretrained=weights in ("pretrained", "bundled"))
-    else:
-        if weights == "bundled":
-            raise WeightsChoiceError(
-                f"{entry.display_name} has no bundled weights: choose 'pretrained' (a "
-                f"{entry.file_size_mb or 0:.0f} MB download, once) or import a weights file. "
-                "Bundled models work offline: efficientnet_lite0_bundled, "
-                "mobilenet_v2_backbone_bundled."
-            )
-        if weights == "pretrained":
-            path = cached_weights_path(entry) or download_weights(entry, progress, cancel)
-            weights = path
-        if cancel is not None and cancel():
-            raise CancelledError(f"Creating {entry.display_name} was cancelled.")
-        model = build_torchvision(entry)
-    if isinstance(weights, Path):
-        apply_weights(model, load_weights_file(weights), entry.ignored_weight_prefixes)
+    source = source_of(entry)
+    choice = _checked_choice(weights)
+    if choice == "bundled" and not source.offline:
+        offline = [e.name for e in _entries() if source_of(e).offline]
+        raise WeightsChoiceError(
+            f"{entry.display_name} has no bundled weights: choose 'pretrained' (a "
+            f"{entry.file_size_mb or 0:.0f} MB download, once) or import a weights file. "
+            f"Bundled models work offline: {', '.join(offline)}.")
+    pretrained = choice in ("pretrained", "bundled")
+    path = source.fetch(entry, progress, cancel) if pretrained else choice  # before the build
+    if cancel is not None and cancel():
+        raise CancelledError(f"Creating {entry.display_name} was cancelled.")
+    model = source.build(entry)
+    if pretrained:
+        assert isinstance(path, Path)
+        source.load(model, path, entry)
+    elif isinstance(path, Path):
+        apply_weights(model, load_weights_file(path), entry.ignored_weight_prefixes)
     return model.eval()
 
 
-def build_torchvision(entry: ZooEntry) -> nn.Module:
-    """The architecture with random weights, exactly as its pretrained file expects it."""
-    import torchvision
-
-    return torchvision.models.get_model(entry.name, weights=None, **entry.builder_kwargs)
+def _checked_choice(weights: WeightsChoice) -> str | Path:
+    if isinstance(weights, Path) or weights in _CHOICES:
+        return weights
+    if not Path(weights).is_file():
+        raise WeightsChoiceError(f"weights must be one of {', '.join(_CHOICES)} or the path "
+                                 f"of an existing weights file, not {weights!r}.")
+    return Path(weights)

@@ -9,10 +9,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from designer.zoo.download import cached_weights_path, download_weights
 from designer.zoo.entry import ZooEntry
 from designer.zoo.preprocessing import IMAGENET_MEAN, IMAGENET_STD, Preprocessing
+from designer.zoo.sources import Cancel, Progress, ZooSource, register_source
+from designer.zoo.weights import apply_weights, load_weights_file
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from torch import nn
 
 # (name prefix, family for grouping, label for display names, label/variant separator,
 #  joiner of the variant's parts); "1_6gf" style version numbers read "1.6GF" where marked "."
@@ -148,3 +156,24 @@ def torchvision_entries() -> list[ZooEntry]:
 
 def _float_or_none(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def build_torchvision(entry: ZooEntry) -> nn.Module:
+    """The architecture with random weights, exactly as its pretrained file expects it."""
+    import torchvision
+
+    return torchvision.models.get_model(entry.name, weights=None, **entry.builder_kwargs)
+
+
+def _fetch(entry: ZooEntry, progress: Progress | None, cancel: Cancel | None) -> Path:
+    """The hub cache's file, downloaded once (torchvision code finds it there too)."""
+    return cached_weights_path(entry) or download_weights(entry, progress, cancel)
+
+
+def _load(model: nn.Module, path: Path, entry: ZooEntry) -> None:
+    apply_weights(model, load_weights_file(path), entry.ignored_weight_prefixes)
+
+
+SOURCE = register_source(ZooSource(
+    name="torchvision", entries=torchvision_entries, build=build_torchvision, fetch=_fetch,
+    load=_load, is_cached=lambda entry: cached_weights_path(entry) is not None))

@@ -1,4 +1,4 @@
-"""Weight sources other than the bundled packages: hub downloads and the user's own files.
+"""Weights files: reading the user's own (or a downloaded) file and fitting it to a model.
 
 Files are read with ``torch.load(weights_only=True)``: a file that needs arbitrary unpickling
 (a whole pickled model) could run code, so it is refused unless the caller explicitly allows it.
@@ -13,20 +13,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from designer.zoo.download import cached_weights_path, download_weights, is_cached
 from designer.zoo.errors import UnsafeWeightsError, WeightsFileError, WeightsMismatchError
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
-__all__ = [
-    "apply_weights",
-    "cached_weights_path",
-    "download_weights",
-    "is_cached",
-    "load_weights_file",
-]
+__all__ = ["apply_weights", "load_weights_file"]
 
 _NESTED_KEYS = ("state_dict", "model_state_dict", "model")
 _TORCH_ERRORS = (RuntimeError, EOFError, KeyError, ValueError, zipfile.BadZipFile, OSError,

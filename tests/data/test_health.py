@@ -78,6 +78,9 @@ def test_report_lists_every_bad_file_with_its_reason(messy_scan: DataScan) -> No
     lines = "\n".join(report.summary_lines())
     for name in BAD:
         assert name in lines
+    usable = sum(report.totals.values())
+    assert f"{usable} usable images of {usable + len(BAD)} files ({len(BAD)} skipped" in lines, \
+        "the first line's numbers add up with the skipped files listed"
     json.dumps(report.to_dict())  # plain data all the way down
 
 

@@ -78,12 +78,29 @@ def test_shape_breaking_delete_is_an_issue_on_the_layer_not_an_exception(
     assert design.analyze().ok
 
 
+@pytest.mark.parametrize(("after", "kind", "size"), [("flatten", "Linear", "out_features"),
+                                                     ("layer4_1_relu_1", "Conv2d", "out_channels")])
+def test_inserted_layer_takes_its_sizes_from_its_neighbours(resnet18: torch.nn.Module,
+                                                            after: str, kind: str,
+                                                            size: str) -> None:
+    design = _design(resnet18)
+    name = design.insert_layer(after, kind)
+    params = design.network[name].params
+    assert params[size] == params[size.replace("out", "in")] == 512, "out matches what comes in"
+    analysis = design.analyze()
+    assert analysis.ok, [i.message for i in analysis.issues]
+    assert analysis.output_shape == (1, 1000), "the next layer still fits"
+
+
 def test_insert_infers_shape_and_invalid_parameters_are_refused(resnet18: torch.nn.Module) -> None:
     design = _design(resnet18)
     name = design.insert_layer("flatten", "Linear", out_features=256)
     assert design.network[name].params["in_features"] == 512
     analysis = design.analyze()
-    assert any("fc" in issue.layer for issue in analysis.issues), "fc now gets 256 features"
+    issue = next(i for i in analysis.issues if i.layer == "fc")
+    assert "fc expects 512 inputs, but linear gives 256" in issue.message, "plain words, both layers"
+    assert "Set fc's in_features to 256" in issue.message, "and the fix"
+    assert "mat1" not in issue.message and "shapes cannot be multiplied" not in issue.message
     design.set_params("fc", in_features=256)
     assert design.analyze().ok and design.analyze().output_shape == (1, 1000)
     with pytest.raises(EditError, match="out_features must be at least 1"):

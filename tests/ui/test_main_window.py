@@ -85,3 +85,22 @@ def test_no_display_gives_one_clear_message(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     assert run_gui(project=None, model=None, screenshot=None) == 2
     assert capsys.readouterr().err.strip() == NO_DISPLAY_MESSAGE.strip()
+
+
+def test_train_page_prepares_the_data_the_data_page_shows(window: MainWindow,
+                                                          qtbot: QtBot) -> None:
+    from designer.project.data_config import DataConfig
+    from designer.ui.training import TrainingDashboard
+
+    window.show()
+    window.workspace.set_data_config(DataConfig(source="sample:shapes", image_size=32))
+    dashboard = next(window.pages.widget(i) for i in range(window.pages.count())
+                     if isinstance(window.pages.widget(i), TrainingDashboard))
+    assert isinstance(dashboard, TrainingDashboard)
+    with qtbot.waitSignal(window.workspace.data_changed, timeout=60_000):
+        window.show_page("Train")  # the Data page was never opened
+        assert not dashboard.start()
+        assert "being prepared" in dashboard.message.label.text()
+        assert "no training data" not in dashboard.message.label.text()
+    data = window.workspace.data
+    assert data is not None and len(data.classes) == 4

@@ -36,7 +36,7 @@ def window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
     win = MainWindow(restore_layout=False)
     win.projects.new(tmp_path / "untitled")
     qtbot.addWidget(win)
-    with qtbot.waitSignal(win.session.analysis_ready, timeout=20_000):
+    with qtbot.waitSignal(win.session.analysis_ready, timeout=60_000):
         win.session.set_design(open_model("resnet18", input_size=32))
     win.show()
     return win

@@ -157,5 +157,8 @@ def test_a_head_that_does_not_fit_the_classes_is_a_message(
 
 def test_failures_outside_the_engine_are_worded_for_the_user() -> None:
     assert "batch size" in describe_failure(MemoryError())
-    assert describe_failure(ValueError("The data has 3 classes.")) == "The data has 3 classes."
+    from designer.project.workflow import WorkflowError
+
+    assert describe_failure(WorkflowError("The data has 3 classes.")) == "The data has 3 classes."
+    assert describe_failure(ValueError("bad")) == "Training could not run: ValueError: bad"
     assert describe_failure(RuntimeError("boom")) == "Training could not run: RuntimeError: boom"

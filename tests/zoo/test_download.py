@@ -16,6 +16,7 @@ import pytest
 from designer.zoo import download
 from designer.zoo.download import OFFLINE_MESSAGE, download_weights
 from designer.zoo.errors import DownloadCancelled, DownloadError, HashMismatchError, OfflineError
+from designer.zoo.registry import get_entry
 
 PAYLOAD = os.urandom(5 * download.CHUNK_SIZE + 123)
 GOOD_NAME = f"tiny-{hashlib.sha256(PAYLOAD).hexdigest()[:8]}.pth"
@@ -60,7 +61,7 @@ def _files(hub_dir: Path) -> list[str]:
 
 def test_download_reports_progress_and_lands_in_the_hub_cache(server: str, hub_dir: Path) -> None:
     reports: list[tuple[float, str]] = []
-    path = download_weights("resnet18", progress=lambda f, m: reports.append((f, m)),
+    path = download_weights(get_entry("resnet18"), progress=lambda f, m: reports.append((f, m)),
                             url=f"{server}/models/{GOOD_NAME}")
     assert path == hub_dir / "checkpoints" / GOOD_NAME
     assert path.read_bytes() == PAYLOAD
@@ -69,7 +70,7 @@ def test_download_reports_progress_and_lands_in_the_hub_cache(server: str, hub_d
     assert fractions == sorted(fractions) and len(fractions) > 5
     assert _files(hub_dir) == [GOOD_NAME]  # no temporary file left behind
 
-    again = download_weights("resnet18", url=f"{server}/models/{GOOD_NAME}")
+    again = download_weights(get_entry("resnet18"), url=f"{server}/models/{GOOD_NAME}")
     assert again == path and len(_Handler.requests) == 1  # served from the cache
 
 
@@ -80,7 +81,7 @@ def test_cancel_stops_and_removes_the_partial_file(server: str, hub_dir: Path) -
         return len(chunks) >= 2
 
     with pytest.raises(DownloadCancelled):
-        download_weights("resnet18", progress=lambda f, m: chunks.append(f), cancel=cancel,
+        download_weights(get_entry("resnet18"), progress=lambda f, m: chunks.append(f), cancel=cancel,
                          url=f"{server}/models/{GOOD_NAME}")
     assert 0 < max(chunks) < 1
     assert _files(hub_dir) == []
@@ -88,7 +89,7 @@ def test_cancel_stops_and_removes_the_partial_file(server: str, hub_dir: Path) -
 
 def test_wrong_hash_is_refused_and_discarded(server: str, hub_dir: Path) -> None:
     with pytest.raises(HashMismatchError, match="expected deadbeef"):
-        download_weights("resnet18", url=f"{server}/models/tiny-deadbeef.pth")
+        download_weights(get_entry("resnet18"), url=f"{server}/models/tiny-deadbeef.pth")
     assert _files(hub_dir) == []
 
 
@@ -97,20 +98,20 @@ def test_refused_connection_is_an_offline_error(hub_dir: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with pytest.raises(OfflineError, match=OFFLINE_MESSAGE) as caught:
-        download_weights("resnet18", url=f"http://127.0.0.1:{port}/resnet18-f37072fd.pth")
+        download_weights(get_entry("resnet18"), url=f"http://127.0.0.1:{port}/resnet18-f37072fd.pth")
     assert "refused" in str(caught.value).lower()
     assert _files(hub_dir) == []
 
 
 def test_connection_lost_midway_keeps_nothing(server: str, hub_dir: Path) -> None:
     with pytest.raises(OfflineError, match="connection lost"):
-        download_weights("resnet18", url=f"{server}/dropped/{GOOD_NAME}")
+        download_weights(get_entry("resnet18"), url=f"{server}/dropped/{GOOD_NAME}")
     assert _files(hub_dir) == []
 
 
 def test_http_error_is_not_mistaken_for_offline(server: str, hub_dir: Path) -> None:
     with pytest.raises(DownloadError, match="404") as caught:
-        download_weights("resnet18", url=f"{server}/missing/{GOOD_NAME}")
+        download_weights(get_entry("resnet18"), url=f"{server}/missing/{GOOD_NAME}")
     assert not isinstance(caught.value, OfflineError)
 
 
@@ -119,11 +120,11 @@ def test_no_download_switch_blocks_the_internet_before_any_connection(
 ) -> None:
     monkeypatch.setenv("NETDESIGNER_NO_DOWNLOAD", "1")
     with pytest.raises(OfflineError, match="NETDESIGNER_NO_DOWNLOAD"):
-        download_weights("resnet18")
+        download_weights(get_entry("resnet18"))
     assert no_internet == []
     assert _files(hub_dir) == []
 
 
 def test_bundled_models_have_nothing_to_download(hub_dir: Path) -> None:
     with pytest.raises(DownloadError, match="bundled"):
-        download_weights("efficientnet_lite0_bundled")
+        download_weights(get_entry("efficientnet_lite0_bundled"))

@@ -14,8 +14,7 @@ from designer.zoo import registry
 from designer.zoo.bundled import LITE0, MOBILENET_V2_BACKBONE
 from designer.zoo.download import OFFLINE_MESSAGE
 from designer.zoo.errors import OfflineError, UnknownModelError, WeightsChoiceError
-from designer.zoo.registry import create_model, get_entry, list_entries
-from designer.zoo.weights import is_cached
+from designer.zoo.registry import create_model, get_entry, is_cached, list_entries
 
 TORCHVISION = list_models(module=torchvision.models)
 
@@ -23,10 +22,10 @@ TORCHVISION = list_models(module=torchvision.models)
 @pytest.fixture
 def fresh_registry() -> Iterator[None]:
     """Forget the cached listing so the test sees it being built."""
-    registry._entries.cache_clear()
+    registry._entries_of.cache_clear()
     registry._by_name.cache_clear()
     yield
-    registry._entries.cache_clear()
+    registry._entries_of.cache_clear()
     registry._by_name.cache_clear()
 
 

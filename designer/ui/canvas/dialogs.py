@@ -46,7 +46,7 @@ class ReplaceHeadDialog(QDialog):
         group.addButton(self.by_count)
         group.addButton(self.by_names)
         self.count = QSpinBox()
-        self.count.setRange(1, 100_000)
+        self.count.setRange(2, 100_000)  # one class is no classifier (Design refuses it)
         self.count.setValue(classes or 2)
         self.names = QPlainTextEdit("\n".join(names))
         self.names.setPlaceholderText("cat\ndog\nbird")

@@ -1,7 +1,12 @@
 """Right-click menus of the canvas: surgery on layers and blocks, view commands on the background.
 
-Every edit goes through `session.edit`, so a refused edit becomes a message, never an exception.
-`exec_menu` is looked up at call time so tests can pick an entry without a modal loop.
+Commands that act on the selection (Freeze, Unfreeze, learning-rate factor, Delete) and
+"Replace final layers…" are the shared actions of `designer.ui.actions` (right-clicking a node
+selects it first), so they read and enable exactly as in the main menus. The entries that depend
+on the clicked node (Freeze up to here, Insert after, Replace with, blocks) are built here and
+are enabled only when they would change something and the design is not locked. Every edit goes
+through `session.edit`. `exec_menu` is looked up at call time so tests can pick an entry without
+a modal loop.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from PySide6.QtWidgets import QMenu
 
 from designer.core.catalog import catalog_by_category
 from designer.core.categories import CATEGORIES
+from designer.core.network import Network
 from designer.surgery.design import Design
-from designer.ui.canvas import blocks, dialogs
+from designer.ui.actions import design_actions, would_set_frozen
+from designer.ui.canvas import blocks
 from designer.ui.canvas.node_item import LayerItem
 
 if TYPE_CHECKING:
@@ -50,13 +57,20 @@ def _add(menu: QMenu, text: str, slot: Callable[[], Any], enabled: bool = True,
 
 
 def _lock(menu: QMenu, view: NetworkView) -> QMenu:
-    """While the design trains, editing entries stay visible but disabled."""
+    """While the design trains, editing entries stay visible but disabled (the shared actions
+    disable themselves)."""
     if view.session.locked:
         for action in menu.actions():
             if action.data() == EDITS:
                 action.setEnabled(False)
                 action.setToolTip("Locked while this design trains")
     return menu
+
+
+def _shared(menu: QMenu, view: NetworkView, *action_ids: str) -> None:
+    actions = design_actions(view.session)
+    for action_id in action_ids:
+        menu.addAction(actions[action_id])
 
 
 def node_menu(view: NetworkView, item: LayerItem) -> QMenu:
@@ -74,18 +88,18 @@ def layer_menu(view: NetworkView, item: LayerItem) -> QMenu:
     network = view.network_scene.network
     assert network is not None
     layer = network[name]
-    names = _selected(view, item)
     editable = layer.op not in ("input", "output")
-    _add(menu, "Replace final layers…", lambda: replace_head(view), edit=True)
+    _shared(menu, view, "replace_head")
     menu.addSeparator()
-    _freezing(menu, view, names, up_to=name, from_=name)
+    _shared(menu, view, "freeze", "unfreeze")
+    _up_to_and_from(menu, view, network, up_to=name, from_=name)
+    _shared(menu, view, "set_lr_factor")
     menu.addSeparator()
     _catalog_menu(menu, "Insert layer after", view,
                   lambda kind: _insert(view, name, kind), layer.op != "output")
     _catalog_menu(menu, "Replace with", view,
                   lambda kind: view.session.edit(lambda d: d.replace_layer(name, kind)), editable)
-    _add(menu, "Delete" if len(names) == 1 else f"Delete {len(names)} layers",
-         lambda: delete_selected(view), editable, edit=True)
+    _shared(menu, view, "delete")
     groups = blocks.enclosing(layer.group) if editable else []
     if groups:
         menu.addSeparator()
@@ -101,21 +115,22 @@ def block_menu(view: NetworkView, item: LayerItem) -> QMenu:
     path = item.view.block_path
     names = _selected(view, item)
     whole = names == list(item.view.members)
+    network = view.network_scene.network
+    assert network is not None
     _add(menu, "Expand block", lambda: view.toggle_block(path, expand=True))
     menu.addSeparator()
     _add(menu, "Freeze block" if whole else f"Freeze {len(names)} layers",
          _edit(view, lambda d: d.set_frozen(names, True, f"Freeze {_what(path, names, whole)}")),
-         edit=True)
+         would_set_frozen(network, names, True), edit=True)
     _add(menu, "Unfreeze block" if whole else f"Unfreeze {len(names)} layers",
          _edit(view, lambda d: d.set_frozen(names, False, f"Unfreeze {_what(path, names, whole)}")),
-         edit=True)
+         would_set_frozen(network, names, False), edit=True)
     last, first = item.view.last, item.view.first
-    _add(menu, "Freeze up to here", _edit(view, lambda d: d.freeze(up_to=last)), edit=True)
-    _add(menu, "Unfreeze from here", _edit(view, lambda d: d.unfreeze(from_=first)), edit=True)
-    _add(menu, "Set learning-rate factor…", lambda: set_lr_factor(view, names), edit=True)
+    _up_to_and_from(menu, view, network, up_to=last, from_=first)
+    _shared(menu, view, "set_lr_factor")
     menu.addSeparator()
     _catalog_menu(menu, "Insert layer after", view, lambda kind: _insert(view, last, kind), True)
-    _add(menu, "Replace final layers…", lambda: replace_head(view), edit=True)
+    _shared(menu, view, "replace_head")
     outer = blocks.enclosing(path)[:-1]
     if outer:
         _add(menu, f"Collapse block {outer[-1]}", lambda: view.toggle_block(outer[-1], expand=False))
@@ -136,21 +151,19 @@ def background_menu(view: NetworkView, frame: BlockFrame | None = None) -> QMenu
         path = frame.path
         _add(menu, f"Collapse block {path}", lambda: view.toggle_block(path, expand=False))
     menu.addSeparator()
-    _add(menu, "Replace final layers…", lambda: replace_head(view), has_design, edit=True)
+    _shared(menu, view, "replace_head")
     return _lock(menu, view)
 
 
-def _freezing(menu: QMenu, view: NetworkView, names: list[str], up_to: str, from_: str) -> None:
-    several = len(names) > 1
-    _add(menu, f"Freeze {len(names)} layers" if several else "Freeze",
-         _edit(view, lambda d: d.set_frozen(names, True)), edit=True)
-    _add(menu, f"Unfreeze {len(names)} layers" if several else "Unfreeze",
-         _edit(view, lambda d: d.set_frozen(names, False)), edit=True)
+def _up_to_and_from(menu: QMenu, view: NetworkView, network: Network, up_to: str,
+                    from_: str) -> None:
+    """"Freeze up to here" / "Unfreeze from here", enabled when they would change something."""
     _add(menu, "Freeze up to here", _edit(view, lambda d: d.freeze(up_to=up_to)),
+         would_set_frozen(network, [up_to, *network.upstream(up_to)], True),
          tip="Freeze this layer and every layer before it", edit=True)
     _add(menu, "Unfreeze from here", _edit(view, lambda d: d.unfreeze(from_=from_)),
+         would_set_frozen(network, [from_, *network.downstream(from_)], False),
          tip="Unfreeze this layer and every layer after it", edit=True)
-    _add(menu, "Set learning-rate factor…", lambda: set_lr_factor(view, names), edit=True)
 
 
 def _catalog_menu(menu: QMenu, title: str, view: NetworkView, pick: Callable[[str], Any],
@@ -185,35 +198,6 @@ def _insert(view: NetworkView, after: str, kind: str) -> None:
         view.session.select([name])
 
 
-def replace_head(view: NetworkView) -> None:
-    """Ask for the new classes and replace the final layer."""
-    design, analysis = view.session.design, view.session.analysis
-    if design is None:
-        return
-    shape = analysis.output_shape if analysis is not None else None
-    choice = dialogs.ask_replace_head(view, shape[-1] if shape else None, design.info.class_names)
-    if choice is not None:
-        view.session.edit(lambda d: d.replace_head(choice.num_classes,
-                                                   class_names=choice.class_names,
-                                                   dropout=choice.dropout))
-
-
-def set_lr_factor(view: NetworkView, names: list[str]) -> None:
-    """Ask for a factor and apply it to `names`."""
-    network = view.network_scene.network
-    if network is None or not names:
-        return
-    factor = dialogs.ask_lr_factor(view, network[names[0]].lr_factor)
-    if factor is not None:
-        view.session.edit(lambda d: d.set_lr_factor(names, factor))
-
-
 def delete_selected(view: NetworkView) -> None:
-    """Delete the selected layers (input and output are kept)."""
-    network = view.network_scene.network
-    if network is None:
-        return
-    names = [n for n in view.network_scene.selected_layers()
-             if network[n].op not in ("input", "output")]
-    if names:
-        view.session.edit(lambda d: d.delete_layers(names))
+    """Delete the selected layers (input and output are kept): the shared Delete action."""
+    design_actions(view.session)["delete"].trigger()

@@ -17,7 +17,7 @@ from designer.ui.compare.colours import RunColours
 
 _AXIS = QColor(40, 40, 40)
 #: plot key -> (title, y label)
-PLOTS = {"val_acc": ("Validation accuracy", "accuracy (0–1)"),
+PLOTS = {"val_acc": ("Validation accuracy", "accuracy (%)"),
          "train_loss": ("Training loss", "loss")}
 AXES = {"iteration": "Iteration", "epoch": "Epoch"}
 
@@ -54,7 +54,7 @@ class CurvesPanel(QWidget):
         self.axis.currentIndexChanged.connect(lambda _i: self.set_runs(self._runs))
         self.plots = {key: make_plot(*labels) for key, labels in PLOTS.items()}
         self.items: dict[str, dict[Path, pg.PlotDataItem]] = {key: {} for key in PLOTS}
-        self.plots["val_acc"].getPlotItem().setLimits(yMin=-0.05, yMax=1.05)
+        self.plots["val_acc"].getPlotItem().setLimits(yMin=-5, yMax=105)
         self.legend = QLabel()  # one legend for both plots, outside them: it never hides a curve
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
@@ -92,6 +92,8 @@ class CurvesPanel(QWidget):
             self.items[key] = {}
             for run in self._runs:
                 xs, ys = curve(run, key, axis)
+                if key == "val_acc":  # percent, as on the Train page and in the tables
+                    ys = [100 * y for y in ys]
                 colour = self._colours.colour(run.run_dir)
                 line = pg.PlotDataItem(xs, ys, name=run.name, pen=pg.mkPen(colour, width=2),
                                        symbol="o" if key == "val_acc" else None, symbolSize=6,

@@ -24,6 +24,8 @@ _FRONT = QColor(230, 110, 0)
 
 @dataclass(frozen=True)
 class ScatterPoint:
+    """A run where it is drawn: latency in ms, accuracy in percent (as everywhere in the app)."""
+
     run: RunRecord
     latency_ms: float
     accuracy: float
@@ -37,7 +39,7 @@ class ParetoScatter(QWidget):
     def __init__(self, colours: RunColours, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._colours = colours
-        self.plot = make_plot("Accuracy vs latency (up and left is better)", "accuracy (0–1)")
+        self.plot = make_plot("Accuracy vs latency (up and left is better)", "accuracy (%)")
         self.plot.getPlotItem().setLabel("bottom", "latency per image on the CPU (ms)")
         self.scatter = pg.ScatterPlotItem(pxMode=True, size=13, hoverable=True)
         self.scatter.sigClicked.connect(self._on_clicked)
@@ -62,7 +64,7 @@ class ParetoScatter(QWidget):
         for run in runs:
             acc, lat = accuracy_of(run), run.stats.latency_ms
             if acc is not None and lat is not None:
-                self.points.append(ScatterPoint(run, float(lat), acc))
+                self.points.append(ScatterPoint(run, float(lat), 100 * acc))
         front_idx = pareto_front([(p.latency_ms, p.accuracy) for p in self.points])
         self.front = [self.points[i] for i in front_idx]
         self.scatter.setData(spots=[
@@ -103,10 +105,10 @@ class ParetoScatter(QWidget):
         lats = [p.latency_ms for p in self.points]
         accs = [p.accuracy for p in self.points]
         pad_x = max((max(lats) - min(lats)) * 0.15, max(lats) * 0.1, 0.1)
-        pad_y = max((max(accs) - min(accs)) * 0.2, 0.02)
+        pad_y = max((max(accs) - min(accs)) * 0.2, 2.0)
         view = self.plot.getPlotItem()
         view.setXRange(max(0.0, min(lats) - pad_x), max(lats) + pad_x, padding=0)
-        view.setYRange(max(0.0, min(accs) - pad_y), min(1.0, max(accs)) + pad_y, padding=0)
+        view.setYRange(max(0.0, min(accs) - pad_y), min(100.0, max(accs)) + pad_y, padding=0)
 
     def _on_clicked(self, _item: object, spots: Sequence[pg.SpotItem], _event: object = None) -> None:
         if spots:

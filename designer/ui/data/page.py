@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from designer.core.analysis import NetworkAnalysis
 from designer.project.data_config import DataConfig, PreparedData
 from designer.surgery.design import Design
+from designer.ui.actions import design_actions
 from designer.ui.data.augment_panel import AugmentPanel, ImageSizeBox
 from designer.ui.data.head_banner import HeadBanner
 from designer.ui.data.health_view import HealthTab
@@ -58,7 +59,7 @@ class DataPage(QWidget):
         self.split_panel = SplitPanel()
         self.augment_panel = AugmentPanel()
         self.size_box = ImageSizeBox()
-        self.head_banner = HeadBanner()
+        self.head_banner = HeadBanner(design_actions(self.session, workspace)["fit_head_to_data"])
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.hide()
@@ -127,6 +128,7 @@ class DataPage(QWidget):
         self._timer.timeout.connect(self.apply_settings)
         self.cancel_button.clicked.connect(self.cancel)
         self.preparer.started.connect(self._on_started)
+        self.workspace.data_wanted.connect(self.prepare_if_needed)
         self.preparer.progressed.connect(self._on_progress)
         self.preparer.prepared.connect(self.workspace.set_data)
         self.preparer.failed.connect(self._on_failed)
@@ -136,8 +138,6 @@ class DataPage(QWidget):
         self.workspace.data_config_changed.connect(self._on_config_changed)
         self.session.design_replaced.connect(self._on_design_replaced)
         self.session.analysis_ready.connect(self._on_analysis)
-        self.session.locked_changed.connect(lambda _locked: self._update_banner())
-        self.head_banner.replace_requested.connect(self.replace_head)
         self.thumbnails.class_selected.connect(self.preview.set_class)
         self.thumbnails.image_activated.connect(self._preview_image)
 
@@ -193,10 +193,14 @@ class DataPage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         """Prepare the configured data the first time the page is shown."""
         super().showEvent(event)
-        if not self._started:
-            self._started = True
-            if self.workspace.data is None and not self.preparer.busy:
-                self.preparer.request(self.workspace.data_config, self.preprocessing())
+        self.prepare_if_needed()
+
+    def prepare_if_needed(self) -> None:
+        """Prepare the data the page shows as chosen, unless that is done or under way
+        (first showing, or another page asking through `Workspace.want_data`)."""
+        self._started = True
+        if self.workspace.data is None and not self.preparer.busy:
+            self.preparer.request(self.workspace.data_config, self.preprocessing())
 
     # ----- preparation feedback --------------------------------------------------------
     def _on_started(self) -> None:
@@ -269,16 +273,11 @@ class DataPage(QWidget):
         analysis = self.session.analysis if self.session.design is not None else None
         shape = analysis.output_shape if analysis is not None else None
         outputs = shape[-1] if shape else None
-        self.head_banner.update_for(outputs, len(data.classes) if data is not None else 0,
-                                    self.session.locked)
+        self.head_banner.update_for(outputs, len(data.classes) if data is not None else 0)
 
     def replace_head(self) -> None:
-        """Give the model one output per class of the prepared data."""
-        data = self.workspace.data
-        if data is None:
-            return
-        classes = data.classes
-        self.session.edit(lambda d: d.replace_head(len(classes), class_names=classes))
+        """Give the model one output per class of the prepared data (the shared command)."""
+        design_actions(self.session, self.workspace).fit_head_to_data()
 
     def shutdown(self) -> None:
         """Stop every background job (window closing, tests)."""

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -32,7 +32,9 @@ from designer.project.runs import RunRecord
 from designer.surgery.design import Design
 from designer.training.errors import OptionsError
 from designer.training.events import FinishedEvent, IterationEvent, LogEvent, StartEvent
+from designer.training.history import History
 from designer.training.options import TrainingOptions
+from designer.ui.actions import design_actions
 from designer.ui.training import export
 from designer.ui.training.message import MessageStrip
 from designer.ui.training.options_form import TrainingOptionsForm
@@ -79,6 +81,7 @@ class TrainingDashboard(QWidget):
         # at most ANALYSIS_WAIT_MS).
         self._analysis_pending = False
         self._resumable: RunRecord | None = None
+        self._continuing: History | None = None  # the resumed run's history, until it starts
         self._wait_for_analysis = QTimer(self, interval=50)
         self._wait_for_analysis.timeout.connect(self._retry_start)
         self._wait_deadline = 0.0
@@ -174,6 +177,11 @@ class TrainingDashboard(QWidget):
         runner.failed.connect(self._on_failed)
         runner.finished.connect(self._on_finished)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        """Have the data the Data page shows prepared by the time Start is pressed."""
+        super().showEvent(event)
+        self.workspace.want_data()
+
     # ----- actions -----------------------------------------------------------------------
     def start(self) -> bool:
         """Check, then train the current design on the workspace's data; True if it started."""
@@ -189,6 +197,12 @@ class TrainingDashboard(QWidget):
             self.message.show_message("Checking the last edit; training starts in a moment.")
             return False
         problem = start_problem(self.session.design, self.workspace.data)
+        if problem is not None and problem.fix == "open_data" and self.workspace.want_data():
+            self.message.show_message(
+                "The images chosen on the Data page are being prepared; press Start again "
+                "when they are ready.", "info",
+                ("Open the Data page", lambda: self.page_requested.emit("Data")))
+            return False
         if problem is not None:
             self._show_problem(problem)
             return False
@@ -214,11 +228,13 @@ class TrainingDashboard(QWidget):
             self.message.show_message(str(error), "error")
             return False
         self._launch(self.session.design, data, options, run.run_dir)
+        self._continuing = run.history  # its curves continue from where it resumes
         return True
 
     def _launch(self, design: Design, data: PreparedData, options: TrainingOptions,
                 resume_dir: Path | None) -> None:
         """Lock the design, reset the view and hand the run to the worker thread."""
+        self._continuing = None
         self.workspace.set_options(options)
         self._reset_view()
         self.session.set_locked(True)
@@ -252,6 +268,9 @@ class TrainingDashboard(QWidget):
     # ----- runner events -----------------------------------------------------------------
     def _on_started(self, event: StartEvent) -> None:
         self.progress.on_start(event)
+        if self._continuing is not None and event.start_iteration:
+            self.plots.load_history(self._continuing.up_to(event.start_iteration))
+        self._continuing = None
         self.plots.start_run(event.total_iterations)
 
     def _on_iterations(self, events: list[IterationEvent]) -> None:
@@ -289,13 +308,10 @@ class TrainingDashboard(QWidget):
         self.message.show_message(problem.message, "error", actions[problem.fix])
 
     def _replace_head(self) -> None:
-        data = self.workspace.data
-        if data is None:
-            return
-        classes = data.classes
-        head = self.session.edit(lambda d: d.replace_head(len(classes), class_names=classes))
-        if head is not None:  # None: refused, and the session reported why
-            self.message.show_message(f"Replaced the final layers for {len(classes)} classes. "
+        actions = design_actions(self.session, self.workspace)
+        if actions.fit_head_to_data() is not None:  # None: refused, the session said why
+            self.message.show_message(f"Replaced the final layers for "
+                                      f"{len(actions.data_classes())} classes. "
                                       "Press Start to train.", "success")
 
     def _reset_view(self) -> None:
@@ -339,8 +355,13 @@ class TrainingDashboard(QWidget):
             self.form.set_options(options)
 
     def _on_run_selected(self, run: RunRecord) -> None:
-        """Show an earlier run's curves while nothing trains."""
-        if self.runner.running or not (run.history.iterations or run.history.validations):
+        """Show an earlier run's curves while nothing trains; a stopped or interrupted run can
+        be resumed from its last checkpoint."""
+        if self.runner.running:
+            return
+        self._resumable = run if run.resumable else None
+        self.resume_button.setEnabled(run.resumable)
+        if not (run.history.iterations or run.history.validations):
             return
         self.plots.load_history(run.history)
         self.progress.reset(f"Showing {run.name}")

@@ -38,7 +38,7 @@ TIPS = {
               "generalise slightly better with a tuned learning rate.",
     "lr": "Initial learning rate. 1e-3 suits a new head with Adam/AdamW; use 1e-4 or lower when "
           "unfrozen pretrained layers train too. Arrow keys step 1-2-5.",
-    "momentum": "Momentum (SGD, RMSprop) or beta1 (Adam, AdamW).",
+    "momentum": "Momentum of SGD with momentum. Adam, AdamW and RMSprop do not use it.",
     "weight_decay": "L2 penalty that keeps weights small (0 = off). Biases and normalisation "
                     "layers are not decayed.",
     "schedule": "How the learning rate changes over the run: constant, divided by 'gamma' every "
@@ -194,6 +194,7 @@ class TrainingOptionsForm(QWidget):
     def _update_enabled(self) -> None:
         """Grey out what the current choices ignore (step size without a step schedule, ...)."""
         schedule = _read(self.fields["schedule"])
+        self.fields["momentum"].setEnabled(_read(self.fields["solver"]) == "sgdm")
         self.fields["step_size"].setEnabled(schedule == "step")
         self.fields["gamma"].setEnabled(schedule == "step")
 

@@ -205,12 +205,11 @@ def _plot(name: str, title: str) -> pg.PlotWidget:
     item = widget.getPlotItem()
     item.setTitle(title, color=AXIS, size="10pt")
     item.setLabel("bottom", "Iteration")
-    if name == "lr":  # a short plot: the title names it, and ticks show plain numbers
-        item.getAxis("left").enableAutoSIPrefix(False)
-    else:
+    if name != "lr":  # a short plot: the title names it
         item.setLabel("left", title.replace(" (%)", ""))
     for side in ("bottom", "left"):
         axis = item.getAxis(side)
+        axis.enableAutoSIPrefix(False)  # never "Loss (x0.001)": ticks show the plain values
         axis.setPen(pg.mkPen(AXIS))
         axis.setTextPen(pg.mkPen(AXIS))
         axis.setStyle(maxTickLevel=1)  # no sub-minor grid lines: cheaper and calmer

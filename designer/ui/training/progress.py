@@ -56,7 +56,9 @@ class RunProgress(QWidget):
         self.setup.setText("Device, precision and feature cache appear when training starts.")
 
     def preparing(self) -> None:
-        """Between Start and the first event (building the model, choosing the device)."""
+        """Between Start and the first event (building the model, choosing the device); the
+        previous run's timing and set-up lines go, so nothing stale is shown."""
+        self.reset()
         self.bar.setRange(0, 0)  # busy indicator
         self.bar.setFormat("Preparing…")
 

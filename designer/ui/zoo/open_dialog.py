@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.zoo.entry import ZooEntry
-from designer.zoo.registry import WeightsChoice
+from designer.zoo.registry import WeightsChoice, source_of
 
 WEIGHTS_FILTER = "Weights files (*.pth *.pt *.safetensors *.bin *.ckpt);;All files (*)"
 
@@ -113,7 +113,7 @@ class OpenModelDialog(QDialog):
         if self.from_file.isChecked():
             return Path(self.path_edit.text().strip())
         if self.pretrained.isChecked():
-            return "bundled" if self.entry.source == "bundled" else "pretrained"
+            return "bundled" if source_of(self.entry).offline else "pretrained"
         return "none"
 
     def _update(self) -> None:

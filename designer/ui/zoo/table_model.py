@@ -12,9 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from designer.zoo.download import cached_weights_path
 from designer.zoo.entry import ZooEntry
-from designer.zoo.registry import list_entries
+from designer.zoo.registry import list_entries, weights_status
 from designer.zoo.speed import cached_latency
 
 Index = QModelIndex | QPersistentModelIndex
@@ -52,15 +51,6 @@ HEADERS = {
 }
 
 _NUMERIC = {Column.PARAMS, Column.GFLOPS, Column.TOP1, Column.SIZE, Column.LATENCY}
-
-
-def weights_status(entry: ZooEntry) -> str:
-    """'bundled', 'cached' or 'download': what opening it with pretrained weights costs."""
-    if entry.source == "bundled":
-        from designer.zoo.bundled import is_available
-
-        return "bundled" if is_available(entry.name) else "missing"
-    return "cached" if cached_weights_path(entry) is not None else "download"
 
 
 class ZooTableModel(QAbstractTableModel):

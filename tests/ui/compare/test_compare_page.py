@@ -51,7 +51,9 @@ def test_checked_runs_draw_one_curve_each_equal_to_their_history(
         for run in runs:
             xs, ys = drawn[run.run_dir].getData()
             assert list(xs) == [row["iteration"] for row in run.history.to_dict()[section]]
-            assert list(ys) == pytest.approx([row[value] for row in run.history.to_dict()[section]])
+            percent = 100 if key == "val_acc" else 1  # accuracy in %, as on the Train page
+            assert list(ys) == pytest.approx([row[value] * percent
+                                              for row in run.history.to_dict()[section]])
     assert page.curves.legend_names() == [r.name for r in runs]
     for run in runs:
         assert run.name in page.curves.legend.text()
@@ -116,7 +118,7 @@ def test_pareto_front_holds_the_non_dominated_runs(page: ComparePage, runs: list
     xs, ys = page.scatter.front_line.getData()
     front = sorted(points[d] for d in expected)
     assert list(xs) == pytest.approx([lat for lat, _ in front])
-    assert list(ys) == pytest.approx([acc for _, acc in front])
+    assert list(ys) == pytest.approx([100 * acc for _, acc in front]), "accuracy in %"
     assert len(page.scatter.scatter.points()) == len(runs)
 
 

@@ -181,5 +181,6 @@ def test_resume_continues_a_stopped_run_in_its_own_folder(
     iterations = [r["iteration"] for r in resumed.history.iterations]
     assert iterations == list(range(1, len(iterations) + 1)), "no iteration repeated or lost"
     assert len(iterations) > done_before
+    assert _curve(dashboard, "loss")[0] == iterations, "the curves continue across the resume"
     assert resumed.evaluation, "the finished run is evaluated"
     assert not dashboard.resume_button.isEnabled()

@@ -25,12 +25,16 @@ def test_form_follows_the_workspace_and_edits_go_back(
     assert isinstance(solver, QComboBox) and solver.currentText() == "SGD with momentum"
     assert form.fields["lr"].text() == "0.05"  # type: ignore[attr-defined]
     assert form.fields["step_size"].isEnabled()
+    assert form.fields["momentum"].isEnabled()
     with qtbot.waitSignal(workspace.options_changed):
         epochs.setValue(12)
     assert workspace.options.epochs == 12
     assert workspace.options.solver == "sgdm" and workspace.options.feature_cache == "disk"
     solver.setCurrentIndex(solver.findData("adam"))
     assert workspace.options.solver == "adam"
+    for solver_name in ("adam", "adamw", "rmsprop"):
+        solver.setCurrentIndex(solver.findData(solver_name))
+        assert not form.fields["momentum"].isEnabled(), f"{solver_name} ignores momentum"
     schedule = form.fields["schedule"]
     assert isinstance(schedule, QComboBox)
     schedule.setCurrentIndex(schedule.findData("cosine"))

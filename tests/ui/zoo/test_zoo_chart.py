@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -79,3 +80,26 @@ def test_hover_names_the_bubble(qtbot: QtBot, browser: ModelBrowser) -> None:
     qtbot.mouseMove(browser.chart.plot.viewport(), _viewport_pos(browser, "mobilenet_v3_small"))
     qtbot.waitUntil(lambda: browser.chart.label.isVisible())
     assert browser.chart.label.toPlainText() == "MobileNetV3-Small"
+
+
+@pytest.mark.parametrize("family", ["resnet", "mobilenet_v3", ""])
+def test_latency_labels_never_overlap_when_filtered(qtbot: QtBot, browser: ModelBrowser,
+                                                    family: str) -> None:
+    from PySide6.QtGui import QFontMetrics
+
+    browser.resize(380, 700)
+    browser.filter_edit.setText(family)
+    qtbot.waitUntil(lambda: all(family in name for name in browser.chart.points))
+    qtbot.wait(50)
+    axis = browser.chart.plot.getPlotItem().getAxis("bottom")
+    low, high = axis.range
+    width = axis.geometry().width()
+    values = [v for _spacing, ticks in axis.tickValues(low, high, width) for v in ticks]
+    labels = axis.tickStrings(values, 1.0, 1.0)
+    assert len(values) >= 2, "at least two latencies are labelled"
+    assert all("·" not in text and "e" not in text for text in labels), labels
+    metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
+    spans = sorted(((v - low) / (high - low) * width, metrics.horizontalAdvance(text))
+                   for v, text in zip(values, labels, strict=True))
+    for (left, left_width), (right, right_width) in itertools.pairwise(spans):
+        assert left + left_width / 2 + 4 <= right - right_width / 2, labels
