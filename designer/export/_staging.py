@@ -77,6 +77,10 @@ class Staging:
         staged = (self.main, *(self.side(n) for n in self.side_names))
         moved: list[Path] = []
         try:
+            mode = self._new_file_mode()
+            for src in staged:  # some writers create private (0600) files; ours are ordinary
+                if src.exists():
+                    src.chmod(mode)
             for src, dst in reversed(list(zip(staged, finals, strict=True))):
                 if src.exists():
                     os.replace(src, dst)
@@ -89,6 +93,15 @@ class Staging:
                 f"cannot write to {self.target.parent} ({exc.strerror or exc}): choose another folder"
             ) from exc
         return tuple(p for p in finals if p.exists())
+
+    def _new_file_mode(self) -> int:
+        """The permissions an ordinary new file gets here (the user's umask applied)."""
+        probe = self._staged(".mode-probe")
+        probe.touch()
+        try:
+            return probe.stat().st_mode & 0o777
+        finally:
+            probe.unlink()
 
     def clear(self) -> None:
         """Delete what was staged so far (the folder stays until the block ends)."""

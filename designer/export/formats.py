@@ -59,7 +59,7 @@ def export_model(
     module = format_module(fmt)
     meta = ExportMeta.build(labels, preprocessing)
     stages = _Stages(progress, cancel)
-    stages.enter("prepare", 0.0, "Checking the target folder")
+    stages.enter("prepare", 0.0, "checking the target folder")
     sides = tuple(n for n in getattr(module, "SIDE_FILES", ()) if n in meta.as_files())
     with Staging(Path(out_path), sides) as staging, _space_guard(staging, model):
         work = _frozen_copy(model)
@@ -67,13 +67,13 @@ def export_model(
         reference = _reference(work, inputs)
         _check_labels(meta, reference[0])
         job = WriteJob(work, staging.main, inputs[-1].tensor, meta, _output_names(reference[0]))
-        stages.enter("export", 0.1, f"Writing {fmt}")
+        stages.enter("export", 0.1, "writing the file")
         method = _write(module, fmt, job)
         for name in sides:
             staging.side(name).write_text(meta.as_files()[name], encoding="utf-8")
-        stages.enter("check", 0.6, "Loading the file back and comparing outputs")
+        stages.enter("check", 0.6, "loading the file back and comparing its outputs")
         diff = _verify(fmt, job, inputs, reference, atol, rtol)
-        stages.enter("commit", 0.95, "Moving the file into place")
+        stages.enter("commit", 0.95, "moving the file into place")
         paths = staging.commit()
     stages.finish()
     return ExportReport(
@@ -206,7 +206,7 @@ class _Stages:
     def finish(self) -> None:
         self._close()
         if self._progress is not None:
-            self._progress(1.0, "Export verified")
+            self._progress(1.0, "verified")
 
     def _close(self) -> None:
         now = time.perf_counter()

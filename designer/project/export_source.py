@@ -95,6 +95,11 @@ class ExportSource:
     def write_script(self, folder: Path | str, *, progress: Progress | None = None,
                      cancel: Cancel | None = None) -> ScriptReport:
         """Write ``train.py`` + weights + split into `folder`, checked against the design."""
+        outputs, classes = self.design.num_classes, self.manifest and len(self.manifest.classes)
+        if classes and outputs != classes:
+            raise ExportError(f"{self.title} has {outputs} outputs but the data has {classes} "
+                              "classes, so its script could not train: replace the final layers "
+                              "for these classes first (right-click the last layer)")
         return write_verified_bundle(folder, self.design, self.options, self.manifest,
                                      self.augment, self.image_size, progress=progress,
                                      cancel=cancel)

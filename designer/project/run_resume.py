@@ -13,6 +13,7 @@ from designer.project.run_model import run_design
 from designer.project.runs import RunRecord
 from designer.project.workflow import WorkflowError, resume_run
 from designer.training.callbacks import Callback
+from designer.training.run_dir import RunDir
 
 
 def resume_folder(run_dir: Path, *, epochs: int | None = None, lr: float | None = None,
@@ -21,6 +22,9 @@ def resume_folder(run_dir: Path, *, epochs: int | None = None, lr: float | None 
     """Resume `run_dir` on the data and options it was trained with (`epochs` may add more,
     `lr` may change the learning rate; a finished run continues only when `epochs` is more than
     it trained)."""
+    if not RunDir.is_run(run_dir):
+        raise WorkflowError(f"{run_dir} is not a run folder that can be resumed (it needs the "
+                            "files `netdesigner train` or the app write into a run folder).")
     run = RunRecord.load(run_dir)
     if run.status == "running":
         raise WorkflowError(f"{run.name} is being trained by another process right now.")

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from designer.data.errors import TransformError
 from designer.training.errors import TrainingError
 
 #: what a write needs on top of its own size (file system metadata, the small JSON files after it)
@@ -38,7 +39,8 @@ def is_out_of_memory(error: BaseException) -> bool:
     e.g. by a transform or a DataLoader worker, which keep the allocator's words)."""
     if isinstance(error, MemoryError | torch.OutOfMemoryError):
         return True
-    return any(t in str(error).lower() for t in _OUT_OF_MEMORY_TEXT)
+    return isinstance(error, RuntimeError | TransformError) and any(
+        t in str(error).lower() for t in _OUT_OF_MEMORY_TEXT)
 
 
 def is_disk_full(error: BaseException) -> bool:

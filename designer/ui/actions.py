@@ -1,20 +1,21 @@
-"""The design's commands as one table, built once into shared `QAction`s.
+"""The app's commands as tables, built once into shared `QAction`s.
 
 Each `ActionSpec` says what a command is called, its shortcut and tip, when it is enabled and
-what it runs. `DesignActions` turns the table into one `QAction` per id for a session; the main
-menus, the toolbar, the canvas context menus, the inspector and the pages' banners all add
-*these* actions (`design_actions(session)[id]`), so the text, the default choices and the
-enabled state are decided here, once: editing commands are disabled while the design is locked
-(training) and when they would change nothing (Freeze on frozen layers), and the selection
-commands follow the session's selection.
+what it runs. `DESIGN_TABLE` holds the commands on the open design: `DesignActions` turns it into
+one `QAction` per id for a session, and the main menus, the toolbar, the canvas context menus,
+the inspector and the pages' banners all add *these* actions (`design_actions(session)[id]`),
+so the text, the default choices and the enabled state are decided here, once: editing
+commands are disabled while the design is locked (training) and when they would change nothing
+(Freeze on frozen layers), and the selection commands follow the session's selection.
+`WINDOW_TABLE` holds the window's own commands (projects, export, quit), always enabled.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
@@ -26,24 +27,41 @@ from designer.surgery.design import Design
 from designer.ui.session import DesignSession
 
 if TYPE_CHECKING:
+    from designer.ui.project_controller import ProjectController
     from designer.ui.workspace import Workspace
 
 LOCKED_TIP = "Locked while this design trains"
+C = TypeVar("C")
 
 
 @dataclass(frozen=True)
-class ActionSpec:
-    """One command: how it looks, when it is enabled, what it runs."""
+class ActionSpec(Generic[C]):
+    """One command run on a context `C`: how it looks, when it is enabled, what it runs."""
 
     id: str
     text: str
-    run: Callable[[DesignActions], object]
+    run: Callable[[C], object]
     shortcut: QKeySequence.StandardKey | str | None = None
     tip: str = ""
-    #: besides "a design is open and not locked"; None: always (given that)
-    enabled_when: Callable[[DesignActions, Design], bool] | None = None
+    #: for design commands, besides "a design is open and not locked"; None: always
+    enabled_when: Callable[[C, Design], bool] | None = None
     #: text that depends on the state (undo label, selection size); None: `text`
-    text_for: Callable[[DesignActions, Design], str] | None = None
+    text_for: Callable[[C, Design], str] | None = None
+
+
+def build_actions(table: Iterable[ActionSpec[C]], context: C,
+                  parent: QObject) -> dict[str, QAction]:
+    """One QAction per spec, running it on `context` when triggered."""
+    actions: dict[str, QAction] = {}
+    for spec in table:
+        action = QAction(spec.text, parent)
+        if spec.shortcut is not None:
+            action.setShortcut(QKeySequence(spec.shortcut))
+        action.setStatusTip(spec.tip)
+        action.setToolTip(spec.tip or spec.text)
+        action.triggered.connect(lambda _checked=False, s=spec: s.run(context))
+        actions[spec.id] = action
+    return actions
 
 
 # ----- predicates: would the command change anything? -----------------------------------
@@ -56,20 +74,12 @@ def _deletable(network: Network, names: list[str]) -> list[str]:
     return [n for n in names if n in network and network[n].op not in ("input", "output")]
 
 
-def _backbone(design: Design) -> list[str]:
-    try:
-        head = edits.final_parametric_layer(design.network)
-    except edits.EditError:
-        return []
-    return [n for n in design.network.upstream(head.name) if design.network[n].num_params > 0]
-
-
 def _count_text(verb: str, count: int) -> str:
     return verb if count <= 1 else f"{verb} {count} layers"
 
 
-# ----- the table --------------------------------------------------------------------------
-TABLE: tuple[ActionSpec, ...] = (
+# ----- the tables -------------------------------------------------------------------------
+DESIGN_TABLE: tuple[ActionSpec[DesignActions], ...] = (
     ActionSpec("undo", "Undo", lambda a: a.session.undo(), QKeySequence.StandardKey.Undo,
                enabled_when=lambda _a, d: d.history.can_undo,
                text_for=lambda _a, d: f"Undo {d.history.undo_label}" if d.history.can_undo
@@ -88,7 +98,7 @@ TABLE: tuple[ActionSpec, ...] = (
     ActionSpec("freeze_backbone", "Freeze backbone",
                lambda a: a.session.edit(lambda d: d.freeze_backbone()), "Ctrl+Shift+F",
                "Freeze every layer before the final layer",
-               enabled_when=lambda _a, d: would_set_frozen(d.network, _backbone(d), True)),
+               enabled_when=lambda a, d: would_set_frozen(d.network, a.backbone(), True)),
     ActionSpec("unfreeze_all", "Unfreeze all",
                lambda a: a.session.edit(lambda d: d.set_frozen(
                    [ly.name for ly in d.network if ly.frozen], False, "Unfreeze all")), None,
@@ -117,7 +127,7 @@ TABLE: tuple[ActionSpec, ...] = (
 
 
 class DesignActions(QObject):
-    """One `QAction` per `TABLE` entry for a session, kept enabled and worded in one place."""
+    """One `QAction` per `DESIGN_TABLE` entry for a session, enabled and worded in one place."""
 
     session: DesignSession
     workspace: Workspace | None
@@ -126,8 +136,8 @@ class DesignActions(QObject):
         super().__init__(session)
         self.session = session
         self.workspace = workspace
-        self.specs = {spec.id: spec for spec in TABLE}
-        self.actions: dict[str, QAction] = {spec.id: self._build(spec) for spec in TABLE}
+        self.actions = build_actions(DESIGN_TABLE, self, self)
+        self._backbone: tuple[object, list[str]] = (None, [])
         for signal in (session.design_replaced, session.document_changed,
                        session.history_changed, session.selection_changed,
                        session.locked_changed, session.analysis_ready):
@@ -136,15 +146,6 @@ class DesignActions(QObject):
 
     def __getitem__(self, action_id: str) -> QAction:
         return self.actions[action_id]
-
-    def _build(self, spec: ActionSpec) -> QAction:
-        action = QAction(spec.text, self)
-        if spec.shortcut is not None:
-            action.setShortcut(QKeySequence(spec.shortcut))
-        action.setStatusTip(spec.tip)
-        action.setToolTip(spec.tip or spec.text)
-        action.triggered.connect(lambda _checked=False, s=spec: s.run(self))
-        return action
 
     def use_workspace(self, workspace: Workspace) -> None:
         """Take default classes from this workspace's data (and follow its changes)."""
@@ -157,7 +158,7 @@ class DesignActions(QObject):
     def refresh(self, *_args: object) -> None:
         """Recompute every action's enabled state and text (cheap: a few set lookups)."""
         design, locked = self.session.design, self.session.locked
-        for spec in TABLE:
+        for spec in DESIGN_TABLE:
             action = self.actions[spec.id]
             if design is None:
                 action.setEnabled(False)
@@ -174,6 +175,23 @@ class DesignActions(QObject):
         if design is None:
             return []
         return [n for n in self.session.selection if n in design.network]
+
+    def backbone(self) -> list[str]:
+        """Weighted layers before the final layer (what Freeze backbone freezes), cached per
+        network structure: walking a 500-layer graph on every selection change costs ~10 ms."""
+        design = self.session.design
+        if design is None:
+            return []
+        graph = design.network.graph  # a new object after every structural edit
+        if self._backbone[0] is not graph:
+            try:
+                head = edits.final_parametric_layer(design.network)
+                names = [n for n in design.network.upstream(head.name)
+                         if design.network[n].num_params > 0]
+            except edits.EditError:
+                names = []
+            self._backbone = (graph, names)
+        return self._backbone[1]
 
     def data_classes(self) -> list[str]:
         """Class names of the data the Data page shows ([] when there is none)."""
@@ -242,3 +260,46 @@ def design_actions(session: DesignSession, workspace: Workspace | None = None) -
     if workspace is not None:
         actions.use_workspace(workspace)
     return actions
+
+
+class WindowCommands(Protocol):
+    """What the window's commands run on (the main window)."""
+
+    projects: ProjectController
+
+    def new_project(self) -> None:
+        """File ▸ New project."""
+
+    def focus_browser(self) -> None:
+        """Show the model browser."""
+
+    def open_export(self, script: bool = False) -> None:
+        """The Export dialog (or the script generator)."""
+
+    def about(self) -> None:
+        """Help ▸ About."""
+
+    def close(self) -> bool:
+        """Quit (asks about unsaved changes)."""
+
+
+WINDOW_TABLE: tuple[ActionSpec[WindowCommands], ...] = (
+    ActionSpec("new_project", "New project", lambda w: w.new_project(),
+               QKeySequence.StandardKey.New,
+               "Start an empty project (asks to save unsaved changes)"),
+    ActionSpec("open_model", "Open model…", lambda w: w.focus_browser(), "Ctrl+M",
+               "Choose a pretrained model in the model browser"),
+    ActionSpec("open_project", "Open project…", lambda w: w.projects.open(),
+               QKeySequence.StandardKey.Open),
+    ActionSpec("save_project", "Save project", lambda w: w.projects.save(),
+               QKeySequence.StandardKey.Save),
+    ActionSpec("save_project_as", "Save project as…", lambda w: w.projects.save_as(),
+               "Ctrl+Shift+S"),
+    ActionSpec("export_model", "Export model…", lambda w: w.open_export(False), "Ctrl+E",
+               "Save the model as safetensors, ONNX, .pt2 or TorchScript, checked against the "
+               "app's outputs"),
+    ActionSpec("generate_script", "Generate PyTorch script…", lambda w: w.open_export(True),
+               None, "Write train.py with the weights and the data split"),
+    ActionSpec("quit", "Quit", lambda w: w.close(), QKeySequence.StandardKey.Quit),
+    ActionSpec("about", "About NetDesigner", lambda w: w.about()),
+)

@@ -10,6 +10,7 @@ messages in the views.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sys
@@ -58,6 +59,7 @@ class CrashHandler(QObject):
         self.dialog: CrashDialog | None = None
         self._parent = parent
         self._lock = threading.Lock()
+        self._count = itertools.count(1)
         self._previous: tuple[Any, Any] | None = None
         self._from_any_thread.connect(self._show, Qt.ConnectionType.QueuedConnection)
 
@@ -90,14 +92,17 @@ class CrashHandler(QObject):
         message = f"{kind.__name__}: {error}" if str(error) else kind.__name__
         path = self._write(details)
         log.error("unexpected error (logged to %s)\n%s", path, details)
-        self._from_any_thread.emit(message, details, path)
+        try:
+            self._from_any_thread.emit(message, details, path)
+        except RuntimeError:  # the window (our parent) is already gone: the log is enough
+            sys.__excepthook__(kind, error, tb)
 
     def _write(self, details: str) -> Path | None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         with self._lock:
             try:
                 self.log_dir.mkdir(parents=True, exist_ok=True)
-                path = self.log_dir / f"crash-{stamp}-{os.getpid()}-{time.monotonic_ns()}.log"
+                path = self.log_dir / f"crash-{stamp}-{os.getpid()}-{next(self._count)}.log"
                 path.write_text(f"NetDesigner unexpected error, {time.ctime()}\n\n{details}",
                                 encoding="utf-8")
             except OSError as error:  # a full disk must not turn one error into two
@@ -125,10 +130,15 @@ class CrashDialog(QDialog):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.details = QPlainTextEdit(readOnly=True)
+        self.details = QPlainTextEdit(readOnly=True)  # the traceback, for a bug report
         self.details.setMinimumHeight(120)
+        self.details.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.hide)
+        self.details_button = QPushButton("Show details")
+        self.details_button.setCheckable(True)
+        self.details_button.toggled.connect(self._show_details)
+        buttons.addButton(self.details_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.copy_button = QPushButton("Copy details")
         self.copy_button.clicked.connect(self.copy_details)
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
@@ -148,10 +158,15 @@ class CrashDialog(QDialog):
         self.summary.setText(
             f"Something went wrong inside NetDesigner:\n{message}\n\nThis is a bug, not "
             f"something you did. Your work is still open: save the project if you like. {where}")
-        if self.isVisible() and self.details.toPlainText():
+        if not self.isHidden() and self.details.toPlainText():
             self.details.appendPlainText("\n" + details)
         else:
             self.details.setPlainText(details)
+
+    def _show_details(self, shown: bool) -> None:
+        self.details.setVisible(shown)
+        self.details_button.setText("Hide details" if shown else "Show details")
+        self.adjustSize()
 
     def copy_details(self) -> None:
         """Put the summary and traceback on the clipboard (for a bug report)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import partial
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.core.grouping import BLOCK_PREFIX
-from designer.ui.actions import design_actions
+from designer.ui.actions import WINDOW_TABLE, build_actions, design_actions
 from designer.ui.analyzer import AnalyzerPanel
 from designer.ui.banner import MessageBanner
 from designer.ui.canvas import NetworkCanvas
@@ -145,49 +145,28 @@ class MainWindow(QMainWindow):
         return dock
 
     # ----- actions and menus -------------------------------------------------------------
-    def _action(self, text: str, slot: object,
-                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
-                tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setStatusTip(tip)
-        action.setToolTip(tip or text)
-        action.triggered.connect(slot)
-        return action
-
     def _build_actions(self) -> None:
-        self.commands = design_actions(self.session, self.workspace)  # the one action table
+        """Menus and toolbar from the action tables (designer.ui.actions)."""
+        self.commands = design_actions(self.session, self.workspace)
+        self.window_commands = build_actions(WINDOW_TABLE, self, self)
         self.undo_action = self.commands["undo"]
         self.redo_action = self.commands["redo"]
         self.replace_head_action = self.commands["replace_head"]
         self.freeze_backbone_action = self.commands["freeze_backbone"]
         self.unfreeze_all_action = self.commands["unfreeze_all"]
-        self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.quit_action = self.window_commands["quit"]
+        self.new_project_action = self.window_commands["new_project"]
         file_menu = self.menuBar().addMenu("&File")
-        self.new_project_action = self._action(
-            "New project", self._new_project, QKeySequence.StandardKey.New,
-            "Start an empty project (asks to save unsaved changes)")
-        file_menu.addAction(self.new_project_action)
-        file_menu.addAction(self._action("Open model…", self._focus_browser, "Ctrl+M",
-                                         "Choose a pretrained model in the model browser"))
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("Open project…", lambda: self.projects.open(),
-                                         QKeySequence.StandardKey.Open))
-        self.recent_menu = file_menu.addMenu("Recent projects")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        file_menu.addAction(self._action("Save project", lambda: self.projects.save(),
-                                         QKeySequence.StandardKey.Save))
-        file_menu.addAction(self._action("Save project as…", lambda: self.projects.save_as(),
-                                         "Ctrl+Shift+S"))
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("Export model…", partial(self.open_export, False),
-                                         "Ctrl+E", "Save the model as safetensors, ONNX, .pt2 or "
-                                         "TorchScript, checked against the app's outputs"))
-        file_menu.addAction(self._action("Generate PyTorch script…", partial(self.open_export, True),
-                                         tip="Write train.py with the weights and the data split"))
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
+        for action_id in ("new_project", "open_model", None, "open_project", "recent",
+                          "save_project", "save_project_as", None, "export_model",
+                          "generate_script", None, "quit"):
+            if action_id is None:
+                file_menu.addSeparator()
+            elif action_id == "recent":
+                self.recent_menu = file_menu.addMenu("Recent projects")
+                self.recent_menu.aboutToShow.connect(self._fill_recent)
+            else:
+                file_menu.addAction(self.window_commands[action_id])
         edit_menu = self.menuBar().addMenu("&Edit")
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
@@ -201,7 +180,7 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
         help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(self._action("About NetDesigner", self._about))
+        help_menu.addAction(self.window_commands["about"])
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -277,7 +256,8 @@ class MainWindow(QMainWindow):
         self.session.open_in_background(lambda progress, cancelled: open_model(
             model, weights, progress=progress, cancel=cancelled))
 
-    def _new_project(self) -> None:
+    def new_project(self) -> None:
+        """File ▸ New project: a fresh project with the start model (after asking to save)."""
         if self.projects.new_project():
             self.open_start_model()
 
@@ -289,12 +269,14 @@ class MainWindow(QMainWindow):
         for folder in folders:
             self.recent_menu.addAction(str(folder), partial(self.projects.open, folder))
 
-    def _focus_browser(self) -> None:
+    def focus_browser(self) -> None:
+        """Show and focus the model browser (File ▸ Open model…)."""
         self.docks["browser"].show()
         self.docks["browser"].raise_()
         self.browser.setFocus()
 
-    def _about(self) -> None:
+    def about(self) -> None:
+        """Help ▸ About."""
         QMessageBox.about(self, "About NetDesigner",
                           "NetDesigner — point-and-click transfer learning for PyTorch.\n"
                           "Pick a pretrained model, edit it as a graph, retrain, assess, "

@@ -127,3 +127,43 @@ def test_constant_sources_sit_just_above_their_reader() -> None:
     rows = {node: row for node, (_col, row) in layered_positions(graph).items()}
     assert rows["x"] == 0
     assert rows["token"] == rows["c"] - 1
+
+
+def test_batch_merges_one_gestures_changes_and_drops_them_when_it_fails() -> None:
+    network = _chain()
+    seen: list[object] = []
+    network.changed.connect(seen.append)
+    with network.batch():
+        network.update([network["conv"].with_changes(frozen=True)])
+        with network.batch():  # nested: joins the outer batch
+            network.update([network["relu"].with_changes(frozen=True)])
+        assert seen == [], "nothing is announced before the gesture ends"
+    assert seen == [{"conv", "relu"}]
+    with network.batch():
+        network.update([network["conv"].with_changes(frozen=False)])
+        network.set_layers(list(network))  # a structural change absorbs attribute changes
+    assert seen[-1] is None and len(seen) == 2
+    state = network.state()
+
+    def failing_gesture() -> None:
+        with network.batch():
+            network.update([network["relu"].with_changes(frozen=False)])
+            network.restore(state)  # the owner puts the state back, then the error propagates
+            raise RuntimeError("halfway")
+
+    with pytest.raises(RuntimeError):
+        failing_gesture()
+    assert len(seen) == 2, "a failed gesture announces nothing"
+
+
+def test_trim_drops_the_oldest_commands_first() -> None:
+    network = _chain()
+    stack = CommandStack()
+    for name in ("conv", "relu"):
+        stack.push(SnapshotCommand(f"Freeze {name}", network.state, network.restore,
+                                   lambda n=name: network.update(  # type: ignore[misc]
+                                       [network[n].with_changes(frozen=True)])))
+    stack.undo()
+    assert stack.trim(lambda kept: len(kept) > 1) == 1
+    assert not stack.can_undo and stack.redo_label == "Freeze relu"
+    assert stack.trim(lambda kept: len(kept) > 0) == 1 and not stack.can_redo

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from PIL import Image
 
 import designer
 from designer.cli import main
@@ -24,19 +23,6 @@ from designer.training.run_dir import RunDir, load_checkpoint
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")
 REPO = Path(designer.__file__).resolve().parent.parent
-
-
-def _images(root: Path, per_class: int = 16) -> Path:
-    """Three tiny classes that differ by colour (enough to train on in a fraction of a second)."""
-    rng = random.Random(0)
-    for index, name in enumerate(("red", "green", "blue")):
-        folder = root / name
-        folder.mkdir(parents=True)
-        for i in range(per_class):
-            colour = [rng.randint(0, 80) for _ in range(3)]
-            colour[index] = rng.randint(150, 255)
-            Image.new("RGB", (24, 24), tuple(colour)).save(folder / f"{name}{i}.png")
-    return root
 
 
 def _start(*args: str) -> subprocess.Popen[bytes]:
@@ -87,9 +73,9 @@ def _checks_after_a_kill(run_dir: Path, data: Path, tmp_path: Path,
     capsys.readouterr()
 
 
-def test_a_killed_run_keeps_its_epochs_and_resumes(tmp_path: Path,
+def test_a_killed_run_keeps_its_epochs_and_resumes(tmp_path: Path, colour_images: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    data = _images(tmp_path / "data")
+    data = colour_images
     runs = tmp_path / "runs"
     process = _start("train", "--model", "mobilenet_v3_small", "--weights", "none",
                      "--data", str(data), "--image-size", "32", "--epochs", "500",

@@ -104,3 +104,15 @@ def test_the_design_lock_disables_every_edit_in_one_place(window: MainWindow) ->
     assert window.commands["freeze"].toolTip() == "Locked while this design trains"
     window.session.set_locked(False)
     assert all(window.commands[i].isEnabled() for i in editing)
+
+
+def test_the_file_menu_is_built_from_the_window_table(window: MainWindow) -> None:
+    from designer.ui.actions import WINDOW_TABLE
+
+    file_actions = [a for a in _menu_actions(window, "&File") if a.menu() is None
+                    and not a.isSeparator()]
+    table = {spec.id for spec in WINDOW_TABLE} - {"about"}
+    assert file_actions == [window.window_commands[i] for i in (
+        "new_project", "open_model", "open_project", "save_project", "save_project_as",
+        "export_model", "generate_script", "quit")]
+    assert {i for i, a in window.window_commands.items() if a in file_actions} == table

@@ -60,6 +60,9 @@ def test_a_key_error_inside_an_edit_is_logged_shown_and_the_project_can_be_saved
     assert "KeyError" in handler.dialog.summary.text() and str(logs[0]) in handler.dialog.summary.text()
     assert banners == [], "a bug is not shown as a short user message"
     assert design.network.state() == before, "the failed edit left no trace"
+    assert handler.dialog.details.isHidden(), "the traceback is for bug reports, shown on request"
+    handler.dialog.details_button.click()
+    assert not handler.dialog.details.isHidden()
     handler.dialog.copy_button.click()
     from PySide6.QtGui import QGuiApplication
 

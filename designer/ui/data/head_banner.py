@@ -1,9 +1,15 @@
-"""Offers to replace the final layers when the model's outputs do not match the classes."""
+"""Offers to replace the final layers when the model's outputs do not match the classes.
+
+Its button is the shared "Replace final layers for the data's classes" action
+(`designer.ui.actions`), so it is worded, enabled (locked while training) and run as in the
+Model menu.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
 
 def mismatch_text(outputs: int | None, classes: int) -> str:
@@ -15,34 +21,26 @@ def mismatch_text(outputs: int | None, classes: int) -> str:
 
 
 class HeadBanner(QFrame):
-    """A strip with the mismatch and a "Replace final layers" button."""
+    """A strip with the mismatch and a button for `action` (replace the final layers)."""
 
-    #: the user asked to replace the final layers
-    replace_requested = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, action: QAction, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("HeadBanner")
         self.setStyleSheet("#HeadBanner { background: #e8f1fb; border: 1px solid #8fb4df; "
                            "border-radius: 3px; } QLabel { color: #173f6b; }")
         self.label = QLabel()
         self.label.setWordWrap(True)
-        self.button = QPushButton("Replace final layers")
-        self.button.setToolTip("Swap the model's last layer for a new one with one output per "
-                               "class (the other pretrained weights are kept)")
-        self.button.clicked.connect(self.replace_requested)
+        self.button = QToolButton()
+        self.button.setDefaultAction(action)
+        self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.button)
         self.hide()
 
-    def update_for(self, outputs: int | None, classes: int, locked: bool = False) -> None:
+    def update_for(self, outputs: int | None, classes: int) -> None:
         """Show or hide for this output size and class count."""
         text = mismatch_text(outputs, classes)
         self.label.setText(text)
-        self.button.setEnabled(not locked)
-        self.button.setToolTip("Editing is locked while this design trains" if locked else
-                               "Swap the model's last layer for a new one with one output per "
-                               "class (the other pretrained weights are kept)")
         self.setVisible(bool(text))

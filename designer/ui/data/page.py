@@ -59,7 +59,7 @@ class DataPage(QWidget):
         self.split_panel = SplitPanel()
         self.augment_panel = AugmentPanel()
         self.size_box = ImageSizeBox()
-        self.head_banner = HeadBanner()
+        self.head_banner = HeadBanner(design_actions(self.session, workspace)["fit_head_to_data"])
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.hide()
@@ -138,8 +138,6 @@ class DataPage(QWidget):
         self.workspace.data_config_changed.connect(self._on_config_changed)
         self.session.design_replaced.connect(self._on_design_replaced)
         self.session.analysis_ready.connect(self._on_analysis)
-        self.session.locked_changed.connect(lambda _locked: self._update_banner())
-        self.head_banner.replace_requested.connect(self.replace_head)
         self.thumbnails.class_selected.connect(self.preview.set_class)
         self.thumbnails.image_activated.connect(self._preview_image)
 
@@ -275,8 +273,7 @@ class DataPage(QWidget):
         analysis = self.session.analysis if self.session.design is not None else None
         shape = analysis.output_shape if analysis is not None else None
         outputs = shape[-1] if shape else None
-        self.head_banner.update_for(outputs, len(data.classes) if data is not None else 0,
-                                    self.session.locked)
+        self.head_banner.update_for(outputs, len(data.classes) if data is not None else 0)
 
     def replace_head(self) -> None:
         """Give the model one output per class of the prepared data (the shared command)."""

@@ -173,10 +173,13 @@ class ClassifyPanel(QWidget):
                 widget.deleteLater()
         self.results = (list(results) + self.results)[:MAX_ROWS]
         name = self._run.name if self._run is not None else classifier.run_dir.name
-        failed = sum(r.error is not None for r in results)
-        self.status.setText(f"Classified {len(results) - failed} image(s) with the model of run "
-                            f"{name}." + (f" {failed} could not be read (see their rows)."
-                                          if failed else ""))
+        failed = [r for r in results if r.error is not None]
+        self.status.setText(f"Classified {len(results) - len(failed)} image(s) with the model of "
+                            f"run {name}.")
+        if failed:
+            first = failed[0]
+            more = f" (and {len(failed) - 1} more, see their rows)" if len(failed) > 1 else ""
+            self._report(f"Could not classify {Path(first.path).name}: {first.error}{more}")
         self.classified.emit(results)
 
     def _on_failed(self, text: str, _trace: str) -> None:

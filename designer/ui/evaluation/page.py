@@ -6,6 +6,8 @@ evaluated yesterday opens instantly. Only "Classify image…" runs the model, on
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
@@ -42,6 +44,10 @@ def summary_text(result: EvaluationResult, split: str) -> str:
     parts += [f"loss {result.loss:.3f}", f"macro F1 {result.macro_f1:.2f}"]
     images = sum(sum(row) for row in result.confusion)
     parts.append(f"{split or 'evaluation'} split, {images} images")
+    if result.skipped:
+        names = ", ".join(Path(s.path).name if s.path else f"#{s.index}" for s in result.skipped[:3])
+        more = ", …" if len(result.skipped) > 3 else ""
+        parts.append(f"{len(result.skipped)} unreadable and left out ({names}{more})")
     return "  ·  ".join(parts)
 
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -102,18 +103,20 @@ class ExportDialog(QDialog):
         self.source_box.currentIndexChanged.connect(self._update_source_info)
         self.checks: dict[str, QCheckBox] = {}
         what = QGroupBox("Write")
-        what_layout = QVBoxLayout(what)
-        what_layout.setSpacing(2)
-        for item in ITEMS:
+        what_layout = QGridLayout(what)
+        what_layout.setVerticalSpacing(4)
+        what_layout.setColumnStretch(1, 1)
+        for row, item in enumerate(ITEMS):
             box = QCheckBox(item.title)
             box.setChecked(item.key == SCRIPT if script else item.key in DEFAULT_EXPORTS)
             box.setToolTip(item.detail)
             box.toggled.connect(self._update_buttons)
             detail = QLabel(item.detail)
             detail.setWordWrap(True)
-            detail.setStyleSheet("color: #555; margin-left: 22px;")
-            what_layout.addWidget(box)
-            what_layout.addWidget(detail)
+            detail.setStyleSheet("color: #555;")
+            detail.setBuddy(box)
+            what_layout.addWidget(box, row, 0)
+            what_layout.addWidget(detail, row, 1)
             self.checks[item.key] = box
         self.folder_edit = QLineEdit(str(self.workspace.project_dir / "exports"))
         self.folder_edit.textChanged.connect(self._update_buttons)
@@ -146,6 +149,7 @@ class ExportDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.table.setMinimumHeight(110)
         self.problems = QLabel()
         self.problems.setWordWrap(True)
@@ -155,12 +159,14 @@ class ExportDialog(QDialog):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
-        self.status = QLabel("Choose what to write and where, then click Export.")
+        self.progress.hide()  # shown once something is being written
+        self.status = QLabel(f"Choose what to write and where, then click "
+                             f"{'Generate' if script else 'Export'}.")
         self.status.setWordWrap(True)
-        self.buttons = QDialogButtonBox()
-        self.show_folder_button = self.buttons.addButton(
-            "Show folder", QDialogButtonBox.ButtonRole.ActionRole)
+        self.show_folder_button = QPushButton("Show folder")
+        self.show_folder_button.setToolTip("Open the folder in the file manager")
         self.show_folder_button.setEnabled(False)
+        self.buttons = QDialogButtonBox()
         self.show_folder_button.clicked.connect(lambda: prompts.show_folder(self.folder))
         self.export_button = self.buttons.addButton(
             "Generate" if script else "Export", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -176,7 +182,11 @@ class ExportDialog(QDialog):
         layout.addWidget(self.problems)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
-        layout.addWidget(self.buttons)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.show_folder_button)
+        bottom.addStretch(1)
+        bottom.addWidget(self.buttons)
+        layout.addLayout(bottom)
 
     def _fill_sources(self, run: RunRecord | None) -> None:
         self.source_box.addItem(CURRENT_DESIGN, None)
@@ -232,6 +242,7 @@ class ExportDialog(QDialog):
             self._set_row(row, "waiting", files=self._file_names(row.item)[0])
         self.problems.hide()
         self.progress.setValue(0)
+        self.progress.show()
         self.show_folder_button.setEnabled(False)
         self._started = time.monotonic()
         self._set_running(True)
@@ -316,17 +327,21 @@ class ExportDialog(QDialog):
 
     def _finish(self) -> None:
         self._set_running(False)
-        self.progress.setValue(1000)
+        self.progress.hide()
         verified = [r for r in self._rows.values() if r.state == "verified"]
         failed = [r for r in self._rows.values() if r.state == "failed"]
         cancelled = [r for r in self._rows.values() if r.state == "cancelled"]
         parts = []
         if verified:
-            parts.append(f"Wrote {len(verified)} of {len(self._rows)} to {self.folder}.")
+            parts.append(f"Wrote and verified {len(verified)} of {len(self._rows)} in {self.folder}.")
         if failed:
-            parts.append(f"{_names(failed)} failed; nothing of {'it' if len(failed) == 1 else 'them'} "
-                         "was written.")
-            self.problems.setText("\n".join(f"{r.item.title}: {r.message}" for r in failed))
+            parts.append(f"{_names(failed)} failed; " + ("it was not written." if len(failed) == 1
+                                                          else "none of them was written."))
+            by_message: dict[str, list[_Row]] = {}
+            for row in failed:  # one folder problem fails every item alike: say it once
+                by_message.setdefault(row.message, []).append(row)
+            self.problems.setText("\n".join(f"{_names(rows)}: {message}"
+                                            for message, rows in by_message.items()))
             self.problems.show()
         if cancelled:
             parts.append(f"Cancelled: {_names(cancelled)} not written.")
@@ -371,7 +386,7 @@ class ExportDialog(QDialog):
         if files is not None:
             cells.append((1, files, tip or files))
         if diff is not None:
-            cells.append((2, f"{diff:.1e}", f"{diff:.3g}"))
+            cells.append((2, "0" if diff == 0 else f"{diff:.1e}", f"{diff:.3g}"))
         elif state in ("failed", "cancelled"):
             cells.append((2, "—", ""))
         cells.append((3, text, message or text))
@@ -411,8 +426,8 @@ class ExportDialog(QDialog):
             return
         classes = len(design.info.class_names)
         self.source_info.setText(
-            f"{design.info.model_name} · {classes or 'no'} class names · the weights as they "
-            "are now (not trained in this session unless you loaded a run's weights)")
+            f"{design.info.model_name} · {classes or 'no'} class names · its weights as they are "
+            "on the Design page (choose a run above for trained weights)")
 
     def _browse(self) -> None:
         start = self.folder if self.folder.is_dir() else self.workspace.project_dir

@@ -41,8 +41,8 @@ ITEMS: tuple[Item, ...] = (
     Item("torchscript", "TorchScript (.pt)",
          "for LibTorch (C++) and older deployments; PyTorch has deprecated TorchScript"),
     Item(SCRIPT, "PyTorch training script",
-         "train.py + weights.safetensors + split.json: trains this network again in plain "
-         "PyTorch with the same options"),
+         "train.py with weights.safetensors and split.json: trains this network again in "
+         "plain PyTorch"),
 )
 BY_KEY = {item.key: item for item in ITEMS}
 #: Checked when the dialog opens for "Export model…"

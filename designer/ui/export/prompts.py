@@ -24,7 +24,7 @@ def confirm_replace(parent: QWidget | None, folder: Path, names: list[str]) -> b
     answer = QMessageBox.question(
         parent, "Replace files?",
         f"{listed} already {'exists' if len(names) == 1 else 'exist'} in {folder}.\n\n"
-        "Replace with the new export?",
+        f"Replace {'it' if len(names) == 1 else 'them'}?",
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
         QMessageBox.StandardButton.Cancel)
     return answer == QMessageBox.StandardButton.Yes

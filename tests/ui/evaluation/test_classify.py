@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from pytestqt.qtbot import QtBot
@@ -88,6 +89,12 @@ def test_an_unreadable_image_gives_a_message(qtbot: QtBot, page: EvaluationPage,
                                              tmp_path: Path) -> None:
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"not an image at all")
+    good = tmp_path / "fine.png"
+    Image.new("RGB", (40, 40), (200, 30, 30)).save(good)
     with qtbot.waitSignal(page.classify_panel.message, timeout=TIMEOUT) as blocker:
-        page.classify_files([str(bad)])
-    assert "Could not classify" in blocker.args[0] and "broken.png" in blocker.args[0]
+        page.classify_files([str(bad), str(good)])
+    assert blocker.args[0] == "Could not classify broken.png: not an image (text file)"
+    results = page.classify_panel.results
+    assert [(Path(r.path).name, r.error is None) for r in results] == [
+        ("broken.png", False), ("fine.png", True)]  # the good file is still classified
+    assert len(results[1].top) > 0

@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from designer.export import DEFAULT_ATOL, FORMATS, load_exported
 from designer.export.codegen import import_script
+from designer.project.data_config import PreparedData
 from designer.project.run_model import run_design
 from designer.project.runs import RunRecord
 from designer.surgery.opening import open_model
@@ -93,9 +94,13 @@ def test_exports_every_format_and_the_script_with_parity_in_the_table(
     assert onnx.preprocessing is not None and onnx.preprocessing["crop_size"] == 32
     with torch.no_grad():
         assert torch.allclose(onnx(x)[0], model(x), atol=1e-4)
+    ordinary = tmp_path / "ordinary"
+    ordinary.touch()
+    modes = {p.stat().st_mode & 0o777 for p in folder.iterdir()}
+    assert modes == {ordinary.stat().st_mode & 0o777}  # not private 0600 like temporary files
     py_compile.compile(str(folder / "train.py"), doraise=True)
     assert dialog.show_folder_button.isEnabled()
-    assert "Wrote 5 of 5" in dialog.status.text()
+    assert "Wrote and verified 5 of 5" in dialog.status.text()
 
 
 def test_exports_the_current_design_when_no_run_is_chosen(
@@ -112,6 +117,22 @@ def test_exports_the_current_design_when_no_run_is_chosen(
     loaded = load_exported(tmp_path / "mobilenet_v3_small.pt2")
     assert loaded.labels == ("a", "b", "c")
     assert float(_cell(dialog, 0, DIFF)) <= DEFAULT_ATOL
+
+
+def test_a_script_whose_head_does_not_fit_the_data_is_refused(
+        qtbot: QtBot, dialog_for: Callable[..., ExportDialog], workspace: Workspace,
+        data: PreparedData, tmp_path: Path) -> None:
+    design = open_model("mobilenet_v3_small", "none", input_size=32)
+    design.replace_head(3, class_names=["a", "b", "c"])
+    workspace.session.set_design(design)
+    workspace.set_data(data)  # 4 classes
+    dialog = dialog_for(None, tmp_path / "out", (SCRIPT,))
+
+    assert _export(qtbot, dialog) == {SCRIPT: "failed"}
+
+    assert ("the current design has 3 outputs but the data has 4 classes"
+            in dialog.problems.text())
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("read_only", [False, True], ids=["full-disk", "read-only"])
@@ -133,7 +154,8 @@ def test_a_target_that_cannot_take_the_files_leaves_nothing_and_says_why(
     else:
         assert f"not enough space in {folder}: needs ~" in shown and "MB free" in shown
     assert "Traceback" not in shown
-    assert "nothing of them was written" in dialog.status.text()
+    assert "none of them was written" in dialog.status.text()
+    assert shown.count("\n") == 0  # the same folder problem is said once, for every item
     assert dialog.export_button.isEnabled() and dialog.close_button.text() == "Close"
 
 
