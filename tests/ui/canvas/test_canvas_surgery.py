@@ -220,3 +220,18 @@ def test_delete_key_removes_the_selected_layer_and_escape_clears(driver: CanvasD
     driver.click(driver.node("bn1"))
     driver.qtbot.keyClick(view, Qt.Key.Key_Escape)
     assert driver.session.selection == []
+
+
+def test_right_clicking_an_edge_inserts_a_layer_on_it(driver: CanvasDriver) -> None:
+    """Users right-click the arrow between two layers to put something there."""
+    edge = driver.canvas.scene.edges[("flatten", "fc")]
+    point = edge.path().pointAtPercent(0.5)
+    driver.canvas.view.centerOn(point)
+    driver.answer_menu("Insert layer here/Regularisation/Dropout")
+    with driver.qtbot.waitSignal(driver.session.analysis_ready, timeout=20_000):
+        driver.right_click(pos=driver.canvas.view.mapFromScene(point))
+    network = driver.design.network
+    new = network["fc"].inputs[0]
+    assert network[new].kind == "Dropout" and network[new].inputs == ["flatten"]
+    assert driver.session.selection == [new]
+    assert "Fit" in [a.text() for a in driver.menus[-1].actions()]  # view commands still there
