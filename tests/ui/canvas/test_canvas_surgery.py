@@ -98,12 +98,16 @@ def test_freeze_and_unfreeze_act_on_every_selected_layer(driver: CanvasDriver) -
 
 def test_deleting_three_selected_layers_is_one_undo_step(driver: CanvasDriver) -> None:
     analyses: list[object] = []
+    selections: list[list[str]] = []
     driver.session.document_changed.connect(analyses.append)
     for name in ("bn1", "relu", "maxpool"):
         driver.node(name).setSelected(True)
+    driver.session.selection_changed.connect(selections.append)
     driver.menu_entry_and_analysis(driver.node("relu"), "Delete 3 layers")
     assert not {"bn1", "relu", "maxpool"} & set(driver.design.network.names)
     assert analyses == [None], "one gesture, one change for the views"
+    assert selections[-1] == [] and driver.session.selection == [], \
+        "the status bar's 'Selected: 3 layers' must not outlive the layers"
     assert driver.design.history.undo_label == "Delete 3 layers"
     driver.wait_analysis(driver.session.undo)
     assert {"bn1", "relu", "maxpool"} <= set(driver.design.network.names)
