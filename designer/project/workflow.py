@@ -17,13 +17,14 @@ import torch
 
 from designer.core.errors import UserError
 from designer.core.serialization import network_to_dict
-from designer.evaluation import evaluate
+from designer.project.cached_eval import evaluate_run
 from designer.project.data_config import PreparedData
 from designer.project.design_io import info_to_dict
 from designer.project.runs import RunRecord
 from designer.surgery.design import Design
 from designer.surgery.snapshot import FrozenDesign
 from designer.training.callbacks import Callback
+from designer.training.feature_cache import CachedSplit
 from designer.training.loop import FitResult, fit
 from designer.training.options import TrainingOptions
 from designer.training.run_dir import RunDir
@@ -116,13 +117,15 @@ def start_run(design: Design | FrozenDesign, data: PreparedData, runs_root: Path
 def finish_run(run_dir: Path, info: RunInfo, model: torch.nn.Module,
                design: Design | FrozenDesign,
                data: PreparedData, batch_size: int,
-               progress: Callable[[float, str], None] | None = None) -> RunRecord:
-    """Evaluate the trained model, record its size and speed, and load the run back."""
+               progress: Callable[[float, str], None] | None = None,
+               cached: CachedSplit | None = None) -> RunRecord:
+    """Evaluate the trained model (on ``cached`` features of the evaluation split when training
+    cached them), record its size and speed, and load the run back."""
     files = RunDir(run_dir)
     split = data.evaluation_split
     if len(data.datasets[split]):
-        evaluation = evaluate(model, data.datasets[split], batch_size=batch_size,
-                              classes=data.classes, progress=progress)
+        evaluation = evaluate_run(model, data.datasets[split], cached, batch_size=batch_size,
+                                  classes=data.classes, progress=progress)
         files.write_evaluation({"split": split, **evaluation.to_dict()})
     stats = RunStats(params=sum(p.numel() for p in model.parameters()),
                      trainable_params=sum(p.numel() for p in model.parameters()
@@ -146,12 +149,14 @@ def train_design(design: Design | FrozenDesign, data: PreparedData, options: Tra
     result = fit(model, data.datasets["train"], data.datasets["val"] or None, options,
                  callbacks=callbacks, should_stop=should_stop, lr_factors=design.lr_factors(),
                  augmented=data.config.augment.enabled, run_dir=run_dir,
-                 manifest=data.manifest.to_dict())
+                 manifest=data.manifest.to_dict(),
+                 evaluation_data=data.datasets[data.evaluation_split])
     if result.reason == "error":
         return _failed_record(run_dir, result)
     if not RunDir.open(run_dir).has_weights("last"):  # a diverged run may have kept none
         return RunRecord.load(run_dir)
-    return finish_run(run_dir, info, model, design, data, options.batch_size, evaluate_progress)
+    return finish_run(run_dir, info, model, design, data, options.batch_size, evaluate_progress,
+                      result.evaluation_features)
 
 
 def resume_run(run_dir: Path, data: PreparedData, options: TrainingOptions, *,
@@ -169,12 +174,14 @@ def resume_run(run_dir: Path, data: PreparedData, options: TrainingOptions, *,
     result = fit(model, data.datasets["train"], data.datasets["val"] or None, options,
                  callbacks=callbacks, should_stop=should_stop, lr_factors=design.lr_factors(),
                  augmented=data.config.augment.enabled, run_dir=run_dir,
-                 resume_from=files.checkpoint_path, manifest=data.manifest.to_dict())
+                 resume_from=files.checkpoint_path, manifest=data.manifest.to_dict(),
+                 evaluation_data=data.datasets[data.evaluation_split])
     if result.reason == "error":
         return _failed_record(run_dir, result)
     if not files.has_weights("last"):  # a diverged run may have kept none
         return RunRecord.load(run_dir)
-    return finish_run(run_dir, info, model, design, data, options.batch_size)
+    return finish_run(run_dir, info, model, design, data, options.batch_size,
+                      cached=result.evaluation_features)
 
 
 def _failed_record(run_dir: Path, result: FitResult) -> RunRecord:

@@ -61,11 +61,22 @@ class FeatureCache:
     nbytes: int
     directory: Path | None = None
     _owns_directory: bool = field(default=False, repr=False)
+    evaluation: CachedSplit | None = None
 
     def cleanup(self) -> None:
         """Delete the on-disk cache (it is only valid for this run's frozen weights)."""
         if self.directory is not None and self._owns_directory:
             shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class CachedSplit:
+    """The evaluation split's boundary tensors (in memory), so the finished run is assessed by
+    running only ``net`` (the trained suffix, sharing the model's modules) on them."""
+
+    net: fx.GraphModule
+    tensors: list[torch.Tensor]
+    labels: torch.Tensor
 
 
 def plan_cache(model: nn.Module, options: TrainingOptions, augmented: bool) -> CachePlan:
@@ -100,13 +111,16 @@ class CacheContext:
 
 def build_cache(
     model: nn.Module, split: GraphSplit, train_data: Dataset[Any], val_data: Dataset[Any] | None,
-    augmented: bool, ctx: CacheContext,
+    augmented: bool, ctx: CacheContext, evaluation_data: Dataset[Any] | None = None,
 ) -> FeatureCache:
-    """Extract boundary tensors for the training (K views) and validation sets."""
+    """Extract boundary tensors for the training (K views) and validation sets, and for
+    ``evaluation_data`` (the split the finished run is assessed on) in the same pass."""
     options = ctx.options
     views = options.cache_augmented_views if augmented else 1
     n_val = len(val_data) if val_data is not None else 0  # type: ignore[arg-type]
-    store = _Storage(options.feature_cache, views * len(train_data) + n_val, ctx.run_dir)  # type: ignore[arg-type]
+    n_eval = 0 if evaluation_data is None or evaluation_data is val_data \
+        else len(evaluation_data)  # type: ignore[arg-type]
+    store = _Storage(options.feature_cache, views * len(train_data) + n_val + n_eval, ctx.run_dir)  # type: ignore[arg-type]
     split.prefix.eval()
     try:
         train_views, labels = [], None
@@ -119,13 +133,33 @@ def build_cache(
             val_tensors, val_labels = _extract(model, split, val_data, 0, "validation", store, ctx)
             val = TensorSource([val_tensors], val_labels, options.batch_size,
                                seed=options.seed, train=False)
+        evaluation = _evaluation_split(model, split, val_data, val, evaluation_data, store, ctx)
     except BaseException:
         store.discard()
         raise
     assert labels is not None
     train = TensorSource(train_views, labels, options.batch_size, seed=options.seed, train=True)
     return FeatureCache(split.suffix, train, val, store.kind, store.nbytes, store.directory,
-                        store.owns_directory)
+                        store.owns_directory, evaluation)
+
+
+def _evaluation_split(
+    model: nn.Module, split: GraphSplit, val_data: Dataset[Any] | None,
+    val: TensorSource | None, data: Dataset[Any] | None, store: _Storage, ctx: CacheContext,
+) -> CachedSplit | None:
+    """The evaluation split's features, or None: then the run is evaluated through the whole
+    model, which skips and names unreadable images one by one (here one would fail the pass)."""
+    if data is None or not len(data) or store.kind != "memory":  # type: ignore[arg-type]
+        return None  # (disk caches are deleted when training ends)
+    if data is val_data and val is not None:
+        return CachedSplit(split.suffix, val.views[0], val.labels)
+    try:
+        tensors, labels = _extract(model, split, data, 0, "evaluation", store, ctx)
+    except CacheCancelled:
+        raise
+    except Exception:  # noqa: BLE001 - a bad test image: evaluation handles it per file
+        return None
+    return CachedSplit(split.suffix, tensors, labels)
 
 
 def _extract(
@@ -180,7 +214,9 @@ class _Writer:
             outs = self.split.prefix(x)
             if not self.buffers:
                 _check_boundary(outs, len(x))
-                _check_exact(self.model, self.split, x)
+                if not self.store.checked:  # once per cache: the split does not change
+                    _check_exact(self.model, self.split, x)
+                    self.store.checked = True
                 self.buffers = self.store.allocate(outs, self.total)
             for buffer, out in zip(self.buffers, outs, strict=True):
                 buffer[self.done : self.done + len(x)] = out.detach().to("cpu")
@@ -233,6 +269,7 @@ class _Storage:
         self.nbytes = 0
         self.directory: Path | None = None
         self.owns_directory = False
+        self.checked = False
 
     def allocate(self, outs: Sequence[torch.Tensor], rows: int) -> list[torch.Tensor]:
         per_sample = sum(o[0].numel() * o.element_size() for o in outs)

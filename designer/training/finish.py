@@ -166,6 +166,7 @@ class Finisher:
             channels_last=bool(accel and accel.channels_last),
             feature_cache=run.cache.storage if run.cache else "off",
             feature_cache_reason=run.cache_reason,
+            evaluation_features=run.cache.evaluation if run.cache else None,
         )
 
 

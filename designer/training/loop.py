@@ -72,20 +72,24 @@ def fit(
     run_dir: Path | str | None = None,
     resume_from: Path | str | None = None,
     manifest: Mapping[str, Any] | None = None,
+    evaluation_data: Dataset[Any] | None = None,
 ) -> FitResult:
     """Train ``model`` in place; see the module docstring for what happens on failure.
 
     ``lr_factors`` maps parameter names (or module prefixes) to learning-rate multipliers
     (missing = 1, 0 = frozen for this run). ``augmented`` says the training dataset draws random
     augmentations (this rules out plain feature caching). ``should_stop`` is polled before
-    every iteration. ``manifest`` (JSON-able) is saved as the run's data manifest.
+    every iteration. ``manifest`` (JSON-able) is saved as the run's data manifest. When
+    features are cached, ``evaluation_data`` (the split the run will be assessed on) is cached in
+    the same pass and handed back in ``FitResult.evaluation_features``.
     """
     trainer = _Trainer(model, options, CallbackList(callbacks), should_stop, run_dir, manifest)
     uses_cuda = options.device != "cpu" and torch.cuda.is_available()
     cuda = [torch.cuda.current_device()] if uses_cuda else []
     with torch.random.fork_rng(devices=cuda):
         torch.manual_seed(options.seed)
-        return trainer.run(train_data, val_data, lr_factors, augmented, resume_from)
+        return trainer.run(train_data, val_data, lr_factors, augmented, resume_from,
+                           evaluation_data)
 
 
 class _Halt(Exception):  # noqa: N818 - control flow: end the run with a reason
@@ -119,13 +123,16 @@ class _Trainer:
         self.since_validation = RunningMean()
         self.throughput = Throughput()
         self.setup_complete = False  # weights and checkpoint are only saved once this is True
+        self.evaluation_data: Dataset[Any] | None = None
 
     # -- phases ------------------------------------------------------------------------------
 
     def run(
         self, train_data: Dataset[Any], val_data: Dataset[Any] | None,
         lr_factors: Mapping[str, float] | None, augmented: bool, resume_from: Path | str | None,
+        evaluation_data: Dataset[Any] | None = None,
     ) -> FitResult:
+        self.evaluation_data = evaluation_data
         with self.run_dir.training_lock() if self.run_dir else contextlib.nullcontext():
             return self._run(train_data, val_data, lr_factors, augmented, resume_from)
 
@@ -211,7 +218,8 @@ class _Trainer:
         ctx = CacheContext(self.options, self.accel, self.events.emit, self._stop_requested,
                            None if self.run_dir is None else self.run_dir.path)
         try:
-            sources = choose_sources(self.model, train_data, val_data, augmented, ctx)
+            sources = choose_sources(self.model, train_data, val_data, augmented, ctx,
+                                     self.evaluation_data)
         except CacheCancelled:
             self.cache_reason = "feature caching was cancelled"
             raise _Halt("stopped", "Stopped while caching features; nothing was trained.") from None

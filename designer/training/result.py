@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from designer.training.events import FinishReason
 from designer.training.history import History
 from designer.training.run_records import status_of
+
+if TYPE_CHECKING:
+    from designer.training.feature_cache import CachedSplit
 
 
 @dataclass
@@ -31,6 +34,8 @@ class FitResult:
     channels_last: bool = False
     feature_cache: str = "off"
     feature_cache_reason: str = ""
+    #: the evaluation split's cached features (fit's ``evaluation_data``), when they were cached
+    evaluation_features: CachedSplit | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:

@@ -31,7 +31,7 @@ class Sources:
 
 def choose_sources(
     model: nn.Module, train_data: Dataset[Any], val_data: Dataset[Any] | None, augmented: bool,
-    ctx: CacheContext,
+    ctx: CacheContext, evaluation_data: Dataset[Any] | None = None,
 ) -> Sources:
     """Cache features when the plan allows and the split checks out; otherwise use loaders.
 
@@ -41,7 +41,8 @@ def choose_sources(
     reason = plan.reason
     if plan.split is not None:
         try:
-            cache = build_cache(model, plan.split, train_data, val_data, augmented, ctx)
+            cache = build_cache(model, plan.split, train_data, val_data, augmented, ctx,
+                                evaluation_data)
         except CacheFallback as fallback:
             reason = str(fallback)
         else:
