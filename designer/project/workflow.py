@@ -194,8 +194,9 @@ def _failed_record(run_dir: Path, result: FitResult) -> RunRecord:
 
 
 def measure_latency_ms(model: torch.nn.Module, input_shape: tuple[int, ...],
-                       image_size: int | None, repeats: int = 5) -> float:
-    """Median CPU latency of one image through the trained model (for accuracy-vs-speed)."""
+                       image_size: int | None, repeats: int = 3) -> float:
+    """Median CPU latency of one image through the trained model (for accuracy-vs-speed):
+    one warm-up and ``repeats`` timed forwards at batch 1 (a few seconds at most on a slow CPU)."""
     size = image_size or input_shape[-1]
     x = torch.randn(1, 3, size, size)
     model = model.eval().cpu()
