@@ -54,6 +54,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     train.add_argument("--out", type=Path, default=_DEFAULT_RUNS, help="folder for run folders")
+    train.add_argument("--measure-latency", action="store_true",
+                       help="also time one image through the trained model on the CPU (for "
+                       "Compare's accuracy-vs-speed view; a few seconds on a busy machine)")
     train.add_argument("--json", action="store_true", help="print the result as JSON")
     train.set_defaults(handler=run_train)
     resume = subparsers.add_parser("resume", help="continue a stopped or interrupted run",
@@ -126,7 +129,7 @@ def _train_project(args: argparse.Namespace) -> int:
             try:
                 run = train_design(project.design, data, project.options,
                                    runs_root=project.runs_root, callbacks=[*progress, interrupt],
-                                   should_stop=interrupt)
+                                   should_stop=interrupt, measure_latency=args.measure_latency)
             except KeyboardInterrupt:
                 return interrupt.report()
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
@@ -234,7 +237,8 @@ def _train_and_report(design: Any, config: Any, options: Any, args: argparse.Nam
     with StopOnInterrupt() as interrupt:
         try:
             run = train_design(design, data, options, runs_root=args.out,
-                               callbacks=[*progress, interrupt], should_stop=interrupt)
+                               callbacks=[*progress, interrupt], should_stop=interrupt,
+                               measure_latency=getattr(args, "measure_latency", True))
         except KeyboardInterrupt:
             return interrupt.report()
     return interrupt.report() if interrupt.requested else _report(run, args.json)
@@ -265,3 +269,5 @@ def _print_result(run: RunRecord) -> None:
             print(f"  {row.name:<16} precision {row.precision:.2f} recall "
                   f"{row.recall:.2f} f1 {row.f1:.2f} ({row.support} images)")
     print(json.dumps(run.stats.to_dict()))
+    if run.stats.latency_ms is None:
+        print("latency: not measured (train with --measure-latency to measure it)")

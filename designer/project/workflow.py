@@ -118,9 +118,10 @@ def finish_run(run_dir: Path, info: RunInfo, model: torch.nn.Module,
                design: Design | FrozenDesign,
                data: PreparedData, batch_size: int,
                progress: Callable[[float, str], None] | None = None,
-               cached: CachedSplit | None = None) -> RunRecord:
+               cached: CachedSplit | None = None, measure_latency: bool = True) -> RunRecord:
     """Evaluate the trained model (on ``cached`` features of the evaluation split when training
-    cached them), record its size and speed, and load the run back."""
+    cached them), record its size and (with ``measure_latency``; else ``latency_ms`` stays None,
+    "not measured") its speed, and load the run back."""
     files = RunDir(run_dir)
     split = data.evaluation_split
     if len(data.datasets[split]):
@@ -131,7 +132,8 @@ def finish_run(run_dir: Path, info: RunInfo, model: torch.nn.Module,
                      trainable_params=sum(p.numel() for p in model.parameters()
                                           if p.requires_grad),
                      latency_ms=measure_latency_ms(model, design.info.input_shape,
-                                                   data.config.image_size),
+                                                   data.config.image_size)
+                     if measure_latency else None,
                      num_classes=len(data.classes))
     files.write_info(replace(info, stats=stats))
     return RunRecord.load(run_dir)
@@ -140,9 +142,10 @@ def finish_run(run_dir: Path, info: RunInfo, model: torch.nn.Module,
 def train_design(design: Design | FrozenDesign, data: PreparedData, options: TrainingOptions,
                  *, runs_root: Path, name: str | None = None, callbacks: Iterable[Callback] = (),
                  should_stop: Callable[[], bool] | None = None,
-                 evaluate_progress: Callable[[float, str], None] | None = None) -> RunRecord:
+                 evaluate_progress: Callable[[float, str], None] | None = None,
+                 measure_latency: bool = True) -> RunRecord:
     """Train `design` as it is now (a snapshot; its weights are not changed), evaluate, and
-    return the saved run."""
+    return the saved run (its CPU latency measured unless ``measure_latency`` is False)."""
     design = frozen(design)
     run_dir, info = start_run(design, data, runs_root, name)
     model = design.build()
@@ -156,7 +159,7 @@ def train_design(design: Design | FrozenDesign, data: PreparedData, options: Tra
     if not RunDir.open(run_dir).has_weights("last"):  # a diverged run may have kept none
         return RunRecord.load(run_dir)
     return finish_run(run_dir, info, model, design, data, options.batch_size, evaluate_progress,
-                      result.evaluation_features)
+                      result.evaluation_features, measure_latency)
 
 
 def resume_run(run_dir: Path, data: PreparedData, options: TrainingOptions, *,
@@ -216,5 +219,6 @@ def summary_json(run: RunRecord) -> str:
                        "status": run.status,
                        "summary": asdict(run.summary) if run.summary is not None else {},
                        "stats": run.stats.to_dict(),
+                       "latency_measured": run.stats.latency_ms is not None,
                        "evaluation": run.evaluation.brief() if run.evaluation else {}},
                       indent=1, default=str)
