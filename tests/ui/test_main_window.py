@@ -104,3 +104,16 @@ def test_train_page_prepares_the_data_the_data_page_shows(window: MainWindow,
         assert "no training data" not in dashboard.message.label.text()
     data = window.workspace.data
     assert data is not None and len(data.classes) == 4
+
+
+def test_hovering_the_canvas_tells_how_to_pan_and_zoom(window: MainWindow, qtbot: QtBot) -> None:
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QEnterEvent
+    from PySide6.QtWidgets import QApplication
+
+    window.show()
+    viewport = window.canvas.view.viewport()
+    # the event Qt sends when the mouse moves onto the canvas
+    QApplication.sendEvent(viewport, QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
+    message = window.statusBar().currentMessage()
+    assert "middle-drag" in message and "Ctrl+wheel" in message

@@ -13,6 +13,10 @@ from designer.ui.canvas.scene import NetworkScene
 from designer.ui.canvas.view import NetworkView
 from designer.ui.session import DesignSession
 
+#: how to get around the canvas; none of it is visible on screen otherwise
+NAVIGATION_HINT = ("Pan: middle-drag or Space+drag · Zoom: Ctrl+wheel or +/− · Select: drag on "
+                   "the background · Open or close a block: double-click it (or its frame)")
+
 
 class NetworkCanvas(QWidget):
     """The layer graph of `session`'s design with zoom, fit, expand/collapse and find."""
@@ -33,6 +37,8 @@ class NetworkCanvas(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.toolbar)
         layout.addWidget(self.view, 1)
+        for widget in (self.view, self.view.viewport()):  # shown in the status bar on hover
+            widget.setStatusTip(NAVIGATION_HINT)
         self.find_box.set_network(self.scene.network)
         self.find_box.closed.connect(lambda: self.view.setFocus())
         self.find_box.chosen.connect(self._on_found)

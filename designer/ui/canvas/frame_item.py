@@ -31,7 +31,7 @@ class BlockFrame(QGraphicsItem):
         self._box = QRectF()
         self.setZValue(-1.0 - nesting * 0.01)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-        self.setToolTip(f"Block {path} — double-click its frame to collapse it")
+        self.setToolTip(f"Block {path} — double-click its frame or its name to collapse it")
         for item in members:
             item.frames.append(self)
         self.adjust()

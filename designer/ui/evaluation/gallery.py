@@ -1,9 +1,9 @@
 """The images behind one confusion-matrix cell, most confident first.
 
 Each thumbnail is labelled with the true class, the prediction and the confidence; double
-clicking opens the file. A list model answers for any number of images without creating an item
-per image (a diagonal cell can hold thousands), and thumbnails arrive from a background loader,
-the visible ones first.
+clicking shows the image large with its prediction (`ImageViewer`). A list model answers for
+any number of images without creating an item per image (a diagonal cell can hold thousands),
+and thumbnails arrive from a background loader, the visible ones first.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from PySide6.QtGui import QColor, QFontMetrics, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QListView, QVBoxLayout, QWidget
 
 from designer.evaluation import Prediction
-from designer.ui.evaluation import actions
 from designer.ui.evaluation.thumbnails import ThumbnailLoader
+from designer.ui.evaluation.viewer import ImageViewer
 
 THUMB = 96
 GRID = QSize(THUMB + 36, THUMB + 58)
@@ -99,7 +99,7 @@ class CellImagesModel(QAbstractListModel):
         where = prediction.path or f"sample #{prediction.index} (no file)"
         return (f"true: {names[prediction.true]}, predicted: {names[prediction.predicted]} "
                 f"({prediction.confidence:.1%})\n{where}\ntop predictions: {top}\n"
-                "Double-click to open the image.")
+                "Double-click to see it large.")
 
     def _icon(self, path: str | None) -> QIcon:
         if not path:
@@ -122,7 +122,7 @@ class CellImagesModel(QAbstractListModel):
 
 
 class CellGallery(QWidget):
-    """Thumbnails of a list of predictions with labels; double-click opens an image."""
+    """Thumbnails of a list of predictions with labels; double-click shows one large."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -140,6 +140,7 @@ class CellGallery(QWidget):
         self.model = CellImagesModel(self.loader, self.list.fontMetrics(), self)
         self.list.setModel(self.model)
         self.list.doubleClicked.connect(self._open)
+        self.viewer: ImageViewer | None = None
         self._request_soon = QTimer(self, singleShot=True, interval=60)
         self._request_soon.timeout.connect(self._request_visible)
         self.list.verticalScrollBar().valueChanged.connect(lambda _v: self._request_soon.start())
@@ -181,5 +182,8 @@ class CellGallery(QWidget):
 
     def _open(self, index: QModelIndex) -> None:
         prediction = index.data(PREDICTION_ROLE)
-        if isinstance(prediction, Prediction) and prediction.path:
-            actions.open_image(prediction.path)
+        if not isinstance(prediction, Prediction):
+            return
+        if self.viewer is None:
+            self.viewer = ImageViewer(self.window())
+        self.viewer.show_prediction(prediction, self.model.classes)

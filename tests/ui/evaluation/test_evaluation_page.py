@@ -92,8 +92,8 @@ def test_thumbnails_load_in_the_background(qtbot: QtBot, page: EvaluationPage) -
         assert max(image.width(), image.height()) <= loader.size
 
 
-def test_double_click_opens_the_image(qtbot: QtBot, page: EvaluationPage,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_double_click_shows_the_image_large_with_its_prediction(
+        qtbot: QtBot, page: EvaluationPage, monkeypatch: pytest.MonkeyPatch) -> None:
     opened: list[str] = []
     monkeypatch.setattr(actions, "open_image", lambda path: opened.append(path) or True)
     true, predicted = _first_nonempty_cell(page)
@@ -104,7 +104,19 @@ def test_double_click_opens_the_image(qtbot: QtBot, page: EvaluationPage,
     # recognised right after a click elsewhere)
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
     qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
-    assert opened == [page.gallery.predictions[0].path]
+    viewer = page.gallery.viewer
+    assert viewer is not None and viewer.isVisible(), "the image opens inside the app"
+    shown = page.gallery.predictions[0]
+    classes = page.gallery.model.classes
+    pixmap = viewer.image.pixmap()
+    assert not pixmap.isNull() and max(pixmap.width(), pixmap.height()) >= 256
+    assert f"true class <b>{classes[shown.true]}</b>" in viewer.verdict.text()
+    assert f"predicted <b>{classes[shown.predicted]}</b> ({shown.confidence:.1%})" in \
+        viewer.verdict.text()
+    assert ("✓ correct" if shown.correct else "✗ wrong") in viewer.verdict.text()
+    qtbot.mouseClick(viewer.open_button, Qt.MouseButton.LeftButton)
+    assert opened == [shown.path], "and still opens in the system's viewer on request"
+    viewer.close()
 
 
 def test_per_class_table_matches_and_sorts_numerically(qtbot: QtBot, page: EvaluationPage) -> None:
@@ -166,3 +178,17 @@ def test_a_new_run_does_not_pull_away_from_an_older_run_the_user_chose(
     workspace.add_run(RunRecord.load(copy))
     assert page.run is not None and page.run.run_dir == runs[0].run_dir
     assert page.run_picker.count() == len(runs) + 1
+
+
+def test_summary_names_images_left_out_of_the_evaluation() -> None:
+    from designer.evaluation import ClassMetrics, EvaluationResult, SkippedSample
+    from designer.ui.evaluation.page import summary_text
+
+    result = EvaluationResult(
+        classes=["a", "b"], accuracy=1.0, loss=0.1, top_k_accuracy={1: 1.0},
+        per_class=[ClassMetrics("a", 1, 1, 1, 1), ClassMetrics("b", 1, 1, 1, 1)],
+        confusion=[[1, 0], [0, 1]],
+        skipped=[SkippedSample(4, "/photos/b/cut.jpg", "truncated or incomplete image file")])
+    text = summary_text(result, "test")
+    assert "test split, 2 images" in text
+    assert "1 unreadable and left out (cut.jpg)" in text
