@@ -221,6 +221,7 @@ class ProjectController(QObject):
         self.workspace.set_options(project.options)
         self._restored = False
         self._saved_settings = self._settings()
+        self.session.history_changed.emit()  # the title's "*" was drawn before this baseline
         self.workspace.reload_runs()
         if project.interrupted_runs:
             self.session.error_occurred.emit(
@@ -250,6 +251,7 @@ class ProjectController(QObject):
         self.workspace.set_options(type(self.workspace.options)())
         self._restored = False
         self._saved_settings = self._settings()
+        self.session.history_changed.emit()  # redraw the title's "*" against this baseline
         return True
 
     def _switch_folder(self, folder: Path) -> None:

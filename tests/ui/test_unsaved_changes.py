@@ -136,3 +136,22 @@ def test_new_project_asks_then_starts_fresh(window: MainWindow, qtbot: QtBot) ->
     assert window.workspace.project_dir != old
     assert window.workspace.runs == []
     assert not window.projects.has_unsaved_changes()
+
+
+def test_a_reopened_project_is_not_marked_changed(window: MainWindow, qtbot: QtBot,
+                                                  tmp_path: Path) -> None:
+    """Opening a saved project whose data settings differ from the current ones once left a
+    stale "*" in the title although nothing was changed."""
+    import dataclasses
+
+    saved = tmp_path / "saved"
+    window.projects.prompts = Answers(UnsavedChoice.DISCARD, save_folder=saved)
+    window.workspace.set_data_config(dataclasses.replace(window.workspace.data_config, seed=7))
+    assert window.projects.save_as()
+    assert window.projects.new_project()  # default settings: seed 0
+    assert not window.projects.has_unsaved_changes()
+    with qtbot.waitSignal(window.projects.opened, timeout=60_000):
+        window.projects.open(saved)
+    assert window.workspace.data_config.seed == 7
+    assert not window.projects.has_unsaved_changes()
+    assert "*" not in window.windowTitle()
