@@ -304,6 +304,14 @@ class ProjectController(QObject):
         items = values if isinstance(values, list) else [values] if values else []
         return [Path(str(v)) for v in items if (Path(str(v)) / "project.json").exists()]
 
+    def crashed_recent(self) -> Path | None:
+        """The most recent project left with unsaved work by an app that was killed or crashed
+        (its autosave is newer than its last save and its lock's process is gone): start-up
+        reopens it so the restore question is asked, instead of showing an untitled project."""
+        current = self.workspace.project_dir
+        return next((p for p in self.recent()
+                     if p != current and recoverable_autosave(p) is not None), None)
+
     def _remember(self, folder: Path) -> None:
         items = [str(folder)] + [str(p) for p in self.recent() if p != folder]
         QSettings().setValue(_RECENT_KEY, items[:8])

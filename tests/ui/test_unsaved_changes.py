@@ -155,3 +155,38 @@ def test_a_reopened_project_is_not_marked_changed(window: MainWindow, qtbot: QtB
     assert window.workspace.data_config.seed == 7
     assert not window.projects.has_unsaved_changes()
     assert "*" not in window.windowTitle()
+
+
+def test_a_project_left_by_a_killed_app_is_found_for_start_up(window: MainWindow,
+                                                              tmp_path: Path) -> None:
+    """After kill -9 with a saved project open, start-up must reopen that project (and so ask
+    about its autosave) rather than show an untitled one with no word about the lost work."""
+    import os
+    import time
+
+    from designer.project.project_file import LOCK
+
+    saved = tmp_path / "saved"
+    window.projects.prompts = Answers(UnsavedChoice.DISCARD, save_folder=saved)
+    assert window.projects.save_as()
+    assert window.projects.crashed_recent() is None, "open here and cleanly saved"
+    window.projects.new(tmp_path / "elsewhere")  # this app lets go of the saved project
+    assert window.projects.crashed_recent() is None, "no autosave, no crash: nothing to offer"
+    marker = saved / AUTOSAVE / "autosave.json"
+    marker.parent.mkdir()
+    marker.write_text("{}", encoding="utf-8")
+    later = time.time() + 60
+    os.utime(marker, (later, later))
+    dead = _exited_pid()
+    (saved / LOCK).write_text(str(dead), encoding="utf-8")
+    assert window.projects.crashed_recent() == saved
+
+
+def _exited_pid() -> int:
+    """The id of a process that has already ended (what a killed app's lock holds)."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
