@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import designer.cli as _package
 from designer.cli._interrupt import interrupted
@@ -64,3 +67,21 @@ def _main(argv: Sequence[str] | None) -> int:
     from designer.app import run_gui
 
     return run_gui(project=gui_args.project, model=gui_args.model, screenshot=gui_args.screenshot)
+
+
+def run(argv: Sequence[str] | None = None) -> NoReturn:
+    """Process entry point (`netdesigner`, `python -m designer`): :func:`main`, then exit.
+
+    A headless command exits at once when it is done (files are written and closed, output
+    flushed): the interpreter's teardown would otherwise free every module and tensor one by
+    one and join library threads, which took seconds after a training run's last line. The
+    GUI exits normally.
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    code = main(args_list)
+    if args_list and args_list[0] in build_parser()[1]:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(code)
+    raise SystemExit(code)

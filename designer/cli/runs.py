@@ -113,19 +113,11 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """Handler of `netdesigner export`."""
-    import torch
-
-    from designer.export import export_model
-    from designer.project.run_model import run_design
+    """Handler of `netdesigner export` (the same export as the window's Export dialog)."""
+    from designer.project.export_source import ExportSource
 
     try:
-        design = run_design(args.run)
-        size = _image_size(args.run) or design.info.input_size
-        report = export_model(design.build(), args.format, args.out,
-                              example_input=torch.randn(2, 3, size, size),
-                              labels=list(design.info.class_names) or None,
-                              preprocessing=design.info.preprocessing)
+        report = ExportSource.from_run(args.run).export_to(args.format, args.out)
     except Exception as error:  # noqa: BLE001
         return _fail(error)
     print(json.dumps(report.to_dict(), indent=1, default=str) if args.json else report.summary())

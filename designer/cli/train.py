@@ -26,6 +26,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                        "and add the run to it")
     train.add_argument("--nproc", type=int, default=1,
                        help="processes for DistributedDataParallel under torchrun (project only)")
+    train.add_argument("--rerun", metavar="RUN",
+                       help="train again exactly as run RUN did (a run folder name of PROJECT, "
+                       "or a run folder): same design, starting weights, split, options, seed "
+                       "and resolved choices")
     source = train.add_mutually_exclusive_group()
     source.add_argument("--model", help="zoo model name (see `netdesigner models`)")
     source.add_argument("--design", type=Path, help="a design saved from the app (design.json)")
@@ -77,6 +81,8 @@ def run_train(args: argparse.Namespace) -> int:
 
     if args.resume is not None:
         return run_resume(args)
+    if args.rerun is not None:
+        return _rerun(args)
     if args.project is not None:
         return _train_project(args)
     if args.model is None and args.design is None:
@@ -141,6 +147,33 @@ def run_resume(args: argparse.Namespace) -> int:
             try:
                 run = resume_folder(run_dir, epochs=args.epochs, lr=args.lr,
                                     callbacks=[*progress, interrupt], should_stop=interrupt)
+            except KeyboardInterrupt:
+                return interrupt.report()
+    except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
+        return _fail(error)
+    return interrupt.report() if interrupt.requested else _report(run, args.json)
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    """`netdesigner train [PROJECT] --rerun RUN`: reproduce a recorded run as a new run."""
+    from designer.cli._terminal import StopOnInterrupt, TerminalProgress
+    from designer.project.project_file import open_project
+    from designer.project.rerun import find_run, plan_rerun, rerun
+
+    progress = [] if args.json else [TerminalProgress()]
+    try:
+        if args.project is not None:
+            runs_root = open_project(args.project).runs_root
+            run_dir = find_run(runs_root, args.rerun)
+        else:
+            run_dir, runs_root = Path(args.rerun).resolve(), args.out
+        plan = plan_rerun(run_dir)
+        for note in plan.notes:
+            print(f"netdesigner: note: {note}; the re-run may not match", file=sys.stderr)
+        with StopOnInterrupt() as interrupt:
+            try:
+                run = rerun(plan, runs_root, callbacks=[*progress, interrupt],
+                            should_stop=interrupt)
             except KeyboardInterrupt:
                 return interrupt.report()
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from designer.export._space import is_disk_full
-from designer.export.errors import ExportError, describe
+from designer.export.errors import ExportCancelledError, ExportError, describe
 from designer.export.metadata import WriteJob
 from designer.export.parity import Runner
 
@@ -34,6 +34,8 @@ def write(job: WriteJob) -> str:
     except Exception as exc:  # any failure here: the legacy path often still works
         if is_disk_full(exc):
             raise  # the other exporter would fill the same disk
+        if job.cancelled():
+            raise ExportCancelledError("export cancelled: no file was written") from exc
         job.notes.append(
             f"The torch.export-based ONNX exporter failed ({describe(exc, 200)}); "
             "used the legacy exporter instead."

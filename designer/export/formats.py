@@ -66,7 +66,8 @@ def export_model(
         inputs = make_check_inputs(example_input)
         reference = _reference(work, inputs)
         _check_labels(meta, reference[0])
-        job = WriteJob(work, staging.main, inputs[-1].tensor, meta, _output_names(reference[0]))
+        job = WriteJob(work, staging.main, inputs[-1].tensor, meta, _output_names(reference[0]),
+                       cancelled=cancel or (lambda: False))
         stages.enter("export", 0.1, "writing the file")
         method = _write(module, fmt, job)
         for name in sides:

@@ -9,7 +9,7 @@ Values are JSON text (a list of class names; a dict as written by ``Preprocessin
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,3 +90,5 @@ class WriteJob:
     meta: ExportMeta
     output_names: list[str]
     notes: list[str] = field(default_factory=list)
+    #: the caller's cancel check, for writers with more than one long step
+    cancelled: Callable[[], bool] = field(default=lambda: False)

@@ -85,12 +85,18 @@ class ExportSource:
     def export(self, fmt: Format, folder: Path | str, *, progress: Progress | None = None,
                cancel: Cancel | None = None) -> ExportReport:
         """Write `fmt` into `folder` as :meth:`export_path`, verified; ExportError otherwise."""
+        with created_folder(Path(folder)) as target:  # removed again if nothing lands in it
+            return self.export_to(fmt, self.export_path(target, fmt), progress=progress,
+                                  cancel=cancel)
+
+    def export_to(self, fmt: Format, path: Path | str, *, progress: Progress | None = None,
+                  cancel: Cancel | None = None) -> ExportReport:
+        """Write `fmt` to the file `path` (its folder must exist), verified, with the labels and
+        the preprocessing at the size the model was trained at."""
         x = torch.randn(EXAMPLE_BATCH, 3, self.input_size, self.input_size,
                         generator=torch.Generator().manual_seed(0))
-        with created_folder(Path(folder)) as target:  # removed again if nothing lands in it
-            return export_model(self.design.build(), fmt, self.export_path(target, fmt),
-                                example_input=x, labels=self.labels,
-                                preprocessing=self.preprocessing, progress=progress, cancel=cancel)
+        return export_model(self.design.build(), fmt, path, example_input=x, labels=self.labels,
+                            preprocessing=self.preprocessing, progress=progress, cancel=cancel)
 
     def write_script(self, folder: Path | str, *, progress: Progress | None = None,
                      cancel: Cancel | None = None) -> ScriptReport:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -22,6 +22,7 @@ from designer.project.data_config import PreparedData
 from designer.project.design_io import info_to_dict
 from designer.project.runs import RunRecord
 from designer.surgery.design import Design
+from designer.surgery.snapshot import FrozenDesign
 from designer.training.callbacks import Callback
 from designer.training.loop import FitResult, fit
 from designer.training.options import TrainingOptions
@@ -33,16 +34,54 @@ class WorkflowError(UserError, ValueError):
     """The design and the data do not fit together, with what to do."""
 
 
-def check_compatible(design: Design, data: PreparedData) -> None:
-    """Refuse a design whose output size is not the number of classes."""
-    outputs = design.num_classes
+@dataclass(frozen=True)
+class RunRequest:
+    """One training run as a value: what crosses from the GUI thread to a worker.
+
+    ``design`` is a snapshot (`Design.snapshot()`), so the user may keep editing the live design
+    while this run trains what was there at Start. With ``resume_dir`` the stopped run in that
+    folder continues from its checkpoint instead (its own design; ``design`` is not used).
+    """
+
+    design: FrozenDesign
+    data: PreparedData
+    options: TrainingOptions
+    runs_root: Path
+    name: str | None = None
+    resume_dir: Path | None = None
+
+
+def run_request(request: RunRequest, *, callbacks: Iterable[Callback] = (),
+                should_stop: Callable[[], bool] | None = None) -> RunRecord:
+    """Carry out ``request`` (train, or resume) and return the saved run."""
+    if request.resume_dir is not None:
+        return resume_run(request.resume_dir, request.data, request.options,
+                          callbacks=callbacks, should_stop=should_stop)
+    return train_design(request.design, request.data, request.options,
+                        runs_root=request.runs_root, name=request.name, callbacks=callbacks,
+                        should_stop=should_stop)
+
+
+def frozen(design: Design | FrozenDesign) -> FrozenDesign:
+    """The design as a snapshot (a snapshot stays as it is)."""
+    return design.snapshot() if isinstance(design, Design) else design
+
+
+def check_compatible(design: Design | FrozenDesign, data: PreparedData) -> None:
+    """Refuse a design whose output size is not the number of classes.
+
+    Works on a snapshot: analysing it (when the snapshot has no analysis yet) never touches the
+    live design, so this is safe on a worker thread.
+    """
+    analysis = frozen(design).analyze()
+    outputs = analysis.output_shape[-1] if analysis.output_shape else None
     classes = len(data.classes)
     if outputs != classes:
         raise WorkflowError(f"The model has {outputs} outputs but the data has {classes} classes. "
                             "Replace the final layers for these classes first (right-click the "
                             "last layer, or design.replace_head(num_classes=...)).")
-    if not design.analyze().ok:
-        first = next(i for i in design.analyze().issues if i.severity == "error")
+    if not analysis.ok:
+        first = next(i for i in analysis.issues if i.severity == "error")
         raise WorkflowError(f"The design has errors; fix them before training: {first.message}")
 
 
@@ -57,9 +96,10 @@ def new_run_dir(runs_root: Path, model_name: str) -> Path:
     return candidate
 
 
-def start_run(design: Design, data: PreparedData, runs_root: Path,
+def start_run(design: Design | FrozenDesign, data: PreparedData, runs_root: Path,
               name: str | None = None) -> tuple[Path, RunInfo]:
     """Create the run folder with what is being trained (run.json, design.json)."""
+    design = frozen(design)
     check_compatible(design, data)
     run_dir = new_run_dir(runs_root, design.info.model_name)
     run_dir.mkdir(parents=True)
@@ -68,12 +108,13 @@ def start_run(design: Design, data: PreparedData, runs_root: Path,
                               "classes": data.classes}, run_dir.name)
     files = RunDir(run_dir)
     files.write_info(info)
-    files.write_design({"network": network_to_dict(design.network),
+    files.write_design({"network": network_to_dict(design.document()),
                         "info": info_to_dict(design.info)})
     return run_dir, info
 
 
-def finish_run(run_dir: Path, info: RunInfo, model: torch.nn.Module, design: Design,
+def finish_run(run_dir: Path, info: RunInfo, model: torch.nn.Module,
+               design: Design | FrozenDesign,
                data: PreparedData, batch_size: int,
                progress: Callable[[float, str], None] | None = None) -> RunRecord:
     """Evaluate the trained model, record its size and speed, and load the run back."""
@@ -93,11 +134,13 @@ def finish_run(run_dir: Path, info: RunInfo, model: torch.nn.Module, design: Des
     return RunRecord.load(run_dir)
 
 
-def train_design(design: Design, data: PreparedData, options: TrainingOptions, *,
-                 runs_root: Path, name: str | None = None, callbacks: Iterable[Callback] = (),
+def train_design(design: Design | FrozenDesign, data: PreparedData, options: TrainingOptions,
+                 *, runs_root: Path, name: str | None = None, callbacks: Iterable[Callback] = (),
                  should_stop: Callable[[], bool] | None = None,
                  evaluate_progress: Callable[[float, str], None] | None = None) -> RunRecord:
-    """Train `design` (its weights are not changed), evaluate, and return the saved run."""
+    """Train `design` as it is now (a snapshot; its weights are not changed), evaluate, and
+    return the saved run."""
+    design = frozen(design)
     run_dir, info = start_run(design, data, runs_root, name)
     model = design.build()
     result = fit(model, data.datasets["train"], data.datasets["val"] or None, options,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 import torch
@@ -24,7 +25,8 @@ from designer.surgery import arguments as check
 from designer.surgery import edits
 from designer.surgery.analysis import analyze
 from designer.surgery.build import build_module
-from designer.surgery.modules import create_module
+from designer.surgery.modules import create_module, seeded_init
+from designer.surgery.snapshot import FrozenDesign, lr_factors_of
 from designer.surgery.store import Store, bytes_only_in, store_state_dict
 from designer.surgery.trace import network_from_module
 from designer.zoo.preprocessing import Preprocessing
@@ -129,14 +131,13 @@ class Design:
 
     def lr_factors(self) -> dict[str, float]:
         """Learning-rate factor per parameter name, for layers whose factor is not 1."""
-        factors: dict[str, float] = {}
-        for layer in self.network:
-            if layer.op == "module" and layer.lr_factor != 1.0:
-                module = self.store[layer.target]
-                assert isinstance(module, nn.Module)
-                for key, _ in module.named_parameters():
-                    factors[f"{layer.target}.{key}"] = layer.lr_factor
-        return factors
+        return lr_factors_of(self.network, self.store)
+
+    def snapshot(self) -> FrozenDesign:
+        """This state as an immutable value another thread can build and train from (cheap:
+        modules and tensors by reference; see designer.surgery.snapshot)."""
+        return FrozenDesign(self.network.state(), MappingProxyType(dict(self.store)), self.info,
+                            self._analysis)
 
     def frozen_layers(self) -> list[str]:
         """Names of frozen layers that hold weights."""
@@ -217,7 +218,7 @@ class Design:
         head = edits.final_parametric_layer(self.network)
         old = self.store[head.target]
         assert isinstance(old, nn.Module)
-        new = _new_head(old, count)
+        new = _new_head(old, count, head.target)
 
         def apply() -> None:
             edits.replace_module(self.network, self.store, head.name, new)
@@ -292,7 +293,7 @@ class Design:
         if into is not None:
             check.layer_name(self.network, into, "into")
         filled = edits.infer_params(entry, edits.shape_of(self._analysis_or_none(), after), values)
-        module = _checked_module(entry, filled)
+        module = _checked_module(entry, filled, f"after {after}")
         path = edits.module_path_near(self.store, self.network, anchor, kind.lower())
         layer = edits.new_module_layer(self.network, path, module, after, anchor.group)
 
@@ -323,7 +324,7 @@ class Design:
         layer = self.network[check.layer_name(self.network, name, "name")]
         source = layer.inputs[0] if layer.inputs else None
         shape = edits.shape_of(self._analysis_or_none(), source) if source else None
-        module = _checked_module(entry, edits.infer_params(entry, shape, values))
+        module = _checked_module(entry, edits.infer_params(entry, shape, values), name)
         old = self.store.get(layer.target)
         if isinstance(old, nn.Module) and type(old) is type(module):
             from designer.surgery.modules import transfer_weights
@@ -403,17 +404,19 @@ class Design:
         return [n for n in self.network.names if n in chosen]
 
 
-def _new_head(old: nn.Module, count: int) -> nn.Module:
-    if isinstance(old, nn.Linear):
-        return nn.Linear(old.in_features, count, bias=old.bias is not None)
-    if isinstance(old, nn.Conv2d):
-        return nn.Conv2d(old.in_channels, count, kernel_size=1)
+def _new_head(old: nn.Module, count: int, path: str) -> nn.Module:
+    """A new final layer whose initial weights depend only on this edit (see seeded_init)."""
+    with seeded_init("replace_head", repr(old), path, count):
+        if isinstance(old, nn.Linear):
+            return nn.Linear(old.in_features, count, bias=old.bias is not None)
+        if isinstance(old, nn.Conv2d):
+            return nn.Conv2d(old.in_channels, count, kernel_size=1)
     raise edits.EditError(f"cannot replace a final {type(old).__name__} layer")
 
 
-def _checked_module(kind: Any, values: dict[str, Any]) -> nn.Module:
+def _checked_module(kind: Any, values: dict[str, Any], where: str) -> nn.Module:
     try:
-        return create_module(kind, values)
+        return create_module(kind, values, where)
     except ValueError as error:
         raise edits.EditError(str(error)) from error
 

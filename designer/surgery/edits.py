@@ -158,7 +158,7 @@ def rebuilt_with(layer: Layer, old: nn.Module, values: dict[str, Any]) -> tuple[
         raise EditError(f"{layer.kind} parameters cannot be edited here; replace the layer with "
                         "a library layer to change them")
     merged = {**layer.params, **values}
-    new = create_module(kind, {k: v for k, v in merged.items() if kind.spec(k)})
+    new = create_module(kind, {k: v for k, v in merged.items() if kind.spec(k)}, layer.name)
     kept = transfer_weights(old, new)
     return new, kept
 

@@ -1,10 +1,20 @@
-"""Layer kinds <-> torch modules: read a module's hyper-parameters, build one from the catalog."""
+"""Layer kinds <-> torch modules: read a module's hyper-parameters, build one from the catalog.
+
+New modules draw their initial weights from a generator seeded by what is being created (kind,
+hyper-parameters, where), never from torch's global RNG: the same edit gives the same weights in
+every process, and creating a layer does not disturb anyone else's random stream.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import inspect
+import json
+from collections.abc import Iterator
 from typing import Any
 
+import torch
 from torch import nn
 
 from designer.core.catalog import LayerKind, catalog_kind
@@ -53,11 +63,31 @@ def _read(module: nn.Module, name: str) -> Any:
     return value
 
 
-def create_module(kind: LayerKind, values: dict[str, Any]) -> nn.Module:
-    """A freshly initialised module of a catalog kind with validated values."""
+def init_seed(*parts: Any) -> int:
+    """A 63-bit seed from the description of what is created (stable across processes)."""
+    text = json.dumps(parts, sort_keys=True, default=repr)
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big") >> 1
+
+
+@contextlib.contextmanager
+def seeded_init(*parts: Any) -> Iterator[None]:
+    """Run module constructors with the CPU RNG seeded from ``parts``; the caller's RNG state
+    is restored afterwards (modules are always created on the CPU here)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(init_seed(*parts))
+        yield
+
+
+def create_module(kind: LayerKind, values: dict[str, Any], where: str = "") -> nn.Module:
+    """A freshly initialised module of a catalog kind with validated values.
+
+    Its initial weights depend only on the kind, the values and ``where`` (the layer or path
+    it is created for), see the module docstring.
+    """
     checked = kind.validate(values)
     cls = getattr(nn, kind.name)
-    module: nn.Module = cls(**checked)
+    with seeded_init("create_module", kind.name, checked, where):
+        module: nn.Module = cls(**checked)
     return module
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from torch import nn
 
 from designer.surgery.design import Design, DesignInfo
+from designer.surgery.modules import seeded_init
 from designer.zoo.registry import WeightsChoice, create_model, get_entry
 
 
@@ -18,7 +19,8 @@ def open_model(name: str, weights: WeightsChoice = "none", *,
     `input_size` overrides the model's crop size for analysis (e.g. small images).
     """
     entry = get_entry(name)
-    module: nn.Module = create_model(name, weights=weights, progress=progress, cancel=cancel)
+    with seeded_init("open_model", entry.name):  # random weights ("none") are the same everywhere
+        module: nn.Module = create_model(name, weights=weights, progress=progress, cancel=cancel)
     info = DesignInfo(
         model_name=entry.name, source=entry.source,
         weights=str(weights), class_names=tuple(entry.categories) if weights != "none" else (),

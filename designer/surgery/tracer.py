@@ -4,9 +4,19 @@ With fx's default tracer, 22 torchvision models bake `self.training` into the gr
 constant (stochastic depth, shifted-window attention): a graph traced in eval mode would then
 train with those layers silently switched off. Keeping such modules as leaves makes the graph
 identical in both modes. timm registers its own untraceable layers and functions; we honour them.
+
+While fx traces, it patches `nn.Module.__call__` and `__getattr__` for the whole process. A model
+opened in the background would otherwise capture every module that another thread runs at the
+same time (the training loop, the augmentation preview's transforms.v2 modules) and break it
+with "module is not installed as a submodule". The tracer therefore records only the calls of
+the thread that traces; other threads run their modules as if nothing were patched.
 """
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import fx, nn
@@ -37,6 +47,28 @@ class DesignTracer(fx.Tracer):
         timm_leaves, timm_functions = _timm_leaves_and_functions()
         super().__init__(autowrap_functions=timm_functions)  # type: ignore[arg-type]
         self._extra_leaves = _mode_dependent_leaves() + timm_leaves
+
+    def trace(self, root: nn.Module | Callable[..., Any],
+              concrete_args: dict[str, Any] | None = None) -> fx.Graph:
+        """Trace `root`, recording only this thread's module calls."""
+        self._thread = threading.get_ident()
+        return super().trace(root, concrete_args)
+
+    def _foreign(self) -> bool:
+        return threading.get_ident() != getattr(self, "_thread", None)
+
+    def call_module(self, m: nn.Module, forward: Callable[..., Any], args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> Any:
+        """Record the call, unless another thread runs a module while we trace."""
+        if self._foreign():
+            return forward(*args, **kwargs)
+        return super().call_module(m, forward, args, kwargs)
+
+    def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: dict[str, Any]) -> Any:
+        """Proxy parameters read while tracing; other threads get the plain attribute."""
+        if self._foreign():
+            return attr_val
+        return super().getattr(attr, attr_val, parameter_proxy_cache)
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         """Leaf when fx would be (torch.nn layers) or when the module is mode-dependent."""

@@ -2,8 +2,10 @@
 
 "auto" choices are made here, once, and explained in words for the run log. On a CPU, bf16
 autocast is only chosen when a tiny microbenchmark shows it clearly faster than fp32 (CPUs
-without native bf16 emulate it and get slower); the result is cached for the process.
-``NETDESIGNER_CPU_BF16=1|0`` overrides the benchmark (useful for reproducing a run elsewhere).
+without native bf16 emulate it and get slower). The benchmark's verdict is cached per machine
+(CPU model, core count, torch version) in the user's cache folder, so a busy moment cannot flip
+it between runs; every run also records what was resolved (:meth:`Acceleration.resolved`) and
+a re-run passes those values instead of "auto". ``NETDESIGNER_CPU_BF16=1|0`` overrides both.
 """
 
 from __future__ import annotations
@@ -11,15 +13,20 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import platform
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
 from designer.training.errors import OptionsError
 from designer.training.options import TrainingOptions
+from designer.training.recipe import autocast_dtype
+from designer.zoo.cache import read_json, update_json, user_cache_dir
 
 # bf16 must beat fp32 by this factor on the probe, so noise cannot flip the choice between runs.
 _BF16_MARGIN = 1.2
@@ -54,6 +61,12 @@ class Acceleration:
         with torch.autocast(device_type=self.device.type, dtype=self.amp_dtype):
             yield
 
+    def resolved(self) -> dict[str, Any]:
+        """The choices as option values ("auto" resolved), for the run's records and re-runs."""
+        return {"device": self.device.type, "mixed_precision": self.precision.replace("fp32", "off"),
+                "channels_last": "on" if self.channels_last else "off",
+                "num_workers": self.num_workers}
+
     def batch_to_device(self, tensor: torch.Tensor) -> torch.Tensor:
         """Move one input tensor, in channels_last when that was chosen and it is an image batch."""
         non_blocking = self.device.type == "cuda"
@@ -75,18 +88,17 @@ def resolve_device(option: str) -> torch.device:
 
 
 def resolve_precision(option: str, device: torch.device) -> tuple[torch.dtype | None, str]:
-    """Autocast dtype (None = fp32) and why."""
-    if option == "off":
-        return None, "mixed precision off: fp32"
-    if option in ("bf16", "fp16"):
-        dtype = torch.bfloat16 if option == "bf16" else torch.float16
-        return dtype, f"mixed precision {option} (as requested)"
+    """Autocast dtype (None = fp32, recipe.autocast_dtype) and why."""
+    faster = option == "auto" and device.type == "cpu" and cpu_bf16_is_faster()
+    dtype = autocast_dtype(option, device, faster)
+    if option != "auto":
+        return dtype, "mixed precision off: fp32" if dtype is None else \
+            f"mixed precision {option} (as requested)"
     if device.type == "cuda":
-        if torch.cuda.is_bf16_supported():
-            return torch.bfloat16, "mixed precision auto: bf16 autocast on this GPU"
-        return torch.float16, "mixed precision auto: fp16 autocast with loss scaling on this GPU"
-    if cpu_bf16_is_faster():
-        return torch.bfloat16, "mixed precision auto: bf16 autocast (measured faster on this CPU)"
+        return dtype, ("mixed precision auto: bf16 autocast on this GPU" if dtype is torch.bfloat16
+                       else "mixed precision auto: fp16 autocast with loss scaling on this GPU")
+    if dtype is not None:
+        return dtype, "mixed precision auto: bf16 autocast (measured faster on this CPU)"
     return None, "mixed precision auto: fp32 (bf16 is not faster on this CPU)"
 
 
@@ -122,14 +134,34 @@ def choose(options: TrainingOptions, model: nn.Module) -> Acceleration:
 
 @functools.cache
 def cpu_bf16_is_faster() -> bool:
-    """True when bf16 autocast beats fp32 on a small conv forward+backward (decided once)."""
+    """True when bf16 autocast beats fp32 on a small conv forward+backward (decided once per
+    machine: the verdict is kept in the user's cache folder)."""
     forced = os.environ.get("NETDESIGNER_CPU_BF16")
     if forced in ("0", "1"):
         return forced == "1"
     if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
         return False
+    key = f"cpu_bf16 {cpu_name()} x{os.cpu_count()} torch {torch.__version__}"
+    cached = read_json(_choices_file()).get(key)
+    if isinstance(cached, bool):
+        return cached
     fp32, bf16 = _probe()
-    return fp32 > bf16 * _BF16_MARGIN
+    faster = fp32 > bf16 * _BF16_MARGIN
+    update_json(_choices_file(), key, faster)
+    return faster
+
+
+def _choices_file() -> Path:
+    return user_cache_dir() / "machine_choices.json"
+
+
+def cpu_name() -> str:
+    """The CPU model (from /proc/cpuinfo on Linux), so a moved cache folder does not mislead."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
 
 def _probe(rounds: int = 8) -> tuple[float, float]:

@@ -13,39 +13,19 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from designer.data.dataset import ignore_interrupts
+from designer.training.ddp import shard
+from designer.training.recipe import epoch_order, mix_seed
 from designer.training.samples import GuardedDataset
+
+__all__ = ["BatchSource", "LoaderSource", "TensorSource", "epoch_order", "mix_seed"]
 
 Batch = tuple[tuple[torch.Tensor, ...], torch.Tensor]
 
 
-def mix_seed(seed: int, *parts: int) -> int:
-    """A 63-bit seed derived from the run seed and e.g. the epoch (stable across processes)."""
-    value = seed & 0x7FFFFFFFFFFFFFFF
-    for part in parts:
-        value = (value * 1_000_003 + part + 0x9E3779B9) % (2**63 - 1)
-    return value
-
-
-def epoch_order(n: int, batch_size: int, seed: int, epoch: int, *, train: bool) -> list[list[int]]:
-    """Sample indices per batch for ``epoch``: shuffled when training, in order otherwise.
-
-    A final training batch of one sample is dropped: BatchNorm cannot train on a single sample.
-    """
-    if train:
-        generator = torch.Generator().manual_seed(mix_seed(seed, epoch))
-        order = torch.randperm(n, generator=generator).tolist()
-    else:
-        order = list(range(n))
-    batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
-    if train and len(batches) > 1 and len(batches[-1]) == 1:
-        batches.pop()
-    return batches
-
-
-def _batch_count(n: int, batch_size: int, train: bool) -> int:
+def _batch_count(n: int, batch_size: int, train: bool, world: int = 1) -> int:
     """``len(epoch_order(...))`` without drawing a permutation."""
     count = -(-n // batch_size)
-    if train and count > 1 and n % batch_size == 1:
+    if train and count > 1 and 0 < n % batch_size < 2 * world:
         count -= 1
     return count
 
@@ -60,18 +40,24 @@ class BatchSource(Protocol):
     def batches(self, epoch: int, skip: int = 0) -> Iterator[Batch]: ...
 
 
+def _order(n: int, batch_size: int, seed: int, epoch: int, train: bool) -> list[list[int]]:
+    """This process's share of every batch of ``epoch`` (training batches are shared out
+    between the processes of a torchrun group, see designer.training.ddp)."""
+    rank, world = shard() if train else (0, 1)
+    batches = epoch_order(n, batch_size, seed, epoch, train, world)
+    return batches if world == 1 else [b[rank::world] for b in batches]
+
+
 class _EpochBatchSampler(Sampler[list[int]]):
     def __init__(self, n: int, batch_size: int, seed: int, train: bool) -> None:
         self.n, self.batch_size, self.seed, self.train = n, batch_size, seed, train
         self.epoch, self.skip = 1, 0
 
     def __iter__(self) -> Iterator[list[int]]:
-        yield from epoch_order(self.n, self.batch_size, self.seed, self.epoch, train=self.train)[
-            self.skip :
-        ]
+        yield from _order(self.n, self.batch_size, self.seed, self.epoch, self.train)[self.skip:]
 
     def __len__(self) -> int:
-        return _batch_count(self.n, self.batch_size, self.train)
+        return _batch_count(self.n, self.batch_size, self.train, shard()[1] if self.train else 1)
 
 
 class LoaderSource:
@@ -96,8 +82,9 @@ class LoaderSource:
 
     def batches(self, epoch: int, skip: int = 0) -> Iterator[Batch]:
         self._sampler.epoch, self._sampler.skip = epoch, skip
-        # Worker processes seed their RNGs (augmentation) from this generator: fixed per epoch.
-        self._generator.manual_seed(mix_seed(self._seed, epoch, 1))
+        # Worker processes seed their RNGs (augmentation) from this generator: fixed per epoch
+        # (and per process of a torchrun group).
+        self._generator.manual_seed(mix_seed(self._seed, epoch, 1) + shard()[0])
         for item in self._loader:
             yield (item[0],), torch.as_tensor(item[1])
 
@@ -119,11 +106,12 @@ class TensorSource:
         self.batch_size, self.seed, self.train = batch_size, seed, train
 
     def __len__(self) -> int:
-        return _batch_count(self.num_samples, self.batch_size, self.train)
+        world = shard()[1] if self.train else 1
+        return _batch_count(self.num_samples, self.batch_size, self.train, world)
 
     def batches(self, epoch: int, skip: int = 0) -> Iterator[Batch]:
         tensors = self.views[(epoch - 1) % len(self.views)]
-        order = epoch_order(self.num_samples, self.batch_size, self.seed, epoch, train=self.train)
+        order = _order(self.num_samples, self.batch_size, self.seed, epoch, self.train)
         for indices in order[skip:]:
             index = torch.tensor(indices)
             yield tuple(t[index] for t in tensors), self.labels[index]

@@ -12,6 +12,7 @@ from torch import nn
 
 from designer.training.accel import Acceleration
 from designer.training.callbacks import CallbackList
+from designer.training.ddp import shard
 from designer.training.errors import CallbackError
 from designer.training.events import FinishedEvent, FinishReason
 from designer.training.failures import explain
@@ -85,6 +86,7 @@ class Finisher:
                 self.run_dir.write_summary({
                     **result.summary(), "started_at": _iso(self.started_at),
                     "finished_at": _iso(time.time()), "torch": torch.__version__,
+                    "processes": shard()[1],
                 })
             except Exception as error:  # noqa: BLE001 - a full disk: the checkpoint still counts
                 self.log_file(f"could not write the summary: {type(error).__name__}: {error}",

@@ -26,6 +26,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from designer.data.errors import TransformError
+from designer.training import ddp
 from designer.training.accel import Acceleration, choose
 from designer.training.batches import BatchSource, mix_seed
 from designer.training.callbacks import Callback, CallbackList
@@ -44,11 +45,13 @@ from designer.training.finish import Finisher
 from designer.training.history import History
 from designer.training.options import TrainingOptions
 from designer.training.params import Trainability, prepare, set_train_mode
+from designer.training.provenance import changing_tensors, provenance
+from designer.training.recipe import build_optimizer, seed_generators
 from designer.training.result import FitResult
 from designer.training.resume import TrainingState, load_model_state, restore_training_state
-from designer.training.run_dir import CHECKPOINT, RunDir
+from designer.training.run_dir import CHECKPOINT, INITIAL, RunDir
 from designer.training.samples import user_message
-from designer.training.schedules import LrSchedule, build_optimizer
+from designer.training.schedules import LrSchedule
 from designer.training.sources import choose_sources
 from designer.training.steps import LossDiverged, Stepper, validation_pass
 from designer.training.tracking import BestTracker, RunningMean, Throughput, mutable_keys
@@ -156,20 +159,25 @@ class _Trainer:
         accel = self.accel = choose(options, model)
         for reason in accel.reasons:
             self.log(reason)
+        if self.run_dir is not None:
+            self.run_dir.write_provenance(provenance(options, accel, self.manifest))
         model.to(accel.device)
         if accel.channels_last:
             model.to(memory_format=torch.channels_last)
         trainability = self.trainability = prepare(model, options.lr, options.weight_decay, lr_factors)
         self._log_trainability(trainability)
         checkpoint = load_model_state(model, resume_from, accel.device) if resume_from else None
+        if self.run_dir is not None and checkpoint is None:
+            self.run_dir.save_weights(INITIAL, changing_tensors(model), kind="initial")
         set_train_mode(model, trainability.frozen_batchnorms)
         self.best = BestTracker(mutable_keys(model))
         self._prepare_sources(train_data, val_data, augmented)
         assert self.train_src is not None
-        self.optimizer = build_optimizer(trainability.groups, options)
+        self.optimizer = build_optimizer(trainability.groups, options.solver, options.lr,
+                                         options.momentum)
         self.scaler = torch.amp.GradScaler("cuda") if accel.needs_grad_scaler else None
         self.stepper = Stepper(
-            self.net, self.optimizer, LrSchedule(options, len(self.train_src)), accel,
+            ddp.wrap(self.net, accel.device), self.optimizer, LrSchedule(options, len(self.train_src)), accel,
             nn.CrossEntropyLoss(label_smoothing=options.label_smoothing), options.grad_clip,
             self.scaler,
         )
@@ -243,7 +251,9 @@ class _Trainer:
         state, model = self.state, self.model
         assert self.trainability is not None
         set_train_mode(model, self.trainability.frozen_batchnorms)
-        _seed(mix_seed(self.options.seed, epoch, 0), self.accel)
+        assert self.accel is not None
+        seed_generators(mix_seed(self.options.seed, epoch, 0) + ddp.shard()[0],
+                        self.accel.device.type == "cuda")
         skip = state.offset
         if skip and state.rng_state is not None:
             torch.set_rng_state(state.rng_state.cpu())
@@ -361,10 +371,3 @@ class _Trainer:
         return (f"Training failed {where}: {type(error).__name__}: {error}. "
                 "The full traceback is in run.log.")
 
-
-def _seed(seed: int, accel: Acceleration | None) -> None:
-    """Seed the generators this run draws from (torch.manual_seed also pokes every lazy device
-    backend, ~1 ms per call, which shows when epochs take milliseconds)."""
-    torch.default_generator.manual_seed(seed)
-    if accel is not None and accel.device.type == "cuda":
-        torch.cuda.manual_seed(seed)

@@ -1,7 +1,9 @@
 """The run folder's one owner: the only code that knows its file names, reading and writing them.
 
 Layout: ``run.json`` (identity, data settings, stats), ``design.json`` (what was trained),
-``options.json``, ``manifest.json`` (the data split), ``history.json`` and ``history.csv``,
+``options.json``, ``manifest.json`` (the data split), ``provenance.json`` (seed, resolved
+"auto" choices, library versions, data digest), ``initial.safetensors`` (the starting values
+of the tensors training changes, for re-runs), ``history.json`` and ``history.csv``,
 ``best.safetensors`` and ``last.safetensors`` (weights only, loadable anywhere),
 ``checkpoint.pt`` (resume state: tensors and primitives only, so it loads with
 ``weights_only=True``), ``evaluation.json``, ``run.log`` and ``summary.json`` (written last: a
@@ -52,11 +54,12 @@ OPTIONS, MANIFEST, HISTORY_JSON, HISTORY_CSV = (
 BEST, LAST, CHECKPOINT, LOG, SUMMARY = (
     "best.safetensors", "last.safetensors", "checkpoint.pt", "run.log", "summary.json",
 )
+PROVENANCE, INITIAL = "provenance.json", "initial.safetensors"
 RUN_INFO, DESIGN, EVALUATION, LOCK = "run.json", "design.json", "evaluation.json", ".training.lock"
 SCRIPT_DIR, SCRIPT_RESULTS, SCRIPT_WEIGHTS = "script", "results.json", "trained.safetensors"
 #: files whose interrupted writes leave ``.<name>.<random>.tmp`` behind
 _WRITTEN = (OPTIONS, MANIFEST, HISTORY_JSON, HISTORY_CSV, BEST, LAST, CHECKPOINT, SUMMARY,
-            RUN_INFO, DESIGN, EVALUATION)
+            RUN_INFO, DESIGN, EVALUATION, PROVENANCE, INITIAL)
 WEIGHTS = {"best": BEST, "last": LAST}
 
 
@@ -182,6 +185,10 @@ class RunDir:
         if manifest is not None:
             write_json(self.path / MANIFEST, dict(manifest))
 
+    def write_provenance(self, record: Mapping[str, Any]) -> None:
+        """What a re-run needs (designer.training.provenance)."""
+        write_json(self.path / PROVENANCE, dict(record))
+
     def write_history(self, history: History) -> None:
         write_json(self.path / HISTORY_JSON, history.to_dict())
         csv_text = history.to_csv()
@@ -257,6 +264,15 @@ class RunDir:
 
     def read_manifest(self) -> dict[str, Any] | None:
         return read_json(self.path / MANIFEST) or None
+
+    def read_provenance(self) -> dict[str, Any]:
+        """provenance.json ({} for runs made before it was recorded)."""
+        return read_json(self.path / PROVENANCE)
+
+    def initial_weights(self) -> dict[str, torch.Tensor] | None:
+        """The starting values of the tensors the run trained (None when not recorded)."""
+        path = self.path / INITIAL
+        return load_weights(path) if path.is_file() else None
 
     def read_history(self) -> History:
         data = read_json(self.path / HISTORY_JSON)

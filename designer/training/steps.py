@@ -12,6 +12,7 @@ from torch import nn
 
 from designer.training.accel import Acceleration
 from designer.training.batches import BatchSource
+from designer.training.ddp import global_totals, shard
 from designer.training.schedules import LrSchedule
 from designer.training.tracking import RunningMean
 
@@ -66,7 +67,13 @@ class Stepper:
         with accel.autocast():
             logits = logits_of(self.net(*xs))
             loss = self.loss_fn(logits, y)
-        value = float(loss.item())
+        correct, count = int((logits.detach().argmax(1) == y).sum()), int(y.shape[0])
+        if shard()[1] > 1:  # every process decides on the global batch's numbers
+            value, correct, total = global_totals(loss, correct, count)
+            loss = loss * (count * shard()[1] / total)  # DDP averages: weight by share
+            count = total
+        else:
+            value = float(loss.item())
         self._check(value, int(logits.shape[-1]), lr)
         optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
@@ -81,8 +88,7 @@ class Stepper:
             if self.grad_clip:
                 nn.utils.clip_grad_norm_(self.params, self.grad_clip)
             optimizer.step()
-        correct = int((logits.detach().argmax(1) == y).sum())
-        return value, correct, int(y.shape[0]), lr
+        return value, correct, count, lr
 
     def _check(self, value: float, classes: int, lr: float) -> None:
         """Raise :class:`LossDiverged` for a NaN/inf loss or one far above where it started."""

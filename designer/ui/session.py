@@ -158,8 +158,12 @@ class DesignSession(QObject):
     # ----- analysis --------------------------------------------------------------------
     def _on_network_changed(self, changed: object) -> None:
         self._version += 1
-        self.selection = [n for n in self.selection if self.design and n in self.design.network]
+        kept = [n for n in self.selection if self.design and n in self.design.network]
+        pruned = kept != self.selection
+        self.selection = kept
         self.document_changed.emit(changed)
+        if pruned:  # deleted layers leave the selection: views and the status bar must know
+            self.selection_changed.emit(list(kept))
         self._request_analysis()
 
     def _request_analysis(self) -> None:

@@ -20,16 +20,13 @@ import threading
 import traceback
 from collections import deque
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from designer.core.errors import UserError
-from designer.project.data_config import PreparedData
 from designer.project.runs import RunRecord
-from designer.project.workflow import resume_run, train_design
-from designer.surgery.design import Design
+from designer.project.workflow import RunRequest, run_request
 from designer.training.callbacks import Recorder
 from designer.training.events import (
     CacheProgressEvent,
@@ -41,11 +38,12 @@ from designer.training.events import (
     StartEvent,
     ValidationEvent,
 )
-from designer.training.options import TrainingOptions
 from designer.workers.gc_guard import GuiThreadCollection
 from designer.workers.unexpected import is_expected, report_unexpected
 
 log = logging.getLogger(__name__)
+
+__all__ = ["RunRequest", "TrainingRunner", "cuda_available", "describe_failure"]
 
 #: how often the GUI hears about progress (ms); 50 ms = 20 updates a second
 DRAIN_INTERVAL_MS = 50
@@ -69,22 +67,17 @@ def describe_failure(error: BaseException) -> str:
 
 @dataclass
 class _Job:
-    """What one run needs, and (filled on the worker thread) how it ended."""
+    """One run's request (an immutable value), and (filled on the worker thread) how it ended."""
 
-    design: Design
-    data: PreparedData
-    options: TrainingOptions
-    runs_root: Path
-    name: str | None
+    request: RunRequest
     queue: deque[Event]
     stop: threading.Event
-    resume_dir: Path | None = None
     run: RunRecord | None = None
     error: str | None = None
 
 
 class _Worker(QObject):
-    """Lives on the worker thread and runs `train_design` once."""
+    """Lives on the worker thread and carries out one `RunRequest`."""
 
     done = Signal()
 
@@ -97,14 +90,8 @@ class _Worker(QObject):
     def run(self) -> None:
         job = self._job
         try:
-            if job.resume_dir is not None:
-                job.run = resume_run(job.resume_dir, job.data, job.options,
-                                     callbacks=[Recorder(job.queue)], should_stop=job.stop.is_set)
-            else:
-                job.run = train_design(job.design, job.data, job.options,
-                                       runs_root=job.runs_root, name=job.name,
-                                       callbacks=[Recorder(job.queue)],
-                                       should_stop=job.stop.is_set)
+            job.run = run_request(job.request, callbacks=[Recorder(job.queue)],
+                                  should_stop=job.stop.is_set)
         except Exception as error:  # noqa: BLE001 - every failure is reported to the GUI
             log.warning("training failed outside the engine:\n%s", traceback.format_exc())
             if not is_expected(error):
@@ -160,16 +147,12 @@ class TrainingRunner(QObject):
         """Whether a stop was requested for the current run."""
         return self._job is not None and self._job.stop.is_set()
 
-    def start(self, design: Design, data: PreparedData, options: TrainingOptions,
-              runs_root: Path, name: str | None = None, resume_dir: Path | None = None) -> None:
-        """Train `design` (not modified: the engine trains a copy) on a new thread.
-
-        With `resume_dir`, continue that stopped run from its checkpoint instead.
-        """
+    def start(self, request: RunRequest) -> None:
+        """Carry out `request` on a new thread (its design is a snapshot: the live design may
+        keep changing meanwhile, and is never read or written by the worker)."""
         if self._thread is not None:
             raise RuntimeError("a training run is already in progress; stop it first")
-        job = _Job(design, data, options, Path(runs_root), name, deque(), threading.Event(),
-                   resume_dir)
+        job = _Job(request, deque(), threading.Event())
         thread = QThread()
         thread.setObjectName("training")
         worker = _Worker(job)

@@ -120,9 +120,10 @@ def test_freezing_plan_matches_the_design(bundle: Path, resnet: Design) -> None:
 def test_learning_rate_factors_become_parameter_groups(bundle: Path, resnet: Design) -> None:
     module, network = network_of(bundle)
     factors = resnet.lr_factors()
-    assert factors and all(module.lr_factor(n) == factors.get(n, 1.0) for n, _ in network.named_parameters())
+    assert factors and all(module.lr_factor(n, module.LR_FACTORS) == factors.get(n, 1.0)
+                           for n, _ in network.named_parameters())
     module.apply_freezing(network)
-    groups = module.parameter_groups(network, OPTIONS.lr, OPTIONS.weight_decay)
+    groups = module.parameter_groups(network, OPTIONS.lr, OPTIONS.weight_decay, module.LR_FACTORS)
     slow = {id(p) for g in groups if g["lr_factor"] == 0.1 for p in g["params"]}
     assert slow == {id(p) for n, p in network.named_parameters() if n in factors}
     assert all(g["lr"] == pytest.approx(OPTIONS.lr * g["lr_factor"]) for g in groups)
@@ -140,16 +141,28 @@ def test_command_line_defaults_are_the_runs_options(bundle: Path) -> None:
     assert changed.epochs == 5 and changed.data_root == Path("/data/elsewhere")
 
 
-def test_schedule_matches_the_apps(bundle: Path) -> None:
+def test_script_contains_the_engines_recipe_verbatim(bundle: Path) -> None:
+    """One recipe: the script holds the engine's functions character for character, and its
+    command line's defaults drive them the way the engine's options do."""
+    import inspect
+
+    from designer.training import recipe
     from designer.training.schedules import LrSchedule
 
+    text = (bundle / SCRIPT_NAME).read_text(encoding="utf-8")
+    assert len(recipe.RECIPE) >= 10
+    for function in recipe.RECIPE:
+        assert inspect.getsource(function) in text, function.__name__
+    # nothing restates them: each is defined exactly once in the script
+    for function in recipe.RECIPE:
+        assert text.count(f"def {function.__name__}(") == 1, function.__name__
     module = import_script(bundle / SCRIPT_NAME)
     for schedule in ("none", "step", "cosine", "onecycle"):
-        options = OPTIONS.replace(schedule=schedule)
         args = module.parse_args(["--schedule", schedule])
-        app = LrSchedule(options, 5)
-        script = [module.lr_multiplier(i, 5, args) for i in range(15)]
-        assert script == pytest.approx([app.multiplier(i) for i in range(15)], abs=1e-12), schedule
+        app = LrSchedule(OPTIONS.replace(schedule=schedule), 5)
+        script = [module.lr_multiplier(i, 5, args.epochs, args.schedule, args.warmup_epochs,
+                                       args.step_size, args.gamma) for i in range(15)]
+        assert script == [app.multiplier(i) for i in range(15)], schedule
 
 
 def test_transforms_match_the_apps(bundle: Path, resnet: Design) -> None:

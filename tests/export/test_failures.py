@@ -221,3 +221,25 @@ def test_progress_reaches_one_in_order(tiny: fx.GraphModule, tiny_input: Tensor,
     assert fractions == sorted(fractions)
     assert fractions[0] == 0.0
     assert fractions[-1] == 1.0
+
+
+def test_a_folder_made_for_a_failed_export_is_removed_again(tmp_path: Path) -> None:
+    from designer.export._staging import created_folder
+
+    existing = tmp_path / "mine"
+    existing.mkdir()
+    made: list[bool] = []
+
+    def failing_export() -> None:
+        with created_folder(existing / "a" / "b") as folder:
+            made.append(folder.is_dir())
+            raise ExportError("boom")
+
+    with pytest.raises(ExportError, match="boom"):
+        failing_export()
+    assert made == [True]
+    assert _files(tmp_path) == ["mine"]  # both levels it made are gone, the user's folder stays
+
+    with created_folder(existing / "a" / "b") as folder:
+        (folder / "model.pt2").write_bytes(b"kept")
+    assert _files(tmp_path) == ["a", "b", "mine", "model.pt2"]

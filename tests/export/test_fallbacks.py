@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import Tensor, fx, nn
 
-from designer.export import Format, export_model, fmt_onnx, load_exported
+from designer.export import ExportCancelledError, Format, export_model, fmt_onnx, load_exported
 from designer.export.metadata import WriteJob
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -39,6 +39,27 @@ def test_torchscript_falls_back_to_trace(tiny_input: Tensor, tmp_path: Path) -> 
     x = torch.randn(2, 3, 16, 16)
     with torch.no_grad():
         torch.testing.assert_close(load_exported(report.path)(x)[0], model.eval()(x))
+
+
+def test_cancel_during_the_first_onnx_exporter_skips_the_fallback(
+    tiny: fx.GraphModule, tiny_input: Tensor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cancelled: list[bool] = []
+    legacy_calls: list[WriteJob] = []
+
+    def dynamo_fails_while_the_user_cancels(job: WriteJob) -> None:
+        cancelled.append(True)  # the user clicked Cancel during the long first attempt
+        raise RuntimeError("unsupported operator")
+
+    monkeypatch.setattr(fmt_onnx, "_export_dynamo", dynamo_fails_while_the_user_cancels)
+    monkeypatch.setattr(fmt_onnx, "_export_legacy", legacy_calls.append)
+
+    with pytest.raises(ExportCancelledError, match="no file was written"):
+        export_model(tiny, "onnx", tmp_path / "m.onnx", example_input=tiny_input,
+                     cancel=lambda: bool(cancelled))
+
+    assert legacy_calls == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_onnx_falls_back_to_the_legacy_exporter(

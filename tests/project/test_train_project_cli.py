@@ -48,4 +48,4 @@ def test_project_trains_headless_on_one_and_two_processes(
 
 def test_train_without_a_source_says_what_to_give(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train"]) == 1
-    assert "PROJECT folder, --model NAME or --design FILE" in capsys.readouterr().err
+    assert "PROJECT folder, --model NAME, --design FILE or --resume RUN" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -72,3 +73,24 @@ def test_channels_last_inputs_and_autocast():
     with chosen.autocast():
         assert (torch.randn(2, 4) @ torch.randn(4, 2)).dtype == torch.bfloat16
     assert chosen.precision == "bf16" and not chosen.needs_grad_scaler
+
+
+def test_cpu_bf16_verdict_is_measured_once_per_machine(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A busy moment cannot flip the choice: the first verdict is kept in the cache folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("NETDESIGNER_CPU_BF16", raising=False)
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    monkeypatch.setattr(accel, "_probe", lambda: (2.0, 1.0))  # bf16 twice as fast
+    accel.cpu_bf16_is_faster.cache_clear()
+    try:
+        assert accel.cpu_bf16_is_faster()
+        monkeypatch.setattr(accel, "_probe", lambda: (1.0, 2.0))  # now the machine is loaded
+        accel.cpu_bf16_is_faster.cache_clear()  # a new process
+        assert accel.cpu_bf16_is_faster()
+        options = TrainingOptions(device="cpu", num_workers=0)
+        resolved = accel.choose(options, nn.Conv2d(3, 3, 3)).resolved()
+        assert resolved == {"device": "cpu", "mixed_precision": "bf16", "channels_last": "on",
+                            "num_workers": 0}
+    finally:
+        accel.cpu_bf16_is_faster.cache_clear()

@@ -10,7 +10,8 @@ from torch import nn
 
 from designer.training.options import TrainingOptions
 from designer.training.params import frozen_batchnorm_names, lr_factor, prepare
-from designer.training.schedules import LrSchedule, build_optimizer
+from designer.training.recipe import build_optimizer
+from designer.training.schedules import LrSchedule
 
 
 def _multipliers(per_epoch: int = 10, **kw: object) -> list[float]:
@@ -70,7 +71,7 @@ def test_groups_skip_frozen_split_decay_and_restore_zero_factors():
 def test_every_solver_builds_and_steps(solver):
     model = nn.Linear(3, 2)
     t = prepare(model, 0.1, 0.0, None)
-    optimizer = build_optimizer(t.groups, TrainingOptions(solver=solver))
+    optimizer = build_optimizer(t.groups, solver, 0.1, 0.9)
     model(torch.randn(4, 3)).sum().backward()
     before = model.weight.detach().clone()
     optimizer.step()

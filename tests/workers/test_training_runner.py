@@ -18,7 +18,7 @@ from designer.surgery.design import Design
 from designer.surgery.opening import open_model
 from designer.training.events import FinishedEvent, IterationEvent, StartEvent, ValidationEvent
 from designer.training.options import TrainingOptions
-from designer.workers.training import TrainingRunner, describe_failure
+from designer.workers.training import RunRequest, TrainingRunner, describe_failure
 
 SIZE = 32
 QUICK = TrainingOptions(epochs=2, batch_size=8, mixed_precision="off")
@@ -78,7 +78,7 @@ def test_every_event_arrives_on_the_gui_thread_in_order(
     before = _snapshot(design)
     record = Recorder(runner)
     with qtbot.waitSignal(runner.finished, timeout=60_000):
-        runner.start(design, data, QUICK, tmp_path)
+        runner.start(RunRequest(design.snapshot(), data, QUICK, tmp_path))
         assert runner.running
         assert not gc.isenabled(), "no collection on the training thread (it would free Qt objects)"
     assert record.threads == {threading.get_ident()}  # the test runs on the GUI thread
@@ -115,7 +115,7 @@ def test_stop_ends_the_run_and_saves_it(qtbot: QtBot, runner: TrainingRunner, de
     record = Recorder(runner)
     runner.iterations.connect(lambda _batch: runner.stop())
     with qtbot.waitSignal(runner.finished, timeout=120_000):
-        runner.start(design, data, LONG, tmp_path)
+        runner.start(RunRequest(design.snapshot(), data, LONG, tmp_path))
     run, finished = record.of("finished")[0]
     assert finished.reason == "stopped"
     assert not runner.running
@@ -131,9 +131,9 @@ def test_shutdown_joins_the_thread_and_reports_the_run(
     design.replace_head(len(data.classes), class_names=data.classes)
     record = Recorder(runner)
     with qtbot.waitSignal(runner.iterations, timeout=60_000):
-        runner.start(design, data, LONG, tmp_path)
+        runner.start(RunRequest(design.snapshot(), data, LONG, tmp_path))
     with pytest.raises(RuntimeError, match="already in progress"):
-        runner.start(design, data, LONG, tmp_path)
+        runner.start(RunRequest(design.snapshot(), data, LONG, tmp_path))
     assert runner.shutdown(60_000)
     assert not runner.running
     run, finished = record.of("finished")[0]  # delivered before shutdown returned
@@ -148,7 +148,8 @@ def test_a_head_that_does_not_fit_the_classes_is_a_message(
         tmp_path: Path) -> None:
     record = Recorder(runner)
     with qtbot.waitSignal(runner.finished, timeout=30_000):
-        runner.start(design, data, QUICK, tmp_path)  # 1000 ImageNet outputs, 4 classes
+        # 1000 ImageNet outputs, 4 classes
+        runner.start(RunRequest(design.snapshot(), data, QUICK, tmp_path))
     [message] = record.of("failed")
     assert "1000 outputs" in message and "4 classes" in message
     assert record.of("finished") == [(None, None)]

@@ -14,10 +14,12 @@ Decisions worth knowing:
 - A design of the user's own module (source "module"/"file") is rebuilt layer by layer when every
   layer it calls is a torch.nn layer whose constructor can be written; otherwise CodegenError
   explains that the script needs the module's class (export ONNX / .pt2 instead).
-- The training loop mirrors ``designer.training.loop`` (optimiser groups, per-iteration schedule,
-  per-epoch seeds, batch order, frozen BatchNorm in eval mode, best weights), so on the CPU with
-  the same options the script reproduces the app's run. The app's feature cache and its CPU bf16
-  benchmark are not reproduced: the script trains the whole network and uses fp32 on CPUs.
+- The training loop mirrors ``designer.training.loop`` and runs the engine's own recipe functions
+  (``designer.training.recipe``: optimiser groups, per-iteration schedule, per-epoch seeds, batch
+  order, frozen BatchNorm in eval mode, autocast choice), copied verbatim into the script with
+  ``inspect.getsource``, so on the CPU with the same options the script reproduces the app's run.
+  The app's feature cache and its CPU bf16 benchmark are not reproduced: the script trains the
+  whole network and uses fp32 on CPUs.
 - Under torchrun (WORLD_SIZE > 1) it uses DistributedDataParallel (gloo on CPU, nccl on GPU);
   every global batch of ``batch_size`` is shared out between the processes, so the batches do not
   depend on the number of processes; process 0 validates, prints and saves.

@@ -16,7 +16,7 @@ def build_model(weights: Path) -> DesignedNetwork:
 
 
 # =============================================================================================
-# 2. Freezing plan and learning-rate factors (from the design)
+# 2. Freezing plan (from the design)
 # =============================================================================================
 
 
@@ -25,53 +25,10 @@ def covered(name: str, prefixes: list[str]) -> bool:
     return any(name == p or name.startswith(p + ".") for p in prefixes)
 
 
-def lr_factor(name: str) -> float:
-    """Learning-rate factor of a parameter: the longest matching prefix in LR_FACTORS, else 1."""
-    matches = [p for p in LR_FACTORS if covered(name, [p])]
-    return LR_FACTORS[max(matches, key=len)] if matches else 1.0
-
-
 def apply_freezing(model: nn.Module) -> None:
     """Frozen layers keep their weights: no gradient is computed for them."""
     for name, param in model.named_parameters():
         param.requires_grad_(not covered(name, FROZEN))
-
-
-def parameter_groups(model: nn.Module, lr: float, weight_decay: float) -> list[dict]:
-    """Optimiser groups by learning-rate factor; biases and norm scales (1-D) get no decay.
-
-    A factor of 0 freezes the parameter for this run, like a frozen layer.
-    """
-    buckets: dict[tuple[float, bool], list[nn.Parameter]] = {}
-    for name, param in model.named_parameters():
-        factor = lr_factor(name)
-        if factor <= 0:
-            param.requires_grad_(False)
-        if param.requires_grad:
-            buckets.setdefault((factor, param.dim() > 1), []).append(param)
-    return [
-        {"params": params, "lr": lr * factor, "base_lr": lr * factor, "lr_factor": factor,
-         "weight_decay": weight_decay if decays else 0.0}
-        for (factor, decays), params in buckets.items()
-    ]
-
-
-def frozen_batchnorms(model: nn.Module) -> list[nn.Module]:
-    """BatchNorm layers whose weights are frozen: their running statistics must not change."""
-    kinds = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
-    found = []
-    for module in model.modules():
-        params = list(module.parameters(recurse=False))
-        if isinstance(module, kinds) and params and not any(p.requires_grad for p in params):
-            found.append(module)
-    return found
-
-
-def set_train_mode(model: nn.Module, frozen_bn: list[nn.Module]) -> None:
-    """Training mode, except for frozen BatchNorm layers (they stay in evaluation mode)."""
-    model.train()
-    for module in frozen_bn:
-        module.eval()
 '''
 
 DATA = '''
@@ -149,14 +106,6 @@ def read_split(split_file: Path, data_root: Path | None) -> tuple[Path, dict[str
     return root, splits
 
 
-def mix_seed(seed: int, *parts: int) -> int:
-    """A seed derived from the run's seed and e.g. the epoch (same formula as NetDesigner)."""
-    value = seed & 0x7FFFFFFFFFFFFFFF
-    for part in parts:
-        value = (value * 1_000_003 + part + 0x9E3779B9) % (2**63 - 1)
-    return value
-
-
 class EpochBatches(Sampler):
     """The batches of one epoch, shuffled by (seed, epoch) exactly as NetDesigner shuffles them.
 
@@ -170,15 +119,7 @@ class EpochBatches(Sampler):
         self.rank, self.world, self.epoch = rank, world, 1
 
     def batches(self) -> list[list[int]]:
-        if self.shuffle:
-            generator = torch.Generator().manual_seed(mix_seed(self.seed, self.epoch))
-            order = torch.randperm(self.n, generator=generator).tolist()
-        else:
-            order = list(range(self.n))
-        batches = [order[i:i + self.batch_size] for i in range(0, self.n, self.batch_size)]
-        # BatchNorm cannot train on one sample per process: drop such a last training batch.
-        if self.shuffle and len(batches) > 1 and len(batches[-1]) < 2 * self.world:
-            batches.pop()
+        batches = epoch_order(self.n, self.batch_size, self.seed, self.epoch, self.shuffle, self.world)
         return [b[self.rank::self.world] for b in batches]
 
     def __iter__(self) -> Iterator[list[int]]:

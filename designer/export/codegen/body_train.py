@@ -1,8 +1,9 @@
 """The script's training loop, evaluation, DistributedDataParallel set-up and command line (source text).
 
-The loop mirrors ``designer.training.loop``: the same optimiser groups, per-iteration learning-rate
-schedule, seeds per epoch, batch order, frozen BatchNorm handling and best-weights tracking, so a
-run of the script on the same data matches the app's run.
+The loop mirrors ``designer.training.loop`` and calls the engine's own recipe functions (optimiser
+groups, per-iteration learning-rate schedule, seeds per epoch, batch order, frozen BatchNorm
+handling, autocast choice), which ``script.py`` copies verbatim from ``designer.training.recipe``,
+so a run of the script on the same data matches the app's run.
 """
 
 from __future__ import annotations
@@ -10,38 +11,8 @@ from __future__ import annotations
 TRAINING = '''
 
 # =============================================================================================
-# 5. Training: optimiser, learning-rate schedule, one epoch, evaluation
+# 5. Training: one step, one epoch, evaluation
 # =============================================================================================
-
-
-def build_optimizer(groups: list[dict], args: argparse.Namespace) -> torch.optim.Optimizer:
-    if args.solver == "sgdm":
-        return torch.optim.SGD(groups, lr=args.lr, momentum=args.momentum)
-    if args.solver == "adam":
-        return torch.optim.Adam(groups, lr=args.lr)
-    if args.solver == "rmsprop":
-        return torch.optim.RMSprop(groups, lr=args.lr)
-    return torch.optim.AdamW(groups, lr=args.lr)
-
-
-def lr_multiplier(iteration: int, per_epoch: int, args: argparse.Namespace) -> float:
-    """Factor on every group's learning rate for the next step (warm-up, then the schedule)."""
-    total = per_epoch * args.epochs
-    warmup = min(total - 1, round(args.warmup_epochs * per_epoch))
-    if args.schedule == "onecycle":
-        rise = warmup if warmup > 0 else max(1, round(0.3 * total))
-        start, end = 1 / 25, 1 / 25e4
-        if iteration < rise:
-            return start + (1 - start) * 0.5 * (1 - math.cos(math.pi * iteration / rise))
-        t = (iteration - rise) / max(1, total - 1 - rise)
-        return end + (1 - end) * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
-    ramp = (iteration + 1) / warmup if iteration < warmup else 1.0
-    if args.schedule == "step":
-        return ramp * args.gamma ** ((iteration // per_epoch) // max(1, args.step_size))
-    if args.schedule == "cosine" and iteration >= warmup:
-        progress = (iteration - warmup) / max(1, total - warmup)
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-    return ramp
 
 
 class Run:
@@ -55,9 +26,10 @@ class Run:
             args.channels_last == "auto" and any(isinstance(m, nn.Conv2d) for m in model.modules()))
         if self.channels_last:  # faster convolutions on CPUs and GPUs alike
             model.to(memory_format=torch.channels_last)
-        self.frozen_bn = frozen_batchnorms(model)
-        self.optimizer = build_optimizer(parameter_groups(model, args.lr, args.weight_decay), args)
-        self.amp_dtype = autocast_dtype(args.precision, device)
+        self.frozen_bn = frozen_batchnorm_names(model)
+        groups = parameter_groups(model, args.lr, args.weight_decay, LR_FACTORS)
+        self.optimizer = build_optimizer(groups, args.solver, args.lr, args.momentum)
+        self.amp_dtype = autocast_dtype(args.precision, device, False)  # fp32 on CPUs when auto
         use_scaler = self.amp_dtype == torch.float16 and device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda") if use_scaler else None
         self.loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
@@ -73,7 +45,9 @@ class Run:
 
     def step(self, images: torch.Tensor, labels: torch.Tensor, per_epoch: int) -> tuple[float, int]:
         """One optimiser step; returns (loss, correct predictions)."""
-        factor = lr_multiplier(self.iteration, per_epoch, self.args)
+        a = self.args
+        factor = lr_multiplier(self.iteration, per_epoch, a.epochs, a.schedule, a.warmup_epochs,
+                               a.step_size, a.gamma)
         for group in self.optimizer.param_groups:
             group["lr"] = group["base_lr"] * factor
         labels = labels.to(self.device)
@@ -108,7 +82,7 @@ def train_one_epoch(run: Run, loader: DataLoader, epoch: int) -> tuple[float, fl
     set_train_mode(run.model, run.frozen_bn)
     loader.batch_sampler.epoch = epoch
     loader.generator.manual_seed(mix_seed(seed, epoch, 1) + run.rank)  # augmentation in workers
-    torch.manual_seed(mix_seed(seed, epoch, 0) + run.rank)  # dropout, augmentation in-process
+    seed_generators(mix_seed(seed, epoch, 0) + run.rank, run.device.type == "cuda")  # dropout etc.
     totals = torch.zeros(3, dtype=torch.float64)  # loss sum, correct, count
     per_epoch = len(loader.batch_sampler)
     for images, labels in loader:
@@ -152,18 +126,6 @@ DISTRIBUTED = '''
 # =============================================================================================
 # 6. Devices and DistributedDataParallel (torchrun sets WORLD_SIZE, RANK and LOCAL_RANK)
 # =============================================================================================
-
-
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """Mixed precision: bf16 (or fp16) autocast on a GPU when "auto"; fp32 on a CPU.
-
-    (NetDesigner may choose bf16 on a CPU after measuring it faster: pass --precision bf16.)
-    """
-    if precision == "off" or (precision == "auto" and device.type != "cuda"):
-        return None
-    if precision == "auto":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.bfloat16 if precision == "bf16" else torch.float16
 
 
 def choose_device(option: str, local_rank: int) -> torch.device:

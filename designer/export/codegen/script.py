@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 
 from designer.data.split import SplitManifest
@@ -15,6 +16,7 @@ from designer.export.codegen.values import CodegenError, literal, quoted
 from designer.export.codegen.wrap import wrap
 from designer.surgery.design import Design
 from designer.training.options import TrainingOptions
+from designer.training.recipe import RECIPE
 
 _RULE = "# " + "=" * 93
 _STANDARD_IMPORTS = ["argparse", "copy", "json", "math", "os", "time"]
@@ -41,6 +43,7 @@ def generate_script(design: Design, *, options: TrainingOptions, manifest: Split
         _settings(design, options, plan, classes, image_size, weights_file),
         _network(design, base, init.lines, forward.source),
         MODEL_HELPERS.rstrip("\n"),
+        recipe_section(),
         "\n\n" + _augmentation(augment, design),
         DATA.rstrip("\n"),
         TRAINING.rstrip("\n"),
@@ -48,6 +51,14 @@ def generate_script(design: Design, *, options: TrainingOptions, manifest: Split
         MAIN,
     ]
     return "\n".join(parts)
+
+
+def recipe_section() -> str:
+    """The engine's recipe functions, copied verbatim (so the script cannot drift from the app)."""
+    functions = "\n\n".join(inspect.getsource(function) for function in RECIPE)
+    return "\n".join(["", "", _RULE, "# 2b. The training recipe: NetDesigner's own functions "
+                       "(designer/training/recipe.py), copied verbatim", _RULE, "", "",
+                       functions.rstrip("\n")])
 
 
 def _docstring(design: Design, base: BaseArchitecture | None, classes: list[str], weights: str) -> str:

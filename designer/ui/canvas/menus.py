@@ -4,7 +4,8 @@ Commands that act on the selection (Freeze, Unfreeze, learning-rate factor, Dele
 "Replace final layers…" are the shared actions of `designer.ui.actions` (right-clicking a node
 selects it first), so they read and enable exactly as in the main menus. The entries that depend
 on the clicked node (Freeze up to here, Insert after, Replace with, blocks) are built here and
-are enabled only when they would change something and the design is not locked. Every edit goes
+are enabled only when they would change something and the design is not locked. An edge offers
+"Insert layer here" (what dropping a library layer on it does). Every edit goes
 through `session.edit`. `exec_menu` is looked up at call time so tests can pick an entry without
 a modal loop.
 """
@@ -27,6 +28,7 @@ from designer.ui.canvas import blocks
 from designer.ui.canvas.node_item import LayerItem
 
 if TYPE_CHECKING:
+    from designer.ui.canvas.edge_item import EdgeItem
     from designer.ui.canvas.frame_item import BlockFrame
     from designer.ui.canvas.view import NetworkView
 
@@ -137,9 +139,23 @@ def block_menu(view: NetworkView, item: LayerItem) -> QMenu:
     return _lock(menu, view)
 
 
+def edge_menu(view: NetworkView, edge: EdgeItem) -> QMenu:
+    """An edge: insert a library layer between the two nodes it joins (as a drop there does),
+    then the background's view commands."""
+    menu = QMenu(view)
+    menu.setToolTipsVisible(True)
+    _catalog_menu(menu, "Insert layer here", view,
+                  lambda kind: view.drops.insert(kind, edge), True)
+    menu.addSeparator()
+    return _view_entries(menu, view)
+
+
 def background_menu(view: NetworkView, frame: BlockFrame | None = None) -> QMenu:
     """View commands (and collapsing the block whose frame was clicked)."""
-    menu = QMenu(view)
+    return _view_entries(QMenu(view), view, frame)
+
+
+def _view_entries(menu: QMenu, view: NetworkView, frame: BlockFrame | None = None) -> QMenu:
     scene = view.network_scene
     has_design = scene.network is not None
     _add(menu, "Fit", view.fit, has_design)

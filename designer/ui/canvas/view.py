@@ -227,6 +227,8 @@ class NetworkView(QGraphicsView):
                 self.network_scene.clearSelection()
                 item.setSelected(True)
             menu = menus.node_menu(self, item)
+        elif (edge := self.edge_at(event.pos())) is not None:
+            menu = menus.edge_menu(self, edge)
         else:
             menu = menus.background_menu(self, self.frame_at(event.pos()))
         menus.exec_menu(menu, event.globalPos())

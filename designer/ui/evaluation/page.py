@@ -62,7 +62,7 @@ class EvaluationPage(QWidget):
         self.classify_button = QPushButton("Classify image…")
         self.classify_button.setToolTip("Run this run's model on image files (you can also drop "
                                         "images onto this page).")
-        self.export_button = QPushButton("Export…")
+        self.export_button = QPushButton("Export")
         self.export_button.setToolTip("Save this run's model as files for deployment, or as a "
                                       "PyTorch training script")
         export_menu = QMenu(self.export_button)

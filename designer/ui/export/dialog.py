@@ -253,8 +253,10 @@ class ExportDialog(QDialog):
         """Stop after the current step; nothing more is written."""
         if self.runner.running:
             self.runner.cancel()
-            self.status.setText("Cancelling… (stops at the next safe point; no partial file is "
-                                "left)")
+            working = next((r for r in self._rows.values() if r.state == "working"), None)
+            step = f"{working.item.title} stops" if working is not None else "It stops"
+            self.status.setText(f"Cancelling… {step} when its current step ends (an exporter "
+                                "cannot be interrupted mid-step); no partial file is left.")
 
     def shutdown(self) -> None:
         """Cancel and join the background task (window close, tests)."""

@@ -9,10 +9,8 @@ stopped run is saved and added to the workspace's runs.
 from __future__ import annotations
 
 import logging
-import time
-from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,9 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer.project.data_config import PreparedData
 from designer.project.runs import RunRecord
-from designer.surgery.design import Design
 from designer.training.errors import OptionsError
 from designer.training.events import FinishedEvent, IterationEvent, LogEvent, StartEvent
 from designer.training.history import History
@@ -43,12 +39,11 @@ from designer.ui.training.progress import RunProgress
 from designer.ui.training.results import HEADLINES, finish_text
 from designer.ui.training.start_checks import StartProblem, start_problem
 from designer.ui.workspace import Workspace
-from designer.workers.training import TrainingRunner, cuda_available
+from designer.workers.training import RunRequest, TrainingRunner, cuda_available
 
 log = logging.getLogger(__name__)
 
 LOG_LINES = 5000
-ANALYSIS_WAIT_MS = 15_000
 
 
 class TrainingDashboard(QWidget):
@@ -75,16 +70,8 @@ class TrainingDashboard(QWidget):
         self.log_scale = QCheckBox("Log-scale loss")
         self.export_button = QToolButton()
         self._failure: str | None = None
-        # An edit is re-analysed in the background, and that analysis briefly swaps the design's
-        # shared weights for meta tensors; building the model to train meanwhile copies them
-        # ("Cannot copy out of meta tensor"). So Start waits until no analysis runs (polled,
-        # at most ANALYSIS_WAIT_MS).
-        self._analysis_pending = False
         self._resumable: RunRecord | None = None
         self._continuing: History | None = None  # the resumed run's history, until it starts
-        self._wait_for_analysis = QTimer(self, interval=50)
-        self._wait_for_analysis.timeout.connect(self._retry_start)
-        self._wait_deadline = 0.0
         self._build()
         self._connect()
         self._set_running(False)
@@ -164,8 +151,6 @@ class TrainingDashboard(QWidget):
         self.form.options_edited.connect(self.workspace.set_options)
         self.workspace.options_changed.connect(self._on_workspace_options)
         self.workspace.run_selected.connect(self._on_run_selected)
-        self.session.document_changed.connect(self._on_document_changed)
-        self.session.analysis_ready.connect(self._on_analysis_ready)
         runner = self.runner
         runner.started.connect(self._on_started)
         runner.iterations.connect(self._on_iterations)
@@ -184,19 +169,13 @@ class TrainingDashboard(QWidget):
 
     # ----- actions -----------------------------------------------------------------------
     def start(self) -> bool:
-        """Check, then train the current design on the workspace's data; True if it started."""
-        return self._start(wait_for_analysis=True)
-
-    def _start(self, wait_for_analysis: bool) -> bool:
+        """Check, then train a snapshot of the current design on the workspace's data; True if
+        it started. The run trains the design as it is now: later edits do not reach it."""
         if self.runner.running:
             return False
-        if wait_for_analysis and self._analysis_busy():
-            if not self._wait_for_analysis.isActive():
-                self._wait_deadline = time.monotonic() + ANALYSIS_WAIT_MS / 1000
-                self._wait_for_analysis.start()
-            self.message.show_message("Checking the last edit; training starts in a moment.")
-            return False
-        problem = start_problem(self.session.design, self.workspace.data)
+        design, data = self.session.design, self.workspace.data
+        snapshot = design.snapshot() if design is not None else None  # what this run trains
+        problem = start_problem(snapshot, data)
         if problem is not None and problem.fix == "open_data" and self.workspace.want_data():
             self.message.show_message(
                 "The images chosen on the Data page are being prepared; press Start again "
@@ -211,9 +190,8 @@ class TrainingDashboard(QWidget):
         except OptionsError as error:
             self.message.show_message(str(error), "error")
             return False
-        design, data = self.session.design, self.workspace.data
-        assert design is not None and data is not None
-        self._launch(design, data, options, None)
+        assert snapshot is not None and data is not None
+        self._launch(RunRequest(snapshot, data, options, self.workspace.runs_root))
         return True
 
     def resume(self) -> bool:
@@ -227,19 +205,19 @@ class TrainingDashboard(QWidget):
         except OptionsError as error:
             self.message.show_message(str(error), "error")
             return False
-        self._launch(self.session.design, data, options, run.run_dir)
+        self._launch(RunRequest(self.session.design.snapshot(), data, options,
+                                self.workspace.runs_root, resume_dir=run.run_dir))
         self._continuing = run.history  # its curves continue from where it resumes
         return True
 
-    def _launch(self, design: Design, data: PreparedData, options: TrainingOptions,
-                resume_dir: Path | None) -> None:
+    def _launch(self, request: RunRequest) -> None:
         """Lock the design, reset the view and hand the run to the worker thread."""
         self._continuing = None
-        self.workspace.set_options(options)
+        self.workspace.set_options(request.options)
         self._reset_view()
         self.session.set_locked(True)
         self._set_running(True)
-        self.runner.start(design, data, options, self.workspace.runs_root, resume_dir=resume_dir)
+        self.runner.start(request)
 
     def stop(self) -> None:
         """Ask the run to stop after the current batch (it is saved and evaluated)."""
@@ -327,28 +305,6 @@ class TrainingDashboard(QWidget):
             self.resume_button.setEnabled(False)
         self.stop_button.setEnabled(running)
         self.form.setEnabled(not running)
-
-    def _on_document_changed(self, _changed: object) -> None:
-        self._analysis_pending = True
-
-    def _on_analysis_ready(self, _analysis: object) -> None:
-        self._analysis_pending = False
-
-    def _analysis_busy(self) -> bool:
-        """An edit awaits its analysis, or an analysis (perhaps of an older state) still runs.
-
-        """
-        return self._analysis_pending or self.session.analysing
-
-    def _retry_start(self) -> None:
-        """Start once the analysis is done (or overdue: then anyway; the worker checks again)."""
-        overdue = time.monotonic() > self._wait_deadline
-        if overdue or not self._analysis_busy():
-            self._wait_for_analysis.stop()
-            self._analysis_pending = False
-            if overdue:
-                log.warning("the design's analysis is overdue; starting training anyway")
-            self._start(wait_for_analysis=False)
 
     def _on_workspace_options(self, options: TrainingOptions) -> None:
         if options != self.form.current:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from designer.project.data_config import PreparedData
-from designer.surgery.design import Design
+from designer.surgery.snapshot import FrozenDesign
 
 Fix = Literal["open_model", "open_data", "replace_head"]
 
@@ -19,11 +19,13 @@ class StartProblem:
     fix: Fix
 
 
-def start_problem(design: Design | None, data: PreparedData | None) -> StartProblem | None:
+def start_problem(design: FrozenDesign | None, data: PreparedData | None) -> StartProblem | None:
     """The first reason training cannot start, or None.
 
     The worker repeats the full check (`check_compatible`); this one runs on the GUI thread and
-    only catches what the user can fix here, before a thread is started for nothing.
+    only catches what the user can fix here, before a thread is started for nothing. It reads
+    the snapshot's analysis and never computes one (an edit's analysis may still be running in
+    the background: then the worker's check decides).
     """
     if design is None:
         return StartProblem("There is no model to train. Open one in the model browser first.",
@@ -34,7 +36,8 @@ def start_problem(design: Design | None, data: PreparedData | None) -> StartProb
     if not len(data.datasets["train"]):
         return StartProblem("The training split is empty. Give the training split a larger "
                             "share on the Data page, or add images.", "open_data")
-    outputs, classes = design.num_classes, data.classes
+    shape = design.analysis.output_shape if design.analysis is not None else None
+    outputs, classes = (shape[-1] if shape else None), data.classes
     if outputs is not None and outputs != len(classes):
         shown = ", ".join(classes[:6]) + (", …" if len(classes) > 6 else "")
         return StartProblem(f"The model has {outputs} outputs but the data has {len(classes)} "

@@ -67,6 +67,9 @@ class ZooChart(QWidget):
         item.setLabel("left", "ImageNet top-1 (%)")
         for side in ("bottom", "left"):
             axis = item.getAxis(side)
+            # ticks are log10 values labelled in plain ms: pyqtgraph's SI prefix would read
+            # the log10 range 0..0.7 (1-5 ms) as milli and add a false "(x0.001)" to the label
+            axis.enableAutoSIPrefix(False)
             axis.setPen(pg.mkPen(_AXIS))
             axis.setTextPen(pg.mkPen(_AXIS))
             axis.label.setDefaultTextColor(_AXIS)

@@ -98,12 +98,16 @@ def test_freeze_and_unfreeze_act_on_every_selected_layer(driver: CanvasDriver) -
 
 def test_deleting_three_selected_layers_is_one_undo_step(driver: CanvasDriver) -> None:
     analyses: list[object] = []
+    selections: list[list[str]] = []
     driver.session.document_changed.connect(analyses.append)
     for name in ("bn1", "relu", "maxpool"):
         driver.node(name).setSelected(True)
+    driver.session.selection_changed.connect(selections.append)
     driver.menu_entry_and_analysis(driver.node("relu"), "Delete 3 layers")
     assert not {"bn1", "relu", "maxpool"} & set(driver.design.network.names)
     assert analyses == [None], "one gesture, one change for the views"
+    assert selections[-1] == [] and driver.session.selection == [], \
+        "the status bar's 'Selected: 3 layers' must not outlive the layers"
     assert driver.design.history.undo_label == "Delete 3 layers"
     driver.wait_analysis(driver.session.undo)
     assert {"bn1", "relu", "maxpool"} <= set(driver.design.network.names)
@@ -220,3 +224,18 @@ def test_delete_key_removes_the_selected_layer_and_escape_clears(driver: CanvasD
     driver.click(driver.node("bn1"))
     driver.qtbot.keyClick(view, Qt.Key.Key_Escape)
     assert driver.session.selection == []
+
+
+def test_right_clicking_an_edge_inserts_a_layer_on_it(driver: CanvasDriver) -> None:
+    """Users right-click the arrow between two layers to put something there."""
+    edge = driver.canvas.scene.edges[("flatten", "fc")]
+    point = edge.path().pointAtPercent(0.5)
+    driver.canvas.view.centerOn(point)
+    driver.answer_menu("Insert layer here/Regularisation/Dropout")
+    with driver.qtbot.waitSignal(driver.session.analysis_ready, timeout=20_000):
+        driver.right_click(pos=driver.canvas.view.mapFromScene(point))
+    network = driver.design.network
+    new = network["fc"].inputs[0]
+    assert network[new].kind == "Dropout" and network[new].inputs == ["flatten"]
+    assert driver.session.selection == [new]
+    assert "Fit" in [a.text() for a in driver.menus[-1].actions()]  # view commands still there

@@ -179,3 +179,17 @@ def test_a_new_run_does_not_pull_away_from_an_older_run_the_user_chose(
     workspace.add_run(RunRecord.load(copy))
     assert page.run is not None and page.run.run_dir == runs[0].run_dir
     assert page.run_picker.count() == len(runs) + 1
+
+
+def test_summary_names_images_left_out_of_the_evaluation() -> None:
+    from designer.evaluation import ClassMetrics, EvaluationResult, SkippedSample
+    from designer.ui.evaluation.page import summary_text
+
+    result = EvaluationResult(
+        classes=["a", "b"], accuracy=1.0, loss=0.1, top_k_accuracy={1: 1.0},
+        per_class=[ClassMetrics("a", 1, 1, 1, 1), ClassMetrics("b", 1, 1, 1, 1)],
+        confusion=[[1, 0], [0, 1]],
+        skipped=[SkippedSample(4, "/photos/b/cut.jpg", "truncated or incomplete image file")])
+    text = summary_text(result, "test")
+    assert "test split, 2 images" in text
+    assert "1 unreadable and left out (cut.jpg)" in text

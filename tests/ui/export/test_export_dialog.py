@@ -256,3 +256,21 @@ def test_cli_script_writes_a_bundle_that_compiles_and_loads(
     error = capsys.readouterr().err
     assert error.startswith("netdesigner script: ") and "Traceback" not in error
     assert error.count("\n") == 1
+
+
+def test_cli_export_carries_the_trained_image_size_and_labels(
+        runs: list[RunRecord], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from designer.cli import main
+
+    run = runs[0]
+    out = tmp_path / "model.pt2"
+
+    assert main(["export", str(run.run_dir), "--format", "pt2", "--out", str(out)]) == 0
+
+    assert "max |diff|" in capsys.readouterr().out
+    loaded = load_exported(out)
+    assert run.evaluation is not None and loaded.labels == run.evaluation.classes
+    assert loaded.preprocessing is not None
+    assert loaded.preprocessing["crop_size"] == 32  # what it was trained on, not the zoo's 224
+    assert list(tmp_path.iterdir()) == [out]
+

@@ -3,8 +3,7 @@ with a way out, and no thread is started."""
 
 from __future__ import annotations
 
-import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 
 from designer.project.data_config import PreparedData
@@ -80,32 +79,25 @@ def test_replacing_the_head_while_locked_is_refused(
     assert dashboard.message.kind == "error", "the problem is still shown"
 
 
-def test_start_right_after_replacing_the_head_waits_for_its_analysis(
+def test_start_right_after_replacing_the_head_trains_the_new_head(
         qtbot: QtBot, dashboard: TrainingDashboard, workspace: Workspace, tiny_design: Design,
         shapes: PreparedData) -> None:
+    """No waiting for the edit's analysis: the run trains a snapshot, checked by the worker."""
     workspace.session.set_design(tiny_design)
     workspace.set_data(shapes)
     _start(qtbot, dashboard)
     with qtbot.waitSignal(dashboard.run_finished, timeout=120_000) as blocker:
         qtbot.mouseClick(dashboard.message.action_button, Qt.MouseButton.LeftButton)
-        _start(qtbot, dashboard)  # while the edit is still being analysed
-        assert "Checking the last edit" in dashboard.message.text
-        assert not dashboard.runner.running
+        assert workspace.session.analysing  # the edit is still being analysed
+        _start(qtbot, dashboard)
+        assert dashboard.runner.running
     [run] = blocker.args
     assert run is not None and run.summary.reason == "completed"
     assert run.stats.num_classes == 4
 
 
-def test_an_analysis_that_never_reports_delays_start_only_briefly(
-        qtbot: QtBot, dashboard: TrainingDashboard, workspace: Workspace, tiny_design: Design,
-        shapes: PreparedData, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dashboard_module, "ANALYSIS_WAIT_MS", 200)
-    tiny_design.replace_head(4, class_names=shapes.classes)
-    tiny_design.freeze_backbone()
-    workspace.session.set_design(tiny_design)
-    workspace.set_data(shapes)
-    dashboard._analysis_pending = True  # as if an edit's analysis was lost
-    with qtbot.waitSignal(dashboard.run_finished, timeout=60_000) as blocker:
-        _start(qtbot, dashboard)
-        assert not dashboard.runner.running
-    assert blocker.args[0].summary.reason == "completed"
+def test_the_dashboard_has_no_polling_timer(dashboard: TrainingDashboard) -> None:
+    assert not hasattr(dashboard_module, "ANALYSIS_WAIT_MS")
+    direct = dashboard.findChildren(QTimer, options=Qt.FindChildOption.FindDirectChildrenOnly)
+    assert direct == [], "Start waits for nothing (the runner's 20 Hz drain is its own)"
+    assert not hasattr(dashboard, "_retry_start") and not hasattr(dashboard, "_wait_for_analysis")

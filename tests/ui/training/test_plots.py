@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from designer.project.runs import RunRecord
 from designer.training.history import History
+from designer.training.run_dir import RunDir
 from designer.training.run_records import RunInfo
 from designer.ui.training import TrainingDashboard, export
 from designer.ui.training.plots import TrainingPlots
@@ -122,3 +123,19 @@ def test_choosing_an_earlier_run_shows_its_curves(qtbot: QtBot, dashboard: Train
     dashboard.workspace.select_run(run)
     assert len(dashboard.plots.curves["loss"].getData()[0]) == 20
     assert "earlier-run" in dashboard.progress.bar.text()
+
+
+def test_choosing_an_interrupted_run_offers_resume(qtbot: QtBot, dashboard: TrainingDashboard,
+                                                   tmp_path: Path) -> None:
+    """A run killed mid-way (a checkpoint, no summary) can be resumed; a finished one cannot."""
+    killed = RunDir(tmp_path / "killed")
+    killed.write_info(RunInfo("killed"))
+    killed.write_history(_history(20))
+    (killed.path / "checkpoint.pt").write_bytes(b"the last completed epoch")
+    run = RunRecord.load(killed.path)
+    assert run.status == "interrupted" and run.resumable
+    dashboard.workspace.select_run(run)
+    assert dashboard.resume_button.isEnabled()
+    killed.write_summary({"reason": "completed", "status": "completed"})
+    dashboard.workspace.select_run(RunRecord.load(killed.path))
+    assert not dashboard.resume_button.isEnabled()
