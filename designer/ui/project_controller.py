@@ -229,6 +229,7 @@ class ProjectController(QObject):
         self.workspace.set_options(project.options)
         self._restored = False
         self._saved_settings = self._settings()
+        self.session.history_changed.emit()  # the title's "*" was drawn before this baseline
         self.workspace.reload_runs()
         if project.interrupted_runs:
             self.session.error_occurred.emit(
@@ -258,6 +259,7 @@ class ProjectController(QObject):
         self.workspace.set_options(type(self.workspace.options)())
         self._restored = False
         self._saved_settings = self._settings()
+        self.session.history_changed.emit()  # redraw the title's "*" against this baseline
         return True
 
     def _switch_folder(self, folder: Path) -> None:
@@ -309,6 +311,14 @@ class ProjectController(QObject):
         values = QSettings().value(_RECENT_KEY, [])
         items = values if isinstance(values, list) else [values] if values else []
         return [Path(str(v)) for v in items if (Path(str(v)) / "project.json").exists()]
+
+    def crashed_recent(self) -> Path | None:
+        """The most recent project left with unsaved work by an app that was killed or crashed
+        (its autosave is newer than its last save and its lock's process is gone): start-up
+        reopens it so the restore question is asked, instead of showing an untitled project."""
+        current = self.workspace.project_dir
+        return next((p for p in self.recent()
+                     if p != current and recoverable_autosave(p) is not None), None)
 
     def _remember(self, folder: Path) -> None:
         items = [str(folder)] + [str(p) for p in self.recent() if p != folder]
