@@ -62,6 +62,7 @@ class ProjectPrompts:
         dialog.setFileMode(QFileDialog.FileMode.AnyFile)
         dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
         dialog.setLabelText(QFileDialog.DialogLabel.FileName, "Project folder:")
+        dialog.setDirectory(str(Path.home()))
         if not dialog.exec() or not dialog.selectedFiles():
             return None
         return Path(dialog.selectedFiles()[0])
@@ -97,6 +98,9 @@ class HeadlessPrompts(ProjectPrompts):
 
     def restore_autosave(self, folder: Path) -> bool:
         return False
+
+    def unsaved_changes(self, before: str) -> UnsavedChoice:
+        return UnsavedChoice.DISCARD  # a screenshot edits nothing, so nothing is dropped
 
 
 class ProjectController(QObject):
@@ -160,7 +164,9 @@ class ProjectController(QObject):
         if choice is UnsavedChoice.SAVE:
             return self.save()
         if choice is UnsavedChoice.DISCARD:
-            discard_autosave(self.workspace.project_dir)
+            design = self.session.design
+            if design is not None and (not design.history.is_clean or self._restored):
+                discard_autosave(self.workspace.project_dir)  # the edits the user dropped
             self._restored = False
             return True
         return False
@@ -174,10 +180,10 @@ class ProjectController(QObject):
             self.session.error_occurred.emit("Nothing to save yet: open a model first.")
             return False
         project = self._current_project(design)
+        moving = folder != self.workspace.project_dir
         try:
-            if folder != self.workspace.project_dir:
+            if moving:
                 project = save_as(project, folder)
-                self._switch_folder(folder)
             else:
                 save_project(project)
         except (ProjectError, OSError) as error:
@@ -186,6 +192,8 @@ class ProjectController(QObject):
         design.history.set_clean()
         self._restored = False
         self._saved_settings = self._settings()
+        if moving:  # after marking it saved: switching reloads runs, which would autosave
+            self._switch_folder(folder)
         self.saved_once = True
         self.session.history_changed.emit()
         self._remember(folder)

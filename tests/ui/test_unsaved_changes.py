@@ -71,6 +71,7 @@ def test_quit_with_unsaved_changes_save_saves_then_quits(window: MainWindow, qtb
     window.projects.prompts = Answers(UnsavedChoice.SAVE, save_folder=target)
     assert window.close()
     assert (target / PROJECT_JSON).is_file()
+    assert not (target / AUTOSAVE).exists(), "nothing newer than the save to offer after a crash"
     from designer.project.project_file import open_project
 
     assert open_project(target).design.frozen_layers()

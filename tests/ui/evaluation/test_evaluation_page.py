@@ -92,7 +92,7 @@ def test_thumbnails_load_in_the_background(qtbot: QtBot, page: EvaluationPage) -
         assert max(image.width(), image.height()) <= loader.size
 
 
-@pytest.mark.qt_log_ignore(r"This plugin does not support")  # offscreen: raise(), size hints
+@pytest.mark.qt_log_ignore(r"This plugin does not support raise\(\)")  # offscreen has no stacking
 def test_double_click_shows_the_image_large_with_its_prediction(
         qtbot: QtBot, page: EvaluationPage, monkeypatch: pytest.MonkeyPatch) -> None:
     opened: list[str] = []
