@@ -205,7 +205,7 @@ def test_a_missing_split_file_is_a_message_not_a_traceback(bundle: Path, tmp_pat
     """A script generated from a design (no run) has no split.json; running it as its usage
     says must tell what to pass, not end in FileNotFoundError."""
     module = import_script(bundle / SCRIPT_NAME)
-    with pytest.raises(SystemExit, match="split.json not found: pass --split"):
+    with pytest.raises(SystemExit, match=r"split\.json not found: pass --split"):
         module.read_split(tmp_path / "split.json", None)
 
 
