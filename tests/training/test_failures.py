@@ -69,7 +69,8 @@ def test_out_of_memory_at_the_start_is_one_message_and_a_failed_run_without_weig
     summary = files.read_summary()
     assert summary is not None and summary.status == "failed" and summary.weights_kept == "none"
     assert files.trained_weights() is None, "an untrained model is never offered as trained"
-    assert not any(run.glob("*.safetensors")) and not files.has_checkpoint()
+    assert not (run / "best.safetensors").exists() and not (run / "last.safetensors").exists()
+    assert not files.has_checkpoint()
 
 
 def test_out_of_memory_later_keeps_the_completed_epochs(tiny_model, tiny_data, options,
