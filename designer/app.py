@@ -65,7 +65,11 @@ def run_gui(project: str | None, model: str | None, screenshot: str | None) -> i
     if project:
         window.projects.open(Path(project))
     elif screenshot or not window.projects.offer_recovery(window.workspace.project_dir):
-        window.open_start_model(model)
+        crashed = None if screenshot or model else window.projects.crashed_recent()
+        if crashed is not None:
+            window.projects.open(crashed)  # asks whether to restore its autosave
+        else:
+            window.open_start_model(model)
     if screenshot:
         ready = window.projects.opened if project else window.session.open_finished
         return _screenshot(window, Path(screenshot), ready)

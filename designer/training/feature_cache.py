@@ -87,7 +87,8 @@ def plan_cache(model: nn.Module, options: TrainingOptions, augmented: bool) -> C
         return CachePlan(None, "feature cache not used: the model is not a torch.fx graph")
     if augmented and options.cache_augmented_views == 0:
         return CachePlan(None, "feature cache not used: training images are augmented, so every "
-                         "epoch sees new inputs (set cache_augmented_views=K to cache K passes)")
+                         "epoch sees new inputs (without augmentation the frozen layers' outputs "
+                         "would be computed once and reused)")
     split, why = split_frozen_prefix(model)
     if split is None:
         return CachePlan(None, f"feature cache not used: {why}")

@@ -62,6 +62,7 @@ class ProjectPrompts:
         dialog.setFileMode(QFileDialog.FileMode.AnyFile)
         dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
         dialog.setLabelText(QFileDialog.DialogLabel.FileName, "Project folder:")
+        dialog.setDirectory(str(Path.home()))
         if not dialog.exec() or not dialog.selectedFiles():
             return None
         return Path(dialog.selectedFiles()[0])
@@ -97,6 +98,9 @@ class HeadlessPrompts(ProjectPrompts):
 
     def restore_autosave(self, folder: Path) -> bool:
         return False
+
+    def unsaved_changes(self, before: str) -> UnsavedChoice:
+        return UnsavedChoice.DISCARD  # a screenshot edits nothing, so nothing is dropped
 
 
 class ProjectController(QObject):
@@ -160,7 +164,9 @@ class ProjectController(QObject):
         if choice is UnsavedChoice.SAVE:
             return self.save()
         if choice is UnsavedChoice.DISCARD:
-            discard_autosave(self.workspace.project_dir)
+            design = self.session.design
+            if design is not None and (not design.history.is_clean or self._restored):
+                discard_autosave(self.workspace.project_dir)  # the edits the user dropped
             self._restored = False
             return True
         return False
@@ -174,10 +180,10 @@ class ProjectController(QObject):
             self.session.error_occurred.emit("Nothing to save yet: open a model first.")
             return False
         project = self._current_project(design)
+        moving = folder != self.workspace.project_dir
         try:
-            if folder != self.workspace.project_dir:
+            if moving:
                 project = save_as(project, folder)
-                self._switch_folder(folder)
             else:
                 save_project(project)
         except (ProjectError, OSError) as error:
@@ -186,6 +192,8 @@ class ProjectController(QObject):
         design.history.set_clean()
         self._restored = False
         self._saved_settings = self._settings()
+        if moving:  # after marking it saved: switching reloads runs, which would autosave
+            self._switch_folder(folder)
         self.saved_once = True
         self.session.history_changed.emit()
         self._remember(folder)
@@ -221,6 +229,7 @@ class ProjectController(QObject):
         self.workspace.set_options(project.options)
         self._restored = False
         self._saved_settings = self._settings()
+        self.session.history_changed.emit()  # the title's "*" was drawn before this baseline
         self.workspace.reload_runs()
         if project.interrupted_runs:
             self.session.error_occurred.emit(
@@ -250,6 +259,7 @@ class ProjectController(QObject):
         self.workspace.set_options(type(self.workspace.options)())
         self._restored = False
         self._saved_settings = self._settings()
+        self.session.history_changed.emit()  # redraw the title's "*" against this baseline
         return True
 
     def _switch_folder(self, folder: Path) -> None:
@@ -301,6 +311,14 @@ class ProjectController(QObject):
         values = QSettings().value(_RECENT_KEY, [])
         items = values if isinstance(values, list) else [values] if values else []
         return [Path(str(v)) for v in items if (Path(str(v)) / "project.json").exists()]
+
+    def crashed_recent(self) -> Path | None:
+        """The most recent project left with unsaved work by an app that was killed or crashed
+        (its autosave is newer than its last save and its lock's process is gone): start-up
+        reopens it so the restore question is asked, instead of showing an untitled project."""
+        current = self.workspace.project_dir
+        return next((p for p in self.recent()
+                     if p != current and recoverable_autosave(p) is not None), None)
 
     def _remember(self, folder: Path) -> None:
         items = [str(folder)] + [str(p) for p in self.recent() if p != folder]

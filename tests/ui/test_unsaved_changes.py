@@ -71,6 +71,7 @@ def test_quit_with_unsaved_changes_save_saves_then_quits(window: MainWindow, qtb
     window.projects.prompts = Answers(UnsavedChoice.SAVE, save_folder=target)
     assert window.close()
     assert (target / PROJECT_JSON).is_file()
+    assert not (target / AUTOSAVE).exists(), "nothing newer than the save to offer after a crash"
     from designer.project.project_file import open_project
 
     assert open_project(target).design.frozen_layers()
@@ -136,3 +137,57 @@ def test_new_project_asks_then_starts_fresh(window: MainWindow, qtbot: QtBot) ->
     assert window.workspace.project_dir != old
     assert window.workspace.runs == []
     assert not window.projects.has_unsaved_changes()
+
+
+def test_a_reopened_project_is_not_marked_changed(window: MainWindow, qtbot: QtBot,
+                                                  tmp_path: Path) -> None:
+    """Opening a saved project whose data settings differ from the current ones once left a
+    stale "*" in the title although nothing was changed."""
+    import dataclasses
+
+    saved = tmp_path / "saved"
+    window.projects.prompts = Answers(UnsavedChoice.DISCARD, save_folder=saved)
+    window.workspace.set_data_config(dataclasses.replace(window.workspace.data_config, seed=7))
+    assert window.projects.save_as()
+    assert window.projects.new_project()  # default settings: seed 0
+    assert not window.projects.has_unsaved_changes()
+    with qtbot.waitSignal(window.projects.opened, timeout=60_000):
+        window.projects.open(saved)
+    assert window.workspace.data_config.seed == 7
+    assert not window.projects.has_unsaved_changes()
+    assert "*" not in window.windowTitle()
+
+
+def test_a_project_left_by_a_killed_app_is_found_for_start_up(window: MainWindow,
+                                                              tmp_path: Path) -> None:
+    """After kill -9 with a saved project open, start-up must reopen that project (and so ask
+    about its autosave) rather than show an untitled one with no word about the lost work."""
+    import os
+    import time
+
+    from designer.project.project_file import LOCK
+
+    saved = tmp_path / "saved"
+    window.projects.prompts = Answers(UnsavedChoice.DISCARD, save_folder=saved)
+    assert window.projects.save_as()
+    assert window.projects.crashed_recent() is None, "open here and cleanly saved"
+    window.projects.new(tmp_path / "elsewhere")  # this app lets go of the saved project
+    assert window.projects.crashed_recent() is None, "no autosave, no crash: nothing to offer"
+    marker = saved / AUTOSAVE / "autosave.json"
+    marker.parent.mkdir()
+    marker.write_text("{}", encoding="utf-8")
+    later = time.time() + 60
+    os.utime(marker, (later, later))
+    dead = _exited_pid()
+    (saved / LOCK).write_text(str(dead), encoding="utf-8")
+    assert window.projects.crashed_recent() == saved
+
+
+def _exited_pid() -> int:
+    """The id of a process that has already ended (what a killed app's lock holds)."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid

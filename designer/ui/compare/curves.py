@@ -55,6 +55,7 @@ class CurvesPanel(QWidget):
         self.plots = {key: make_plot(*labels) for key, labels in PLOTS.items()}
         self.items: dict[str, dict[Path, pg.PlotDataItem]] = {key: {} for key in PLOTS}
         self.plots["val_acc"].getPlotItem().setLimits(yMin=-5, yMax=105)
+        self.plots["val_acc"].getPlotItem().setYRange(0, 100)  # percent, also while empty
         self.legend = QLabel()  # one legend for both plots, outside them: it never hides a curve
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)

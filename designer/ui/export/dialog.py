@@ -163,11 +163,12 @@ class ExportDialog(QDialog):
         self.status = QLabel(f"Choose what to write and where, then click "
                              f"{'Generate' if script else 'Export'}.")
         self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.show_folder_button = QPushButton("Show folder")
         self.show_folder_button.setToolTip("Open the folder in the file manager")
         self.show_folder_button.setEnabled(False)
         self.buttons = QDialogButtonBox()
-        self.show_folder_button.clicked.connect(lambda: prompts.show_folder(self.folder))
+        self.show_folder_button.clicked.connect(self._show_folder)
         self.export_button = self.buttons.addButton(
             "Generate" if script else "Export", QDialogButtonBox.ButtonRole.AcceptRole)
         self.export_button.setDefault(True)
@@ -202,6 +203,13 @@ class ExportDialog(QDialog):
             self.source_box.setCurrentIndex(index)
         self._update_source_info()
         self._update_buttons()
+
+    def _show_folder(self) -> None:
+        """Open the folder in the file manager, or say where it is when none can be started
+        (a bare desktop has no launcher: the click must not silently do nothing)."""
+        if not prompts.show_folder(self.folder):
+            self.status.setText(f"No file manager could be opened; the files are in "
+                                f"{self.folder}.")
 
     # ----- public ------------------------------------------------------------------------
     @property

@@ -24,7 +24,9 @@ def finish_text(run: RunRecord | None, event: FinishedEvent | None,
     if event is None:
         return "Training ended without a result; see the log.", "error"
     headline = HEADLINES.get(event.reason, event.reason)
-    parts = [f"{headline}. {event.message}"]
+    # the engine's message may already open with the headline ("Stopped by request at ...")
+    said = event.message.lower().startswith(headline.lower())
+    parts = [event.message if said else f"{headline}. {event.message}"]
     if event.best_val_acc is not None:
         parts.append(f"Best validation accuracy {100 * event.best_val_acc:.1f}\u00a0% "
                      f"(iteration {event.best_iteration}).")

@@ -92,6 +92,7 @@ def test_thumbnails_load_in_the_background(qtbot: QtBot, page: EvaluationPage) -
         assert max(image.width(), image.height()) <= loader.size
 
 
+@pytest.mark.qt_log_ignore(r"This plugin does not support raise\(\)")  # offscreen has no stacking
 def test_double_click_shows_the_image_large_with_its_prediction(
         qtbot: QtBot, page: EvaluationPage, monkeypatch: pytest.MonkeyPatch) -> None:
     opened: list[str] = []
@@ -116,6 +117,10 @@ def test_double_click_shows_the_image_large_with_its_prediction(
     assert ("✓ correct" if shown.correct else "✗ wrong") in viewer.verdict.text()
     qtbot.mouseClick(viewer.open_button, Qt.MouseButton.LeftButton)
     assert opened == [shown.path], "and still opens in the system's viewer on request"
+    monkeypatch.setattr(actions, "open_image", lambda _path: False)  # no viewer installed
+    qtbot.mouseClick(viewer.open_button, Qt.MouseButton.LeftButton)
+    assert viewer.open_button.text() == "No image viewer found"
+    assert not viewer.open_button.isEnabled()
     viewer.close()
 
 

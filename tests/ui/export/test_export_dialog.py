@@ -274,3 +274,15 @@ def test_cli_export_carries_the_trained_image_size_and_labels(
     assert loaded.preprocessing["crop_size"] == 32  # what it was trained on, not the zoo's 224
     assert list(tmp_path.iterdir()) == [out]
 
+
+
+def test_show_folder_without_a_file_manager_says_where_the_files_are(
+        dialog_for: Callable[..., ExportDialog], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    """On a desktop with no launcher the button used to do nothing at all."""
+    dialog = dialog_for(None, tmp_path / "out", ("safetensors",))
+    monkeypatch.setattr(prompts, "show_folder", lambda _folder: False)
+    dialog.show_folder_button.setEnabled(True)
+    dialog.show_folder_button.click()
+    assert str(tmp_path / "out") in dialog.status.text()
+    assert "No file manager" in dialog.status.text()

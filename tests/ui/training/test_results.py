@@ -25,6 +25,7 @@ def test_outcomes_are_named_with_their_numbers(tmp_path: Path) -> None:
     assert "Saved as run-7." in text
     text, kind = finish_text(run, _event("stopped", "Stopped by request.", best=None), None)
     assert kind == "success" and "Best validation" not in text
+    assert text.startswith("Stopped by request."), "not 'Stopped. Stopped by request.'"
 
 
 def test_failures_are_errors_and_keep_the_engine_message(tmp_path: Path) -> None:
