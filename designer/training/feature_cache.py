@@ -4,7 +4,9 @@ Used when the model is an fx graph whose trainable layers sit after a frozen, de
 prefix and the training images are not augmented (or, with ``cache_augmented_views=K``, on K
 cached augmented passes, epoch ``e`` using pass ``(e-1) % K``). The decision and its reason go
 to the run log. The split is checked on real data before use (``suffix(prefix(x)) == model(x)``
-in eval mode) and abandoned, with a log line, if it does not hold.
+in eval mode) and abandoned, with a log line, if it does not hold. The split the finished run
+is evaluated on is extracted in the same pass (``FeatureCache.evaluation``), so evaluating a
+frozen-backbone run runs only the trained head (designer.project.cached_eval).
 """
 
 from __future__ import annotations
