@@ -11,6 +11,7 @@ frozen-backbone run runs only the trained head (designer.project.cached_eval).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
@@ -30,6 +31,7 @@ from designer.training.batches import LoaderSource, TensorSource, mix_seed
 from designer.training.events import CacheProgressEvent, Event
 from designer.training.graph_split import GraphSplit, split_frozen_prefix
 from designer.training.options import TrainingOptions
+from designer.training.prefetch import prefetched
 
 _MEMORY_BUDGET = 4 * 2**30
 _QUICK_PASS = 0.5  # seconds: a pass this quick may double (so a pass stays under ~1 s: stop
@@ -183,18 +185,20 @@ def _extract(
     writer = _Writer(model, split, store, source.num_samples)
     group: list[torch.Tensor] = []
     per_pass = 1  # loader batches per forward pass, doubled while passes are quick
-    for (images,), y in source.batches(1):
-        if ctx.should_stop():
-            raise CacheCancelled
-        group.append(images)
-        writer.labels.append(y)
-        if len(group) < per_pass:
-            continue
-        seconds = writer.write(accel, torch.cat(group) if len(group) > 1 else group[0])
-        group = []
-        if seconds < _QUICK_PASS and per_pass * options.batch_size < _MAX_PASS:
-            per_pass *= 2
-        ctx.emit(CacheProgressEvent(stage, writer.done, writer.total))
+    batches = prefetched(source.batches(1))  # decoding overlaps the forwards
+    with contextlib.closing(batches):  # a stop or an error ends the reader at once
+        for (images,), y in batches:
+            if ctx.should_stop():
+                raise CacheCancelled
+            group.append(images)
+            writer.labels.append(y)
+            if len(group) < per_pass:
+                continue
+            seconds = writer.write(accel, torch.cat(group) if len(group) > 1 else group[0])
+            group = []
+            if seconds < _QUICK_PASS and per_pass * options.batch_size < _MAX_PASS:
+                per_pass *= 2
+            ctx.emit(CacheProgressEvent(stage, writer.done, writer.total))
     if group:
         writer.write(accel, torch.cat(group))
         ctx.emit(CacheProgressEvent(stage, writer.done, writer.total))
