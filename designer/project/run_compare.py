@@ -135,18 +135,25 @@ def config_diff(runs: Sequence[RunRecord]) -> list[tuple[str, list[str]]]:
 
 
 # ----- accuracy vs latency --------------------------------------------------------------------
-def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
+def pareto_front(points: Sequence[tuple[float, float]],
+                 spreads: Sequence[float | None] | None = None) -> list[int]:
     """Indices of the (latency, accuracy) points no other point beats, fastest first.
 
     A point is dominated when another is at least as fast and at least as accurate, and
-    strictly better in one of the two.
+    strictly better in one of the two. With `spreads` (each latency's timing noise, ms), two
+    latencies whose intervals (latency ± spread) overlap count as equal: timing noise never
+    decides between two runs, so equally accurate runs of tied speed are both on the front.
     """
-    front = []
-    for i, (lat, acc) in enumerate(points):
-        dominated = any(
-            (o_lat <= lat and o_acc >= acc) and (o_lat < lat or o_acc > acc)
-            for j, (o_lat, o_acc) in enumerate(points) if j != i
-        )
-        if not dominated:
-            front.append(i)
+    if spreads is not None and len(spreads) != len(points):
+        raise ValueError(f"{len(spreads)} spreads for {len(points)} points")
+    noise = [abs(s or 0.0) for s in spreads] if spreads is not None else [0.0] * len(points)
+
+    def beats(j: int, i: int) -> bool:
+        (lat, acc), (o_lat, o_acc) = points[i], points[j]
+        as_fast = o_lat - noise[j] <= lat + noise[i]
+        faster = o_lat + noise[j] < lat - noise[i]
+        return as_fast and o_acc >= acc and (faster or o_acc > acc)
+
+    front = [i for i in range(len(points))
+             if not any(beats(j, i) for j in range(len(points)) if j != i)]
     return sorted(front, key=lambda i: (points[i][0], -points[i][1]))

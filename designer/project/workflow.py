@@ -20,6 +20,7 @@ from designer.core.serialization import network_to_dict
 from designer.evaluation import evaluate
 from designer.project.data_config import PreparedData
 from designer.project.design_io import info_to_dict
+from designer.project.run_latency import design_latency
 from designer.project.runs import RunRecord
 from designer.surgery.design import Design
 from designer.surgery.snapshot import FrozenDesign
@@ -124,13 +125,15 @@ def finish_run(run_dir: Path, info: RunInfo, model: torch.nn.Module,
         evaluation = evaluate(model, data.datasets[split], batch_size=batch_size,
                               classes=data.classes, progress=progress)
         files.write_evaluation({"split": split, **evaluation.to_dict()})
+    latency = design_latency(network_to_dict(frozen(design).document()), model,
+                             data.config.image_size or design.info.input_shape[-1])
     stats = RunStats(params=sum(p.numel() for p in model.parameters()),
                      trainable_params=sum(p.numel() for p in model.parameters()
                                           if p.requires_grad),
-                     latency_ms=measure_latency_ms(model, design.info.input_shape,
-                                                   data.config.image_size),
+                     latency_ms=latency.ms, latency_spread_ms=latency.spread_ms,
                      num_classes=len(data.classes))
-    files.write_info(replace(info, stats=stats))
+    # re-read: the user may have renamed the run or written a note while it trained
+    files.write_info(replace(files.read_info(), stats=stats))
     return RunRecord.load(run_dir)
 
 
@@ -184,22 +187,6 @@ def _failed_record(run_dir: Path, result: FitResult) -> RunRecord:
     if run.summary is not None:
         return run
     return replace(run, summary=RunSummary.from_dict(result.summary()), status="failed")
-
-
-def measure_latency_ms(model: torch.nn.Module, input_shape: tuple[int, ...],
-                       image_size: int | None, repeats: int = 5) -> float:
-    """Median CPU latency of one image through the trained model (for accuracy-vs-speed)."""
-    size = image_size or input_shape[-1]
-    x = torch.randn(1, 3, size, size)
-    model = model.eval().cpu()
-    times = []
-    with torch.no_grad():
-        model(x)
-        for _ in range(repeats):
-            start = time.perf_counter()
-            model(x)
-            times.append((time.perf_counter() - start) * 1000)
-    return float(sorted(times)[len(times) // 2])
 
 
 def summary_json(run: RunRecord) -> str:

@@ -102,13 +102,16 @@ class RunStats:
     trainable_params: int | None = None
     latency_ms: float | None = None
     num_classes: int | None = None
+    #: timing noise of latency_ms (half the interquartile range); None for older runs
+    latency_spread_ms: float | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunStats:
         return cls(params=integer(data.get("params")),
                    trainable_params=integer(data.get("trainable_params")),
                    latency_ms=number(data.get("latency_ms")),
-                   num_classes=integer(data.get("num_classes")))
+                   num_classes=integer(data.get("num_classes")),
+                   latency_spread_ms=number(data.get("latency_spread_ms")))
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

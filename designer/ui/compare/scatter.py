@@ -1,7 +1,8 @@
 """Accuracy against latency for the checked runs, with the Pareto front drawn through the best.
 
 A run is on the front when no other run is both at least as fast and at least as accurate
-(and better in one): those are the only runs worth choosing between.
+(and better in one): those are the only runs worth choosing between. Latencies within each
+other's timing noise count as equal, so noise never decides.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ class ParetoScatter(QWidget):
             acc, lat = accuracy_of(run), run.stats.latency_ms
             if acc is not None and lat is not None:
                 self.points.append(ScatterPoint(run, float(lat), 100 * acc))
-        front_idx = pareto_front([(p.latency_ms, p.accuracy) for p in self.points])
+        front_idx = pareto_front([(p.latency_ms, p.accuracy) for p in self.points],
+                                 [p.run.stats.latency_spread_ms for p in self.points])
         self.front = [self.points[i] for i in front_idx]
         self.scatter.setData(spots=[
             {"pos": (p.latency_ms, p.accuracy), "data": p.run,
