@@ -97,16 +97,30 @@ def new_run_dir(runs_root: Path, model_name: str) -> Path:
     return candidate
 
 
+def next_colour(runs_root: Path) -> int:
+    """The colour index of a new run: one after the newest run's, so runs made one after
+    another never share a colour (the page maps the index onto its palette)."""
+    newest: tuple[float, int] | None = None
+    if runs_root.is_dir():
+        for folder in runs_root.iterdir():
+            if folder.is_dir() and RunDir.is_run(folder):
+                info = RunDir(folder, create=False).read_info()
+                if info.colour is not None and (newest is None or info.created > newest[0]):
+                    newest = (info.created, info.colour)
+    return 0 if newest is None else newest[1] + 1
+
+
 def start_run(design: Design | FrozenDesign, data: PreparedData, runs_root: Path,
               name: str | None = None) -> tuple[Path, RunInfo]:
     """Create the run folder with what is being trained (run.json, design.json)."""
     design = frozen(design)
     check_compatible(design, data)
     run_dir = new_run_dir(runs_root, design.info.model_name)
+    colour = next_colour(runs_root)
     run_dir.mkdir(parents=True)
     info = RunInfo.from_dict({"name": name or run_dir.name, "model_name": design.info.model_name,
                               "created": time.time(), "data": data.config.to_dict(),
-                              "classes": data.classes}, run_dir.name)
+                              "classes": data.classes, "colour": colour}, run_dir.name)
     files = RunDir(run_dir)
     files.write_info(info)
     files.write_design({"network": network_to_dict(design.document()),

@@ -15,6 +15,7 @@ from designer.project.run_compare import (
     design_facts,
     pareto_front,
     run_metrics,
+    what_differs,
 )
 from designer.project.runs import RunEvaluation, RunRecord
 from designer.training.history import History
@@ -122,3 +123,13 @@ def test_pareto_front_counts_latencies_within_their_noise_as_ties() -> None:
     assert pareto_front([(10.0, 0.9), (197.0, 0.9)], [1.0, None]) == [0]
     with pytest.raises(ValueError, match="spreads"):
         pareto_front(same, [1.0])
+
+
+def test_what_differs_names_each_runs_key_settings_that_others_do_not_share() -> None:
+    a = _run("a", {"lr": 0.001, "epochs": 2}, data={"source": "/photos/cats", "image_size": 96})
+    b = _run("b", {"lr": 0.01, "epochs": 5}, data={"source": "/photos/dogs/", "image_size": 96,
+                                                   "augment": {"hflip": True}})
+    assert what_differs([a, b]) == ["data cats, lr 0.001, epochs 2, +1 more",
+                                    "data dogs, lr 0.01, epochs 5, +1 more"]
+    assert what_differs([a, a]) == ["", ""], "identical runs: nothing sets them apart"
+    assert what_differs([a]) == [""]

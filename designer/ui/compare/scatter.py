@@ -71,7 +71,7 @@ class ParetoScatter(QWidget):
         self.front = [self.points[i] for i in front_idx]
         self.scatter.setData(spots=[
             {"pos": (p.latency_ms, p.accuracy), "data": p.run,
-             "brush": pg.mkBrush(self._colours.colour(p.run.run_dir)), "pen": pg.mkPen("w")}
+             "brush": pg.mkBrush(self._colours.colour(p.run)), "pen": pg.mkPen("w")}
             for p in self.points
         ])
         self.front_line.setData([p.latency_ms for p in self.front], [p.accuracy for p in self.front])

@@ -48,7 +48,7 @@ class RunMetricsTable(SortableTable):
     def _row(self, run: RunRecord) -> list[QStandardItem]:
         m = run_metrics(run)
         name = text_item(run.name, str(run.run_dir))
-        name.setIcon(self._colours.icon(run.run_dir))
+        name.setIcon(self._colours.icon(run))
         split = f" ({m.eval_split})" if m.eval_split else ""
         return [
             name,
@@ -85,7 +85,7 @@ class ConfigDiffTable(QTableWidget):
         self.setColumnCount(len(runs) if self.rows else 0)
         self.setRowCount(len(self.rows))
         for column, run in enumerate(runs if self.rows else []):
-            header = QTableWidgetItem(self._colours.icon(run.run_dir), run.name)
+            header = QTableWidgetItem(self._colours.icon(run), run.name)
             header.setToolTip(str(run.run_dir))
             self.setHorizontalHeaderItem(column, header)
         for row, (key, values) in enumerate(self.rows):
