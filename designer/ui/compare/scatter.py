@@ -92,9 +92,14 @@ class ParetoScatter(QWidget):
         self._labels = []
         middle = (min(p.latency_ms for p in self.points) + max(p.latency_ms for p in self.points)) / 2 \
             if self.points else 0.0
+        seen: dict[tuple[float, float], int] = {}
         for p in self.points:
+            # runs at the same spot (same design, same accuracy) stack their names, not overlap
+            spot = (round(p.latency_ms, 6), round(p.accuracy, 6))
+            rise = 1.1 + 1.1 * seen.get(spot, 0)
+            seen[spot] = seen.get(spot, 0) + 1
             # names of the slower half go to the left of their point, so none runs off the plot
-            anchor = (1.1, 1.1) if p.latency_ms > middle else (-0.1, 1.1)
+            anchor = (1.1, rise) if p.latency_ms > middle else (-0.1, rise)
             label = pg.TextItem(p.run.name, color=(30, 30, 30), anchor=anchor)
             label.setPos(p.latency_ms, p.accuracy)
             item.addItem(label)

@@ -234,3 +234,14 @@ def test_renaming_a_run_in_the_list_stores_it_and_shows_it_everywhere(
     qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
     assert editor.error.isVisibleTo(page) and "name" in editor.error.text()
     assert RunRecord.load(copy).name == "baseline, frozen backbone", "an empty name is refused"
+
+
+def test_two_runs_of_one_design_share_one_latency_and_its_noise(
+        page: ComparePage, runs: list[RunRecord]) -> None:
+    """The fixture trains the same network twice (only lr differs): timing noise cannot
+    separate them on the accuracy-vs-latency plot."""
+    assert runs[0].stats.latency_ms == runs[1].stats.latency_ms is not None
+    assert runs[0].stats.latency_spread_ms == runs[1].stats.latency_spread_ms is not None
+    _check_only(page, runs)
+    xs = {p.latency_ms for p in page.scatter.points}
+    assert len(xs) == 1
