@@ -63,7 +63,12 @@ class Finisher:
         self.training = model.training
 
     def elapsed(self) -> float:
+        """Seconds this run has trained, including the processes it was resumed from."""
         return time.perf_counter() - self.started
+
+    def continue_clock(self, seconds_before: float) -> None:
+        """Count the time a resumed run trained before it was stopped or killed."""
+        self.started -= max(0.0, seconds_before)
 
     def finish(self, run: RunView, reason: FinishReason, message: str) -> FitResult:
         """Save, restore and report; returns the result (raises only for on_finished failures)."""

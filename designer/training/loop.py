@@ -183,6 +183,7 @@ class _Trainer:
         )
         if checkpoint is not None:
             self.state = restore_training_state(checkpoint, self.optimizer, self.scaler, self.best)
+            self.finisher.continue_clock(float(checkpoint.get("elapsed", 0.0)))
             self.log(f"resumed from {resume_from} at epoch {self.state.epoch + 1}, "
                      f"iteration {self.state.iteration}")
             if self.run_dir is not None:  # training again: a kill from now on is an interruption
@@ -330,6 +331,7 @@ class _Trainer:
         if path is not None and path.is_file() and self.accel is not None:
             checkpoint = load_model_state(self.model, path, self.accel.device)
             self.state = restore_training_state(checkpoint, self.optimizer, self.scaler, self.best)
+            self.finisher.continue_clock(float(checkpoint.get("elapsed", 0.0)))
             return (f"The weights of epoch {self.state.epoch} (the last checkpoint) are kept; "
                     "resume from there with a lower learning rate.")
         if self.best.state is not None:
@@ -350,8 +352,9 @@ class _Trainer:
 
     def checkpoint_state(self) -> dict[str, Any]:
         """Everything needed to resume (tensors and primitives only)."""
-        return self.state.to_checkpoint(self.model, self.optimizer, self.scaler, self.best,
-                                        self.options)
+        return {**self.state.to_checkpoint(self.model, self.optimizer, self.scaler, self.best,
+                                           self.options),
+                "elapsed": self.finisher.elapsed()}
 
     def log(self, message: str, level: str = "info") -> None:
         self.events.emit(LogEvent(message, level))  # type: ignore[arg-type]

@@ -201,6 +201,14 @@ def test_dataset_decodes_like_the_app(bundle: Path, resnet: Design, tmp_path: Pa
         assert torch.equal(ours[index][0], app[index][0]) and ours[index][1] == app[index][1]
 
 
+def test_a_missing_split_file_is_a_message_not_a_traceback(bundle: Path, tmp_path: Path) -> None:
+    """A script generated from a design (no run) has no split.json; running it as its usage
+    says must tell what to pass, not end in FileNotFoundError."""
+    module = import_script(bundle / SCRIPT_NAME)
+    with pytest.raises(SystemExit, match=r"split\.json not found: pass --split"):
+        module.read_split(tmp_path / "split.json", None)
+
+
 def test_generated_source_compiles_and_passes_ruff(bundle: Path) -> None:
     path = bundle / SCRIPT_NAME
     compile(path.read_text(encoding="utf-8"), str(path), "exec")

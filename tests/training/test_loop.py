@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 import pytest
 import torch
@@ -289,3 +290,20 @@ def test_error_that_already_names_the_file_is_not_repeated(file_dataset, tiny_mo
     result = fit(tiny_model(), data, None, options())
     assert result.reason == "error"
     assert result.message.count("img_002.png") == 1 and "empty file" in result.message
+
+
+def test_a_resumed_run_counts_the_time_it_trained_before_the_stop(tiny_model, tiny_data, options,
+                                                                   tmp_path):
+    opts = options(epochs=2, feature_cache="off")
+    rec = Recorder()
+    part = fit(tiny_model(), tiny_data(), None, opts, callbacks=[rec], run_dir=tmp_path / "run",
+               should_stop=lambda: len(rec.of_type(IterationEvent)) >= 6)
+    assert part.reason == "stopped"
+    started = time.perf_counter()
+    resumed = fit(tiny_model(), tiny_data(), None, opts, resume_from=tmp_path / "run",
+                  run_dir=tmp_path / "run")
+    this_process = time.perf_counter() - started
+    assert resumed.reason == "completed"
+    # the run's time is the stopped part plus the resumed part, not the resumed part alone
+    assert resumed.elapsed > this_process
+    assert resumed.elapsed >= part.elapsed

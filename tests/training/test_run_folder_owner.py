@@ -18,6 +18,7 @@ SOURCES = Path(designer.__file__).parent
 #: every file a run folder holds (design.json is also the project's design file, owned by
 #: project/design_io.py; results.json / trained.safetensors are outputs of the generated script)
 RUN_FILES = ("checkpoint.pt", "summary.json", "best.safetensors", "last.safetensors", "run.json",
+             "initial.safetensors", "provenance.json",
              "evaluation.json", "history.json", "history.csv", "options.json", "manifest.json",
              "run.log", ".training.lock")
 

@@ -92,6 +92,10 @@ class SplitDataset(Dataset):
 
 def read_split(split_file: Path, data_root: Path | None) -> tuple[Path, dict[str, list]]:
     """The image root and split -> [(relative path, label)] from split.json."""
+    if not split_file.is_file():  # a script generated from a design alone comes without one
+        raise SystemExit(f"{split_file} not found: pass --split with a split manifest listing "
+                         "your images (NetDesigner writes split.json next to the script when "
+                         "it is generated from a trained run).")
     manifest = json.loads(split_file.read_text(encoding="utf-8"))
     if list(manifest["classes"]) != CLASS_NAMES:
         raise SystemExit(f"{split_file} has the classes {manifest['classes']}, but the network "

@@ -76,11 +76,15 @@ class ImageViewer(QDialog):
         where = html.escape(path) if path else f"sample #{prediction.index} (no file)"
         self.details.setText(f"Top predictions:<ul>{top}</ul>{where}")
         self.open_button.setEnabled(bool(path) and actions.is_image_file(path))
+        self.open_button.setText("Open in image viewer")
         self.setWindowTitle(Path(path).name if path else f"Sample #{prediction.index}")
         self.show()
         self.raise_()
         self.activateWindow()
 
     def _open_outside(self) -> None:
-        if self.prediction is not None and self.prediction.path:
-            actions.open_image(self.prediction.path)
+        if self.prediction is not None and self.prediction.path \
+                and not actions.open_image(self.prediction.path):
+            # a bare desktop has no viewer to hand the file to: say so instead of doing nothing
+            self.open_button.setEnabled(False)
+            self.open_button.setText("No image viewer found")

@@ -117,6 +117,10 @@ def test_double_click_shows_the_image_large_with_its_prediction(
     assert ("✓ correct" if shown.correct else "✗ wrong") in viewer.verdict.text()
     qtbot.mouseClick(viewer.open_button, Qt.MouseButton.LeftButton)
     assert opened == [shown.path], "and still opens in the system's viewer on request"
+    monkeypatch.setattr(actions, "open_image", lambda _path: False)  # no viewer installed
+    qtbot.mouseClick(viewer.open_button, Qt.MouseButton.LeftButton)
+    assert viewer.open_button.text() == "No image viewer found"
+    assert not viewer.open_button.isEnabled()
     viewer.close()
 
 
