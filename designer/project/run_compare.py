@@ -134,19 +134,60 @@ def config_diff(runs: Sequence[RunRecord]) -> list[tuple[str, list[str]]]:
     return [(k, values) for k, values in rows if len(set(values)) > 1]
 
 
+#: the settings a person tells runs apart by, with the short word shown in run lists
+KEY_SETTINGS = {"design.model": "model", "data.source": "data", "data.image_size": "size",
+                "design.weights": "weights", "design.frozen layers": "frozen", "solver": "solver",
+                "lr": "lr", "epochs": "epochs", "batch_size": "batch", "design.lr factors": "lr ×"}
+
+
+def _short(key: str, value: str) -> str:
+    if key == "data.source":  # a folder path: its last part is what the user recognises
+        return value.rstrip("/").rsplit("/", 1)[-1] or value
+    return value
+
+
+def what_differs(runs: Sequence[RunRecord]) -> list[str]:
+    """Per run, its values of the key settings that are not the same in every run
+    ('lr 0.01, epochs 2'); other differing settings are counted ('+3 more')."""
+    rows = config_diff(runs)
+    keyed = sorted((r for r in rows if r[0] in KEY_SETTINGS), key=lambda r: list(KEY_SETTINGS)
+                   .index(r[0]))
+    others = len(rows) - len(keyed)
+    texts = []
+    for i in range(len(runs)):
+        parts = [f"{KEY_SETTINGS[key]} {_short(key, values[i])}" for key, values in keyed]
+        if others:
+            parts.append(f"+{others} more")
+        texts.append(", ".join(parts))
+    return texts if len(runs) > 1 else [""] * len(runs)
+
+
+def accuracy_text(run: RunRecord) -> str:
+    """The run's accuracy in percent, as every page shows it ('87.5 %'; '—' when none)."""
+    accuracy = accuracy_of(run)
+    return "—" if accuracy is None else f"{100 * accuracy:.1f} %"
+
+
 # ----- accuracy vs latency --------------------------------------------------------------------
-def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
+def pareto_front(points: Sequence[tuple[float, float]],
+                 spreads: Sequence[float | None] | None = None) -> list[int]:
     """Indices of the (latency, accuracy) points no other point beats, fastest first.
 
     A point is dominated when another is at least as fast and at least as accurate, and
-    strictly better in one of the two.
+    strictly better in one of the two. With `spreads` (each latency's timing noise, ms), two
+    latencies whose intervals (latency ± spread) overlap count as equal: timing noise never
+    decides between two runs, so equally accurate runs of tied speed are both on the front.
     """
-    front = []
-    for i, (lat, acc) in enumerate(points):
-        dominated = any(
-            (o_lat <= lat and o_acc >= acc) and (o_lat < lat or o_acc > acc)
-            for j, (o_lat, o_acc) in enumerate(points) if j != i
-        )
-        if not dominated:
-            front.append(i)
+    if spreads is not None and len(spreads) != len(points):
+        raise ValueError(f"{len(spreads)} spreads for {len(points)} points")
+    noise = [abs(s or 0.0) for s in spreads] if spreads is not None else [0.0] * len(points)
+
+    def beats(j: int, i: int) -> bool:
+        (lat, acc), (o_lat, o_acc) = points[i], points[j]
+        as_fast = o_lat - noise[j] <= lat + noise[i]
+        faster = o_lat + noise[j] < lat - noise[i]
+        return as_fast and o_acc >= acc and (faster or o_acc > acc)
+
+    front = [i for i in range(len(points))
+             if not any(beats(j, i) for j in range(len(points)) if j != i)]
     return sorted(front, key=lambda i: (points[i][0], -points[i][1]))

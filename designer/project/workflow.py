@@ -20,6 +20,7 @@ from designer.core.serialization import network_to_dict
 from designer.project.cached_eval import evaluate_run
 from designer.project.data_config import PreparedData
 from designer.project.design_io import info_to_dict
+from designer.project.run_latency import design_latency
 from designer.project.runs import RunRecord
 from designer.surgery.design import Design
 from designer.surgery.snapshot import FrozenDesign
@@ -97,16 +98,30 @@ def new_run_dir(runs_root: Path, model_name: str) -> Path:
     return candidate
 
 
+def next_colour(runs_root: Path) -> int:
+    """The colour index of a new run: one after the newest run's, so runs made one after
+    another never share a colour (the page maps the index onto its palette)."""
+    newest: tuple[float, int] | None = None
+    if runs_root.is_dir():
+        for folder in runs_root.iterdir():
+            if folder.is_dir() and RunDir.is_run(folder):
+                info = RunDir(folder, create=False).read_info()
+                if info.colour is not None and (newest is None or info.created > newest[0]):
+                    newest = (info.created, info.colour)
+    return 0 if newest is None else newest[1] + 1
+
+
 def start_run(design: Design | FrozenDesign, data: PreparedData, runs_root: Path,
               name: str | None = None) -> tuple[Path, RunInfo]:
     """Create the run folder with what is being trained (run.json, design.json)."""
     design = frozen(design)
     check_compatible(design, data)
     run_dir = new_run_dir(runs_root, design.info.model_name)
+    colour = next_colour(runs_root)
     run_dir.mkdir(parents=True)
     info = RunInfo.from_dict({"name": name or run_dir.name, "model_name": design.info.model_name,
                               "created": time.time(), "data": data.config.to_dict(),
-                              "classes": data.classes}, run_dir.name)
+                              "classes": data.classes, "colour": colour}, run_dir.name)
     files = RunDir(run_dir)
     files.write_info(info)
     files.write_design({"network": network_to_dict(design.document()),
@@ -128,14 +143,17 @@ def finish_run(run_dir: Path, info: RunInfo, model: torch.nn.Module,
         evaluation = evaluate_run(model, data.datasets[split], cached, batch_size=batch_size,
                                   classes=data.classes, progress=progress)
         files.write_evaluation({"split": split, **evaluation.to_dict()})
+    latency = design_latency(network_to_dict(frozen(design).document()), model,
+                             data.config.image_size or design.info.input_shape[-1]) \
+        if measure_latency else None
     stats = RunStats(params=sum(p.numel() for p in model.parameters()),
                      trainable_params=sum(p.numel() for p in model.parameters()
                                           if p.requires_grad),
-                     latency_ms=measure_latency_ms(model, design.info.input_shape,
-                                                   data.config.image_size)
-                     if measure_latency else None,
+                     latency_ms=None if latency is None else latency.ms,
+                     latency_spread_ms=None if latency is None else latency.spread_ms,
                      num_classes=len(data.classes))
-    files.write_info(replace(info, stats=stats))
+    # re-read: the user may have renamed the run or written a note while it trained
+    files.write_info(replace(files.read_info(), stats=stats))
     return RunRecord.load(run_dir)
 
 
@@ -194,23 +212,6 @@ def _failed_record(run_dir: Path, result: FitResult) -> RunRecord:
     if run.summary is not None:
         return run
     return replace(run, summary=RunSummary.from_dict(result.summary()), status="failed")
-
-
-def measure_latency_ms(model: torch.nn.Module, input_shape: tuple[int, ...],
-                       image_size: int | None, repeats: int = 3) -> float:
-    """Median CPU latency of one image through the trained model (for accuracy-vs-speed):
-    one warm-up and ``repeats`` timed forwards at batch 1 (a few seconds at most on a slow CPU)."""
-    size = image_size or input_shape[-1]
-    x = torch.randn(1, 3, size, size)
-    model = model.eval().cpu()
-    times = []
-    with torch.no_grad():
-        model(x)
-        for _ in range(repeats):
-            start = time.perf_counter()
-            model(x)
-            times.append((time.perf_counter() - start) * 1000)
-    return float(sorted(times)[len(times) // 2])
 
 
 def summary_json(run: RunRecord) -> str:

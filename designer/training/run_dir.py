@@ -24,6 +24,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,8 @@ SCRIPT_DIR, SCRIPT_RESULTS, SCRIPT_WEIGHTS = "script", "results.json", "trained.
 _WRITTEN = (OPTIONS, MANIFEST, HISTORY_JSON, HISTORY_CSV, BEST, LAST, CHECKPOINT, SUMMARY,
             RUN_INFO, DESIGN, EVALUATION, PROVENANCE, INITIAL)
 WEIGHTS = {"best": BEST, "last": LAST}
+#: longest run name (it labels plots and list rows)
+MAX_NAME = 80
 
 
 def atomic_write(path: Path, write: Callable[[Path], object], size: int | None = None) -> None:
@@ -171,6 +174,18 @@ class RunDir:
     # ----- writing ---------------------------------------------------------------------------
     def write_info(self, info: RunInfo) -> None:
         write_json(self.path / RUN_INFO, info.to_dict())
+
+    def write_label(self, name: str, note: str = "") -> RunInfo:
+        """Rename the run and set its note (in run.json, atomically); returns the new record."""
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("A run needs a name; type one or keep the old one.")
+        if not isinstance(note, str):
+            raise TypeError(f"note must be text, got {type(note).__name__}")
+        if len(name.strip()) > MAX_NAME:
+            raise ValueError(f"A run name has at most {MAX_NAME} characters.")
+        info = replace(self.read_info(), name=name.strip(), note=note.strip())
+        self.write_info(info)
+        return info
 
     def write_design(self, document: Mapping[str, Any]) -> None:
         write_json(self.path / DESIGN, dict(document))

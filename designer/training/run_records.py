@@ -102,13 +102,16 @@ class RunStats:
     trainable_params: int | None = None
     latency_ms: float | None = None
     num_classes: int | None = None
+    #: timing noise of latency_ms (half the interquartile range); None for older runs
+    latency_spread_ms: float | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunStats:
         return cls(params=integer(data.get("params")),
                    trainable_params=integer(data.get("trainable_params")),
                    latency_ms=number(data.get("latency_ms")),
-                   num_classes=integer(data.get("num_classes")))
+                   num_classes=integer(data.get("num_classes")),
+                   latency_spread_ms=number(data.get("latency_spread_ms")))
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -124,6 +127,10 @@ class RunInfo:
     data: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     classes: tuple[str, ...] = ()
     stats: RunStats | None = None
+    #: the user's words about the run (editable, like the name)
+    note: str = ""
+    #: index into the compare page's palette, handed out in creation order (None: older runs)
+    colour: int | None = None
 
     @property
     def image_size(self) -> int | None:
@@ -142,6 +149,9 @@ class RunInfo:
             data=frozen_mapping(data.get("data")),
             classes=tuple(str(c) for c in classes) if isinstance(classes, list) else (),
             stats=RunStats.from_dict(stats) if isinstance(stats, Mapping) else None,
+            note=text(data.get("note")),
+            colour=colour if (colour := integer(data.get("colour"))) is not None and colour >= 0
+            else None,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -150,4 +160,8 @@ class RunInfo:
                                "classes": list(self.classes)}
         if self.stats is not None:
             out["stats"] = self.stats.to_dict()
+        if self.note:
+            out["note"] = self.note
+        if self.colour is not None:
+            out["colour"] = self.colour
         return out

@@ -82,6 +82,11 @@ class Workspace(QObject):
         self.runs = [r for r in self.runs if r.run_dir != run.run_dir] + [run]
         self.runs_changed.emit()
 
+    def update_run(self, run: RunRecord) -> None:
+        """A listed run changed (renamed, new note): same place in the list, new record."""
+        self.runs = [run if r.run_dir == run.run_dir else r for r in self.runs]
+        self.runs_changed.emit()
+
     def reload_runs(self) -> None:
         """Re-read the runs folder (after opening a project)."""
         self.runs = list_runs(self.runs_root)

@@ -6,6 +6,8 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from designer.project.run_compare import (
     accuracy_of,
     config_diff,
@@ -13,6 +15,7 @@ from designer.project.run_compare import (
     design_facts,
     pareto_front,
     run_metrics,
+    what_differs,
 )
 from designer.project.runs import RunEvaluation, RunRecord
 from designer.training.history import History
@@ -106,3 +109,27 @@ def test_metrics_and_accuracy_fall_back_when_a_run_has_no_evaluation() -> None:
     evaluated = _run("e", {}, history, summary={"best_val_acc": 0.6},
                      evaluation={"accuracy": 0.7, "split": "test"})
     assert accuracy_of(evaluated) == 0.7
+
+
+def test_pareto_front_counts_latencies_within_their_noise_as_ties() -> None:
+    # two identical networks timed at 103 and 197 ms with wide noise: neither beats the other
+    same = [(103.0, 0.9), (197.0, 0.9)]
+    assert pareto_front(same) == [0], "without noise the faster timing wins"
+    assert pareto_front(same, [50.0, 50.0]) == [0, 1]
+    # tied speed: the more accurate run alone is worth choosing, whichever timed faster
+    assert pareto_front([(103.0, 0.85), (197.0, 0.9)], [60.0, 60.0]) == [1]
+    # a difference beyond the noise still counts
+    assert pareto_front([(10.0, 0.85), (197.0, 0.9)], [1.0, 2.0]) == [0, 1]
+    assert pareto_front([(10.0, 0.9), (197.0, 0.9)], [1.0, None]) == [0]
+    with pytest.raises(ValueError, match="spreads"):
+        pareto_front(same, [1.0])
+
+
+def test_what_differs_names_each_runs_key_settings_that_others_do_not_share() -> None:
+    a = _run("a", {"lr": 0.001, "epochs": 2}, data={"source": "/photos/cats", "image_size": 96})
+    b = _run("b", {"lr": 0.01, "epochs": 5}, data={"source": "/photos/dogs/", "image_size": 96,
+                                                   "augment": {"hflip": True}})
+    assert what_differs([a, b]) == ["data cats, lr 0.001, epochs 2, +1 more",
+                                    "data dogs, lr 0.01, epochs 5, +1 more"]
+    assert what_differs([a, a]) == ["", ""], "identical runs: nothing sets them apart"
+    assert what_differs([a]) == [""]

@@ -6,9 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 import designer
 from designer.project.runs import RunRecord
 from designer.training import run_dir
+from designer.training.run_dir import RunDir
+from designer.training.run_records import RunInfo, RunStats
 
 SOURCES = Path(designer.__file__).parent
 #: every file a run folder holds (design.json is also the project's design file, owned by
@@ -56,3 +60,18 @@ def test_a_damaged_run_folder_reads_as_a_run_with_fewer_facts(tmp_path: Path) ->
     assert record.name == "r" and record.created == 0.0 and record.stats.params is None
     assert record.status == "completed" and record.best_val_acc is None
     assert record.options is None and record.history.iterations == []
+
+
+def test_a_run_keeps_the_name_and_note_the_user_gives_it(tmp_path: Path) -> None:
+    files = RunDir(tmp_path / "run")
+    files.write_info(RunInfo("20261128-101500-resnet18", model_name="resnet18", colour=3,
+                             stats=RunStats(latency_ms=4.0)))
+    files.write_label("  frozen backbone, lr 0.01 ", "baseline for the report")
+    info = RunDir.open(files.path).read_info()
+    assert (info.name, info.note) == ("frozen backbone, lr 0.01", "baseline for the report")
+    assert info.colour == 3 and info.stats == RunStats(latency_ms=4.0), "the rest is kept"
+    for bad in ("", "   ", "x" * 81):
+        with pytest.raises(ValueError, match="name"):
+            files.write_label(bad, "")
+    assert RunDir.open(files.path).read_info().name == "frozen backbone, lr 0.01"
+    assert [p.name for p in files.path.iterdir()] == ["run.json"], "no temporary file is left"

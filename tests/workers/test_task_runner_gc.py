@@ -30,6 +30,8 @@ def test_a_failing_task_restores_gc_too(qtbot: QtBot) -> None:
     def task(_progress: Callable[[float, str], None], _cancelled: Callable[[], bool]) -> None:
         raise ValueError("broken on purpose")
 
-    with qtbot.waitSignal(runner.finished, timeout=10_000):
+    with qtbot.capture_exceptions() as bugs, qtbot.waitSignal(runner.finished, timeout=10_000):
         runner.start(task)
     assert gc.isenabled()
+    # a bug (not a UserError) also reaches the crash handler's hook
+    assert [str(error) for _kind, error, _tb in bugs] == ["broken on purpose"]

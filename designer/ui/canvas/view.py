@@ -57,6 +57,7 @@ class NetworkView(QGraphicsView):
         self.drops = DropHandler(self)
         self._pan_from: QPoint | None = None
         self._space = False
+        self._collapsed_by_press = False
         #: the opening view has not been touched yet: redo it when the widget gets its size
         self._fresh = False
         scene.design_shown.connect(self.show_opening)
@@ -163,6 +164,15 @@ class NetworkView(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
             return
+        self._collapsed_by_press = False
+        if event.button() == Qt.MouseButton.LeftButton:
+            pos = event.position().toPoint()
+            frame = self.header_at(pos) if self.node_at(pos) is None else None
+            if frame is not None:
+                self._collapsed_by_press = True  # the double-click that may follow is spent
+                self.toggle_block(frame.path, expand=False)
+                event.accept()
+                return
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -190,6 +200,10 @@ class NetworkView(QGraphicsView):
         super().mouseReleaseEvent(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self._collapsed_by_press:  # its first click already collapsed the block
+            self._collapsed_by_press = False
+            event.accept()
+            return
         item = self.node_at(event.position().toPoint())
         if item is not None and item.view.is_block:
             self.toggle_block(item.view.block_path, expand=True)
@@ -263,11 +277,18 @@ class NetworkView(QGraphicsView):
         """The edge under a viewport position (a generous band around the curve)."""
         return next((i for i in self.items(pos) if isinstance(i, EdgeItem)), None)
 
+    def header_at(self, pos: QPoint) -> BlockFrame | None:
+        """The innermost expanded-block frame whose header (name tab, top edge) is under `pos`."""
+        scene_pos = self.mapToScene(pos)
+        frames = [i for i in self.items(pos) if isinstance(i, BlockFrame)
+                  and i.header_contains(scene_pos)]
+        return max(frames, key=lambda f: f.path.count("."), default=None)
+
     def frame_at(self, pos: QPoint) -> BlockFrame | None:
         """The innermost expanded-block frame under a viewport position."""
         scene_pos = self.mapToScene(pos)
         frames = [i for i in self.items(pos) if isinstance(i, BlockFrame)
-                  and i.box().contains(scene_pos)]
+                  and (i.box().contains(scene_pos) or i.header_contains(scene_pos))]
         return max(frames, key=lambda f: f.path.count("."), default=None)
 
     # ----- drops (layer library) -------------------------------------------------------

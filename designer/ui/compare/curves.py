@@ -95,7 +95,7 @@ class CurvesPanel(QWidget):
                 xs, ys = curve(run, key, axis)
                 if key == "val_acc":  # percent, as on the Train page and in the tables
                     ys = [100 * y for y in ys]
-                colour = self._colours.colour(run.run_dir)
+                colour = self._colours.colour(run)
                 line = pg.PlotDataItem(xs, ys, name=run.name, pen=pg.mkPen(colour, width=2),
                                        symbol="o" if key == "val_acc" else None, symbolSize=6,
                                        symbolBrush=colour, symbolPen=colour)
@@ -103,7 +103,7 @@ class CurvesPanel(QWidget):
                 self.items[key][run.run_dir] = line
             item.setLabel("bottom", AXES[axis])
         self.legend.setText("&nbsp;&nbsp; ".join(
-            f'<span style="color:{self._colours.colour(r.run_dir).name()}">&#9632;&#9632;</span>'
+            f'<span style="color:{self._colours.colour(r).name()}">&#9632;&#9632;</span>'
             f"&nbsp;{html.escape(r.name)}" for r in self._runs))
         empty = [r.name for r in self._runs if not r.history.iterations]
         self.note.setText("Check runs on the left to overlay their curves." if not self._runs else

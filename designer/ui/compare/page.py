@@ -23,6 +23,7 @@ from designer.project.runs import RunRecord
 from designer.surgery.design import Design
 from designer.ui.compare.colours import RunColours
 from designer.ui.compare.curves import CurvesPanel
+from designer.ui.compare.label_editor import RunLabelEditor
 from designer.ui.compare.run_list import RunList
 from designer.ui.compare.scatter import ParetoScatter
 from designer.ui.compare.tables import ConfigDiffTable, RunMetricsTable
@@ -44,6 +45,7 @@ class ComparePage(QWidget):
         self.workspace = workspace
         self.colours = RunColours()
         self.run_list = RunList(self.colours)
+        self.label_editor = RunLabelEditor()
         self.curves = CurvesPanel(self.colours)
         self.metrics = RunMetricsTable(self.colours)
         self.diff = ConfigDiffTable(self.colours)
@@ -66,6 +68,7 @@ class ComparePage(QWidget):
         self.run_list.checked_changed.connect(self._refresh)
         self.run_list.current_run_changed.connect(self._on_current_changed)
         self.scatter.run_clicked.connect(self._highlight)
+        self.label_editor.labelled.connect(self.workspace.update_run)
         self.reopen_button.clicked.connect(self.reopen_current)
         self.evaluate_button.clicked.connect(self._show_in_evaluation)
         workspace.runs_changed.connect(self._on_runs_changed)
@@ -93,6 +96,7 @@ class ComparePage(QWidget):
         left_layout.addWidget(QLabel("<b>Runs</b> — check the ones to compare"))
         left_layout.addWidget(self.run_list, 1)
         left_layout.addLayout(checks)
+        left_layout.addWidget(self.label_editor)
         left_layout.addLayout(actions)
         left_layout.addWidget(self.message)
         top = QSplitter(Qt.Orientation.Horizontal)
@@ -151,6 +155,7 @@ class ComparePage(QWidget):
 
     def _on_current_changed(self, run: object) -> None:
         record = run if isinstance(run, RunRecord) else None
+        self.label_editor.set_run(record)
         self.reopen_button.setEnabled(record is not None and bool(record.design))
         self.evaluate_button.setEnabled(record is not None)
 

@@ -9,10 +9,12 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
+from designer.project.run_compare import accuracy_text, what_differs
 from designer.project.runs import RunRecord
 from designer.ui.compare.colours import RunColours
 
-COLUMNS = ("Run", "Model", "Date", "Status")
+COLUMNS = ("Run", "Accuracy", "What differs", "Model", "Date", "Status")
+RUN, ACCURACY, DIFFERS, MODEL, DATE, STATUS = range(len(COLUMNS))
 #: runs that appear are checked while fewer than this many are
 AUTO_CHECK = 6
 _RUN_ROLE = Qt.ItemDataRole.UserRole + 3
@@ -40,10 +42,12 @@ class RunList(QTreeWidget):
         header = self.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(RUN, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(DIFFERS, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(MODEL, QHeaderView.ResizeMode.Interactive)
         header.setMinimumSectionSize(40)
-        self.setColumnWidth(1, 90)
+        self.setColumnWidth(DIFFERS, 110)
+        self.setColumnWidth(MODEL, 90)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.itemChanged.connect(self._on_item_changed)
         self.currentItemChanged.connect(lambda item, _old: self.current_run_changed.emit(
@@ -56,11 +60,11 @@ class RunList(QTreeWidget):
         current = self.current_run
         self.blockSignals(True)
         self.clear()
-        for run in runs:
+        for run, differs in zip(runs, what_differs(runs), strict=True):
             fresh = run.run_dir not in known
             if fresh and len(checked) < AUTO_CHECK:
                 checked.add(run.run_dir)
-            self.addTopLevelItem(self._item(run, run.run_dir in checked))
+            self.addTopLevelItem(self._item(run, run.run_dir in checked, differs))
         self.blockSignals(False)
         keep = self._item_of(current.run_dir) if current is not None else None
         items = self._items()
@@ -103,16 +107,19 @@ class RunList(QTreeWidget):
         item = self.currentItem()
         return item.data(0, _RUN_ROLE) if item is not None else None
 
-    def _item(self, run: RunRecord, checked: bool) -> QTreeWidgetItem:
+    def _item(self, run: RunRecord, checked: bool, differs: str) -> QTreeWidgetItem:
         when = time.strftime("%d %b %H:%M", time.localtime(run.created)) if run.created else "?"
-        item = QTreeWidgetItem([run.name, run.model_name, when, status_text(run)])
+        item = QTreeWidgetItem([run.name, accuracy_text(run), differs, run.model_name, when,
+                                status_text(run)])
+        item.setTextAlignment(ACCURACY, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         item.setData(0, _RUN_ROLE, run)
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(0, Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
-        item.setIcon(0, self._colours.icon(run.run_dir))
+        item.setIcon(0, self._colours.icon(run))
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created)) if run.created else ""
-        tip = (f"{run.name}: {run.model_name}, {stamp}\n{run.run_dir}\n"
-               f"{run.message}")
+        note = f"\n{run.info.note}" if run.info.note else ""
+        tip = (f"{run.name}: {run.model_name}, {stamp}{note}\n{run.run_dir}\n"
+               f"{run.message}" + (f"\nDiffers in: {differs}" if differs else ""))
         for column in range(len(COLUMNS)):
             item.setToolTip(column, tip)
         return item

@@ -1,7 +1,8 @@
 """Accuracy against latency for the checked runs, with the Pareto front drawn through the best.
 
 A run is on the front when no other run is both at least as fast and at least as accurate
-(and better in one): those are the only runs worth choosing between.
+(and better in one): those are the only runs worth choosing between. Latencies within each
+other's timing noise count as equal, so noise never decides.
 """
 
 from __future__ import annotations
@@ -65,11 +66,12 @@ class ParetoScatter(QWidget):
             acc, lat = accuracy_of(run), run.stats.latency_ms
             if acc is not None and lat is not None:
                 self.points.append(ScatterPoint(run, float(lat), 100 * acc))
-        front_idx = pareto_front([(p.latency_ms, p.accuracy) for p in self.points])
+        front_idx = pareto_front([(p.latency_ms, p.accuracy) for p in self.points],
+                                 [p.run.stats.latency_spread_ms for p in self.points])
         self.front = [self.points[i] for i in front_idx]
         self.scatter.setData(spots=[
             {"pos": (p.latency_ms, p.accuracy), "data": p.run,
-             "brush": pg.mkBrush(self._colours.colour(p.run.run_dir)), "pen": pg.mkPen("w")}
+             "brush": pg.mkBrush(self._colours.colour(p.run)), "pen": pg.mkPen("w")}
             for p in self.points
         ])
         self.front_line.setData([p.latency_ms for p in self.front], [p.accuracy for p in self.front])
@@ -90,9 +92,14 @@ class ParetoScatter(QWidget):
         self._labels = []
         middle = (min(p.latency_ms for p in self.points) + max(p.latency_ms for p in self.points)) / 2 \
             if self.points else 0.0
+        seen: dict[tuple[float, float], int] = {}
         for p in self.points:
+            # runs at the same spot (same design, same accuracy) stack their names, not overlap
+            spot = (round(p.latency_ms, 6), round(p.accuracy, 6))
+            rise = 1.1 + 1.1 * seen.get(spot, 0)
+            seen[spot] = seen.get(spot, 0) + 1
             # names of the slower half go to the left of their point, so none runs off the plot
-            anchor = (1.1, 1.1) if p.latency_ms > middle else (-0.1, 1.1)
+            anchor = (1.1, rise) if p.latency_ms > middle else (-0.1, rise)
             label = pg.TextItem(p.run.name, color=(30, 30, 30), anchor=anchor)
             label.setPos(p.latency_ms, p.accuracy)
             item.addItem(label)

@@ -48,8 +48,14 @@ class RunMetricsTable(SortableTable):
     def _row(self, run: RunRecord) -> list[QStandardItem]:
         m = run_metrics(run)
         name = text_item(run.name, str(run.run_dir))
-        name.setIcon(self._colours.icon(run.run_dir))
+        name.setIcon(self._colours.icon(run))
         split = f" ({m.eval_split})" if m.eval_split else ""
+        latency = number_item(m.latency_ms, None if m.latency_ms is None else f"{m.latency_ms:.2f}")
+        spread = run.stats.latency_spread_ms
+        latency.setToolTip("" if m.latency_ms is None else
+                           f"median of repeated timings, ± {spread:.2f} ms timing noise; runs "
+                           "within each other's noise count as equally fast"
+                           if spread is not None else "one timing (older run, noise unknown)")
         return [
             name,
             number_item(m.best_val_acc, _pct(m.best_val_acc)),
@@ -62,7 +68,7 @@ class RunMetricsTable(SortableTable):
             number_item(m.params, None if m.params is None else count_text(m.params)),
             number_item(m.trainable_params,
                         None if m.trainable_params is None else count_text(m.trainable_params)),
-            number_item(m.latency_ms, None if m.latency_ms is None else f"{m.latency_ms:.2f}"),
+            latency,
         ]
 
 
@@ -85,7 +91,7 @@ class ConfigDiffTable(QTableWidget):
         self.setColumnCount(len(runs) if self.rows else 0)
         self.setRowCount(len(self.rows))
         for column, run in enumerate(runs if self.rows else []):
-            header = QTableWidgetItem(self._colours.icon(run.run_dir), run.name)
+            header = QTableWidgetItem(self._colours.icon(run), run.name)
             header.setToolTip(str(run.run_dir))
             self.setHorizontalHeaderItem(column, header)
         for row, (key, values) in enumerate(self.rows):

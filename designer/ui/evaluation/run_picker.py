@@ -6,17 +6,28 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
+from designer.project.run_compare import accuracy_text, what_differs
 from designer.project.runs import RunRecord
 
 
-def run_label(run: RunRecord) -> str:
-    """'lr 0.01 — resnet18 — 2026-11-23 09:37'."""
+def run_label(run: RunRecord, differs: str = "") -> str:
+    """'lr 0.01 — 87.5 % — lr 0.01, epochs 2 — resnet18 — 2026-11-23 09:37': name, accuracy,
+    what sets it apart from the other runs, model, date."""
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created)) if run.created else "?"
     state = "" if run.finished else f" ({run.status})"
-    return f"{run.name} — {run.model_name or 'model'} — {when}{state}"
+    parts = [run.name, accuracy_text(run), differs, run.model_name or "model", f"{when}{state}"]
+    return " — ".join(p for p in parts if p)
+
+
+def run_tip(run: RunRecord, differs: str) -> str:
+    """Tooltip of a run in the chooser: its note and everything it differs in."""
+    lines = [run.name] + ([run.info.note] if run.info.note else [])
+    if differs:
+        lines.append(f"Differs from the other runs in: {differs}")
+    return "\n".join(lines)
 
 
 class RunPicker(QComboBox):
@@ -43,7 +54,7 @@ class RunPicker(QComboBox):
         self.runs = list(runs)
         self.blockSignals(True)
         self.clear()
-        self.addItems([run_label(r) for r in self.runs])
+        self._add_items()
         keep = self._index_of(previous.run_dir) if previous is not None else -1
         self.setCurrentIndex(len(self.runs) - 1 if followed_latest or keep < 0 else keep)
         self.blockSignals(False)
@@ -55,14 +66,24 @@ class RunPicker(QComboBox):
         index = self._index_of(run.run_dir)
         if index < 0:
             self.runs.append(run)
-            self.addItem(run_label(run))
             index = len(self.runs) - 1
         else:
             self.runs[index] = run
+        self.blockSignals(True)
+        current = self.currentIndex()
+        self.clear()
+        self._add_items()  # the newcomer changes what sets every run apart
+        self.setCurrentIndex(current)
+        self.blockSignals(False)
         if index == self.currentIndex():
             self._emit()
         else:
             self.setCurrentIndex(index)
+
+    def _add_items(self) -> None:
+        for i, (run, differs) in enumerate(zip(self.runs, what_differs(self.runs), strict=True)):
+            self.addItem(run_label(run, differs))
+            self.setItemData(i, run_tip(run, differs), Qt.ItemDataRole.ToolTipRole)
 
     def _index_of(self, run_dir: Path) -> int:
         return next((i for i, r in enumerate(self.runs) if r.run_dir == run_dir), -1)

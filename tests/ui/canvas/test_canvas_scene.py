@@ -208,3 +208,28 @@ def test_an_empty_canvas_answers_every_gesture_without_error(
     assert not canvas.view.find_layer("conv1")
     assert canvas.scene.nodes == {}
     session.shutdown()
+
+
+def test_one_click_on_a_frames_name_tab_collapses_the_block(driver: CanvasDriver) -> None:
+    scene, view = driver.canvas.scene, driver.canvas.view
+    before = len(scene.nodes)
+    driver.double_click_at(driver.centre(driver.node("block:layer2.0")))
+    frame = scene.built.frames["layer2.0"]
+    tab = frame.tab()
+    assert tab.height() >= 20 and tab.width() >= 200, "a target a hand can hit, not 10 px"
+    view.centerOn(tab.center())
+    # anywhere on the tab, e.g. its far left end, well away from the name text
+    driver.qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                            pos=view.mapFromScene(tab.topLeft() + QPointF(10, tab.height() / 2)))
+    assert "block:layer2.0" in scene.nodes, "one click collapses it"
+    assert len(scene.nodes) == before
+    assert "layer2_0_conv1" not in scene.nodes
+
+
+def test_double_clicking_the_tab_collapses_once_and_does_not_reopen(driver: CanvasDriver) -> None:
+    scene, view = driver.canvas.scene, driver.canvas.view
+    driver.double_click_at(driver.centre(driver.node("block:layer2.0")))
+    tab = scene.built.frames["layer2.0"].tab()
+    view.centerOn(tab.center())
+    driver.double_click_at(view.mapFromScene(tab.center()))
+    assert "block:layer2.0" in scene.nodes and "layer2_0_conv1" not in scene.nodes

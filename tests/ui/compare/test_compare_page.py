@@ -15,6 +15,8 @@ from designer.project.run_model import run_design
 from designer.project.runs import RunRecord
 from designer.training.run_dir import DESIGN
 from designer.ui.compare import ComparePage
+from designer.ui.compare.colours import PALETTE
+from designer.ui.compare.run_list import ACCURACY, DIFFERS, MODEL, STATUS
 from designer.ui.workspace import Workspace
 
 
@@ -34,8 +36,8 @@ def test_every_run_is_listed_with_model_and_status(page: ComparePage, runs: list
     assert [r.run_dir for r in page.run_list.runs()] == [r.run_dir for r in runs]
     for run in runs:
         item = _item(page, run)
-        assert item.text(1) == "mobilenet_v3_small"
-        assert item.text(3) == run.summary.reason == "completed"
+        assert item.text(MODEL) == "mobilenet_v3_small"
+        assert item.text(STATUS) == run.summary.reason == "completed"
         assert item.checkState(0) == Qt.CheckState.Checked  # new runs come checked
 
 
@@ -57,13 +59,13 @@ def test_checked_runs_draw_one_curve_each_equal_to_their_history(
     assert page.curves.legend_names() == [r.name for r in runs]
     for run in runs:
         assert run.name in page.curves.legend.text()
-        assert page.colours.colour(run.run_dir).name() in page.curves.legend.text()
+        assert page.colours.colour(run).name() in page.curves.legend.text()
     pens = {page.curves.items["val_acc"][r.run_dir].opts["pen"].color().name() for r in runs}
     assert len(pens) == 2  # one colour per run ...
     for run in runs:  # ... the same in both plots
         assert (page.curves.items["val_acc"][run.run_dir].opts["pen"].color()
                 == page.curves.items["train_loss"][run.run_dir].opts["pen"].color()
-                == page.colours.colour(run.run_dir))
+                == page.colours.colour(run))
 
 
 def test_epoch_axis_puts_per_epoch_validations_on_whole_epochs(
@@ -170,14 +172,76 @@ def test_show_in_evaluation_selects_the_run(qtbot: QtBot, page: ComparePage, wor
 
 def test_a_new_run_appears_checked_in_its_own_colour(page: ComparePage, workspace: Workspace,
                                                      runs: list[RunRecord], tmp_path: Path) -> None:
-    colours = {r.run_dir: page.colours.colour(r.run_dir).name() for r in runs}
+    colours = {r.run_dir: page.colours.colour(r).name() for r in runs}
     copy = tmp_path / "third-run"
     shutil.copytree(runs[1].run_dir, copy)
     (copy / DESIGN).unlink()  # a run whose design cannot be re-opened
     workspace.add_run(RunRecord.load(copy))
     assert copy in {r.run_dir for r in page.checked_runs()}
     assert copy in page.curves.items["val_acc"]
-    assert page.colours.colour(copy).name() not in colours.values()
-    assert {r.run_dir: page.colours.colour(r.run_dir).name() for r in runs} == colours
+    assert page.colours.colour(RunRecord.load(copy)).name() not in colours.values()
+    assert {r.run_dir: page.colours.colour(r).name() for r in runs} == colours
     page.run_list.set_current(copy)
     assert not page.reopen_button.isEnabled()
+
+
+def test_the_list_shows_each_runs_accuracy_and_what_sets_it_apart(
+        page: ComparePage, runs: list[RunRecord]) -> None:
+    lrs = [f"lr {r.options.lr:g}" for r in runs]
+    for run, lr in zip(runs, lrs, strict=True):
+        item = _item(page, run)
+        assert item.text(ACCURACY) == f"{100 * run.evaluation.accuracy:.1f} %"
+        assert item.text(DIFFERS).split(", ")[0] == lr, "the learning rate is what differs"
+        assert "epochs" not in item.text(DIFFERS), "settings all runs share are not listed"
+
+
+def test_each_run_keeps_its_own_stored_colour_in_every_session(
+        qtbot: QtBot, workspace: Workspace, runs: list[RunRecord]) -> None:
+    stored = [r.info.colour for r in runs]
+    assert stored == [stored[0], stored[0] + 1], "handed out in creation order and stored"
+    first = ComparePage(workspace)
+    qtbot.addWidget(first)
+    colours = [first.colours.colour(r).name() for r in runs]
+    assert colours == [PALETTE[c % len(PALETTE)] for c in stored if c is not None]
+    workspace.runs = list(reversed(workspace.runs))  # another order, another session
+    second = ComparePage(workspace)
+    qtbot.addWidget(second)
+    assert [second.colours.colour(r).name() for r in runs] == colours
+    for page in (first, second):
+        page.shutdown()
+
+
+def test_renaming_a_run_in_the_list_stores_it_and_shows_it_everywhere(
+        qtbot: QtBot, page: ComparePage, workspace: Workspace, runs: list[RunRecord],
+        tmp_path: Path) -> None:
+    copy = tmp_path / "renamed-run"
+    shutil.copytree(runs[0].run_dir, copy)
+    workspace.add_run(RunRecord.load(copy))
+    page.run_list.set_current(copy)
+    editor = page.label_editor
+    assert editor.name.text() == runs[0].name and editor.save_button.isEnabled()
+    editor.name.clear()
+    qtbot.keyClicks(editor.name, "baseline, frozen backbone")
+    qtbot.keyClicks(editor.note, "first try")
+    qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    reloaded = RunRecord.load(copy)
+    assert (reloaded.name, reloaded.info.note) == ("baseline, frozen backbone", "first try")
+    assert page.run_list.current_run.run_dir == copy, "still highlighted after the rename"
+    item = page.run_list.currentItem()
+    assert item.text(0) == "baseline, frozen backbone" and "first try" in item.toolTip(0)
+    assert "baseline, frozen backbone" in page.curves.legend_names()
+    editor.name.clear()
+    qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    assert editor.error.isVisibleTo(page) and "name" in editor.error.text()
+    assert RunRecord.load(copy).name == "baseline, frozen backbone", "an empty name is refused"
+
+
+def test_two_runs_of_one_design_share_one_latency_and_its_noise(
+        page: ComparePage, runs: list[RunRecord]) -> None:
+    """The fixture trains the same network twice (only lr differs): timing noise cannot
+    separate them on the accuracy-vs-latency plot."""
+    assert runs[0].stats.latency_ms == runs[1].stats.latency_ms is not None
+    assert runs[0].stats.latency_spread_ms == runs[1].stats.latency_spread_ms is not None
+    _check_only(page, runs)
+    xs = {p.latency_ms for p in page.scatter.points}
+    assert len(xs) == 1

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from designer.project.data_config import PreparedData
 from designer.project.runs import RunRecord
-from designer.training.run_dir import EVALUATION
+from designer.training.run_dir import EVALUATION, RunDir
 from designer.ui.evaluation import EvaluationPage, actions
 from designer.ui.evaluation.page import NO_EVALUATION, NO_RUNS
 from designer.ui.session import DesignSession
@@ -183,6 +183,21 @@ def test_a_new_run_does_not_pull_away_from_an_older_run_the_user_chose(
     workspace.add_run(RunRecord.load(copy))
     assert page.run is not None and page.run.run_dir == runs[0].run_dir
     assert page.run_picker.count() == len(runs) + 1
+
+
+def test_the_run_chooser_shows_accuracy_what_differs_and_the_note(
+        page: EvaluationPage, workspace: Workspace, runs: list[RunRecord], tmp_path: Path) -> None:
+    for i, run in enumerate(runs):
+        text = page.run_picker.itemText(i)
+        assert text.startswith(f"{run.name} — {100 * run.evaluation.accuracy:.1f} % — "
+                               f"lr {run.options.lr:g}")
+    copy = tmp_path / "noted-run"
+    shutil.copytree(runs[1].run_dir, copy)
+    RunDir(copy, create=False).write_label("with a note", "tried the other crop")
+    workspace.add_run(RunRecord.load(copy))
+    index = page.run_picker.findText("with a note", Qt.MatchFlag.MatchStartsWith)
+    assert index == len(runs)
+    assert "tried the other crop" in page.run_picker.itemData(index, Qt.ItemDataRole.ToolTipRole)
 
 
 def test_summary_names_images_left_out_of_the_evaluation() -> None:
