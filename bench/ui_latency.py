@@ -76,8 +76,10 @@ def build_window(session: DesignSession, project: Path
     """The real main window if it builds, else a bare window around a dashboard."""
     try:
         from designer.ui.main_window import MainWindow
+        from designer.ui.project_controller import HeadlessPrompts
 
         main = MainWindow(session)
+        main.projects.prompts = HeadlessPrompts(main)  # nobody is there to answer "Save?"
         found = main.findChild(TrainingDashboard)
         if found is None:
             raise LookupError("the main window has no training dashboard yet")
@@ -143,10 +145,11 @@ def main() -> int:
         return 0
     train(app, args, dashboard, tabs, probe)
     run = workspace.runs[-1] if workspace.runs else None
-    if run is not None:
-        print(f"run: {run.summary.get('reason')}, {run.summary.get('iterations')} iterations, "
-              f"{run.summary.get('epochs_completed')} epochs, device {run.summary.get('device')}, "
-              f"precision {run.summary.get('precision')}")
+    summary = run.summary if run is not None else None
+    if summary is not None:
+        print(f"run: {summary.reason}, {summary.iterations} iterations, "
+              f"{summary.epochs_completed} epochs, device {summary.device}, "
+              f"precision {summary.precision}")
     print(f"message: {dashboard.message.text}")
     report("while training", probe.gaps("training"))
     report("stop -> evaluate -> saved -> pages updated", probe.gaps("finishing"))
