@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from designer.project.runs import RunRecord
+    from designer.training.callbacks import Callback
 
 from designer.cli._messages import fail as _fail
 
@@ -110,7 +113,6 @@ def run_train(args: argparse.Namespace) -> int:
 
 def _train_project(args: argparse.Namespace) -> int:
     """`netdesigner train PROJECT [--nproc N]`: the project's own design, data and options."""
-    from designer.cli._terminal import StopOnInterrupt, TerminalProgress
     from designer.project.data_config import prepare_data
     from designer.project.distributed import train_distributed
     from designer.project.project_file import open_project
@@ -124,46 +126,31 @@ def _train_project(args: argparse.Namespace) -> int:
             run = train_distributed(project.design, data, project.options,
                                     runs_root=project.runs_root, nproc=args.nproc)
             return _report(run, args.json)
-        progress = [] if args.json else [TerminalProgress()]
-        with StopOnInterrupt() as interrupt:
-            try:
-                run = train_design(project.design, data, project.options,
-                                   runs_root=project.runs_root, callbacks=[*progress, interrupt],
-                                   should_stop=interrupt, measure_latency=args.measure_latency)
-            except KeyboardInterrupt:
-                return interrupt.report()
+        return _interruptible(args, lambda callbacks, should_stop: train_design(
+            project.design, data, project.options, runs_root=project.runs_root,
+            callbacks=callbacks, should_stop=should_stop, measure_latency=args.measure_latency))
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
         return _fail(error)
-    return interrupt.report() if interrupt.requested else _report(run, args.json)
 
 
 def run_resume(args: argparse.Namespace) -> int:
     """Handler of `netdesigner resume RUN` (and its alias `netdesigner train --resume RUN`):
     the run's design, data split and options, continued from its last completed epoch."""
-    from designer.cli._terminal import StopOnInterrupt, TerminalProgress
     from designer.project.run_resume import resume_folder
 
     run_dir = args.run if getattr(args, "run", None) is not None else args.resume
-    progress = [] if args.json else [TerminalProgress()]
     try:
-        with StopOnInterrupt() as interrupt:
-            try:
-                run = resume_folder(run_dir, epochs=args.epochs, lr=args.lr,
-                                    callbacks=[*progress, interrupt], should_stop=interrupt)
-            except KeyboardInterrupt:
-                return interrupt.report()
+        return _interruptible(args, lambda callbacks, should_stop: resume_folder(
+            run_dir, epochs=args.epochs, lr=args.lr, callbacks=callbacks, should_stop=should_stop))
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
         return _fail(error)
-    return interrupt.report() if interrupt.requested else _report(run, args.json)
 
 
 def _rerun(args: argparse.Namespace) -> int:
     """`netdesigner train [PROJECT] --rerun RUN`: reproduce a recorded run as a new run."""
-    from designer.cli._terminal import StopOnInterrupt, TerminalProgress
     from designer.project.project_file import open_project
     from designer.project.rerun import find_run, plan_rerun, rerun
 
-    progress = [] if args.json else [TerminalProgress()]
     try:
         if args.project is not None:
             runs_root = open_project(args.project).runs_root
@@ -173,15 +160,10 @@ def _rerun(args: argparse.Namespace) -> int:
         plan = plan_rerun(run_dir)
         for note in plan.notes:
             print(f"netdesigner: note: {note}; the re-run may not match", file=sys.stderr)
-        with StopOnInterrupt() as interrupt:
-            try:
-                run = rerun(plan, runs_root, callbacks=[*progress, interrupt],
-                            should_stop=interrupt)
-            except KeyboardInterrupt:
-                return interrupt.report()
+        return _interruptible(args, lambda callbacks, should_stop: rerun(
+            plan, runs_root, callbacks=callbacks, should_stop=should_stop))
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
         return _fail(error)
-    return interrupt.report() if interrupt.requested else _report(run, args.json)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -217,7 +199,6 @@ def _open_design(args: argparse.Namespace) -> Any:
 
 def _train_and_report(design: Any, config: Any, options: Any, args: argparse.Namespace,
                       num_classes: str, freeze: str | None) -> int:
-    from designer.cli._terminal import StopOnInterrupt, TerminalProgress
     from designer.project.data_config import prepare_data
     from designer.project.workflow import train_design
 
@@ -233,12 +214,21 @@ def _train_and_report(design: Any, config: Any, options: Any, args: argparse.Nam
         design.freeze_backbone()
     elif freeze:
         design.freeze(up_to=freeze)
-    progress = [] if args.json else [TerminalProgress()]
+    return _interruptible(args, lambda callbacks, should_stop: train_design(
+        design, data, options, runs_root=args.out, callbacks=callbacks, should_stop=should_stop,
+        measure_latency=getattr(args, "measure_latency", True)))
+
+
+def _interruptible(args: argparse.Namespace,
+                   train: Callable[[list[Callback], Callable[[], bool]], RunRecord]) -> int:
+    """Run ``train(callbacks, should_stop)`` with progress on the terminal; the first Ctrl-C
+    stops after the iteration and saves a resumable run, whose folder the last line names."""
+    from designer.cli._terminal import StopOnInterrupt, TerminalProgress
+
+    progress: list[Callback] = [] if args.json else [TerminalProgress()]
     with StopOnInterrupt() as interrupt:
         try:
-            run = train_design(design, data, options, runs_root=args.out,
-                               callbacks=[*progress, interrupt], should_stop=interrupt,
-                               measure_latency=getattr(args, "measure_latency", True))
+            run = train([*progress, interrupt], interrupt)
         except KeyboardInterrupt:
             return interrupt.report()
     return interrupt.report() if interrupt.requested else _report(run, args.json)
