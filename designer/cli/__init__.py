@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import designer.cli as _package
-from designer.cli._interrupt import interrupted
+from designer.cli._interrupt import interrupted, watch_sigint
 
 
 def _command_modules() -> list[str]:
@@ -77,6 +77,7 @@ def run(argv: Sequence[str] | None = None) -> NoReturn:
     one and join library threads, which took seconds after a training run's last line. The
     GUI exits normally.
     """
+    watch_sigint()
     args_list = list(sys.argv[1:] if argv is None else argv)
     code = main(args_list)
     if args_list and args_list[0] in build_parser()[1]:

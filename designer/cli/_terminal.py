@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, TextIO
 
-from designer.cli._interrupt import interrupted
+from designer.cli._interrupt import interrupted, raise_if_interrupted
 from designer.training.callbacks import Callback
 from designer.training.events import (
     CacheProgressEvent,
@@ -94,6 +94,7 @@ class StopOnInterrupt(Callback):
         return self.requested
 
     def __enter__(self) -> StopOnInterrupt:
+        raise_if_interrupted()  # a Ctrl-C during start-up that a library swallowed
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._on_sigint)
         return self
