@@ -14,6 +14,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("NETDESIGNER_NO_DOWNLOAD", "1")
 # generated sample data goes to a throw-away folder, not the user's cache
 os.environ.setdefault("NETDESIGNER_SAMPLES", tempfile.mkdtemp(prefix="netdesigner-samples-"))
+# the app's settings (recent projects, window layout) of child processes too: never the user's
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="netdesigner-config-")
 
 import pytest
 
@@ -34,6 +36,24 @@ def _qt_test_paths() -> None:
     except ImportError:  # pragma: no cover - PySide6 is a hard dependency
         return
     QStandardPaths.setTestModeEnabled(True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test starts from empty QSettings (recent projects, layout) in a folder of its own.
+
+    QStandardPaths' test mode does not cover QSettings: without this, tests read and wrote the
+    user's real recent-projects list, and a "crashed" project one run left behind was offered to
+    the next run's start-up check.
+    """
+    try:
+        from PySide6.QtCore import QSettings
+    except ImportError:  # pragma: no cover - PySide6 is a hard dependency
+        return
+    folder = str(tmp_path_factory.mktemp("settings"))
+    for settings_format in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(settings_format, QSettings.Scope.UserScope, folder)
+        QSettings.setPath(settings_format, QSettings.Scope.SystemScope, folder)
 
 
 @pytest.fixture
