@@ -78,19 +78,26 @@ def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("one_thread")
-def test_script_reproduces_the_apps_run(shapes: SplitManifest, tmp_path: Path) -> None:
+@pytest.mark.parametrize("options", [
+    OPTIONS,
+    # head first, then the whole network with discriminative learning rates
+    OPTIONS.replace(recipe="finetune", head_epochs=1, finetune_lr_ratio=0.5),
+], ids=["standard", "finetune"])
+def test_script_reproduces_the_apps_run(
+        shapes: SplitManifest, tmp_path: Path, options: TrainingOptions) -> None:
     design = edited_resnet()
     augment = AugmentOptions.recommended()
-    script = write_script_bundle(tmp_path / "bundle", design, OPTIONS, shapes, augment, SIZE)
+    script = write_script_bundle(tmp_path / "bundle", design, options, shapes, augment, SIZE)
     sets = datasets_from_manifest(shapes, design.info.preprocessing, augment, image_size=SIZE)
     model = design.build()
-    app = fit(model, sets["train"], sets["val"], OPTIONS, lr_factors=design.lr_factors(), augmented=True)
+    app = fit(model, sets["train"], sets["val"], options, lr_factors=design.lr_factors(), augmented=True)
     assert app.ok, app.message
 
     help_text = run([sys.executable, str(script), "--help"], tmp_path).stdout
     assert "--data-root" in help_text and "--epochs" in help_text
     output = run([sys.executable, str(script), "--out-dir", str(tmp_path / "out")], tmp_path).stdout
     assert "epoch 2/2" in output and "confusion matrix" in output
+    assert ("phase 2 from epoch 2" in output) == (options.recipe == "finetune")
     results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
 
     n_val = len(sets["val"])
