@@ -32,6 +32,8 @@ DEVICE_LABELS = {"auto": "Auto (GPU if present)", "cpu": "CPU", "cuda": "CUDA GP
 PRECISION_LABELS = {"auto": "Auto", "off": "Off (fp32)", "bf16": "bfloat16", "fp16": "float16"}
 CACHE_LABELS = {"auto": "Auto", "off": "Off", "memory": "In memory", "disk": "On disk"}
 KEEP_LABELS = {"best": "Best validation", "last": "Last epoch"}
+RECIPE_LABELS = {"standard": "Standard (train what the design leaves trainable)",
+                 "finetune": "Fine-tune: head first, then the whole network"}
 
 TIPS = {
     "solver": "The optimiser. AdamW is a robust default for fine-tuning; SGD with momentum can "
@@ -62,6 +64,15 @@ TIPS = {
     "feature_cache": "With a frozen backbone and no augmentation, compute the backbone's "
                      "features once and train only the head on them (much faster). Auto picks "
                      "memory or disk by size.",
+    "recipe": "Fine-tune trains the new head first (on cached features: seconds), then unfreezes "
+              "the whole network with smaller learning rates for earlier layers - the most "
+              "robust way to adapt a pretrained model (fastai's fine_tune, linear probe then "
+              "fine-tune).",
+    "head_epochs": "Fine-tune: epochs that train only the head before the whole network trains.",
+    "finetune_lr_ratio": "Fine-tune: the whole network trains at the learning rate times this.",
+    "layer_lr_decay": "Fine-tune: each earlier group of layers (four groups) trains at this "
+                      "factor of the next one's learning rate, so general early features "
+                      "change least.",
     "keep": "Which weights the run keeps: those with the best validation accuracy, or the last.",
 }
 
@@ -84,6 +95,7 @@ class TrainingOptionsForm(QWidget):
         self.error_label.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._recipe_group())
         layout.addWidget(self._optimiser_group())
         layout.addWidget(self._schedule_group())
         layout.addWidget(self._run_group())
@@ -105,6 +117,14 @@ class TrainingOptionsForm(QWidget):
             form.labelForField(widget).setToolTip(TIPS[name])
             self._connect(widget)
         return box
+
+    def _recipe_group(self) -> QGroupBox:
+        return self._group("Recipe", [
+            ("recipe", "Recipe", _combo(RECIPE_LABELS)),
+            ("head_epochs", "Head-only epochs", _int(1, 100_000)),
+            ("finetune_lr_ratio", "Whole-network lr factor", _double(0.001, 1.0, 0.05, 3)),
+            ("layer_lr_decay", "Earlier-layer lr factor", _double(0.01, 1.0, 0.05, 2)),
+        ])
 
     def _optimiser_group(self) -> QGroupBox:
         return self._group("Optimiser", [
@@ -197,6 +217,9 @@ class TrainingOptionsForm(QWidget):
         self.fields["momentum"].setEnabled(_read(self.fields["solver"]) == "sgdm")
         self.fields["step_size"].setEnabled(schedule == "step")
         self.fields["gamma"].setEnabled(schedule == "step")
+        finetune = _read(self.fields["recipe"]) == "finetune"
+        for name in ("head_epochs", "finetune_lr_ratio", "layer_lr_decay"):
+            self.fields[name].setEnabled(finetune)
 
 
 def _combo(labels: dict[str, str]) -> QComboBox:
