@@ -56,6 +56,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                        "earlier layers")
     train.add_argument("--head-epochs", type=int, default=None,
                        help="finetune: epochs on the head only (default: a third of --epochs)")
+    train.add_argument("--class-weights", choices=("off", "balanced"), default="off",
+                       help="balanced: weigh the loss by 1 / class count (imbalanced data)")
     train.add_argument("--find-lr", action="store_true",
                        help="run a learning-rate range test first (a few dozen steps, on cached "
                        "features when the backbone is frozen) and train with its suggestion")
@@ -114,7 +116,8 @@ def run_train(args: argparse.Namespace) -> int:
         options = TrainingOptions(epochs=epochs, lr=_DEFAULT_LR if args.lr is None else args.lr,
                                   batch_size=args.batch_size,
                                   solver=args.solver, seed=args.seed, device=args.device,
-                                  recipe=args.recipe, head_epochs=head_epochs)
+                                  recipe=args.recipe, head_epochs=head_epochs,
+                                  class_weights=args.class_weights)
         design = _open_design(args)
         return _train_and_report(design, config, options, args, args.num_classes,
                                  args.freeze_up_to)

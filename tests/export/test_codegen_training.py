@@ -81,7 +81,8 @@ def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("options", [
     OPTIONS,
     # head first, then the whole network with discriminative learning rates
-    OPTIONS.replace(recipe="finetune", head_epochs=1, finetune_lr_ratio=0.5),
+    OPTIONS.replace(recipe="finetune", head_epochs=1, finetune_lr_ratio=0.5,
+                    class_weights="balanced"),
 ], ids=["standard", "finetune"])
 def test_script_reproduces_the_apps_run(
         shapes: SplitManifest, tmp_path: Path, options: TrainingOptions) -> None:

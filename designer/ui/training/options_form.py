@@ -32,6 +32,7 @@ DEVICE_LABELS = {"auto": "Auto (GPU if present)", "cpu": "CPU", "cuda": "CUDA GP
 PRECISION_LABELS = {"auto": "Auto", "off": "Off (fp32)", "bf16": "bfloat16", "fp16": "float16"}
 CACHE_LABELS = {"auto": "Auto", "off": "Off", "memory": "In memory", "disk": "On disk"}
 KEEP_LABELS = {"best": "Best validation", "last": "Last epoch"}
+WEIGHT_LABELS = {"off": "Off", "balanced": "Balanced (rare classes weigh more)"}
 RECIPE_LABELS = {"standard": "Standard (train what the design leaves trainable)",
                  "finetune": "Fine-tune: head first, then the whole network"}
 
@@ -73,6 +74,9 @@ TIPS = {
     "layer_lr_decay": "Fine-tune: each earlier group of layers (four groups) trains at this "
                       "factor of the next one's learning rate, so general early features "
                       "change least.",
+    "class_weights": "For an imbalanced training set (the data health report warns about it): "
+                     "weigh each image's loss by 1 / its class's count, so every class counts "
+                     "as much. Recorded in the run's options.",
     "keep": "Which weights the run keeps: those with the best validation accuracy, or the last.",
 }
 
@@ -150,6 +154,7 @@ class TrainingOptionsForm(QWidget):
             ("early_stopping_patience", "Early stopping patience", _int(0, 10_000, "Off")),
             ("grad_clip", "Gradient clipping", _double(0.0, 1e6, 0.5, 2, "Off")),
             ("label_smoothing", "Label smoothing", _double(0.0, 0.99, 0.05, 2)),
+            ("class_weights", "Class weights", _combo(WEIGHT_LABELS)),
             ("seed", "Seed", _int(0, 2**31 - 1)),
             ("keep", "Keep weights", _combo(KEEP_LABELS)),
         ])
