@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from designer.zoo import timm_tables
 from designer.zoo.cache import read_json, user_cache_dir, write_json
+from designer.zoo.conventions import add_missing_head, classifier_paths
 from designer.zoo.download import HF_WEIGHT_FILES, download_hf, download_weights, hf_cached_file
 from designer.zoo.entry import ZooEntry
 from designer.zoo.preprocessing import Preprocessing
@@ -181,12 +182,32 @@ def timm_entries() -> tuple[ZooEntry, ...]:
     return tuple(entry_from_record(r, imagenet) for r in cached_records())
 
 
+def family_representatives() -> dict[str, str]:
+    """The smallest architecture (by published parameters) of each timm family, keyed by the
+    timm module; what the fidelity test and the op allow-list generator cover."""
+    best: dict[str, tuple[float, str]] = {}
+    for record in cached_records():
+        params = record["params"]
+        if params is None and (bench := timm_tables.gmacs().get(record["arch"])) is not None:
+            params = bench.params_m
+        key = (float("inf") if params is None else float(params), record["arch"])
+        if record["module"] not in best or key < best[record["module"]]:
+            best[record["module"]] = key
+    return {module: arch for module, (_params, arch) in sorted(best.items())}
+
+
 # ----- building and weights (needs timm) ---------------------------------------------------
 def build_timm(entry: ZooEntry) -> nn.Module:
-    """The architecture of the tag with random weights (timm never downloads here)."""
+    """The architecture of the tag with random weights (timm never downloads here).
+
+    Backbone-only weights (``num_classes=0``) get a fresh 1,000-class head, so the design has
+    a classifier to replace for the user's classes (its weights are random either way).
+    """
     import timm
 
-    return timm.create_model(entry.name, pretrained=False)
+    model = timm.create_model(entry.name, pretrained=False)
+    add_missing_head(model)
+    return model
 
 
 def _fetch(entry: ZooEntry, progress: Progress | None, cancel: Cancel | None) -> Path:
@@ -210,6 +231,11 @@ def load_timm_weights(model: nn.Module, path: Path, entry: ZooEntry) -> None:
     module's ``checkpoint_filter_fn`` first, as timm itself does.
     """
     state = load_weights_file(path)
+    if entry.num_classes == 0:  # the file has no head: keep the fresh one build_timm added
+        heads = classifier_paths(model)
+        own = model.state_dict()
+        state = {**{k: v for k, v in own.items() if k.startswith(tuple(f"{h}." for h in heads))},
+                 **state}
     if not entry.hf_repo:
         import importlib
 
