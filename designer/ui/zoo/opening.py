@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from designer.surgery.design import Design, DesignInfo
-from designer.surgery.opening import open_model
+from designer.surgery.opening import conventions_of, open_model
 from designer.workers.task import TaskCancelled
 from designer.zoo.errors import OfflineError, UnsafeWeightsError
 from designer.zoo.registry import WeightsChoice, create_model, get_entry
@@ -70,5 +70,5 @@ def open_trusting_file(name: str, path: Path, cancelled: Cancelled | None = None
     info = DesignInfo(model_name=entry.name, source=entry.source, weights=str(path),
                       class_names=tuple(entry.categories),
                       preprocessing=entry.preprocessing,
-                      input_size=entry.preprocessing.crop_size)
+                      input_size=entry.preprocessing.crop_size, **conventions_of(module))
     return Design.from_module(module.eval(), info)
