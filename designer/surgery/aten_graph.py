@@ -11,6 +11,7 @@ with no such mapping becomes an `OpaqueOp` node, listed in the import report.
 from __future__ import annotations
 
 import operator
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,6 +65,14 @@ def _arg(node: fx.Node, index: int, name: str, default: Any) -> Any:
     return node.kwargs.get(name, default)
 
 
+def _clean_path(path: str) -> str:
+    """A module path the document accepts: parts of letters, digits and _ (onnx2torch names
+    modules 'layer1/conv/Conv')."""
+    parts = [re.sub(r"[^A-Za-z0-9_]", "_", part).strip("_") or "layer"
+             for part in path.replace("/", ".").split(".")]
+    return ".".join(parts)
+
+
 def _pair(value: Any, default: int) -> tuple[int, int]:
     if isinstance(value, int):
         return (value, value)
@@ -78,27 +87,43 @@ class _Rebuilder:
         self.attrs: dict[str, Any] = {}
         self.env: dict[fx.Node, fx.Node] = {}
         self.taken: set[str] = set()
+        self.owned: dict[str, str] = {}  # weight target -> module path holding it
         self.result = MappedGraph(module=source)  # replaced at the end
 
     # ----- helpers -------------------------------------------------------------------
     def tensor(self, node: Any) -> torch.Tensor | None:
-        """The tensor a get_attr node reads, when it is read by one node only."""
-        if not isinstance(node, fx.Node) or node.op != "get_attr" or len(node.users) != 1:
+        """The tensor a get_attr node reads."""
+        if not isinstance(node, fx.Node) or node.op != "get_attr":
             return None
         value: Any = self.source
         for part in str(node.target).split("."):
             value = getattr(value, part, None)
         return value if isinstance(value, torch.Tensor) else None
 
-    def owner_path(self, weight: fx.Node) -> str:
-        """The module path the weight belongs to ('layer1.0.conv1' for its '.weight')."""
-        path = str(weight.target).rpartition(".")[0]
-        return self.unique(path or "layer")
+    def owner_path(self, weight: fx.Node, module: nn.Module) -> str | None:
+        """The module path the weight belongs to ('layer1.0.conv1' for its '.weight'); a
+        weight used again by the same kind of layer is the same module called again (None
+        when it is used again differently: an opaque node then)."""
+        target = str(weight.target)
+        if target in self.owned:
+            path = self.owned[target]
+            return path if repr(self.attrs[path]) == repr(module) else None
+        path = self.unique(target.rpartition(".")[0] or "layer")
+        self.owned[target] = path
+        return path
+
+    def add_weighted(self, node: fx.Node, weight: Any, module: nn.Module, name: str) -> bool:
+        path = self.owner_path(weight, module)
+        if path is None:
+            return False
+        self.add_module(node, path, module, [node.args[0]], name)
+        return True
 
     def leaf_path(self, node: fx.Node, module: nn.Module, opname: str) -> str:
         """The source module's path when it is this kind of module, else a new name beside it."""
         stack = node.meta.get("nn_module_stack") or {}
-        entries = [(str(path).split("@")[0], str(kind)) for path, kind in stack.values()]
+        entries = [(_clean_path(str(path).split("@")[0]) if path else "", str(kind))
+                   for path, kind in stack.values()]
         if entries:
             path, kind = entries[-1]
             if path and kind.rsplit(".", 1)[-1] == type(module).__name__:
@@ -111,6 +136,7 @@ class _Rebuilder:
         return self.unique(f"{parent}.{opname}" if parent else opname)
 
     def unique(self, path: str) -> str:
+        path = _clean_path(path)
         candidate, index = path, 0
         while candidate in self.taken or candidate in self.attrs:
             index += 1
@@ -144,8 +170,7 @@ class _Rebuilder:
                              dilation=_pair(_arg(node, 5, "dilation", 1), 1), groups=groups,
                              bias=bias is not None)
             self.fill(conv, weight=weight, bias=bias_t)
-            self.add_module(node, self.owner_path(node.args[1]), conv, [node.args[0]], name)  # type: ignore[arg-type]
-            return True
+            return self.add_weighted(node, node.args[1], conv, name)
         if name == "linear.default":
             weight, bias = self.tensor(node.args[1]), _arg(node, 2, "bias", None)
             bias_t = self.tensor(bias) if bias is not None else None
@@ -153,8 +178,7 @@ class _Rebuilder:
                 return False
             linear = nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None)
             self.fill(linear, weight=weight, bias=bias_t)
-            self.add_module(node, self.owner_path(node.args[1]), linear, [node.args[0]], name)  # type: ignore[arg-type]
-            return True
+            return self.add_weighted(node, node.args[1], linear, name)
         if name == "batch_norm.default":
             return self.batch_norm(node, name)
         if name == "layer_norm.default":
@@ -165,8 +189,7 @@ class _Rebuilder:
                 return False
             norm = nn.LayerNorm(shape, eps=float(_arg(node, 4, "eps", 1e-5)))
             self.fill(norm, weight=weight, bias=bias)
-            self.add_module(node, self.owner_path(node.args[2]), norm, [node.args[0]], name)  # type: ignore[arg-type]
-            return True
+            return self.add_weighted(node, node.args[2], norm, name)
         return False
 
     def batch_norm(self, node: fx.Node, name: str) -> bool:
@@ -181,8 +204,7 @@ class _Rebuilder:
         norm = kinds[rank](weight.shape[0], eps=float(_arg(node, 7, "eps", 1e-5)),
                            momentum=float(_arg(node, 6, "momentum", 0.1)))
         self.fill(norm, weight=weight, bias=bias, running_mean=mean, running_var=var)
-        self.add_module(node, self.owner_path(node.args[1]), norm, [node.args[0]], name)  # type: ignore[arg-type]
-        return True
+        return self.add_weighted(node, node.args[1], norm, name)
 
     @staticmethod
     def fill(module: nn.Module, **tensors: torch.Tensor | None) -> None:
@@ -276,8 +298,10 @@ class _Rebuilder:
         value: Any = self.source
         for part in str(node.target).split("."):
             value = getattr(value, part)
-        self.attrs[str(node.target)] = value
-        self.env[node] = self.graph.get_attr(str(node.target))
+        target = self.unique(str(node.target))
+        self.attrs[target] = value
+        self.taken.add(target)
+        self.env[node] = self.graph.get_attr(target)
 
     # ----- the walk ------------------------------------------------------------------
     def run(self) -> MappedGraph:
