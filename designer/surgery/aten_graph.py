@@ -184,7 +184,7 @@ class _Rebuilder:
         if name == "layer_norm.default":
             weight, bias = self.tensor(_arg(node, 2, "weight", None)), \
                 self.tensor(_arg(node, 3, "bias", None))
-            shape = tuple(int(d) for d in node.args[1])  # type: ignore[union-attr]
+            shape = tuple(int(d) for d in node.args[1])  # type: ignore[union-attr,arg-type]
             if weight is None or bias is None:
                 return False
             norm = nn.LayerNorm(shape, eps=float(_arg(node, 4, "eps", 1e-5)))
@@ -219,6 +219,8 @@ class _Rebuilder:
         module: nn.Module | None = None
         if op in _ACTIVATIONS and name.endswith(".default") and len(node.args) == 1:
             module = _ACTIVATIONS[op]()
+        elif name in ("leaky_relu.default", "leaky_relu_.default"):
+            module = nn.LeakyReLU(float(_arg(node, 1, "negative_slope", 0.01)))
         elif name == "gelu.default":
             module = nn.GELU(approximate=str(node.kwargs.get("approximate", "none")))
         elif name == "adaptive_avg_pool2d.default":

@@ -160,9 +160,21 @@ def _mapped_report(path: Path, kind: str, came_in: str, design: Design, mapped: 
                        "train it before finding out why (report the file to us).")
     actions.append("Replace the final layers for your classes and set the input preprocessing "
                    "(mean/std) on the Data page: the file does not say how images were scaled.")
-    return ImportReport(str(path), kind, came_in, True, experimental, **_counts(design),
+    counts = _counts(design)
+    return ImportReport(str(path), kind, came_in, True, experimental, layers=counts["layers"],
+                        parameters=counts["parameters"],
                         mapped=tuple(sorted(mapped.mapped.items())), opaque=tuple(mapped.opaque),
                         actions=tuple(actions), notes=notes, check=check)
+
+
+def _checked_design(module: nn.Module, path: Path, input_size: int) -> Design:
+    """The design of `module`, or ImportFileError naming the layers that cannot be built."""
+    design = Design.from_module(module, _info(path, input_size))
+    errors = [i for i in design.analyze().issues if i.severity == "error"]
+    if errors:
+        listed = "; ".join(f"{i.layer}: {i.message}" for i in errors[:3])
+        raise ImportFileError(f"{path.name} came in as a graph NetDesigner cannot run ({listed}).")
+    return design
 
 
 def _info(path: Path, input_size: int) -> DesignInfo:
@@ -179,7 +191,7 @@ def _open_pt2(path: Path, trust: bool | None, store: TrustStore) -> ImportResult
             "Only continue if you made this file or trust where it came from. Run it?"))
     try:
         program = torch.export.load(path)
-    except Exception as error:  # noqa: BLE001 - torch raises many kinds on a bad archive
+    except Exception as error:  # torch raises many kinds on a bad archive
         raise ImportFileError(f"{path.name} is not a readable torch.export archive ({error}); "
                               "it may be damaged or saved by a newer torch.") from error
     source = program.module()
@@ -188,7 +200,7 @@ def _open_pt2(path: Path, trust: bool | None, store: TrustStore) -> ImportResult
     if len(shape) != 4 or shape[1] != 3 or shape[2] != shape[3]:
         raise ImportFileError(f"{path.name} takes an input of shape {list(shape)}; NetDesigner "
                               "opens image classifiers taking one N×3×H×H image batch.")
-    design = Design.from_module(mapped.module, _info(path, shape[2]))
+    design = _checked_design(mapped.module, path, shape[2])
     check = parity(source, design, "the archive's own program")
     notes = ("the archive was read without running any code from it",) if not risks else ()
     came_in = (f"torch.export program '{path.stem}' with {len(list(source.graph.nodes))} graph "
@@ -227,7 +239,7 @@ def _open_python(path: Path, name: str | None, trust: bool | None, store: TrustS
     user_module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = user_module  # dataclasses and pickling look classes up here
     try:
-        exec(compile(source, str(path), "exec"), user_module.__dict__)  # noqa: S102 - consented
+        exec(compile(source, str(path), "exec"), user_module.__dict__)
         factory = getattr(user_module, name, None)
         if factory is None or not callable(factory):
             found = sorted(n for n, v in vars(user_module).items()
@@ -238,13 +250,13 @@ def _open_python(path: Path, name: str | None, trust: bool | None, store: TrustS
         model = factory()
     except UserError:
         raise
-    except Exception as error:  # noqa: BLE001 - the user's code may raise anything
+    except Exception as error:  # the user's code may raise anything
         raise ImportFileError(f"running {name}() from {path.name} failed: "
                               f"{type(error).__name__}: {error}") from error
     if not isinstance(model, nn.Module):
         raise ImportFileError(f"{name}() returned a {type(model).__name__}, not a torch.nn.Module")
     model.eval()
-    design = Design.from_module(model, _info(path, input_size))
+    design = _checked_design(model, path, input_size)
     check = parity(model, design, f"{name}() from the file")
     mapped = MappedGraph(module=design.build(copy_weights=False))
     came_in = (f"{type(model).__name__} built by {name}() in {path.name} (SHA-256 "
@@ -260,7 +272,7 @@ def _open_onnx(path: Path, input_size: int) -> ImportResult:
 
     try:
         proto = onnx.load(str(path), load_external_data=False)
-    except Exception as error:  # noqa: BLE001 - protobuf raises DecodeError and others
+    except Exception as error:  # protobuf raises DecodeError and others
         raise ImportFileError(f"{path.name} is not a readable ONNX model ({error}).") from error
     for tensor in proto.graph.initializer:
         for entry in tensor.external_data:
@@ -271,16 +283,16 @@ def _open_onnx(path: Path, input_size: int) -> ImportResult:
     shape = _onnx_input_shape(proto, input_size)
     try:
         converted = convert(proto).eval()
-    except Exception as error:  # noqa: BLE001 - onnx2torch raises on unsupported operators
+    except Exception as error:  # onnx2torch raises on unsupported operators
         raise ImportFileError(f"onnx2torch cannot convert {path.name}: {error}") from error
     x = sample_input(shape)
     try:
         program = torch.export.export(converted, (x,))
-    except Exception as error:  # noqa: BLE001 - export fails on data-dependent converters
+    except Exception as error:  # export fails on data-dependent converters
         raise ImportFileError(f"{path.name} converted, but the result cannot be made into a "
                               f"graph ({type(error).__name__}: {error}).") from error
     mapped = rebuild(program.module())
-    design = Design.from_module(mapped.module, _info(path, shape[2]))
+    design = _checked_design(mapped.module, path, shape[2])
     check = parity(_onnxruntime(proto), design, "onnxruntime running the ONNX file")
     came_in = (f"ONNX model (opset {proto.opset_import[0].version if proto.opset_import else '?'}"
                f", {len(proto.graph.node)} nodes, producer "

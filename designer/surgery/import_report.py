@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from designer.surgery.design import Design
+    from designer.zoo.weights_report import WeightsReport
 
 #: outputs further apart than this (max |diff|, float32) fail the check
 TOLERANCE = 1e-4
@@ -58,6 +59,8 @@ class ImportReport:
     actions: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     check: ParityCheck | None = None
+    #: a weights file against its architecture (matched / missing / unexpected / other shape)
+    weights: WeightsReport | None = None
 
     @property
     def ok(self) -> bool:
@@ -68,6 +71,8 @@ class ImportReport:
         """The report as plain text (the CLI prints it, the dialog shows it)."""
         title = f"IMPORT REPORT — {self.kind}{' (experimental)' if self.experimental else ''}"
         lines = [title, f"File: {self.path}", f"Came in: {self.came_in}"]
+        if self.weights is not None:
+            lines += self.weights.text().splitlines()
         if self.editable:
             lines.append(f"Layers: {self.layers}, parameters: {self.parameters:,}")
         if self.mapped:

@@ -48,9 +48,10 @@ def fit_weights(model: str, state: Mapping[str, torch.Tensor], source: str, *,
     weights = compare_weights(module.state_dict(), incoming)
     load = weights.fits or (load_matching and weights.loadable)
     actions = _actions(weights, load_matching)
-    came_in = f"{len(incoming)} tensors for {entry.display_name}: {weights.text()}"
+    came_in = f"{len(incoming)} tensors for {entry.display_name}"
     if not load:
-        report = ImportReport(source, "weights file", came_in, False, actions=actions)
+        report = ImportReport(source, "weights file", came_in, False, actions=actions,
+                              weights=weights)
         return ImportResult(report, extras={"weights": weights})
     module.load_state_dict(matching_part(weights, incoming), strict=False)
     info = DesignInfo(model_name=entry.name, source=entry.source, weights=source,
@@ -63,7 +64,7 @@ def fit_weights(model: str, state: Mapping[str, torch.Tensor], source: str, *,
     check = parity(module, design, f"{entry.name} with the file's weights")
     report = ImportReport(source, "weights file", came_in, True, layers=len(design.network),
                           parameters=sum(int(t.numel()) for t in module.parameters()),
-                          actions=actions, check=check)
+                          actions=actions, check=check, weights=weights)
     return ImportResult(report, design, extras={"weights": weights})
 
 

@@ -34,7 +34,8 @@ NET_SOURCE = textwrap.dedent('''
 
         def forward(self, x):
             x = self.relu(self.bn1(self.conv1(x)))
-            x = self.relu(self.conv2(x)) + torch.nn.functional.leaky_relu(self.conv2(x), 0.1)
+            x = self.relu(self.conv2(x)) + torch.clamp(
+                torch.nn.functional.leaky_relu(self.conv2(x), 0.1), -1, 1)
             return self.fc(torch.flatten(self.pool(x), 1))
 
 
@@ -71,7 +72,8 @@ def test_pt2_opens_as_library_layers_with_a_report(tmp_path: Path, store: TrustS
     assert design is not None and report.editable and report.kind == "torch.export archive"
     kinds = {ly.kind for ly in design.network}
     assert {"Conv2d", "BatchNorm2d", "ReLU", "Linear", "AdaptiveAvgPool2d"} <= kinds
-    assert report.opaque == ("leaky_relu (aten.leaky_relu.default)",)
+    assert report.opaque == ("clamp (aten.clamp.default)",)
+    assert dict(report.mapped)["leaky_relu.default -> LeakyReLU"] == 1
     assert dict(report.mapped)["conv2d.default -> Conv2d"] == 3  # conv2 is called twice
     assert report.check is not None and report.check.passed
     assert report.check.input_shape == (1, 3, 32, 32) and report.check.max_abs_diff < 1e-5
@@ -161,7 +163,7 @@ def test_onnx_is_experimental_and_checked_against_onnxruntime(tmp_path: Path,
                                                              store: TrustStore) -> None:
     net = tiny_net()
     path = tmp_path / "tiny.onnx"
-    torch.onnx.export(net, (torch.randn(1, 3, 32, 32),), str(path), dynamo=False,
+    torch.onnx.export(net, (torch.randn(1, 3, 32, 32),), str(path), dynamo=False, opset_version=13,
                       input_names=["image"])
     result = designer.open_file(path, trust_store=store)
     report = result.report
