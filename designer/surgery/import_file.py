@@ -144,8 +144,7 @@ def _first_tensor(value: Any) -> torch.Tensor:
 def _counts(design: Design) -> dict[str, int]:
     return {"layers": sum(1 for ly in design.network if not ly.plumbing
                           and ly.op not in ("input", "output")),
-            "parameters": sum(int(t.numel()) for t in design.state_dict().values()
-                              if t.is_floating_point())}
+            "parameters": design.analyze().total_params}
 
 
 def _mapped_report(path: Path, kind: str, came_in: str, design: Design, mapped: MappedGraph,
@@ -153,8 +152,10 @@ def _mapped_report(path: Path, kind: str, came_in: str, design: Design, mapped: 
                    notes: tuple[str, ...] = ()) -> ImportReport:
     actions = []
     if mapped.opaque:
-        actions.append(f"{len(mapped.opaque)} operations have no library layer and stay opaque "
-                       "nodes: they run as in the source but their settings cannot be edited.")
+        count = len(mapped.opaque)
+        actions.append(f"{count} operation{' has' if count == 1 else 's have'} no library layer "
+                       "and stay opaque nodes: they run as in the source but their settings "
+                       "cannot be edited.")
     if not check.passed:
         actions.append("The imported network does not reproduce the source's outputs: do not "
                        "train it before finding out why (report the file to us).")
