@@ -236,3 +236,29 @@ def test_open_file_validates_its_arguments(tmp_path: Path) -> None:
     junk.write_bytes(b"hello world")
     with pytest.raises(ImportFileError, match="not a model file"):
         designer.open_file(junk)
+
+
+def test_pt2_shape_expressions_that_python_would_run_are_flagged() -> None:
+    from designer.surgery.pt2_safety import _plain_expression
+
+    assert _plain_expression("s0*2 + Mod(s1, 4)") and _plain_expression("FloorDiv(s0, 2) <= 7")
+    for code in ("__import__('os').system('x')", "breakpoint()", "exit()",
+                 "Symbol.__init__", "Max.mro()", "open(s0)"):
+        assert not _plain_expression(code), code
+
+
+def test_consent_is_stored_in_the_config_folder_not_the_project(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    path = tmp_path / "project" / "net.py"
+    path.parent.mkdir()
+    path.write_text(NET_SOURCE)
+    designer.open_file(path, name="TinyNet", trust=True, input_size=16)
+    stored = tmp_path / "cfg" / "netdesigner" / "trusted-code.json"
+    assert stored.is_file() and list(path.parent.iterdir()) == [path]
+    import hashlib
+    import json
+
+    entry = json.loads(stored.read_text())[hashlib.sha256(path.read_bytes()).hexdigest()]
+    assert entry["trusted"] is True and entry["path"] == str(path)
