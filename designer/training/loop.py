@@ -41,6 +41,7 @@ from designer.training.events import (
 )
 from designer.training.failures import explain, last_message
 from designer.training.feature_cache import CacheCancelled, CacheContext, FeatureCache
+from designer.training.feature_store import FeatureStore
 from designer.training.finish import Finisher
 from designer.training.history import History
 from designer.training.options import TrainingOptions
@@ -73,6 +74,7 @@ def fit(
     resume_from: Path | str | None = None,
     manifest: Mapping[str, Any] | None = None,
     evaluation_data: Dataset[Any] | None = None,
+    feature_store: FeatureStore | Path | str | None = None,
 ) -> FitResult:
     """Train ``model`` in place; see the module docstring for what happens on failure.
 
@@ -81,9 +83,14 @@ def fit(
     augmentations (this rules out plain feature caching). ``should_stop`` is polled before
     every iteration. ``manifest`` (JSON-able) is saved as the run's data manifest. When
     features are cached, ``evaluation_data`` (the split the run will be assessed on) is cached in
-    the same pass and handed back in ``FitResult.evaluation_features``.
+    the same pass and handed back in ``FitResult.evaluation_features``. ``feature_store`` (a
+    folder or a :class:`FeatureStore`) keeps those features on disk for later runs with the
+    same frozen part and data (see designer.training.feature_store).
     """
     trainer = _Trainer(model, options, CallbackList(callbacks), should_stop, run_dir, manifest)
+    if feature_store is not None:
+        trainer.store = feature_store if isinstance(feature_store, FeatureStore) \
+            else FeatureStore(feature_store)
     uses_cuda = options.device != "cpu" and torch.cuda.is_available()
     cuda = [torch.cuda.current_device()] if uses_cuda else []
     with torch.random.fork_rng(devices=cuda):
@@ -124,6 +131,7 @@ class _Trainer:
         self.throughput = Throughput()
         self.setup_complete = False  # weights and checkpoint are only saved once this is True
         self.evaluation_data: Dataset[Any] | None = None
+        self.store: FeatureStore | None = None
 
     # -- phases ------------------------------------------------------------------------------
 
@@ -217,7 +225,7 @@ class _Trainer:
         if len(train_data) == 0:  # type: ignore[arg-type]
             raise _Halt("error", "The training set is empty: add images to the training split.")
         ctx = CacheContext(self.options, self.accel, self.events.emit, self._stop_requested,
-                           None if self.run_dir is None else self.run_dir.path)
+                           None if self.run_dir is None else self.run_dir.path, self.store)
         try:
             sources = choose_sources(self.model, train_data, val_data, augmented, ctx,
                                      self.evaluation_data)
