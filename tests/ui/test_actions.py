@@ -101,6 +101,6 @@ def test_the_file_menu_is_built_from_the_window_table(window: MainWindow) -> Non
                     and not a.isSeparator()]
     table = {spec.id for spec in WINDOW_TABLE} - {"about"}
     assert file_actions == [window.window_commands[i] for i in (
-        "new_project", "open_model", "open_project", "save_project", "save_project_as",
-        "export_model", "generate_script", "quit")]
+        "new_project", "open_model", "open_model_file", "open_project", "save_project",
+        "save_project_as", "export_model", "generate_script", "quit")]
     assert {i for i, a in window.window_commands.items() if a in file_actions} == table
