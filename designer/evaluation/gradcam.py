@@ -179,3 +179,26 @@ def _scores(output: Any) -> torch.Tensor:
     if not isinstance(output, torch.Tensor) or output.dim() != 2:
         raise EvaluationError("The model must return a (batch, classes) tensor of scores.")
     return output
+
+
+#: the heat map's colours from cold to hot (dark blue, cyan, yellow, red): stops of a
+#: piecewise-linear scale, readable over photos and for most colour-blind viewers
+_STOPS = torch.tensor([[0.05, 0.05, 0.45], [0.0, 0.75, 0.9], [1.0, 0.9, 0.1], [0.85, 0.05, 0.05]])
+
+
+def heat_colours(heat: torch.Tensor) -> torch.Tensor:
+    """An H x W x 3 uint8 picture of a heat map with values in [0, 1]."""
+    scaled = heat.float().clamp(0, 1) * (len(_STOPS) - 1)
+    low = scaled.floor().long().clamp(max=len(_STOPS) - 2)
+    frac = (scaled - low).unsqueeze(-1)
+    rgb = _STOPS[low] * (1 - frac) + _STOPS[low + 1] * frac
+    return (rgb * 255).round().to(torch.uint8)
+
+
+def model_view(prepared: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+    """The prepared (resized, cropped, normalised) image as the model saw it: H x W x 3 uint8,
+    the picture the heat map lies on."""
+    m = torch.tensor(list(mean), dtype=torch.float32).view(-1, 1, 1)
+    s = torch.tensor(list(std), dtype=torch.float32).view(-1, 1, 1)
+    pixels = (prepared.detach().float().cpu() * s + m).clamp(0, 1)
+    return (pixels * 255).round().to(torch.uint8).permute(1, 2, 0).contiguous()

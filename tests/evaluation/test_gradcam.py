@@ -88,3 +88,18 @@ def test_bad_requests_are_explained():
     flat = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 2))
     with pytest.raises(EvaluationError, match="no layer with a spatial feature map"):
         grad_cam(flat, torch.zeros(3, 8, 8))
+
+
+def test_colours_and_model_view():
+    from designer.evaluation.gradcam import heat_colours, model_view
+
+    heat = torch.linspace(0, 1, 11).view(1, 11)
+    rgb = heat_colours(heat)
+    assert rgb.shape == (1, 11, 3) and rgb.dtype == torch.uint8
+    assert rgb[0, 0, 2] > rgb[0, 0, 0] and rgb[0, -1, 0] > rgb[0, -1, 2]  # blue cold, red hot
+    image = torch.rand(3, 5, 7)
+    mean, std = (0.5, 0.4, 0.3), (0.2, 0.25, 0.3)
+    prepared = (image - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)
+    view = model_view(prepared, mean, std)
+    assert view.shape == (5, 7, 3)
+    assert torch.allclose(view.float() / 255, image.permute(1, 2, 0), atol=1 / 255)

@@ -28,6 +28,7 @@ from designer.ui.evaluation.class_table import ClassMetricsTable
 from designer.ui.evaluation.classify import ClassifyPanel
 from designer.ui.evaluation.confusion import ConfusionMatrixView
 from designer.ui.evaluation.gallery import CellGallery
+from designer.ui.evaluation.run_classifier import ClassifierCache
 from designer.ui.evaluation.run_picker import RunPicker
 from designer.ui.workspace import Workspace
 
@@ -76,8 +77,9 @@ class EvaluationPage(QWidget):
         self.note.setStyleSheet("background: #fff4d6; border: 1px solid #e8c060; padding: 6px;")
         self.confusion = ConfusionMatrixView()
         self.class_table = ClassMetricsTable()
-        self.gallery = CellGallery()
-        self.classify_panel = ClassifyPanel()
+        self.models = ClassifierCache()  # the shown run's model, for classify and Grad-CAM
+        self.gallery = CellGallery(cache=self.models)
+        self.classify_panel = ClassifyPanel(cache=self.models)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.gallery, "Images of the cell")
         self.tabs.addTab(self.classify_panel, "Classified images")
@@ -184,6 +186,7 @@ class EvaluationPage(QWidget):
     def _show_run(self, run: object) -> None:
         record = run if isinstance(run, RunRecord) else None
         self.classify_panel.set_run(record)
+        self.gallery.run = record
         self.classify_button.setEnabled(record is not None)
         self.result = None
         try:
