@@ -23,6 +23,7 @@ from torch import fx, nn
 
 from designer.evaluation.errors import EvaluationError
 from designer.evaluation.evaluate import resolve_device
+from designer.evaluation.tta import scores
 
 #: the inserted identity module whose output captum attributes to
 _PROBE = "_gradcam_probe"
@@ -75,7 +76,7 @@ def grad_cam(model: nn.Module, image: torch.Tensor, target: int | None = None,
     try:
         batch = batch.to(device)
         with torch.no_grad():
-            probabilities = torch.softmax(_scores(model(batch)).float(), dim=1)[0].cpu()
+            probabilities = torch.softmax(scores(model(batch)).float(), dim=1)[0].cpu()
         classes = probabilities.numel()
         if target is None:
             target = int(probabilities.argmax())
@@ -84,7 +85,7 @@ def grad_cam(model: nn.Module, image: torch.Tensor, target: int | None = None,
                                   f"{classes} classes (0 to {classes - 1}).")
         name = layer if layer is not None else default_layer(model, image)
         probe_model, probe = _probed(model, name, image)
-        explainer = LayerGradCam(lambda x: _scores(probe_model(x)), probe)
+        explainer = LayerGradCam(lambda x: scores(probe_model(x)), probe)
         with torch.enable_grad():
             attribution = explainer.attribute(batch.clone().requires_grad_(True), target=target,
                                               relu_attributions=True)
@@ -171,14 +172,6 @@ def _batch(image: torch.Tensor) -> torch.Tensor:
 def _device_of(model: nn.Module) -> torch.device:
     first = next(iter(model.parameters()), None)
     return first.device if first is not None else resolve_device("cpu")
-
-
-def _scores(output: Any) -> torch.Tensor:
-    while isinstance(output, tuple | list):
-        output = output[0]
-    if not isinstance(output, torch.Tensor) or output.dim() != 2:
-        raise EvaluationError("The model must return a (batch, classes) tensor of scores.")
-    return output
 
 
 #: the heat map's colours from cold to hot (dark blue, cyan, yellow, red): stops of a
