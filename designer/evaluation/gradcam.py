@@ -59,13 +59,13 @@ def default_layer(model: nn.Module, image: torch.Tensor) -> str:
 
 
 def grad_cam(model: nn.Module, image: torch.Tensor, target: int | None = None,
-             layer: str | None = None) -> Explanation:
+             layer: str | None = None, temperature: float = 1.0) -> Explanation:
     """Grad-CAM of ``image`` (C x H x W, prepared as the model expects) for class ``target``
     (default: the predicted class) at ``layer`` (default: :func:`default_layer`).
 
     The model is run in eval mode on its own device and left as it was; the heat map is
     upsampled (bilinear) to the image's size and scaled so its maximum is 1 (all zeros when no
-    position speaks for the class).
+    position speaks for the class). ``temperature`` only changes the reported probabilities.
     """
     from captum.attr import LayerAttribution, LayerGradCam
 
@@ -76,7 +76,8 @@ def grad_cam(model: nn.Module, image: torch.Tensor, target: int | None = None,
     try:
         batch = batch.to(device)
         with torch.no_grad():
-            probabilities = torch.softmax(scores(model(batch)).float(), dim=1)[0].cpu()
+            probabilities = torch.softmax(scores(model(batch)).float() / temperature,
+                                          dim=1)[0].cpu()
         classes = probabilities.numel()
         if target is None:
             target = int(probabilities.argmax())

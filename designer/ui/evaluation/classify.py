@@ -55,7 +55,8 @@ def classify_task(run: RunRecord, paths: list[str], cache: ClassifierCache,
         progress(0.0, "Loading the run's model…")
         with cache.use(run) as model:
             progress(0.3, f"Classifying {len(paths)} image(s)…")
-            results = predict_each(model.model, paths, model.transform, model.classes, k)
+            results = predict_each(model.model, paths, model.transform, model.classes, k,
+                                   temperature=model.temperature)
         images = [ClassifiedImage(r.source, r.top, load_thumbnail(r.source, THUMB), r.error)
                   for r in results if not cancelled()]
         return model, images

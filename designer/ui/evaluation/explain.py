@@ -76,7 +76,8 @@ def explain_task(run: RunRecord, cache: ClassifierCache, request: ExplainRequest
             prepared = classifier.transform(load_rgb(request.path))
             progress(0.3, "Computing Grad-CAM…")
             layers = feature_layers(classifier.model, prepared)
-            explanation = grad_cam(classifier.model, prepared, request.target, request.layer)
+            explanation = grad_cam(classifier.model, prepared, request.target, request.layer,
+                                   classifier.temperature)
             base = model_view(prepared, classifier.mean, classifier.std)
             classes = list(classifier.classes)
         return ExplainedImage(request, _qimage(base), _qimage(heat_colours(explanation.heatmap)),

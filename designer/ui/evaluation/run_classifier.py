@@ -29,6 +29,8 @@ class Classifier:
     #: mean and std of the normalisation (to show the image as the model saw it)
     mean: tuple[float, ...] = (0.0, 0.0, 0.0)
     std: tuple[float, ...] = (1.0, 1.0, 1.0)
+    #: the run's calibration (scores are divided by it before the softmax)
+    temperature: float = 1.0
 
 
 @dataclass
@@ -45,6 +47,7 @@ class ClassifierCache:
         with self._lock:
             if self._classifier is None or self._classifier.run_dir != run.run_dir:
                 self._classifier = load_classifier(run)
+            self._classifier.temperature = run.temperature  # it may have been calibrated since
             yield self._classifier
 
 
