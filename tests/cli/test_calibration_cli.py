@@ -74,3 +74,15 @@ def test_exports_carry_the_temperature(calibrated_run: Path, tmp_path: Path, fmt
     else:  # the file's outputs are already divided: softmax of them is calibrated
         assert loaded.calibration == {"temperature": t, "in_outputs": True}
         assert torch.allclose(out, logits / t, atol=1e-4)
+
+
+@pytest.mark.parametrize("tta", ["flip", "crops"])
+def test_predict_and_evaluate_with_tta(trained_run: Path, image_folder: Path, tta: str,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    image = next(image_folder.glob("*/*.png"))
+    assert main(["predict", str(trained_run), str(image), "--json", "--tta", tta]) == 0
+    top = json.loads(capsys.readouterr().out)[0]["top"]
+    assert 0 < sum(p for _c, p in top) <= 1.0001
+    assert main(["evaluate", str(trained_run), "--data", str(image_folder), "--json",
+                 "--tta", tta]) == 0
+    assert 0.0 <= json.loads(capsys.readouterr().out)["accuracy"] <= 1.0

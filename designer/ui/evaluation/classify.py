@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.evaluation import predict_each
+from designer.evaluation.tta import Tta
 from designer.project.runs import RunRecord
 from designer.ui.evaluation.explain import ExplainDialog
 from designer.ui.evaluation.run_classifier import Classifier, ClassifierCache
@@ -46,9 +47,12 @@ class ClassifiedImage:
     error: str | None = None  # why the file could not be classified (then ``top`` is empty)
 
 
+ClassifyTask = Callable[[Callable[[float, str], None], Callable[[], bool]],
+                        tuple[Classifier, list[ClassifiedImage]]]
+
+
 def classify_task(run: RunRecord, paths: list[str], cache: ClassifierCache,
-                  k: int = TOP_K) -> Callable[[Callable[[float, str], None], Callable[[], bool]],
-                                              tuple[Classifier, list[ClassifiedImage]]]:
+                  k: int = TOP_K, tta: Tta | None = None) -> ClassifyTask:
     """A TaskRunner function: (re)use the model, predict, decode thumbnails."""
     def run_it(progress: Callable[[float, str], None],
                cancelled: Callable[[], bool]) -> tuple[Classifier, list[ClassifiedImage]]:
@@ -56,7 +60,7 @@ def classify_task(run: RunRecord, paths: list[str], cache: ClassifierCache,
         with cache.use(run) as model:
             progress(0.3, f"Classifying {len(paths)} image(s)…")
             results = predict_each(model.model, paths, model.transform, model.classes, k,
-                                   temperature=model.temperature)
+                                   temperature=model.temperature, tta=tta)
         images = [ClassifiedImage(r.source, r.top, load_thumbnail(r.source, THUMB), r.error)
                   for r in results if not cancelled()]
         return model, images
@@ -111,6 +115,8 @@ class ClassifyPanel(QWidget):
         super().__init__(parent)
         self._run: RunRecord | None = None
         self.cache = cache or ClassifierCache()
+        #: test-time augmentation for the next classifications (None: off)
+        self.tta: Tta | None = None
         self.explainer: ExplainDialog | None = None  # made on first use
         self._pending: list[str] = []
         self.results: list[ClassifiedImage] = []
@@ -165,7 +171,7 @@ class ClassifyPanel(QWidget):
         if not self._pending or self._run is None or self.runner.running:
             return
         paths, self._pending = self._pending, []
-        self.runner.start(classify_task(self._run, paths, self.cache))
+        self.runner.start(classify_task(self._run, paths, self.cache, tta=self.tta))
 
     def _on_done(self, payload: object) -> None:
         assert isinstance(payload, tuple)

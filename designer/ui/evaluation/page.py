@@ -11,6 +11,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QMenu,
@@ -64,6 +66,14 @@ class EvaluationPage(QWidget):
         self.classify_button = QPushButton("Classify image…")
         self.classify_button.setToolTip("Run this run's model on image files (you can also drop "
                                         "images onto this page).")
+        self.tta_check = QCheckBox("Test-time augmentation:")
+        self.tta_check.setToolTip("Classify each image several times (mirrored, or cropped at the "
+                                  "corners and centre) and average the answers: often a little "
+                                  "more accurate, several times slower")
+        self.tta_kind = QComboBox()
+        self.tta_kind.addItem("flip", "flip")
+        self.tta_kind.addItem("crops", "crops")
+        self.tta_kind.setEnabled(False)
         self.export_button = QPushButton("Export")
         self.export_button.setToolTip("Save this run's model as files for deployment, or as a "
                                       "PyTorch training script")
@@ -94,6 +104,8 @@ class EvaluationPage(QWidget):
         self.confusion.cell_clicked.connect(self.show_cell)
         self.classify_button.clicked.connect(self._choose_and_classify)
         self.confidence.calibration_changed.connect(workspace.update_run)
+        self.tta_check.toggled.connect(lambda _on: self._set_tta())
+        self.tta_kind.currentIndexChanged.connect(lambda _i: self._set_tta())
         self.classify_panel.message.connect(lambda _t: self.tabs.setCurrentWidget(self.classify_panel))
         workspace.runs_changed.connect(self._on_runs_changed)
         workspace.run_selected.connect(self.set_run)
@@ -105,6 +117,8 @@ class EvaluationPage(QWidget):
         top.addWidget(QLabel("Run:"))
         top.addWidget(self.run_picker, 1)
         top.addWidget(self.classify_button)
+        top.addWidget(self.tta_check)
+        top.addWidget(self.tta_kind)
         top.addWidget(self.export_button)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.confusion)
@@ -183,6 +197,11 @@ class EvaluationPage(QWidget):
             self.classify_files(paths)
 
     # ----- internals -------------------------------------------------------------------------
+    def _set_tta(self) -> None:
+        on = self.tta_check.isChecked()
+        self.tta_kind.setEnabled(on)
+        self.classify_panel.tta = self.tta_kind.currentData() if on else None
+
     def _choose_and_classify(self) -> None:
         self.classify_files(actions.choose_image_files(self))
 
