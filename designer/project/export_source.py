@@ -42,6 +42,8 @@ class ExportSource:
     manifest: SplitManifest | None
     augment: AugmentOptions | None
     image_size: int | None
+    #: a calibrated run's temperature (1: none), carried into exports
+    temperature: float = 1.0
 
     @classmethod
     def from_run(cls, run_dir: Path | str) -> ExportSource:
@@ -54,7 +56,7 @@ class ExportSource:
         config = DataConfig.from_dict(dict(run.data))
         return cls(design, f"run “{run.name}”", run.options or TrainingOptions(),
                    _run_manifest(run), config.augment if config.augment.enabled else None,
-                   run.image_size)
+                   run.image_size, run.temperature)
 
     @classmethod
     def from_design(cls, design: Design, options: TrainingOptions, config: DataConfig,
@@ -96,7 +98,8 @@ class ExportSource:
         x = torch.randn(EXAMPLE_BATCH, 3, self.input_size, self.input_size,
                         generator=torch.Generator().manual_seed(0))
         return export_model(self.design.build(), fmt, path, example_input=x, labels=self.labels,
-                            preprocessing=self.preprocessing, progress=progress, cancel=cancel)
+                            preprocessing=self.preprocessing, progress=progress, cancel=cancel,
+                            temperature=self.temperature)
 
     def write_script(self, folder: Path | str, *, progress: Progress | None = None,
                      cancel: Cancel | None = None) -> ScriptReport:
