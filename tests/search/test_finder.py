@@ -152,3 +152,24 @@ def test_probe_weights_are_the_heads_weights_for_raw_features() -> None:
     assert fit.cv_accuracy > 0.9 and fit.test_accuracy is not None and fit.test_accuracy > 0.9
     logits = x @ fit.weight.T + fit.bias
     assert (logits.argmax(1) == labels).mean() == fit.test_accuracy
+
+
+@pytest.mark.slow
+@pytest.mark.needs_photos
+@needs_photos
+def test_lite0_probe_is_within_5_points_of_a_full_frozen_backbone_run(tmp_path: Path) -> None:
+    """What the finder shows for Lite0 is what a real frozen-backbone training run reaches."""
+    from designer.project.workflow import train_design
+    from designer.training.options import TrainingOptions
+
+    size = 160
+    data = prepare_data(DataConfig(source=SAMPLE_TUXPAINT, image_size=size), Preprocessing(),
+                        check_health=False)
+    [row] = find_models(data, [Candidate(LITE0)], image_size=size).results
+    design = open_candidate(row.candidate, data.classes, image_size=size)
+    train_data = prepare_data(DataConfig(source=SAMPLE_TUXPAINT, image_size=size),
+                              design.info.preprocessing, check_health=False)
+    run = train_design(design, train_data, TrainingOptions(epochs=30, lr=3e-3, seed=0),
+                       runs_root=tmp_path)
+    assert run.evaluation is not None and run.evaluation.accuracy is not None
+    assert abs(row.cv_accuracy - run.evaluation.accuracy) <= 0.05, (row, run.evaluation)
