@@ -36,6 +36,9 @@ ITEMS: tuple[Item, ...] = (
          "in PyTorch"),
     Item("onnx", "ONNX (.onnx)",
          "any batch size; runs in ONNX Runtime, OpenVINO, TensorRT and most deployment tools"),
+    Item("onnx-int8", "INT8 ONNX (.int8.onnx)",
+         "about 4× smaller, calibrated on training images; refused unless the conv/matmul "
+         "layers really run in INT8; accuracy before/after on the validation images"),
     Item("pt2", "torch.export (.pt2)",
          "the whole network and weights for PyTorch 2 (torch.export.load), no Python code needed"),
     Item("torchscript", "TorchScript (.pt)",
