@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export = subparsers.add_parser("export", help="export a run's model, checked numerically")
     export.add_argument("run", type=Path)
     export.add_argument("--format", required=True,
-                        choices=("safetensors", "torchscript", "onnx", "pt2", "onnx-int8"),
+                        choices=("safetensors", "torchscript", "onnx", "pt2", "openvino", "onnx-int8"),
                         help="onnx-int8: calibrated on the run's training images and checked on "
                              "its validation images (before/after table printed)")
     export.add_argument("--out", required=True, type=Path)

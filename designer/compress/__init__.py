@@ -5,7 +5,7 @@
   layers (Conv/MatMul/Gemm) still run in float.
 - ``onnx_ops``: counts which heavy operators are quantized, in the file and in what ONNX Runtime
   actually runs after its graph optimisations.
-- ``timing``: the one latency measurement every report here uses (warm-up, repeats, median).
+Latency everywhere is ``designer.export.timing.measure`` (interleaved, warm-up, median).
 
 Pure PyTorch/ONNX Runtime: no Qt.
 """

@@ -30,7 +30,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
 from designer.compress.onnx_ops import OpCount, count_file_ops, count_runtime_ops
-from designer.compress.timing import measure
+from designer.export.timing import measure
 from designer.export import ExportCancelledError, ExportError, export_model
 from designer.export._staging import Staging
 from designer.export._warnings import captured_warnings

@@ -1,4 +1,4 @@
-"""One way to measure latency, shared by every report in ``designer.compress``.
+"""One way to measure latency, shared by exports and every report in ``designer.compress``.
 
 Several callables are timed interleaved (a, b, a, b, …) so a machine that gets busier half-way
 through slows both alike; each gets warm-up calls first and the median of the repeats is kept.
