@@ -28,7 +28,6 @@ import torch
 from designer.training.callbacks import Callback
 from designer.training.events import EpochEvent
 
-
 DEVICE = "cuda"  # the checks' device (a CPU smoke run of the script's own code may change it)
 
 

@@ -33,8 +33,8 @@ PRECISION_LABELS = {"auto": "Auto", "off": "Off (fp32)", "bf16": "bfloat16", "fp
 CACHE_LABELS = {"auto": "Auto", "off": "Off", "memory": "In memory", "disk": "On disk"}
 KEEP_LABELS = {"best": "Best validation", "last": "Last epoch"}
 WEIGHT_LABELS = {"off": "Off", "balanced": "Balanced (rare classes weigh more)"}
-RECIPE_LABELS = {"standard": "Standard (train what the design leaves trainable)",
-                 "finetune": "Fine-tune: head first, then the whole network"}
+RECIPE_LABELS = {"standard": "Standard",
+                 "finetune": "Fine-tune (head, then all)"}
 
 TIPS = {
     "solver": "The optimiser. AdamW is a robust default for fine-tuning; SGD with momentum can "

@@ -51,7 +51,7 @@ PLOT_TITLES = {"loss": "Loss", "accuracy": "Accuracy (%)", "lr": "Learning rate"
 
 
 PHASE_LINE = "#7b1fa2"
-PHASE_TEXT = "whole network trains from here"
+PHASE_TEXT = "phase 2: all layers"
 
 
 class TrainingPlots(QWidget):
@@ -159,7 +159,7 @@ class TrainingPlots(QWidget):
         for plot in self.plots.values():
             line = pg.InfiniteLine(pos=float(iteration), angle=90,
                                    pen=pg.mkPen(PHASE_LINE, width=2), label=text,
-                                   labelOpts={"position": 0.92, "color": PHASE_LINE,
+                                   labelOpts={"position": 0.62, "color": PHASE_LINE,
                                               "anchors": [(0, 0), (0, 0)]})
             plot.getPlotItem().addItem(line, ignoreBounds=True)
             self._phase_lines.append(line)

@@ -149,6 +149,6 @@ def test_a_fine_tune_run_shows_where_the_whole_network_starts_training(qtbot: Qt
     for plot in plots.plots.values():  # on the loss, accuracy and learning-rate plots
         lines = [item for item in plot.getPlotItem().items if hasattr(item, "label")
                  and getattr(item, "label", None) is not None]
-        assert any("whole network" in line.label.toPlainText() for line in lines)
+        assert any("phase 2: all layers" in line.label.toPlainText() for line in lines)
     plots.load_history(_history())  # a standard run: no phase line left behind
     assert plots.phases == []
