@@ -105,7 +105,7 @@ def finetune_factors(names: list[str], head: list[str], factors: dict[str, float
 
 
 def class_weights(labels: list[int], classes: int) -> torch.Tensor:
-    """Loss weight per class for an imbalanced training set: ``n / (present × count)``
+    """Loss weight per class for an imbalanced training set: ``n / (present * count)``
     (scikit-learn's "balanced" over the classes present), so every class weighs as much in total
     and the mean weight per image stays 1; a class with no image gets 0."""
     counts = torch.bincount(torch.tensor(labels, dtype=torch.long), minlength=classes).double()
