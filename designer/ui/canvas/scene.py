@@ -58,6 +58,7 @@ class NetworkScene(QGraphicsScene):
         session.document_changed.connect(self._on_document_changed)
         session.analysis_ready.connect(self._on_analysis)
         session.selection_changed.connect(self._on_session_selection)
+        session.timings_changed.connect(self._on_timings)
         self.selectionChanged.connect(self._on_scene_selection)
         if session.design is not None:
             self._on_design_replaced(session.design)
@@ -217,6 +218,7 @@ class NetworkScene(QGraphicsScene):
         try:
             self._select_items(self.session.selection)
             self._fit_scene_rect()
+            self._on_timings(self.session.timings)
         finally:
             self._syncing = False
         self.rebuilt.emit()
@@ -256,6 +258,13 @@ class NetworkScene(QGraphicsScene):
         self.finish_build()
         keys = {self.built.node_of[n] for n in names if n in self.built.node_of}
         self._refresh(keys, self.session.analysis)
+
+    def _on_timings(self, shares: object) -> None:
+        """Colour every node by its layers' share of the measured time (None: normal colours)."""
+        times = shares if isinstance(shares, dict) else None
+        for key, item in self.built.nodes.items():
+            members = self.visible.members.get(key, [key])
+            item.set_heat(None if times is None else sum(times.get(m, 0.0) for m in members))
 
     def _on_analysis(self, analysis: object) -> None:
         assert isinstance(analysis, NetworkAnalysis)
