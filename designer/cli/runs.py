@@ -44,7 +44,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export = subparsers.add_parser("export", help="export a run's model, checked numerically")
     export.add_argument("run", type=Path)
     export.add_argument("--format", required=True,
-                        choices=("safetensors", "torchscript", "onnx", "pt2"))
+                        choices=("safetensors", "torchscript", "onnx", "pt2", "openvino", "onnx-int8"),
+                        help="onnx-int8: calibrated on the run's training images and checked on "
+                             "its validation images (before/after table printed)")
     export.add_argument("--out", required=True, type=Path)
     export.add_argument("--json", action="store_true")
     export.set_defaults(handler=run_export)
@@ -165,4 +167,9 @@ def run_export(args: argparse.Namespace) -> int:
     except Exception as error:  # noqa: BLE001
         return _fail(error)
     print(json.dumps(report.to_dict(), indent=1, default=str) if args.json else report.summary())
+    if hasattr(report, "table"):  # INT8: the before/after table and what to watch out for
+        if not args.json:
+            print("\n".join(report.table()))
+        for warning in report.warnings:
+            print(f"netdesigner: warning: {warning}", file=sys.stderr)
     return 0

@@ -33,6 +33,7 @@ from designer.export.parity import (
     make_check_inputs,
 )
 from designer.export.report import ExportReport
+from designer.export.timing import measure
 from designer.zoo.preprocessing import Preprocessing
 
 Progress = Callable[[float, str], None]
@@ -68,7 +69,8 @@ def export_model(
     stages = _Stages(progress, cancel)
     stages.enter("prepare", 0.0, "checking the target folder")
     sides = tuple(n for n in getattr(module, "SIDE_FILES", ()) if n in meta.as_files())
-    with Staging(Path(out_path), sides) as staging, _space_guard(staging, model):
+    companions = tuple(getattr(module, "companions", lambda _n: ())(Path(out_path).name))
+    with Staging(Path(out_path), sides + companions) as staging, _space_guard(staging, model):
         work = _frozen_copy(model)
         inputs = make_check_inputs(example_input)
         reference = _reference(work, inputs)
@@ -81,6 +83,10 @@ def export_model(
             staging.side(name).write_text(meta.as_files()[name], encoding="utf-8")
         stages.enter("check", 0.6, "loading the file back and comparing its outputs")
         diff = _verify(fmt, job, inputs, reference, atol, rtol)
+        latency: dict[str, float] = {}
+        if getattr(module, "MEASURE_LATENCY", False):
+            stages.enter("latency", 0.8, "timing the file and the model at batch 1")
+            latency = _latency(fmt, job, inputs[0].tensor, cancel)
         stages.enter("commit", 0.95, "moving the file into place")
         paths = staging.commit()
     stages.finish()
@@ -95,6 +101,7 @@ def export_model(
         seconds=sum(stages.seconds.values()),
         stage_seconds=dict(stages.seconds),
         warnings=tuple(job.notes),
+        latency_ms=latency,
     )
 
 
@@ -169,6 +176,14 @@ def _write(module: ModuleType, fmt: str, job: WriteJob) -> str:
         raise ExportError(
             f"{fmt} export failed ({describe(exc)}); {module.ADVICE}. Nothing was written."
         ) from exc
+
+
+def _latency(fmt: str, job: WriteJob, x: Tensor, cancel: Cancel | None) -> dict[str, float]:
+    """Median batch-1 latency of the written file and of the PyTorch model, timed interleaved."""
+    run, _values = runner_for(fmt)(job.path, job.model)
+    eager = eager_runner(job.model)
+    times = measure({fmt: lambda: run(x), "pytorch": lambda: eager(x)}, cancel=cancel)
+    return {name: value.median_ms for name, value in times.items()}
 
 
 def _verify(
