@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 from sklearn.decomposition import PCA
@@ -19,12 +20,14 @@ def embed_2d(features: np.ndarray, *, method: str = "auto", seed: int = 0) -> tu
         return np.zeros((len(unit), 2)), "pca"
     if method != "pca" and len(unit) >= 10:
         try:
-            import umap  # noqa: PLC0415 - slow to import (numba); only when a map is wanted
+            with warnings.catch_warnings():  # "Tensorflow not installed" (we use plain UMAP)
+                warnings.simplefilter("ignore", ImportWarning)
+                import umap  # slow to import (numba): only when a map is wanted
 
             reducer = umap.UMAP(n_neighbors=min(15, len(unit) - 1), metric="cosine",
                                 random_state=seed, n_jobs=1)
             return np.asarray(reducer.fit_transform(unit), dtype=np.float64), "umap"
-        except Exception as error:  # noqa: BLE001 - any failure: the PCA map still works
+        except Exception as error:  # any failure: the PCA map still works
             if method == "umap":
                 raise
             log.info("UMAP failed (%s); using PCA for the map", error)

@@ -65,9 +65,11 @@ def _run_audit(source: str, manifest: SplitManifest | None, run: Path | None,
 class AuditPage(QWidget):
     """Map + suspects; all computing happens in `TaskRunner`s."""
 
-    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None, *,
+                 umap: bool = True) -> None:
         super().__init__(parent)
         self.workspace = workspace
+        self.umap = umap  # False: keep the PCA map (UMAP's first run compiles for a minute)
         self.result: AuditResult | None = None
         self.runner = TaskRunner(self)
         self.runner.progressed.connect(lambda f, m: self.status.setText(f"{100 * f:.0f} %  {m}"))
@@ -209,10 +211,10 @@ class AuditPage(QWidget):
         captions = [f"{p} · {report.classes[g]}" for p, g in
                     zip(result.features.paths, result.features.labels.tolist(), strict=True)]
         self.map.show_points(result.coords, [str(root / p) for p in result.features.paths], captions)
-        self.map_note.setText("map: PCA (UMAP is being computed…)")
+        self.map_note.setText("map: PCA (UMAP is being computed…)" if self.umap else "map: PCA")
         self._recolour()
         self._fill_table()
-        if not self.mapper.running:
+        if self.umap and not self.mapper.running:
             matrix = result.features.matrix
             self.mapper.start(lambda _p, _c: embed_2d(matrix, method="umap"))
 
