@@ -53,9 +53,9 @@ class AuditResult:
     method: str
 
 
-def _run_audit(source: str, manifest: SplitManifest | None, run: Path | None,
+def _run_audit(source: str, manifest: SplitManifest | None, run: Path | None, store: Path,
                progress: Callable[[float, str], None], cancel: Callable[[], bool]) -> AuditResult:
-    features = features_for(source, run=run, manifest=manifest,
+    features = features_for(source, run=run, manifest=manifest, store=store,
                             progress=lambda f, m: progress(0.8 * f, m), cancel=cancel)
     report = audit_features(features, cancel=cancel, progress=lambda f, m: progress(0.8 + 0.18 * f, m))
     coords, method = embed_2d(features.matrix, method="pca")
@@ -186,7 +186,8 @@ class AuditPage(QWidget):
         self.start.setEnabled(False)
         self.cancel.setEnabled(True)
         self.status.setText("Starting the audit…")
-        self.runner.start(lambda progress, cancel: _run_audit(config.source, manifest, run,
+        store = self.workspace.project_dir / "cache" / "features"  # shared with training
+        self.runner.start(lambda progress, cancel: _run_audit(config.source, manifest, run, store,
                                                               progress, cancel))
 
     def _finish(self, text: str) -> None:
