@@ -44,6 +44,13 @@ class KFoldError(UserError, ValueError):
     """The folds cannot be made from this data, with what to do."""
 
 
+def check_fold_count(k: object) -> None:
+    """Refuse a fold count other than a whole number from 2 to MAX_FOLDS."""
+    if isinstance(k, bool) or not isinstance(k, int) or not 2 <= k <= MAX_FOLDS:
+        raise KFoldError(f"the number of folds must be a whole number from 2 to {MAX_FOLDS} "
+                         f"(got {k!r})")
+
+
 def fold_manifests(manifest: SplitManifest, k: int, seed: int | None = None) -> list[SplitManifest]:
     """``k`` manifests in which every train+val image is in validation exactly once.
 
@@ -52,9 +59,7 @@ def fold_manifests(manifest: SplitManifest, k: int, seed: int | None = None) -> 
     by at most one. Test entries are copied unchanged into every fold. ``seed`` defaults to the
     manifest's (the data seed).
     """
-    if isinstance(k, bool) or not isinstance(k, int) or not 2 <= k <= MAX_FOLDS:
-        raise KFoldError(f"the number of folds must be a whole number from 2 to {MAX_FOLDS} "
-                         f"(got {k!r})")
+    check_fold_count(k)
     seed = manifest.seed if seed is None else seed
     pool = [e for e in manifest.entries if e.split in ("train", "val")]
     if len(pool) < k:
@@ -63,7 +68,7 @@ def fold_manifests(manifest: SplitManifest, k: int, seed: int | None = None) -> 
     fold_of: dict[str, int] = {}
     dealt = 0
     for label, name in enumerate(manifest.classes):
-        mine = sorted((e.path for e in pool if e.label == label))
+        mine = sorted(e.path for e in pool if e.label == label)
         random.Random(f"{seed}:kfold:{name}").shuffle(mine)
         for path in mine:
             fold_of[path] = dealt % k

@@ -83,10 +83,11 @@ def test_three_folds_train_three_runs_and_summarise_their_records(tmp_path: Path
     assert [r.name for r in runs] == ["tiny fold 1/3", "tiny fold 2/3", "tiny fold 3/3"] == started
     assert all(r.status == "completed" and r.history.validations for r in runs)
     assert summary.complete and [f.run for f in summary.folds] == [r.run_dir.name for r in runs]
-    val = [r.final_val_acc for r in runs]
-    loss = [r.history.validations[-1]["val_loss"] for r in runs]
-    test = [r.evaluation.accuracy for r in runs if r.evaluation and r.evaluation.split == "test"]
-    assert len(test) == 3
+    val = [r.final_val_acc for r in runs if r.final_val_acc is not None]
+    loss = [float(r.history.validations[-1]["val_loss"]) for r in runs]
+    test = [r.evaluation.accuracy for r in runs if r.evaluation is not None
+            and r.evaluation.split == "test" and r.evaluation.accuracy is not None]
+    assert len(test) == len(val) == 3
     metrics = summary.metrics
     for key, values in (("final_val_acc", val), ("val_loss", loss), ("test_acc", test)):
         assert metrics[key].mean == pytest.approx(statistics.fmean(values))
