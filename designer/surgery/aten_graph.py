@@ -284,7 +284,7 @@ class _Rebuilder:
         if any(isinstance(v, fx.Node) for v in node.kwargs.values()):
             raise GraphImportError(f"{node.name} (aten.{name}) takes a tensor by keyword, which "
                                    "NetDesigner cannot import yet")
-        module = OpaqueOp(name, args, tuple(slots), dict(node.kwargs))
+        module = OpaqueOp.of(name, args, tuple(slots), dict(node.kwargs))
         path = self.leaf_path(node, module, name.partition(".")[0].strip("_") or "op")
         self.ensure_inputs(node)  # constants it reads stay get_attr nodes of the new module
         self.add_module(node, path, module, inputs, name, opaque=True)
