@@ -282,6 +282,9 @@ class WindowCommands(Protocol):
     def about(self) -> None:
         """Help ▸ About."""
 
+    def open_model_finder(self) -> None:
+        """Model ▸ Find a model for my data (designer.ui.search)."""
+
     def close(self) -> bool:
         """Quit (asks about unsaved changes)."""
 
@@ -308,4 +311,6 @@ WINDOW_TABLE: tuple[ActionSpec[WindowCommands], ...] = (
                None, "Write train.py with the weights and the data split"),
     ActionSpec("quit", "Quit", lambda w: w.close(), QKeySequence.StandardKey.Quit),
     ActionSpec("about", "About NetDesigner", lambda w: w.about()),
+    ActionSpec("find_model", "Find a model for my data…", lambda w: w.open_model_finder(), None,
+               "Probe a shortlist of pretrained models on your data: accuracy vs speed"),
 )

@@ -5,6 +5,7 @@ A composition of views over one `DesignSession`; it computes nothing itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from functools import partial
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
@@ -20,6 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from designer.core.grouping import BLOCK_PREFIX
+from designer.project.runs import RunRecord
+from designer.surgery.design import Design
 from designer.ui.actions import WINDOW_TABLE, build_actions, design_actions
 from designer.ui.analyzer import AnalyzerPanel
 from designer.ui.banner import MessageBanner
@@ -176,6 +179,7 @@ class MainWindow(QMainWindow):
         model_menu = self.menuBar().addMenu("&Model")
         for action_id in ("replace_head", "fit_head_to_data", "freeze_backbone", "unfreeze_all"):
             model_menu.addAction(self.commands[action_id])
+        model_menu.addAction(self.window_commands["find_model"])
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
@@ -255,6 +259,24 @@ class MainWindow(QMainWindow):
         weights = "bundled" if model.endswith("_bundled") else "none"
         self.session.open_in_background(lambda progress, cancelled: open_model(
             model, weights, progress=progress, cancel=cancelled))
+
+    def open_model_finder(self) -> None:
+        """Model ▸ Find a model for my data: the finder dialog (designer.ui.search)."""
+        from designer.ui.search import FinderDialog
+
+        dialog = FinderDialog(self.workspace, parent=self)
+        dialog.open_requested.connect(self._open_from_finder)
+        dialog.runs_added.connect(self._add_runs)
+        dialog.resize(1300, 720)
+        dialog.show()
+
+    def _open_from_finder(self, opener: Callable[..., Design]) -> None:
+        self.session.open_in_background(opener)
+        self.show_page("Design")
+
+    def _add_runs(self, runs: Iterable[RunRecord]) -> None:
+        for run in runs:
+            self.workspace.add_run(run)
 
     def new_project(self) -> None:
         """File ▸ New project: a fresh project with the start model (after asking to save)."""

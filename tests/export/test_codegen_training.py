@@ -109,24 +109,36 @@ def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return result
 
 
+#: (design, options): every kind of edit with the standard recipe, and the fine-tune recipe
+CASES = [(edits, "standard") for edits in DESIGNS] + [("head_freeze_lr", "finetune")]
+RECIPES = {
+    "standard": OPTIONS,
+    # head first, then the whole network with discriminative learning rates
+    "finetune": OPTIONS.replace(recipe="finetune", head_epochs=1, finetune_lr_ratio=0.5),
+}
+
+
 @pytest.mark.slow
 @pytest.mark.usefixtures("one_thread")
-@pytest.mark.parametrize("edits", list(DESIGNS))
-def test_script_reproduces_the_apps_run(edits: str, shapes: SplitManifest, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("edits", "recipe"), CASES, ids=[f"{e}-{r}" for e, r in CASES])
+def test_script_reproduces_the_apps_run(edits: str, recipe: str, shapes: SplitManifest,
+                                        tmp_path: Path) -> None:
     design = DESIGNS[edits]()
+    options = RECIPES[recipe]
     source_form = network_code(design)
     assert source_form.minimal == (edits != "rewired_block")
     augment = AugmentOptions.recommended()
-    script = write_script_bundle(tmp_path / "bundle", design, OPTIONS, shapes, augment, SIZE)
+    script = write_script_bundle(tmp_path / "bundle", design, options, shapes, augment, SIZE)
     sets = datasets_from_manifest(shapes, design.info.preprocessing, augment, image_size=SIZE)
     model = design.build()
-    app = fit(model, sets["train"], sets["val"], OPTIONS, lr_factors=design.lr_factors(), augmented=True)
+    app = fit(model, sets["train"], sets["val"], options, lr_factors=design.lr_factors(), augmented=True)
     assert app.ok, app.message
 
     help_text = run([sys.executable, str(script), "--help"], tmp_path).stdout
     assert "--data-root" in help_text and "--epochs" in help_text
     output = run([sys.executable, str(script), "--out-dir", str(tmp_path / "out")], tmp_path).stdout
     assert "epoch 2/2" in output and "confusion matrix" in output
+    assert ("phase 2 from epoch 2" in output) == (options.recipe == "finetune")
     results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
 
     n_val = len(sets["val"])

@@ -16,7 +16,7 @@ from designer.export.codegen.network import NetworkCode, network_code
 from designer.export.codegen.training_plan import TrainingPlan, training_plan
 from designer.export.codegen.values import CodegenError, literal, quoted
 from designer.surgery.design import Design
-from designer.training.options import TrainingOptions
+from designer.training.options import FINETUNE_GROUPS, TrainingOptions
 from designer.training.recipe import RECIPE
 
 _STANDARD_IMPORTS = ["argparse", "copy", "json", "math", "os", "time"]
@@ -173,11 +173,17 @@ def _options_lines(options: TrainingOptions) -> list[str]:
         "precision": (options.mixed_precision, "auto | off | bf16 | fp16 (autocast)"),
         "channels_last": (options.channels_last, "auto | on | off"),
         "workers": (options.num_workers, "data-loading processes or auto"),
+        "recipe": (options.recipe, "standard | finetune (head first, then the whole network)"),
+        "head_epochs": (options.head_epochs, "finetune: epochs that train only the head"),
+        "finetune_lr_ratio": (options.finetune_lr_ratio, "finetune: phase-two lr = lr x this"),
+        "layer_lr_decay": (options.layer_lr_decay, "finetune: lr factor per earlier layer group"),
     }
     lines = ["OPTIONS = {"]
     for key, (value, note) in values.items():
         lines.append(f"    {quoted(key)}: {literal(value)},{f'  # {note}' if note else ''}")
     lines.append("}")
+    lines.append(f"FINETUNE_GROUPS = {FINETUNE_GROUPS}  # finetune: layer groups with their own "
+                 "learning rate")
     if options.validate_every:
         lines.append(f"# The NetDesigner run validated every {options.validate_every} iterations; "
                      "this script validates once per epoch.")

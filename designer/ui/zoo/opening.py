@@ -16,7 +16,7 @@ from pathlib import Path
 
 from designer.surgery.design import Design, DesignInfo
 from designer.surgery.import_report import ImportReport
-from designer.surgery.opening import open_model
+from designer.surgery.opening import conventions_of, open_model
 from designer.surgery.weights_import import fit_weights
 from designer.workers.task import TaskCancelled
 from designer.zoo.errors import OfflineError, UnsafeWeightsError, WeightsMismatchError
@@ -94,5 +94,5 @@ def open_trusting_file(name: str, path: Path, cancelled: Cancelled | None = None
     info = DesignInfo(model_name=entry.name, source=entry.source, weights=str(path),
                       class_names=tuple(entry.categories),
                       preprocessing=entry.preprocessing,
-                      input_size=entry.preprocessing.crop_size)
+                      input_size=entry.preprocessing.crop_size, **conventions_of(module))
     return Design.from_module(module.eval(), info)
