@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from designer.core.errors import UserError
-from designer.data import SplitManifest, datasets_from_manifest
+from designer.data import PoolSubset, SplitManifest, datasets_from_manifest
 from designer.data.split import ManifestEntry
 from designer.project.data_config import PreparedData
 from designer.project.runs import RunRecord
@@ -83,10 +83,23 @@ def fold_manifests(manifest: SplitManifest, k: int, seed: int | None = None) -> 
 
 
 def fold_data(data: PreparedData, manifest: SplitManifest, design: Design | FrozenDesign) -> PreparedData:
-    """``data`` trained on the fold ``manifest`` (same config, health report and transforms)."""
+    """``data`` trained on the fold ``manifest`` (same config, health report and transforms).
+
+    Without augmentation a fold's train and validation sets are subsets of one pool dataset
+    (every train+val image, in path order, the same for every fold), so a frozen backbone's
+    features of the pool are extracted by the first fold and read back by the others (the
+    feature cache keys a subset by its pool).
+    """
+    pre = frozen(design).info.preprocessing
     augment = data.config.augment if data.config.augment.enabled else None
-    datasets = datasets_from_manifest(manifest, frozen(design).info.preprocessing, augment,
-                                      image_size=data.config.image_size)
+    datasets = datasets_from_manifest(manifest, pre, augment, image_size=data.config.image_size)
+    if augment is None:
+        pool = sorted((e for e in manifest.entries if e.split != "test"), key=lambda e: e.path)
+        everything = replace(manifest, entries=[replace(e, split="val") for e in pool])
+        images = datasets_from_manifest(everything, pre, image_size=data.config.image_size)["val"]
+        for split in ("train", "val"):
+            datasets[split] = PoolSubset(  # type: ignore[assignment]
+                images, [i for i, e in enumerate(pool) if e.split == split])
     return PreparedData(data.config, data.scan, manifest, data.report, datasets)
 
 

@@ -82,6 +82,10 @@ def test_three_folds_train_three_runs_and_summarise_their_records(tmp_path: Path
     runs = list_runs(tmp_path / "runs")
     assert [r.name for r in runs] == ["tiny fold 1/3", "tiny fold 2/3", "tiny fold 3/3"] == started
     assert all(r.status == "completed" and r.history.validations for r in runs)
+    # the frozen backbone ran over the images once: the later folds read its features back
+    reasons = [json.loads((r.run_dir / "summary.json").read_text())["feature_cache_reason"]
+               for r in runs]
+    assert ["no backbone pass" in reason for reason in reasons] == [False, True, True], reasons
     assert summary.complete and [f.run for f in summary.folds] == [r.run_dir.name for r in runs]
     val = [r.final_val_acc for r in runs if r.final_val_acc is not None]
     loss = [float(r.history.validations[-1]["val_loss"]) for r in runs]
