@@ -44,5 +44,5 @@ def cross_validate(args: argparse.Namespace, design: Any, data: Any, options: An
         if failed:
             return fail(f"fold {failed[0].fold} ended as {failed[0].status} (run folder: "
                         f"{runs_root / failed[0].run}; details in its log)")
-        return 130 if interrupt.requested else 1
+        return interrupt.report() if interrupt.requested else 1
     return 0

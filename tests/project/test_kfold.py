@@ -120,3 +120,21 @@ def test_cli_refuses_one_fold(capsys: pytest.CaptureFixture[str], colour_images:
     assert main(["train", "--model", "mobilenet_v3_small", "--weights", "none", "--data",
                  str(colour_images), "--folds", "1"]) == 1
     assert "number of folds" in capsys.readouterr().err
+
+
+def test_a_saved_summary_is_data_and_a_damaged_one_is_skipped(tmp_path: Path) -> None:
+    good = {"name": "m", "k": 2, "seed": 0, "created": 1.0, "complete": True,
+            "folds": [{"fold": 1, "run": "20261128-a", "status": "completed",
+                       "metrics": {"final_val_acc": 0.5, "__import__": 1}},
+                      {"fold": 2, "run": "20261128-b", "status": "completed",
+                       "metrics": {"final_val_acc": 0.7}}]}
+    escaping = json.loads(json.dumps(good))
+    escaping["folds"][0]["run"] = "../../elsewhere"
+    (tmp_path / "kfold-1.json").write_text(json.dumps(good))
+    (tmp_path / "kfold-2.json").write_text(json.dumps(escaping))
+    (tmp_path / "kfold-3.json").write_text("[1, 2")
+    (saved,) = load_summaries(tmp_path)
+    assert [f.run for f in saved.folds] == ["20261128-a", "20261128-b"]
+    assert set(saved.folds[0].metrics) == {"final_val_acc"}, "unknown keys are dropped"
+    spread = saved.metrics["final_val_acc"]
+    assert spread.mean == pytest.approx(0.6) and spread.std == pytest.approx(statistics.stdev([0.5, 0.7]))
