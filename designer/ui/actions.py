@@ -273,6 +273,9 @@ class WindowCommands(Protocol):
     def focus_browser(self) -> None:
         """Show the model browser."""
 
+    def open_model_file(self) -> None:
+        """File ▸ Open model file… (.pt2, Python, ONNX, TorchScript, weights)."""
+
     def open_export(self, script: bool = False) -> None:
         """The Export dialog (or the script generator)."""
 
@@ -292,6 +295,9 @@ WINDOW_TABLE: tuple[ActionSpec[WindowCommands], ...] = (
                "Start an empty project (asks to save unsaved changes)"),
     ActionSpec("open_model", "Open model…", lambda w: w.focus_browser(), "Ctrl+M",
                "Choose a pretrained model in the model browser"),
+    ActionSpec("open_model_file", "Open model file…", lambda w: w.open_model_file(),
+               "Ctrl+Shift+O", "Import your own model: a torch.export .pt2, a Python class, an "
+               "ONNX file (experimental), TorchScript or a weights file, with an import report"),
     ActionSpec("open_project", "Open project…", lambda w: w.projects.open(),
                QKeySequence.StandardKey.Open),
     ActionSpec("save_project", "Save project", lambda w: w.projects.save(),

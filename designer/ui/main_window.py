@@ -160,7 +160,7 @@ class MainWindow(QMainWindow):
         self.quit_action = self.window_commands["quit"]
         self.new_project_action = self.window_commands["new_project"]
         file_menu = self.menuBar().addMenu("&File")
-        for action_id in ("new_project", "open_model", None, "open_project", "recent",
+        for action_id in ("new_project", "open_model", "open_model_file", None, "open_project", "recent",
                           "save_project", "save_project_as", None, "export_model",
                           "generate_script", None, "quit"):
             if action_id is None:
@@ -296,6 +296,14 @@ class MainWindow(QMainWindow):
         self.docks["browser"].show()
         self.docks["browser"].raise_()
         self.browser.setFocus()
+
+    def open_model_file(self) -> None:
+        """File ▸ Open model file…: import a file of the user's own (designer/ui/import_flow)."""
+        from designer.ui.import_flow import ImportFlow, ImportPrompts
+
+        if getattr(self, "import_flow", None) is None:
+            self.import_flow = ImportFlow(self.session, ImportPrompts(self), self)
+        self.import_flow.ask_and_open()
 
     def about(self) -> None:
         """Help ▸ About."""
