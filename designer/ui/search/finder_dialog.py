@@ -293,7 +293,8 @@ class FinderDialog(QDialog):
         front_ids = {id(r) for r in front}
         self.table.setRowCount(len(rows))
         for index, row in enumerate(rows):
-            cells = (row.label.replace("_bundled", " (bundled)"), f"{_pct(row.cv_accuracy)} ± {100 * row.cv_std:.1f}",
+            name = row.label.replace("_bundled", " (bundled)")
+            cells = (name, f"{_pct(row.cv_accuracy)} ± {100 * row.cv_std:.1f}",
                      _pct(row.test_accuracy), f"{row.latency_ms:.1f}", f"{row.size_mb:.1f}",
                      "—" if row.imagenet_top1 is None else f"{row.imagenet_top1:.1f} %",
                      "★" if id(row) in front_ids else "")
