@@ -288,12 +288,14 @@ class FinderDialog(QDialog):
     def show_result(self, result: FinderResult) -> None:
         """Fill the table (best probe first) and the chart."""
         self.finder_result = result
+        self.image_size.setValue(result.image_size or 0)  # the size these probes ran at
         rows = result.ranked()
         front = result.pareto()
         front_ids = {id(r) for r in front}
         self.table.setRowCount(len(rows))
         for index, row in enumerate(rows):
-            name = row.label.replace("_bundled", " (bundled)")
+            name = row.model.replace("_bundled", "") + ("" if row.weights == "pretrained"
+                                                        else " (random weights)")
             cells = (name, f"{_pct(row.cv_accuracy)} ± {100 * row.cv_std:.1f}",
                      _pct(row.test_accuracy), f"{row.latency_ms:.1f}", f"{row.size_mb:.1f}",
                      "—" if row.imagenet_top1 is None else f"{row.imagenet_top1:.1f} %",
