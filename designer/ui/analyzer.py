@@ -212,7 +212,7 @@ class AnalyzerPanel(QWidget):
         session.document_changed.connect(self._on_analysis_ready)
         session.design_replaced.connect(self._on_analysis_ready)
         session.design_replaced.connect(lambda _d: self._clear_profile())
-        session.document_changed.connect(lambda names: names is None and self._clear_profile())
+        session.document_changed.connect(lambda _names: self._clear_profile())
 
     # ----- profile -----------------------------------------------------------------------
     def _build_profile_row(self) -> None:
@@ -310,7 +310,7 @@ class AnalyzerPanel(QWidget):
         self.session.set_timings(self.profiles[0].shares() if on and self.profiles else None)
 
     def _clear_profile(self) -> None:
-        """The design changed shape or was replaced: its measured times no longer apply."""
+        """The design was edited or replaced: its measured times no longer apply."""
         if self.profiles is None:
             return
         self.profiles = None

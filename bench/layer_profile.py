@@ -4,7 +4,7 @@ For each model prints the per-layer sum, the plain forward time measured in the 
 their ratio with the target on the line (|sum ÷ forward − 1| ≤ 0.15), at batch 1 and batch 8,
 plus the five slowest layers beside their share of MACs (where FLOPs and time disagree).
 
-    python bench/profile.py [--repeats 10] [--threads N]
+    python bench/layer_profile.py [--repeats 10] [--threads N]
 """
 
 from __future__ import annotations
