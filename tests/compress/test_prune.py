@@ -40,3 +40,20 @@ def test_taylor_needs_batches_and_ratio_is_checked() -> None:
     batches = [(torch.randn(4, 3, 32, 32), torch.randint(0, 10, (4,)))]
     assert prune_design(design, 0.2, importance="taylor", batches=batches).params_after < \
         design.analyze().total_params
+
+
+def test_compression_analysis_says_what_can_shrink_and_why() -> None:
+    from designer.compress.analysis import analyze_compression
+
+    design = open_model("resnet18", input_size=32)
+    report = analyze_compression(design)
+    rows = {r.name: r for r in report.layers}
+    assert rows["fc"].prunable == "no" and "classes" in rows["fc"].reason
+    assert rows["layer1_0_conv1"].prunable == "yes"
+    assert rows["layer1_0_conv2"].prunable == "with others"
+    assert "residual add" in rows["layer1_0_conv2"].reason
+    assert rows["relu"].prunable == "" and rows["relu"].weight_bytes == 0
+    assert report.weight_bytes == sum(p.numel() * 4 for p in design.build().parameters())
+    assert 0.7 * report.weight_bytes < report.int8_saving_bytes < 0.76 * report.weight_bytes
+    assert 0 < report.prunable_weight_bytes < report.weight_bytes
+    assert report.activation_bytes > 0 and "INT8 saves up to" in report.summary()
