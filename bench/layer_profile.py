@@ -37,7 +37,7 @@ def main() -> None:
                   f"{p.total_ms:8.2f} ms, ratio {p.coverage:.3f}   target 0.85–1.15 "
                   f"{'OK' if ok else 'MISSED'}   ({p.threads} threads)")
             if batch == 1:
-                for layer, ms in sorted(p.layers.items(), key=lambda kv: -kv[1])[:5]:
+                for layer, _ms in sorted(p.layers.items(), key=lambda kv: -kv[1])[:5]:
                     print(f"    {layer:<26} {100 * p.share(layer):5.1f} % time   "
                           f"{100 * macs.get(layer, 0) / total_macs:5.1f} % MACs")
 

@@ -11,6 +11,7 @@ the most pruning can save (the weights of prunable layers), plus the estimate at
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -95,7 +96,7 @@ def analyze_compression(design: Design) -> CompressionAnalysis:
                                prunable_bytes)
 
 
-def _prunability(module: nn.Module | None, graph: object, tp: object, last: nn.Module | None,
+def _prunability(module: nn.Module | None, graph: Any, tp: Any, last: nn.Module | None,
                  classes: int | None, names: dict[int, str]) -> tuple[str, str]:
     if module is None or not any(True for _ in module.parameters(recurse=False)):
         return "", "no weights"
@@ -107,9 +108,9 @@ def _prunability(module: nn.Module | None, graph: object, tp: object, last: nn.M
             module.groups == module.in_channels == module.out_channels:
         return "with others", "depthwise: loses exactly the channels its input loses"
     handler = tp.prune_conv_out_channels if isinstance(module, nn.Conv2d) \
-        else tp.prune_linear_out_channels  # type: ignore[attr-defined]
-    group = graph.get_pruning_group(module, handler, idxs=[0])  # type: ignore[attr-defined]
-    outputs = (tp.prune_conv_out_channels, tp.prune_linear_out_channels)  # type: ignore[attr-defined]
+        else tp.prune_linear_out_channels
+    group = graph.get_pruning_group(module, handler, idxs=[0])
+    outputs = (tp.prune_conv_out_channels, tp.prune_linear_out_channels)
     coupled = sorted({names.get(id(dep.target.module), "?") for dep, _idxs in group
                       if dep.handler in outputs and dep.target.module is not module})
     if coupled:

@@ -105,7 +105,7 @@ def _forward(model: nn.Module, x: Tensor) -> None:
         model(x)
 
 
-def _classifiers(model: nn.Module, classes: int) -> list[nn.Module]:
+def _classifiers(model: nn.Module, classes: int | None) -> list[nn.Module]:
     """Layers whose outputs are the classes: pruning them would remove classes."""
     last = [m for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d)][-1:]
     by_size = [m for m in model.modules()
