@@ -61,10 +61,13 @@ def _torchvision_builders() -> list[tuple[str, Callable[[], nn.Module]]]:
 
 
 def _timm_builders() -> list[tuple[str, Callable[[], nn.Module]]]:
+    """TIMM_MODELS plus the smallest architecture of every timm family the zoo lists."""
     import timm
 
-    return [(f"timm/{n}", lambda n=n: timm.create_model(n, pretrained=False))
-            for n in TIMM_MODELS]
+    from designer.zoo.timm_zoo import family_representatives
+
+    names = dict.fromkeys([*TIMM_MODELS, *family_representatives().values()])
+    return [(f"timm/{n}", lambda n=n: timm.create_model(n, pretrained=False)) for n in names]
 
 
 def _build(build: Callable[[], nn.Module]) -> nn.Module:

@@ -52,6 +52,8 @@ class LoadedExport:
     labels: tuple[str, ...] | None
     preprocessing: dict[str, object] | None
     warnings: tuple[str, ...] = field(default=())
+    #: {"temperature": T, "in_outputs": bool} for a calibrated run's export, else None
+    calibration: dict[str, object] | None = None
 
     def __call__(self, x: Tensor) -> list[Tensor]:
         return self.run(x)
@@ -101,7 +103,8 @@ def load_exported(
     with captured_warnings(notes):
         run, values = format_module(name).load(path, model)
     meta = ExportMeta.from_strings(values)
-    return LoadedExport(name, path, run, meta.labels, meta.preprocessing, tuple(notes))
+    return LoadedExport(name, path, run, meta.labels, meta.preprocessing, tuple(notes),
+                        meta.calibration)
 
 
 def runner_for(fmt: str) -> Callable[[Path, nn.Module | None], tuple[Runner, dict[str, str]]]:

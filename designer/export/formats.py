@@ -21,6 +21,7 @@ from designer.export import _space
 from designer.export._staging import Staging
 from designer.export._warnings import captured_warnings
 from designer.export.bundle import Format, format_module, runner_for
+from designer.export.calibrated import calibrated
 from designer.export.errors import ExportCancelledError, ExportError, describe
 from designer.export.metadata import ExportMeta, WriteJob
 from designer.export.parity import (
@@ -51,14 +52,20 @@ def export_model(
     cancel: Cancel | None = None,
     atol: float = DEFAULT_ATOL,
     rtol: float = DEFAULT_RTOL,
+    temperature: float = 1.0,
 ) -> ExportReport:
     """Export ``model`` as ``fmt`` to ``out_path`` and prove the file computes the same outputs.
 
     ``example_input`` is one batch the model accepts (e.g. ``torch.randn(1, 3, 224, 224)``).
+    ``temperature`` (a calibrated run's): formats with a graph output the scores divided by it,
+    so the softmax of the file's output is calibrated without any reader code; weights-only
+    safetensors cannot hold the division and record the temperature for the reader to apply.
+    Either way the metadata says which (see designer.export.metadata).
     Raises ExportError (ExportCancelledError when ``cancel()`` returned True) and leaves no file.
     """
     module = format_module(fmt)
-    meta = ExportMeta.build(labels, preprocessing)
+    model, calibration = calibrated(model, fmt, temperature)
+    meta = ExportMeta.build(labels, preprocessing, calibration)
     stages = _Stages(progress, cancel)
     stages.enter("prepare", 0.0, "checking the target folder")
     sides = tuple(n for n in getattr(module, "SIDE_FILES", ()) if n in meta.as_files())

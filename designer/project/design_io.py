@@ -42,7 +42,8 @@ def info_to_dict(info: DesignInfo) -> dict[str, Any]:
     """JSON form of a DesignInfo."""
     return {"model_name": info.model_name, "source": info.source, "weights": info.weights,
             "class_names": list(info.class_names), "input_size": info.input_size,
-            "preprocessing": info.preprocessing.to_dict()}
+            "preprocessing": info.preprocessing.to_dict(), "head": list(info.head),
+            "stages": [list(stage) for stage in info.stages]}
 
 
 def info_from_dict(data: dict[str, Any]) -> DesignInfo:
@@ -52,7 +53,10 @@ def info_from_dict(data: dict[str, Any]) -> DesignInfo:
                       weights=str(data.get("weights", "none")),
                       class_names=tuple(str(c) for c in data.get("class_names", ())),
                       preprocessing=Preprocessing.from_dict(data.get("preprocessing") or {}),
-                      input_size=int(data.get("input_size", 224)))
+                      input_size=int(data.get("input_size", 224)),
+                      head=tuple(str(h) for h in data.get("head") or ()),
+                      stages=tuple((str(label), str(path))
+                                   for label, path in data.get("stages") or ()))
 
 
 @dataclass(frozen=True)

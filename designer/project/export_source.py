@@ -48,6 +48,8 @@ class ExportSource:
     manifest: SplitManifest | None
     augment: AugmentOptions | None
     image_size: int | None
+    #: a calibrated run's temperature (1: none), carried into exports
+    temperature: float = 1.0
 
     @classmethod
     def from_run(cls, run_dir: Path | str) -> ExportSource:
@@ -60,7 +62,7 @@ class ExportSource:
         config = DataConfig.from_dict(dict(run.data))
         return cls(design, f"run “{run.name}”", run.options or TrainingOptions(),
                    _run_manifest(run), config.augment if config.augment.enabled else None,
-                   run.image_size)
+                   run.image_size, run.temperature)
 
     @classmethod
     def from_design(cls, design: Design, options: TrainingOptions, config: DataConfig,
@@ -104,7 +106,8 @@ class ExportSource:
         if fmt == "onnx-int8":
             return self._export_int8(Path(path), x, progress, cancel)
         return export_model(self.design.build(), fmt, path, example_input=x, labels=self.labels,
-                            preprocessing=self.preprocessing, progress=progress, cancel=cancel)
+                            preprocessing=self.preprocessing, progress=progress, cancel=cancel,
+                            temperature=self.temperature)
 
     def _export_int8(self, path: Path, x: torch.Tensor, progress: Progress | None,
                      cancel: Cancel | None) -> Int8Report:
@@ -117,7 +120,8 @@ class ExportSource:
                                       image_size=self.image_size)
         return quantize_int8(self.design.build(), path, calibration=sets["train"],
                              validation=sets["val"], example_input=x, labels=self.labels,
-                             preprocessing=self.preprocessing, progress=progress, cancel=cancel)
+                             preprocessing=self.preprocessing, progress=progress, cancel=cancel,
+                             temperature=self.temperature)
 
     def write_script(self, folder: Path | str, *, progress: Progress | None = None,
                      cancel: Cancel | None = None) -> ScriptReport:

@@ -76,9 +76,20 @@ def build_module(network: Network, store: Store, *, copy_weights: bool = True,
     if copy_weights:
         root = copy.deepcopy(root)
     module = fx.GraphModule(root, graph, class_name="DesignedNetwork")
+    _keep_non_persistent(module, layers)
     if apply_freezing:
         _apply_freezing(module, layers)
     return module
+
+
+def _keep_non_persistent(module: fx.GraphModule, layers: list[Layer]) -> None:
+    """Buffers the source model kept out of its state_dict stay out of the built one's."""
+    for layer in layers:
+        if layer.op == "constant" and layer.params.get("persistent") is False:
+            owner_path, _, attr = layer.target.rpartition(".")
+            owner = module.get_submodule(owner_path) if owner_path else module
+            if attr in owner._buffers:
+                owner._non_persistent_buffers_set.add(attr)
 
 
 def _apply_freezing(module: fx.GraphModule, layers: list[Layer]) -> None:

@@ -20,6 +20,7 @@ from torch import fx, nn
 
 from designer.core.analysis import NetworkAnalysis
 from designer.core.commands import Command, CommandStack, StateCommand
+from designer.core.layers import Layer
 from designer.core.network import Network, NetworkError, NetworkState
 from designer.surgery import arguments as check
 from designer.surgery import edits
@@ -42,6 +43,11 @@ class DesignInfo:
     class_names: tuple[str, ...] = ()
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
     input_size: int = 224
+    #: module paths of the classifier head(s), as the model declares them (timm's
+    #: ``pretrained_cfg["classifier"]``); empty: the last Linear/Conv2d is the head
+    head: tuple[str, ...] = ()
+    #: (label, module path) of each stage boundary (timm's ``feature_info``), shallow first
+    stages: tuple[tuple[str, str], ...] = ()
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:
@@ -95,8 +101,9 @@ class Design:
         analysis = self.analyze()
         feeding = self.network.upstream(self.network.output().name)
         hidden = [layer.with_changes(plumbing=True) for layer in self.network
-                  if layer.op not in ("input", "output", "module") and not layer.plumbing and (
-                      not analysis.layers[layer.name].is_tensor or layer.name not in feeding)]
+                  if layer.op not in ("input", "output", "module") and not layer.plumbing
+                  and layer.name in analysis.layers  # (not analysed: a layer that failed)
+                  and (not analysis.layers[layer.name].is_tensor or layer.name not in feeding)]
         if hidden:
             self.network.update(hidden)
             self._analysis = analysis  # hiding helper nodes changes no shape
@@ -215,20 +222,45 @@ class Design:
         if names and len(names) != count:
             raise edits.EditError(f"{len(names)} class names given for {count} classes")
         dropout = check.fraction(dropout, "dropout")
-        head = edits.final_parametric_layer(self.network)
-        old = self.store[head.target]
-        assert isinstance(old, nn.Module)
-        new = _new_head(old, count, head.target)
+        heads = self.head_layers()
+        new = {}
+        for head in heads:
+            old = self.store[head.target]
+            assert isinstance(old, nn.Module)
+            new[head.name] = _new_head(old, count, head.target)
 
         def apply() -> None:
-            edits.replace_module(self.network, self.store, head.name, new)
-            self.network.update([self.network[head.name].with_changes(frozen=False, lr_factor=1.0)])
-            if dropout > 0:
-                self._set_dropout_before(head.name, dropout)
+            for head in heads:
+                edits.replace_module(self.network, self.store, head.name, new[head.name])
+                self.network.update([self.network[head.name].with_changes(frozen=False,
+                                                                          lr_factor=1.0)])
+                if dropout > 0:
+                    self._set_dropout_before(head.name, dropout)
             self.info = replace(self.info, class_names=names)
 
         self._edit(f"Replace final layer for {count} classes", apply)
-        return head.name
+        return heads[0].name
+
+    def head_layers(self) -> list[Layer]:
+        """The classifier layer(s): those the model declares (timm: two for distilled models,
+        whose outputs are averaged), else the last Linear/Conv2d before the output."""
+        declared = [ly for ly in self.network if ly.op == "module" and ly.target in self.info.head]
+        return declared or [edits.final_parametric_layer(self.network)]
+
+    def freeze_stage(self, number: int) -> None:
+        """Freeze stages 1..``number`` (timm's ``feature_info`` boundaries, see ``info.stages``)."""
+        count = len(self.info.stages)
+        if count == 0:
+            raise edits.EditError("this model declares no stages; freeze up to a layer instead")
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= count:
+            raise edits.EditError(f"number must be a stage from 1 to {count}, got {number!r}")
+        label, path = self.info.stages[number - 1]
+        inside = [ly.name for ly in self.network if ly.op == "module"
+                  and (ly.target == path or ly.target.startswith(f"{path}."))]
+        if not inside:
+            raise edits.EditError(f"{label} has no layer left in this design")
+        chosen = [*self.network.upstream(inside[-1]), inside[-1]]
+        self.set_frozen(self._in_order(chosen), True, f"Freeze up to {label}")
 
     def _set_dropout_before(self, head: str, p: float) -> None:
         source = self.network[self.network[head].inputs[0]]
@@ -263,8 +295,8 @@ class Design:
 
     def freeze_backbone(self) -> None:
         """Freeze everything except the final layer (the usual transfer-learning start)."""
-        head = edits.final_parametric_layer(self.network)
-        chosen = list(self.network.upstream(head.name))
+        heads = {ly.name for ly in self.head_layers()}
+        chosen = {n for head in heads for n in self.network.upstream(head)} - heads
         self.set_frozen(self._in_order(chosen), True, "Freeze backbone")
 
     def unfreeze(self, names: Iterable[str] | str = (), *, from_: str | None = None) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from torch import nn
 
 from designer.surgery.design import Design, DesignInfo
 from designer.surgery.modules import seeded_init
+from designer.zoo.conventions import classifier_paths, stages
 from designer.zoo.registry import WeightsChoice, create_model, get_entry
 
 
@@ -26,10 +28,18 @@ def open_model(name: str, weights: WeightsChoice = "none", *,
         weights=str(weights), class_names=tuple(entry.categories) if weights != "none" else (),
         preprocessing=entry.preprocessing,
         input_size=input_size or entry.preprocessing.crop_size,
+        **conventions_of(module),
     )
     return Design.from_module(module, info)
 
 
+def conventions_of(module: nn.Module) -> dict[str, Any]:
+    """DesignInfo fields a model declares about itself: its head(s) and stage boundaries."""
+    return {"head": classifier_paths(module),
+            "stages": tuple((stage.label, stage.module) for stage in stages(module))}
+
+
 def from_module(module: nn.Module, *, input_size: int = 224, name: str = "custom") -> Design:
     """A design of any traceable module (the module itself is never modified)."""
-    return Design.from_module(module, DesignInfo(model_name=name, input_size=input_size))
+    return Design.from_module(module, DesignInfo(model_name=name, input_size=input_size,
+                                                 **conventions_of(module)))

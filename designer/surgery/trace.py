@@ -66,7 +66,7 @@ def _constant_layers(node: fx.Node, root: nn.Module, store: Store,
     group = _group_of(node)
     return [
         Layer(name=source_name, op="constant", target=path, kind="buffer", category="other",
-              params={"shape": tuple(tensor.shape)}, group=group),
+              params=_constant_params(root, path, tuple(tensor.shape)), group=group),
         Layer(name=node.name, op="method", target="reshape", kind="reshape", category="reshape",
               args=(Ref(source_name), tuple(int(d) for d in value.shape)), group=group,
               plumbing=True),
@@ -101,7 +101,7 @@ def _layer_from_node(node: fx.Node, root: nn.Module, store: Store) -> Layer:
         shape = tuple(int(d) for d in value.shape) if isinstance(value, torch.Tensor) else ()
         is_param = isinstance(value, nn.Parameter)
         return Layer(op="constant", target=target, kind="Parameter" if is_param else "constant",
-                     category="other", params={"shape": shape},
+                     category="other", params=_constant_params(root, target, shape),
                      num_params=int(value.numel()) if isinstance(value, torch.Tensor) and is_param
                      else 0, **common)
     if node.op == "call_function":
@@ -110,6 +110,19 @@ def _layer_from_node(node: fx.Node, root: nn.Module, store: Store) -> Layer:
                      category=category_of(kind), **common)
     kind = str(node.target)
     return Layer(op="method", target=kind, kind=kind, category=category_of(kind), **common)
+
+
+def _constant_params(root: nn.Module, target: str, shape: tuple[int, ...]) -> dict[str, Any]:
+    """A constant's shape, and ``persistent: False`` for a buffer its module keeps out of the
+    state_dict (timm's relative-position indices), so the built model's state_dict matches."""
+    owner_path, _, attr = target.rpartition(".")
+    try:
+        owner = root.get_submodule(owner_path) if owner_path else root
+    except AttributeError:
+        return {"shape": shape}
+    if attr in getattr(owner, "_non_persistent_buffers_set", ()):
+        return {"shape": shape, "persistent": False}
+    return {"shape": shape}
 
 
 def _get_attr(root: nn.Module, target: str) -> nn.Module | torch.Tensor:

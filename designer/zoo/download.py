@@ -1,7 +1,9 @@
-"""Download pretrained weights into torch hub's cache, with progress, cancel and a hash check.
+"""Download pretrained weights with progress and cancel, into the cache their library uses.
 
-The file lands where ``torchvision`` looks for it (``torch.hub.get_dir()/checkpoints``), so a
-model downloaded here is also found by plain torchvision code, and vice versa.
+torchvision's files land where ``torchvision`` looks for them (``torch.hub.get_dir()/
+checkpoints``), with a hash check; timm's come from the Hugging Face hub through
+``huggingface_hub`` into its standard cache (shared with timm and every other HF user), which
+resumes an interrupted or cancelled download where it stopped.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from designer.zoo.errors import (
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
 
-OFFLINE_MESSAGE = "No network: import a weights file or use a bundled model"
+OFFLINE_MESSAGE = ("No network: import a weights file or use a bundled model, or start from "
+                   "random weights")
 NO_DOWNLOAD_ENV = "NETDESIGNER_NO_DOWNLOAD"
 CHUNK_SIZE = 64 * 1024
 TIMEOUT_S = 30.0
@@ -94,10 +97,17 @@ def _check_allowed(url: str) -> None:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise DownloadError(f"Cannot download {url!r}: only http(s) addresses are supported.")
-    if os.environ.get(NO_DOWNLOAD_ENV, "") in ("", "0") or _is_loopback(parts.hostname or ""):
+    if not _downloads_disabled() or _is_loopback(parts.hostname or ""):
         return
-    raise OfflineError(f"{OFFLINE_MESSAGE} (downloads are disabled because {NO_DOWNLOAD_ENV} "
-                       "is set).")
+    raise OfflineError(_disabled_message())
+
+
+def _downloads_disabled() -> bool:
+    return os.environ.get(NO_DOWNLOAD_ENV, "") not in ("", "0")
+
+
+def _disabled_message() -> str:
+    return f"{OFFLINE_MESSAGE} (downloads are disabled because {NO_DOWNLOAD_ENV} is set)."
 
 
 def _is_loopback(host: str) -> bool:
@@ -175,3 +185,100 @@ def _report(progress: Progress | None, fraction: float, message: str) -> None:
 
 def _mb(num_bytes: int) -> str:
     return f"{num_bytes / 2**20:.1f} MB"
+
+
+# ----- Hugging Face hub (timm's weights) ---------------------------------------------------
+#: files a timm repository may hold its weights in, preferred first (timm's own order)
+HF_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def _split_repo(repo: str) -> tuple[str, str | None]:
+    """"owner/name@revision" (timm's notation) -> ("owner/name", "revision")."""
+    name, _, revision = repo.partition("@")
+    return name, revision or None
+
+
+def hf_cache_dir() -> Path:
+    """The hub cache folder (honours ``HF_HOME`` / ``HF_HUB_CACHE``)."""
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE)
+
+
+def _repo_folder(repo: str) -> Path:
+    return hf_cache_dir() / f"models--{repo.replace('/', '--')}"
+
+
+def hf_cached_file(repo: str, filenames: tuple[str, ...] = HF_WEIGHT_FILES) -> Path | None:
+    """The first of ``filenames`` already complete in the hub cache for ``repo``, or None.
+
+    Costs one ``stat`` for a repository never downloaded, so the browser can ask for all rows.
+    """
+    name, revision = _split_repo(repo)
+    if not _repo_folder(name).is_dir():
+        return None
+    from huggingface_hub import try_to_load_from_cache
+
+    for filename in filenames:
+        found = try_to_load_from_cache(name, filename, revision=revision)
+        if isinstance(found, str):
+            return Path(found)
+    return None
+
+
+def download_hf(repo: str, filenames: tuple[str, ...] = HF_WEIGHT_FILES,
+                progress: Progress | None = None, cancel: Cancel | None = None) -> Path:
+    """The weights file of hub repository ``repo``, downloaded into the hub cache if needed.
+
+    Tries ``filenames`` in order (a repository holds one of them). A cancelled or broken
+    download keeps its partial blob in the hub cache and resumes from it next time.
+    """
+    cached = hf_cached_file(repo, filenames)
+    if cached is not None:
+        _report(progress, 1.0, f"{repo} is already downloaded")
+        return cached
+    if _downloads_disabled():
+        raise OfflineError(_disabled_message())
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
+
+    name, revision = _split_repo(repo)
+    for filename in filenames:
+        try:
+            return Path(hf_hub_download(name, filename, revision=revision,
+                                        tqdm_class=_progress_bar(progress, cancel, filename)))
+        except LocalEntryNotFoundError as error:  # no connection and not in the cache
+            raise OfflineError(f"{OFFLINE_MESSAGE} (the Hugging Face hub cannot be reached to "
+                               f"fetch {name}).") from error
+        except EntryNotFoundError:
+            continue  # this repository keeps its weights under the next name
+        except OSError as error:  # HTTP errors (gated, missing repo), disk full
+            raise DownloadError(f"Downloading {name} from the Hugging Face hub failed: "
+                                f"{error}. Import a weights file or use a bundled model.") from error
+    raise DownloadError(f"{name} on the Hugging Face hub has no weights file "
+                        f"({', '.join(filenames)}).")
+
+
+def _progress_bar(progress: Progress | None, cancel: Cancel | None, file_name: str) -> type:
+    """A tqdm class for ``hf_hub_download`` that reports to ``progress`` and checks ``cancel``."""
+    from tqdm.auto import tqdm
+
+    class _Reporter(tqdm):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["disable"] = True  # no console output; we report through ``progress``
+            super().__init__(*args, **kwargs)
+            self.done = int(kwargs.get("initial") or 0)
+            self.size = int(kwargs.get("total") or 0)
+            _report(progress, 0.0, f"Downloading {file_name}")
+
+        def update(self, n: float | None = 1) -> bool | None:
+            if cancel is not None and cancel():
+                raise DownloadCancelled(f"Download of {file_name} cancelled; it resumes where "
+                                        "it stopped next time.")
+            self.done += int(n or 0)
+            fraction = min(self.done / self.size, 1.0) if self.size else 0.0
+            _report(progress, fraction,
+                    f"Downloading {file_name}: {_mb(self.done)} of {_mb(self.size)}")
+            return None
+
+    return _Reporter

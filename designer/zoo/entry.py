@@ -19,8 +19,10 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 class ZooEntry:
     """What the model browser shows and what ``create_model`` needs to build the model.
 
-    Accuracies are ImageNet-1k top-1/top-5 in percent; ``gflops`` follows torchvision's
-    convention (giga multiply-adds of one 224-ish image at ``preprocessing.crop_size``).
+    Accuracies are ImageNet-1k top-1/top-5 in percent at ``preprocessing.crop_size``; ``gflops``
+    follows torchvision's convention (giga multiply-adds of one image at that size). ``None``
+    means the figure is not published for these weights (never an estimate);
+    ``metrics_source`` says where the published figures come from.
     ``categories`` are the class names of the pretrained head (empty for backbone-only weights).
     ``builder_kwargs`` are passed to the architecture builder for every weight choice, so a
     model built with random weights has exactly the architecture the pretrained file fits.
@@ -30,7 +32,7 @@ class ZooEntry:
     display_name: str
     family: str
     source: Source
-    num_params: int
+    num_params: int | None
     gflops: float | None
     acc1: float | None
     acc5: float | None
@@ -45,11 +47,27 @@ class ZooEntry:
     builder_kwargs: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, hash=False)
     ignored_weight_prefixes: tuple[str, ...] = ()
     notes: str = ""
+    #: the architecture the weights belong to ("convnext_atto" for "convnext_atto.d2_in1k")
+    architecture: str = ""
+    #: what the weights were trained on, in order ("in22k → in1k"); "" when not stated
+    pretraining: str = ""
+    #: licence identifier of the weights ("apache-2.0"); see ``license_url`` where known
+    license: str = ""
+    #: Hugging Face hub repository holding the weights ("timm/convnext_atto.d2_in1k")
+    hf_repo: str | None = None
+    #: classes of the pretrained head (0: backbone only), when there are no category names
+    num_classes: int | None = None
+    #: eval crop as a fraction of the resized image (timm's crop_pct), when published
+    crop_pct: float | None = None
+    #: where the accuracy / size figures come from, or "not published"
+    metrics_source: str = ""
+    #: why this model can be looked at but not edited as a graph ("" when it can be)
+    view_only: str = ""
 
     @property
     def has_pretrained_head(self) -> bool:
         """False for backbone-only weights: predictions mean nothing until the head is replaced."""
-        return bool(self.categories)
+        return bool(self.categories) or bool(self.num_classes)
 
     @property
     def weights_file_name(self) -> str | None:
@@ -77,6 +95,15 @@ class ZooEntry:
             "weights_url": self.weights_url,
             "builder_kwargs": dict(self.builder_kwargs),
             "notes": self.notes,
+            "architecture": self.architecture or self.name,
+            "pretraining": self.pretraining,
+            "license": self.license,
+            "hf_repo": self.hf_repo,
+            "num_classes": self.num_classes if self.num_classes is not None
+            else len(self.categories),
+            "crop_pct": self.crop_pct,
+            "metrics_source": self.metrics_source,
+            "view_only": self.view_only,
         }
         if include_categories:
             data["categories"] = list(self.categories)

@@ -29,7 +29,7 @@ Cancel = Callable[[], bool]
 _CHOICES = ("none", "pretrained", "bundled")
 
 #: modules that register a source when imported, in listing order (a new source adds itself)
-SOURCE_MODULES = ("designer.zoo.torchvision_zoo", "designer.zoo.bundled")
+SOURCE_MODULES = ("designer.zoo.torchvision_zoo", "designer.zoo.timm_zoo", "designer.zoo.bundled")
 
 
 def _sources() -> dict[str, ZooSource]:

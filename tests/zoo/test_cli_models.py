@@ -13,7 +13,8 @@ from designer.zoo.registry import list_entries
 def test_models_json_has_every_entry(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "--json"]) == 0
     records = json.loads(capsys.readouterr().out)
-    assert len(records) == 82
+    assert len(records) == len(list_entries()) >= 80 + 1800 + 2  # torchvision, timm, bundled
+    assert {r["source"] for r in records} == {"torchvision", "timm", "bundled"}
     assert [r["name"] for r in records] == [e.name for e in list_entries()]
     weights = {r["name"]: r["weights"] for r in records}
     assert weights["efficientnet_lite0_bundled"] == "bundled"
@@ -23,10 +24,10 @@ def test_models_json_has_every_entry(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_models_table_filters_by_family(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["models", "--filter", "convnext"]) == 0
+    assert main(["models", "--filter", "convnext", "--source", "torchvision"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0].split()[:2] == ["name", "family"]
+    assert lines[0].split()[:3] == ["name", "source", "family"]
     rows = [line for line in lines[2:] if line.strip() and not line.startswith("4 models")]
     assert sorted(r.split()[0] for r in rows) == [
         "convnext_base", "convnext_large", "convnext_small", "convnext_tiny"]
@@ -34,4 +35,4 @@ def test_models_table_filters_by_family(capsys: pytest.CaptureFixture[str]) -> N
 
 def test_models_filter_without_match_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "--filter", "no-such-net"]) == 1
-    assert "No model matches 'no-such-net'" in capsys.readouterr().out
+    assert "No model matches these filters" in capsys.readouterr().out

@@ -82,8 +82,9 @@ class OpenModelDialog(QDialog):
 
     def _layout(self, entry: ZooEntry) -> None:
         size = entry.preprocessing.crop_size
-        facts = QLabel(f"<b>{entry.display_name}</b> — {entry.num_params / 1e6:.1f} M params, "
-                       f"{size}×{size} px input")
+        params = "params not published" if entry.num_params is None \
+            else f"{entry.num_params / 1e6:.1f} M params"
+        facts = QLabel(f"<b>{entry.display_name}</b> — {params}, {size}×{size} px input")
         facts.setWordWrap(True)
         file_row = QHBoxLayout()
         file_row.setContentsMargins(24, 0, 0, 0)

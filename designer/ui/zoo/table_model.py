@@ -149,7 +149,7 @@ class ZooTableModel(QAbstractTableModel):
         values: dict[Column, Any] = {
             Column.NAME: entry.display_name.casefold(),
             Column.FAMILY: entry.family.casefold(),
-            Column.PARAMS: entry.num_params / 1e6,
+            Column.PARAMS: None if entry.num_params is None else entry.num_params / 1e6,
             Column.GFLOPS: entry.gflops,
             Column.TOP1: entry.acc1,
             Column.SIZE: entry.file_size_mb,
