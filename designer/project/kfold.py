@@ -147,9 +147,16 @@ class KFoldSummary:
 
     @property
     def metrics(self) -> dict[str, MetricSpread]:
-        """metric key -> spread over the folds (only metrics some fold measured)."""
-        out = {key: MetricSpread.of(f.metrics.get(key) for f in self.folds) for key in METRICS}
+        """metric key -> spread over the completed folds (only metrics some fold measured; a
+        stopped or failed fold's numbers are not those of a full training)."""
+        done = self.completed
+        out = {key: MetricSpread.of(f.metrics.get(key) for f in done) for key in METRICS}
         return {k: v for k, v in out.items() if v.n}
+
+    @property
+    def completed(self) -> list[FoldResult]:
+        """The folds that trained to their planned end (the ones the spread is over)."""
+        return [f for f in self.folds if f.status == "completed"]
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": "netdesigner.kfold.1", "name": self.name, "k": self.k,
@@ -173,15 +180,17 @@ class KFoldSummary:
 
     def table(self) -> str:
         """The summary as aligned text: one row per metric, mean ± std over the folds."""
-        lines = [f"{self.name}: {len(self.folds)} of {self.k} folds"
+        lines = [f"{self.name}: {len(self.completed)} of {self.k} folds"
                  + ("" if self.complete else " (incomplete)"),
                  f"{'metric':<22}{'mean':>10}{'± std':>10}  per fold"]
         for key, spread in self.metrics.items():
             digits = 1 if key == "train_seconds" else 3
             std = "—" if spread.std is None else f"{spread.std:.{digits}f}"
             per_fold = " ".join("—" if f.metrics.get(key) is None
-                                else f"{f.metrics[key]:.{digits}f}" for f in self.folds)
+                                else f"{f.metrics[key]:.{digits}f}" for f in self.completed)
             lines.append(f"{METRICS[key]:<22}{spread.mean:>10.{digits}f}{std:>10}  {per_fold}")
+        lines += [f"fold {f.fold}: {f.status}, not counted (run {f.run})"
+                  for f in self.folds if f.status != "completed"]
         return "\n".join(lines)
 
 

@@ -127,14 +127,17 @@ def test_a_saved_summary_is_data_and_a_damaged_one_is_skipped(tmp_path: Path) ->
             "folds": [{"fold": 1, "run": "20261128-a", "status": "completed",
                        "metrics": {"final_val_acc": 0.5, "__import__": 1}},
                       {"fold": 2, "run": "20261128-b", "status": "completed",
-                       "metrics": {"final_val_acc": 0.7}}]}
+                       "metrics": {"final_val_acc": 0.7}},
+                      {"fold": 3, "run": "20261128-c", "status": "stopped",
+                       "metrics": {"final_val_acc": 0.1}}]}
     escaping = json.loads(json.dumps(good))
     escaping["folds"][0]["run"] = "../../elsewhere"
     (tmp_path / "kfold-1.json").write_text(json.dumps(good))
     (tmp_path / "kfold-2.json").write_text(json.dumps(escaping))
     (tmp_path / "kfold-3.json").write_text("[1, 2")
     (saved,) = load_summaries(tmp_path)
-    assert [f.run for f in saved.folds] == ["20261128-a", "20261128-b"]
+    assert [f.run for f in saved.folds] == ["20261128-a", "20261128-b", "20261128-c"]
     assert set(saved.folds[0].metrics) == {"final_val_acc"}, "unknown keys are dropped"
-    spread = saved.metrics["final_val_acc"]
+    spread = saved.metrics["final_val_acc"]  # over the completed folds: a stopped one is not
+    assert "fold 3: stopped, not counted" in saved.table()
     assert spread.mean == pytest.approx(0.6) and spread.std == pytest.approx(statistics.stdev([0.5, 0.7]))
