@@ -116,8 +116,8 @@ class ModelBrowser(QWidget):
     def _build_table(self) -> None:
         table = self.table = _ZooTableView()
         table.setModel(self.proxy)
-        table.setSortingEnabled(True)
-        table.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
+        table.horizontalHeader().setSortIndicator(Column.NAME, Qt.SortOrder.AscendingOrder)
+        table.setSortingEnabled(True)  # sorts once, by name: the source's order, so free
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
