@@ -14,6 +14,8 @@ the thread that traces; other threads run their modules as if nothing were patch
 
 from __future__ import annotations
 
+import functools
+import inspect
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +40,18 @@ def _timm_leaves_and_functions() -> tuple[tuple[type[nn.Module], ...], tuple[obj
     except ImportError:  # timm is optional for tracing plain torchvision models
         return (), ()
     return tuple(timm_fx.get_notrace_modules()), tuple(timm_fx.get_notrace_functions())
+
+
+@functools.cache
+def _reads_training(cls: type[nn.Module], has_children: bool) -> bool:
+    """A module without children whose forward reads ``self.training`` (timm's DropPath,
+    DropBlock): traced through, its train-mode branch would be baked out of the graph."""
+    if has_children or cls.__module__.startswith("torch.nn"):
+        return False
+    try:
+        return "self.training" in inspect.getsource(cls.forward)
+    except (OSError, TypeError):
+        return False
 
 
 class DesignTracer(fx.Tracer):
@@ -72,7 +86,7 @@ class DesignTracer(fx.Tracer):
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         """Leaf when fx would be (torch.nn layers) or when the module is mode-dependent."""
-        if isinstance(m, self._extra_leaves):
+        if isinstance(m, self._extra_leaves) or _reads_training(type(m), bool(m._modules)):
             return True
         return super().is_leaf_module(m, module_qualified_name)
 
