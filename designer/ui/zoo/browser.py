@@ -11,6 +11,7 @@ from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDoubleSpinBox,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
@@ -69,6 +70,19 @@ class _ZooTableView(QTableView):
         super().keyPressEvent(event)
 
 
+def _limit_spin(prefix: str, suffix: str, maximum: float, tip: str) -> QDoubleSpinBox:
+    """A "no limit at 0" number box for the browser's filter row."""
+    spin = QDoubleSpinBox()
+    spin.setRange(0.0, maximum)
+    spin.setDecimals(1)
+    spin.setPrefix(prefix)
+    spin.setSuffix(suffix)
+    spin.setSpecialValueText(f"{prefix.strip(' ≥≤')}: any")
+    spin.setToolTip(tip)
+    spin.setKeyboardTracking(False)
+    return spin
+
+
 class ModelBrowser(QWidget):
     """Browse, compare, time and open the zoo's models."""
 
@@ -103,7 +117,8 @@ class ModelBrowser(QWidget):
     # ----- construction ----------------------------------------------------------------
     def _build_filter_row(self) -> None:
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter by name or family")
+        self.filter_edit.setPlaceholderText(f"Filter {len(self.table_model.entries()):,} models "
+                                            "by name or family")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.proxy.set_text)
         self.family_combo = QComboBox()
@@ -112,6 +127,31 @@ class ModelBrowser(QWidget):
             self.family_combo.addItem(family, family)
         self.family_combo.currentIndexChanged.connect(
             lambda _i: self.proxy.set_family(str(self.family_combo.currentData())))
+        entries = self.table_model.entries()
+        self.source_combo = QComboBox()
+        self.source_combo.setToolTip("Where the model comes from")
+        self.source_combo.addItem("All sources", "")
+        for source in dict.fromkeys(e.source for e in entries):
+            self.source_combo.addItem(source, source)
+        self.license_combo = QComboBox()
+        self.license_combo.setToolTip("Licence of the pretrained weights")
+        self.license_combo.addItem("Any licence", "")
+        for license_id in sorted({e.license for e in entries if e.license}, key=str.casefold):
+            self.license_combo.addItem(license_id, license_id)
+        self.top1_spin = _limit_spin("Top-1 ≥ ", " %", 99.0, "Only models whose published "
+                                     "ImageNet top-1 is at least this (0: any)")
+        self.params_spin = _limit_spin("Params ≤ ", " M", 5000.0, "Only models with at most "
+                                       "this many million parameters (0: any)")
+        for combo in (self.source_combo, self.license_combo):
+            combo.currentIndexChanged.connect(self._apply_limits)
+        for spin in (self.top1_spin, self.params_spin):
+            spin.valueChanged.connect(self._apply_limits)
+
+    def _apply_limits(self, *_args: object) -> None:
+        self.proxy.set_limits(source=str(self.source_combo.currentData()),
+                              license=str(self.license_combo.currentData()),
+                              min_top1=self.top1_spin.value(),
+                              max_params_m=self.params_spin.value())
 
     def _build_table(self) -> None:
         table = self.table = _ZooTableView()
@@ -164,6 +204,10 @@ class ModelBrowser(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(filters)
+        limits = QHBoxLayout()
+        for widget in (self.source_combo, self.license_combo, self.top1_spin, self.params_spin):
+            limits.addWidget(widget, 1)
+        layout.addLayout(limits)
         layout.addWidget(self.splitter, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.measure)

@@ -24,6 +24,7 @@ class ZooFilterProxy(QSortFilterProxyModel):
         self._text = ""
         self._family = ALL_FAMILIES
         self._by_name = False
+        self._limits: tuple[str, str, float, float] = ("", "", 0.0, 0.0)
 
         self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(True)
@@ -32,6 +33,14 @@ class ZooFilterProxy(QSortFilterProxyModel):
         """Match ``text`` (case-insensitive) in the model's id, display name or family."""
         self.beginFilterChange()
         self._text = text.strip().casefold()
+        self.endFilterChange()
+
+    def set_limits(self, *, source: str = "", license: str = "", min_top1: float = 0.0,
+                   max_params_m: float = 0.0) -> None:
+        """Only this source / licence ("" for all), top-1 at least ``min_top1`` % and at most
+        ``max_params_m`` million parameters (0 for no limit; unknown values fail a limit)."""
+        self.beginFilterChange()
+        self._limits = (source, license, min_top1, max_params_m)
         self.endFilterChange()
 
     def set_family(self, family: str) -> None:
@@ -68,6 +77,13 @@ class ZooFilterProxy(QSortFilterProxyModel):
         if not isinstance(entry, ZooEntry):
             return False
         if self._family and entry.family != self._family:
+            return False
+        source_name, license_id, min_top1, max_params = self._limits
+        if (source_name and entry.source != source_name) \
+                or (license_id and entry.license != license_id) \
+                or (min_top1 and (entry.acc1 is None or entry.acc1 < min_top1)) \
+                or (max_params and (entry.num_params is None
+                                    or entry.num_params > max_params * 1e6)):
             return False
         haystack = f"{entry.name} {entry.display_name} {entry.family}".casefold()
         return self._text in haystack

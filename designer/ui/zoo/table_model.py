@@ -182,6 +182,16 @@ def entry_tooltip(entry: ZooEntry, status: str) -> str:
     lines = [f"<b>{_esc(entry.display_name)}</b> <code>{_esc(entry.name)}</code>",
              f"Input: {size}×{size} px (resize {entry.preprocessing.resize_size})",
              f"Weights: {_esc(entry.weights_label or 'none')} — {status}"]
+    if entry.source == "timm":
+        lines.append(f"Architecture: {_esc(entry.architecture)} · trained on "
+                     f"{_esc(entry.pretraining or 'not stated')} · licence {_esc(entry.license)}")
+        top5 = "" if entry.acc5 is None else f", top-5 {entry.acc5:.1f} %"
+        lines.append(f"ImageNet top-1: {'not published' if entry.acc1 is None else f'{entry.acc1:.1f} %'}"
+                     f"{top5} ({_esc(entry.metrics_source)})")
+        if entry.hf_repo:
+            lines.append(f"Weights: Hugging Face {_esc(entry.hf_repo)}")
+    if entry.view_only:
+        lines.append(f"<b>View only</b>: {_esc(entry.view_only)}")
     if entry.notes:
         lines.append(_esc(entry.notes))
     if not entry.has_pretrained_head:
