@@ -49,7 +49,10 @@ _LICENSE_URLS = {
 
 #: families whose graph cannot be traced faithfully: listed, opened for viewing only (reason).
 #: Filled from tests/zoo/test_timm_fidelity.py, which checks every other family round-trips.
-VIEW_ONLY: dict[str, str] = {}
+VIEW_ONLY: dict[str, str] = {
+    "gemma4_vit": "its forward branches on tensor values (data-dependent control flow), which "
+                  "torch.fx cannot turn into a graph; it can be used as a whole but not edited",
+}
 
 
 def pretraining_of(tag: str) -> str:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDoubleSpinBox,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
@@ -142,6 +143,11 @@ class ModelBrowser(QWidget):
                                      "ImageNet top-1 is at least this (0: any)")
         self.params_spin = _limit_spin("Params ≤ ", " M", 5000.0, "Only models with at most "
                                        "this many million parameters (0: any)")
+        for combo in (self.family_combo, self.source_combo, self.license_combo):
+            # long names ("fair-noncommercial-research-license") must not widen the dock
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
         for combo in (self.source_combo, self.license_combo):
             combo.currentIndexChanged.connect(self._apply_limits)
         for spin in (self.top1_spin, self.params_spin):
@@ -204,9 +210,10 @@ class ModelBrowser(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(filters)
-        limits = QHBoxLayout()
-        for widget in (self.source_combo, self.license_combo, self.top1_spin, self.params_spin):
-            limits.addWidget(widget, 1)
+        limits = QGridLayout()  # two by two: fits the ~380 px dock
+        for i, widget in enumerate((self.source_combo, self.license_combo, self.top1_spin,
+                                    self.params_spin)):
+            limits.addWidget(widget, i // 2, i % 2)
         layout.addLayout(limits)
         layout.addWidget(self.splitter, 1)
         layout.addLayout(buttons)

@@ -166,7 +166,7 @@ class ZooChart(QWidget):
         parts = [f"{measured}/{len(points)} measured", "dashed rim = estimated from GFLOPs",
                  "area ∝ weights size"]
         if skipped:
-            parts.append(f"{skipped} without top-1 not shown")
+            parts.append(f"{skipped} without published top-1 or GFLOPs not shown")
         self.note.setText(" · ".join(parts))
 
     def highlight(self, name: str | None) -> None:

@@ -107,7 +107,7 @@ def test_real_measurement_persists_for_the_next_start(qtbot: QtBot,
     assert done.args == [1, 1, False]
     ms = browser.table_model.latency("mobilenet_v3_small")
     assert ms is not None and ms > 0
-    assert _latency_text(browser, "mobilenet_v3_small") == f"{ms:.1f}"
+    assert _latency_text(browser, "mobilenet_v3_small") == f"{ms:,.1f}"
     assert ZooTableModel().latency("mobilenet_v3_small") == ms  # read back from the speed cache
 
 
