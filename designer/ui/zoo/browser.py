@@ -118,8 +118,8 @@ class ModelBrowser(QWidget):
     # ----- construction ----------------------------------------------------------------
     def _build_filter_row(self) -> None:
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText(f"Filter {len(self.table_model.entries()):,} models "
-                                            "by name or family")
+        self.filter_edit.setPlaceholderText(f"Filter {len(self.table_model.entries()):,} models")
+        self.filter_edit.setToolTip("Show the models whose name or family contains this text")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.proxy.set_text)
         self.family_combo = QComboBox()
@@ -194,7 +194,7 @@ class ModelBrowser(QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(True)
-        self.splitter.setSizes([360, 280])
+        self.splitter.setSizes([300, 340])
         self.open_button = QPushButton("Open…")
         self.open_button.setToolTip("Open the selected model (or double-click a row)")
         self.open_button.clicked.connect(self.open_selected)

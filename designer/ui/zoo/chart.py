@@ -28,6 +28,8 @@ _PALETTE: tuple[tuple[int, int, int], ...] = (
     (0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (230, 159, 0),
     (86, 180, 233), (148, 103, 189), (140, 86, 75), (188, 189, 34), (23, 190, 207))
 _OTHER = (150, 150, 150)
+#: families with their own colour (the rest are grey "other"): two legend lines in a dock
+LEGEND_FAMILIES = 8
 _AXIS = QColor(40, 40, 40)
 
 
@@ -59,7 +61,7 @@ def family_colours(points: Sequence[ChartPoint]) -> dict[str, tuple[int, int, in
     """A colour for each of the most common families among ``points`` (most common first)."""
     counts = Counter(p.family for p in points if p.family)
     return {family: _PALETTE[i] for i, (family, _n) in
-            enumerate(counts.most_common(len(_PALETTE)))}
+            enumerate(counts.most_common(LEGEND_FAMILIES))}
 
 
 def _html(text: str) -> str:
