@@ -25,8 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from busy import cpu_hog, load_label  # bench/ is on sys.path when run as a script
+
 HERE = Path(__file__).resolve().parent
-HOG = "import torch; a=torch.randn(800,800); [a@a for _ in iter(int,1)]"
 
 #: runs `netdesigner train` in this process with timestamps around its phases (monkeypatched
 #: module attributes: the product carries no bench code); stamps go to $PHASES as JSON
@@ -128,22 +129,17 @@ def main() -> None:
     from designer.data.samples import tuxpaint_source
 
     source = "sample:tuxpaint" if tuxpaint_source() is not None else "sample:shapes"
-    hog = subprocess.Popen(["taskset", "-c", "1", sys.executable, "-c", HOG]) if args.busy else None
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp)
-            split = split_entries(source, out)
-            apps, experts = [], []
-            for _ in range(args.rounds):
-                apps.append(run_app(source, args.epochs, out))
-                experts.append(run_expert(split, args.epochs))
-    finally:
-        if hog is not None:
-            hog.kill()
+    with cpu_hog(args.busy), tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        split = split_entries(source, out)
+        apps, experts = [], []
+        for _ in range(args.rounds):
+            apps.append(run_app(source, args.epochs, out))
+            experts.append(run_expert(split, args.epochs))
     best_wall, best_stamps = min(apps, key=lambda item: item[0])
     expert = min(experts)
     print(f"data: {source}; {args.epochs} epochs; frozen Lite0 at 160 px; "
-          f"{'beside a CPU-bound process' if args.busy else 'quiet'}; best of {args.rounds}")
+          f"{load_label(args.busy)}; best of {args.rounds}")
     print(f"{'phase of netdesigner train':<40}{'seconds':>9}")
     for name, seconds in phase_table(best_stamps):
         print(f"{name:<40}{seconds:>9.2f}")

@@ -7,6 +7,8 @@ The Python API shared by the GUI, the CLI and notebooks::
     design.replace_head(num_classes=5)
     design.freeze(up_to="layer3_1_relu_1")
     model = design.build()
+    result = designer.open_file("mynet.pt2")  # .pt2, .py + name=, .onnx, TorchScript, weights
+    print(result.report.text())
 
 Importing `designer` is cheap; torch is imported on first use of these names.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["Design", "from_module", "open_model"]
+__all__ = ["Design", "from_module", "open_file", "open_model"]
 
 
 def __getattr__(name: str) -> Any:
@@ -24,6 +26,10 @@ def __getattr__(name: str) -> Any:
         from designer.surgery import opening
 
         return getattr(opening, name)
+    if name == "open_file":
+        from designer.surgery.import_file import open_file
+
+        return open_file
     if name == "Design":
         from designer.surgery.design import Design
 

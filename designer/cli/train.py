@@ -50,6 +50,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                        "the final layer; default: backbone)", default="backbone")
     train.add_argument("--epochs", type=int, help=f"default {_DEFAULT_EPOCHS}")
     train.add_argument("--lr", type=float, help=f"learning rate, default {_DEFAULT_LR}")
+    train.add_argument("--find-lr", action="store_true",
+                       help="run a learning-rate range test first (a few dozen steps, on cached "
+                       "features when the backbone is frozen) and train with its suggestion")
     train.add_argument("--batch-size", type=int, default=32)
     train.add_argument("--solver", default="adamw", choices=("sgdm", "adam", "adamw", "rmsprop"))
     train.add_argument("--image-size", type=int, help="train at this size instead of the model's")
@@ -214,9 +217,26 @@ def _train_and_report(design: Any, config: Any, options: Any, args: argparse.Nam
         design.freeze_backbone()
     elif freeze:
         design.freeze(up_to=freeze)
+    if getattr(args, "find_lr", False):
+        options = _find_lr(design, data, options)
     return _interruptible(args, lambda callbacks, should_stop: train_design(
         design, data, options, runs_root=args.out, callbacks=callbacks, should_stop=should_stop,
         measure_latency=getattr(args, "measure_latency", True)))
+
+
+def _find_lr(design: Any, data: Any, options: Any) -> Any:
+    """The options with the range test's suggested learning rate (unchanged when there is none)."""
+    from designer.training.lr_finder import range_test
+
+    result = range_test(design.build(), data.datasets["train"], options,
+                        lr_factors=design.lr_factors(), augmented=data.config.augment.enabled)
+    tried = (f"{len(result.lrs)} steps, learning rate {result.lrs[0]:.1e} to {result.lrs[-1]:.1e}"
+             if result.lrs else "no steps")
+    print(f"learning-rate range test: {tried}. {result.message}", file=sys.stderr)
+    if result.suggestion is None:
+        print(f"training with --lr {options.lr:g}", file=sys.stderr)
+        return options
+    return options.replace(lr=result.suggestion.lr)
 
 
 def _interruptible(args: argparse.Namespace,

@@ -11,10 +11,12 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from designer.data.dataset import ignore_interrupts, sample_path
+from designer.evaluation.calibration import check_temperature
 from designer.evaluation.errors import EvaluationCancelled, EvaluationError
 from designer.evaluation.metrics import confusion_matrix, per_class, top_k_hits
 from designer.evaluation.result import EvaluationResult, Prediction, SkippedSample
 from designer.evaluation.samples import GuardedDataset, collate
+from designer.evaluation.tta import Tta, check_tta, probabilities, scores
 
 Progress = Callable[[float, str], None]
 
@@ -39,8 +41,13 @@ def evaluate(
     num_workers: int = 0,
     progress: Progress | None = None,
     cancel: Callable[[], bool] | None = None,
+    temperature: float = 1.0,
+    tta: Tta | None = None,
 ) -> EvaluationResult:
     """Evaluate in eval mode; the model is put back on its device and in its mode afterwards.
+
+    ``temperature`` divides the scores before the softmax (a run's calibration); ``tta``
+    averages the probabilities over flipped ("flip") or cropped ("crops") views.
 
     Class names come from ``classes``, else ``dataset.classes``, else "0", "1", ...; k values
     larger than the number of classes are clamped. A sample that cannot be loaded is left out
@@ -48,23 +55,46 @@ def evaluate(
     :class:`EvaluationError` when no sample loads, :class:`EvaluationCancelled` when
     ``cancel()`` is true.
     """
+    temperature, tta = check_temperature(temperature), check_tta(tta)
+    outputs = _on_device(model, device, lambda target: _run(
+        lambda x: probabilities(model, x, temperature, tta), dataset, batch_size, target,
+        num_workers, progress, cancel))
+    return _summarise(outputs, dataset, classes, top_k)
+
+
+def collect_logits(
+    model: nn.Module, dataset: Dataset[Any], *, batch_size: int = 64,
+    device: str | torch.device = "auto", progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(scores N x C, labels N) of every sample that loads (fp32 on the CPU), e.g. the validation
+    logits temperature scaling is fitted on."""
+    outputs = _on_device(model, device, lambda target: _run(
+        lambda x: scores(model(x)).float(), dataset, batch_size, target, 0, progress, cancel))
+    return outputs.probs, outputs.labels
+
+
+def _on_device(model: nn.Module, device: str | torch.device,
+               work: Callable[[torch.device], _Outputs]) -> _Outputs:
+    """Run ``work`` with the model in eval mode on ``device``; put it back afterwards."""
     target = resolve_device(device)
     first = next(iter(model.parameters()), None)
     home, was_training = (first.device if first is not None else torch.device("cpu")), model.training
     model.eval().to(target)
     try:
-        outputs = _run(model, dataset, batch_size, target, num_workers, progress, cancel)
+        return work(target)
     finally:
         model.to(home).train(was_training)
-    return _summarise(outputs, dataset, classes, top_k)
 
 
 def _run(
-    model: nn.Module, dataset: Dataset[Any], batch_size: int, device: torch.device,
-    num_workers: int, progress: Progress | None, cancel: Callable[[], bool] | None,
+    forward: Callable[[torch.Tensor], torch.Tensor], dataset: Dataset[Any], batch_size: int,
+    device: torch.device, num_workers: int, progress: Progress | None,
+    cancel: Callable[[], bool] | None,
 ) -> _Outputs:
-    """All probabilities (N x C, fp32 on CPU), labels and dataset indices of the samples that
-    loaded, in dataset order, and the samples that did not."""
+    """``forward`` of every batch (N x C, fp32 on CPU; probabilities or scores), labels and
+    dataset indices of the samples that loaded, in dataset order, and the samples that did
+    not."""
     loader = DataLoader(GuardedDataset(dataset), batch_size=batch_size, shuffle=False,
                         num_workers=num_workers, collate_fn=collate,
                         worker_init_fn=ignore_interrupts)
@@ -80,8 +110,7 @@ def _run(
                 raise EvaluationCancelled(f"Evaluation cancelled after {done} of {total} images.")
             skipped += bad
             if images is not None:
-                logits = _logits(model(images.to(device)))
-                probs.append(torch.softmax(logits.float(), dim=1).cpu())
+                probs.append(forward(images.to(device)).cpu())
                 labels.append(y)
                 indices.append(index)
             done += len(y) + len(bad)
@@ -150,11 +179,3 @@ def _class_names(classes: Sequence[str] | None, dataset: Any, count: int) -> lis
             f"({', '.join(map(str, names[:6]))}...); use the model trained for these classes."
         )
     return [str(n) for n in names]
-
-
-def _logits(output: Any) -> torch.Tensor:
-    while isinstance(output, tuple | list):
-        output = output[0]
-    if not isinstance(output, torch.Tensor) or output.dim() != 2:
-        raise EvaluationError("The model must return a (batch, classes) tensor of scores.")
-    return output

@@ -16,6 +16,8 @@ Decisions worth knowing:
 - safetensors is one file plus ``labels.json`` / ``preprocessing.json`` side files in the same
   folder (the same JSON is also in the file's header, so the .safetensors alone is complete).
   Other formats embed them: TorchScript/.pt2 as archive extra files, ONNX as ``metadata_props``.
+- OpenVINO IR (.xml + .bin) is checked on OpenVINO's CPU runtime (fp32) and its latency measured
+  beside the PyTorch model's.
 - ONNX: ``dynamo=True`` (opset 18) first, legacy exporter (opset 17) as fallback; batch is dynamic
   in ONNX and .pt2; TorchScript is always reported as deprecated.
 
@@ -36,7 +38,7 @@ from designer.export.formats import export_model
 from designer.export.parity import DEFAULT_ATOL, DEFAULT_RTOL
 from designer.export.report import ExportReport
 
-FORMATS: tuple[Format, ...] = ("safetensors", "torchscript", "onnx", "pt2")
+FORMATS: tuple[Format, ...] = ("safetensors", "torchscript", "onnx", "pt2", "openvino")
 
 __all__ = [
     "DEFAULT_ATOL",

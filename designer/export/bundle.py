@@ -15,18 +15,19 @@ from typing import Literal, cast
 
 from torch import Tensor, nn
 
-from designer.export import fmt_onnx, fmt_pt2, fmt_safetensors, fmt_torchscript
+from designer.export import fmt_onnx, fmt_openvino, fmt_pt2, fmt_safetensors, fmt_torchscript
 from designer.export._warnings import captured_warnings
 from designer.export.errors import ExportError
 from designer.export.metadata import ExportMeta
 from designer.export.parity import Runner
 
-Format = Literal["safetensors", "torchscript", "onnx", "pt2"]
+Format = Literal["safetensors", "torchscript", "onnx", "pt2", "openvino"]
 FORMAT_MODULES: dict[str, ModuleType] = {
     "safetensors": fmt_safetensors,
     "torchscript": fmt_torchscript,
     "onnx": fmt_onnx,
     "pt2": fmt_pt2,
+    "openvino": fmt_openvino,
 }
 SUFFIXES: dict[str, str] = {name: module.SUFFIX for name, module in FORMAT_MODULES.items()}
 _SUFFIX_TO_FORMAT = {
@@ -37,6 +38,7 @@ _SUFFIX_TO_FORMAT = {
     ".ts": "torchscript",
     ".torchscript": "torchscript",
     ".jit": "torchscript",
+    ".xml": "openvino",
 }
 
 
@@ -50,6 +52,8 @@ class LoadedExport:
     labels: tuple[str, ...] | None
     preprocessing: dict[str, object] | None
     warnings: tuple[str, ...] = field(default=())
+    #: {"temperature": T, "in_outputs": bool} for a calibrated run's export, else None
+    calibration: dict[str, object] | None = None
 
     def __call__(self, x: Tensor) -> list[Tensor]:
         return self.run(x)
@@ -99,7 +103,8 @@ def load_exported(
     with captured_warnings(notes):
         run, values = format_module(name).load(path, model)
     meta = ExportMeta.from_strings(values)
-    return LoadedExport(name, path, run, meta.labels, meta.preprocessing, tuple(notes))
+    return LoadedExport(name, path, run, meta.labels, meta.preprocessing, tuple(notes),
+                        meta.calibration)
 
 
 def runner_for(fmt: str) -> Callable[[Path, nn.Module | None], tuple[Runner, dict[str, str]]]:

@@ -15,7 +15,7 @@ from torch import nn
 
 from designer.export._space import is_disk_full
 from designer.export.errors import ExportCancelledError, ExportError, describe
-from designer.export.metadata import WriteJob
+from designer.export.metadata import ExportMeta, WriteJob
 from designer.export.parity import Runner
 
 SUFFIX = ".onnx"
@@ -43,7 +43,7 @@ def write(job: WriteJob) -> str:
         job.path.unlink(missing_ok=True)
         _export_legacy(job)
         method = f"torch.onnx.export(dynamo=False), opset {LEGACY_OPSET}, dynamic batch"
-    _embed_metadata(job)
+    embed_metadata(job.path, job.meta)
     return method
 
 
@@ -93,17 +93,18 @@ def _export_legacy(job: WriteJob) -> None:
         )
 
 
-def _embed_metadata(job: WriteJob) -> None:
+def embed_metadata(path: Path, meta: ExportMeta) -> None:
+    """Store labels/preprocessing as the model's ``metadata_props`` (replacing ours if present)."""
     import onnx
 
-    proto = onnx.load(str(job.path))
-    values = job.meta.as_strings()
+    proto = onnx.load(str(path))
+    values = meta.as_strings()
     kept = [p for p in proto.metadata_props if p.key not in values]
     del proto.metadata_props[:]
     proto.metadata_props.extend(kept)
     for key, text in values.items():
         proto.metadata_props.add(key=key, value=text)
-    onnx.save(proto, str(job.path))
+    onnx.save(proto, str(path))
 
 
 def load(path: Path, model: nn.Module | None = None) -> tuple[Runner, dict[str, str]]:

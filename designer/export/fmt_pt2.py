@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from designer.export._space import GuardedFile
-from designer.export.metadata import LABELS_FILE, PREPROCESSING_FILE, WriteJob
+from designer.export.metadata import META_FILES, WriteJob
 from designer.export.parity import Runner, eager_runner
 
 SUFFIX = ".pt2"
@@ -31,6 +31,6 @@ def write(job: WriteJob) -> str:
 
 def load(path: Path, model: nn.Module | None = None) -> tuple[Runner, dict[str, str]]:
     """``torch.export.load(path).module()`` and the archive's extra files (no model needed)."""
-    extra: dict[str, str] = {LABELS_FILE: "", PREPROCESSING_FILE: ""}
+    extra: dict[str, str] = dict.fromkeys(META_FILES, "")
     program = torch.export.load(str(path), extra_files=extra)
     return eager_runner(program.module()), {k: v for k, v in extra.items() if v}

@@ -16,12 +16,12 @@ import torch
 from torch import nn
 
 from designer.export.errors import ExportError
-from designer.export.metadata import LABELS_FILE, PREPROCESSING_FILE, WriteJob
+from designer.export.metadata import META_FILES, WriteJob
 from designer.export.parity import Runner, eager_runner
 
 SUFFIX = ".safetensors"
 ADVICE = "check that the model's tensors are ordinary (not meta or sparse) tensors"
-SIDE_FILES = (LABELS_FILE, PREPROCESSING_FILE)
+SIDE_FILES = META_FILES
 
 
 def write(job: WriteJob) -> str:

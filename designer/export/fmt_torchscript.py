@@ -13,7 +13,7 @@ from torch import nn
 
 from designer.export._space import GuardedFile
 from designer.export.errors import describe
-from designer.export.metadata import LABELS_FILE, PREPROCESSING_FILE, WriteJob
+from designer.export.metadata import META_FILES, WriteJob
 from designer.export.parity import Runner, eager_runner
 
 SUFFIX = ".pt"
@@ -65,7 +65,7 @@ def _drop_string_annotations(model: nn.Module) -> None:
 
 def load(path: Path, model: nn.Module | None = None) -> tuple[Runner, dict[str, str]]:
     """``torch.jit.load`` onto the CPU and the archive's extra files (no model needed)."""
-    extra: dict[str, str | bytes] = {LABELS_FILE: "", PREPROCESSING_FILE: ""}
+    extra: dict[str, str | bytes] = dict.fromkeys(META_FILES, "")
     module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
     meta = {k: v.decode("utf-8") if isinstance(v, bytes) else v for k, v in extra.items() if v}
     return eager_runner(module), meta

@@ -21,6 +21,7 @@ from designer.export import _space
 from designer.export._staging import Staging
 from designer.export._warnings import captured_warnings
 from designer.export.bundle import Format, format_module, runner_for
+from designer.export.calibrated import calibrated
 from designer.export.errors import ExportCancelledError, ExportError, describe
 from designer.export.metadata import ExportMeta, WriteJob
 from designer.export.parity import (
@@ -32,6 +33,7 @@ from designer.export.parity import (
     make_check_inputs,
 )
 from designer.export.report import ExportReport
+from designer.export.timing import measure
 from designer.zoo.preprocessing import Preprocessing
 
 Progress = Callable[[float, str], None]
@@ -50,18 +52,25 @@ def export_model(
     cancel: Cancel | None = None,
     atol: float = DEFAULT_ATOL,
     rtol: float = DEFAULT_RTOL,
+    temperature: float = 1.0,
 ) -> ExportReport:
     """Export ``model`` as ``fmt`` to ``out_path`` and prove the file computes the same outputs.
 
     ``example_input`` is one batch the model accepts (e.g. ``torch.randn(1, 3, 224, 224)``).
+    ``temperature`` (a calibrated run's): formats with a graph output the scores divided by it,
+    so the softmax of the file's output is calibrated without any reader code; weights-only
+    safetensors cannot hold the division and record the temperature for the reader to apply.
+    Either way the metadata says which (see designer.export.metadata).
     Raises ExportError (ExportCancelledError when ``cancel()`` returned True) and leaves no file.
     """
     module = format_module(fmt)
-    meta = ExportMeta.build(labels, preprocessing)
+    model, calibration = calibrated(model, fmt, temperature)
+    meta = ExportMeta.build(labels, preprocessing, calibration)
     stages = _Stages(progress, cancel)
     stages.enter("prepare", 0.0, "checking the target folder")
     sides = tuple(n for n in getattr(module, "SIDE_FILES", ()) if n in meta.as_files())
-    with Staging(Path(out_path), sides) as staging, _space_guard(staging, model):
+    companions = tuple(getattr(module, "companions", lambda _n: ())(Path(out_path).name))
+    with Staging(Path(out_path), sides + companions) as staging, _space_guard(staging, model):
         work = _frozen_copy(model)
         inputs = make_check_inputs(example_input)
         reference = _reference(work, inputs)
@@ -74,6 +83,10 @@ def export_model(
             staging.side(name).write_text(meta.as_files()[name], encoding="utf-8")
         stages.enter("check", 0.6, "loading the file back and comparing its outputs")
         diff = _verify(fmt, job, inputs, reference, atol, rtol)
+        latency: dict[str, float] = {}
+        if getattr(module, "MEASURE_LATENCY", False):
+            stages.enter("latency", 0.8, "timing the file and the model at batch 1")
+            latency = _latency(fmt, job, inputs[0].tensor, cancel)
         stages.enter("commit", 0.95, "moving the file into place")
         paths = staging.commit()
     stages.finish()
@@ -88,6 +101,7 @@ def export_model(
         seconds=sum(stages.seconds.values()),
         stage_seconds=dict(stages.seconds),
         warnings=tuple(job.notes),
+        latency_ms=latency,
     )
 
 
@@ -162,6 +176,14 @@ def _write(module: ModuleType, fmt: str, job: WriteJob) -> str:
         raise ExportError(
             f"{fmt} export failed ({describe(exc)}); {module.ADVICE}. Nothing was written."
         ) from exc
+
+
+def _latency(fmt: str, job: WriteJob, x: Tensor, cancel: Cancel | None) -> dict[str, float]:
+    """Median batch-1 latency of the written file and of the PyTorch model, timed interleaved."""
+    run, _values = runner_for(fmt)(job.path, job.model)
+    eager = eager_runner(job.model)
+    times = measure({fmt: lambda: run(x), "pytorch": lambda: eager(x)}, cancel=cancel)
+    return {name: value.median_ms for name, value in times.items()}
 
 
 def _verify(

@@ -4,6 +4,9 @@ Where each format keeps them: safetensors header ``__metadata__`` and side files
 ``preprocessing.json``; TorchScript and .pt2 archive ``extra/labels.json`` and
 ``extra/preprocessing.json``; ONNX ``metadata_props`` keys ``labels`` and ``preprocessing``.
 Values are JSON text (a list of class names; a dict as written by ``Preprocessing.to_dict``).
+A calibrated run adds ``calibration`` / ``calibration.json``: ``{"temperature": T,
+"in_outputs": bool}``: true when the model's outputs are already divided by T (every format
+with a graph), false for weights-only safetensors (divide the scores by T before the softmax).
 """
 
 from __future__ import annotations
@@ -22,6 +25,12 @@ LABELS_KEY = "labels"
 PREPROCESSING_KEY = "preprocessing"
 LABELS_FILE = "labels.json"
 PREPROCESSING_FILE = "preprocessing.json"
+CALIBRATION_KEY = "calibration"
+CALIBRATION_FILE = "calibration.json"
+#: the archive/side file names a reader looks for
+META_FILES = (LABELS_FILE, PREPROCESSING_FILE, CALIBRATION_FILE)
+_FILES = {LABELS_KEY: LABELS_FILE, PREPROCESSING_KEY: PREPROCESSING_FILE,
+          CALIBRATION_KEY: CALIBRATION_FILE}
 
 
 @dataclass(frozen=True)
@@ -30,10 +39,12 @@ class ExportMeta:
 
     labels: tuple[str, ...] | None = None
     preprocessing: dict[str, object] | None = None
+    calibration: dict[str, object] | None = None
 
     @classmethod
     def build(
-        cls, labels: Sequence[str] | None, preprocessing: Mapping[str, object] | Preprocessing | None
+        cls, labels: Sequence[str] | None, preprocessing: Mapping[str, object] | Preprocessing | None,
+        calibration: Mapping[str, object] | None = None,
     ) -> ExportMeta:
         """Check the caller's values are JSON-storable; raise ExportError if not."""
         if isinstance(labels, str):
@@ -48,7 +59,7 @@ class ExportMeta:
             pre = json.loads(json.dumps(pre))  # what a reader gets back (tuples become lists)
         except (TypeError, ValueError) as exc:
             raise ExportError(f"preprocessing must be JSON data (numbers, strings, lists): {exc}") from exc
-        return cls(label_tuple, pre)
+        return cls(label_tuple, pre, None if calibration is None else dict(calibration))
 
     def as_strings(self) -> dict[str, str]:
         """Key → JSON text for the formats that store string metadata (ONNX, safetensors)."""
@@ -57,12 +68,13 @@ class ExportMeta:
             out[LABELS_KEY] = json.dumps(list(self.labels), ensure_ascii=False)
         if self.preprocessing is not None:
             out[PREPROCESSING_KEY] = json.dumps(self.preprocessing, ensure_ascii=False)
+        if self.calibration is not None:
+            out[CALIBRATION_KEY] = json.dumps(self.calibration)
         return out
 
     def as_files(self) -> dict[str, str]:
         """File name → JSON text (archive extra files and safetensors side files)."""
-        names = {LABELS_KEY: LABELS_FILE, PREPROCESSING_KEY: PREPROCESSING_FILE}
-        return {names[key]: text for key, text in self.as_strings().items()}
+        return {_FILES[key]: text for key, text in self.as_strings().items()}
 
     @classmethod
     def from_strings(cls, values: Mapping[str, str | bytes]) -> ExportMeta:
@@ -74,9 +86,11 @@ class ExportMeta:
 
         labels = get(LABELS_KEY, LABELS_FILE)
         pre = get(PREPROCESSING_KEY, PREPROCESSING_FILE)
+        calibration = get(CALIBRATION_KEY, CALIBRATION_FILE)
         return cls(
             None if labels is None else tuple(str(v) for v in labels),  # type: ignore[attr-defined]
             pre if isinstance(pre, dict) else None,
+            calibration if isinstance(calibration, dict) else None,
         )
 
 

@@ -26,6 +26,8 @@ class ExportReport:
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    #: median batch-1 latency (ms) of the file and of the PyTorch model, for formats that time it
+    latency_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def path(self) -> Path:
@@ -45,11 +47,14 @@ class ExportReport:
             "seconds": self.seconds,
             "stage_seconds": dict(self.stage_seconds),
             "warnings": list(self.warnings),
+            "latency_ms": dict(self.latency_ms),
         }
 
     def summary(self) -> str:
         """One line for a status bar or the CLI."""
+        timed = ", ".join(f"{name} {ms:.1f} ms" for name, ms in self.latency_ms.items())
         return (
             f"{self.format} → {self.path} via {self.method}: max |diff| {self.max_abs_diff:.2e} "
             f"on {len(self.check_inputs)} check inputs, {self.seconds:.1f} s"
+            + (f"; batch-1 latency {timed}" if timed else "")
         )

@@ -8,7 +8,7 @@ health report, transforms). Sample sources are written as "sample:tuxpaint" and
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from designer.data import (
     split_scan,
     tuxpaint_source,
 )
+from designer.project.dataset_versions import DatasetEdits, DatasetVersions
 from designer.zoo.preprocessing import Preprocessing
 
 SAMPLE_TUXPAINT = "sample:tuxpaint"
@@ -52,6 +53,9 @@ class DataConfig:
     cap: int | None = None
     augment: AugmentOptions = field(default_factory=AugmentOptions)
     image_size: int | None = None  # None: the model's own crop size
+    #: the dataset version (designer.project.dataset_versions) and its edits; None: as scanned
+    dataset_version: int | None = None
+    edits: DatasetEdits = field(default_factory=DatasetEdits)
 
     def __post_init__(self) -> None:
         size = self.image_size
@@ -62,9 +66,12 @@ class DataConfig:
                                   "it unset to use the model's own size.")
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {"source": self.source, "fractions": list(self.fractions), "seed": self.seed,
-                "cap": self.cap, "augment": self.augment.to_dict(), "image_size": self.image_size}
+        """JSON-ready form (the dataset version only once there is one)."""
+        out = {"source": self.source, "fractions": list(self.fractions), "seed": self.seed,
+               "cap": self.cap, "augment": self.augment.to_dict(), "image_size": self.image_size}
+        if self.dataset_version is not None or self.edits:
+            out |= {"dataset_version": self.dataset_version, "edits": self.edits.to_dict()}
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DataConfig:
@@ -74,7 +81,17 @@ class DataConfig:
                    fractions=(fractions[0], fractions[1], fractions[2]),
                    seed=int(data.get("seed", 0)), cap=data.get("cap"),
                    augment=AugmentOptions.from_dict(data.get("augment") or {}),
-                   image_size=data.get("image_size"))
+                   image_size=data.get("image_size"),
+                   dataset_version=_version_number(data.get("dataset_version")),
+                   edits=DatasetEdits.from_dict(data.get("edits")))
+
+
+def _version_number(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise DataConfigError(f"dataset version must be a positive whole number, got {value!r}")
+    return value
 
 
 @dataclass
@@ -134,6 +151,7 @@ def prepare_data(config: DataConfig, preprocessing: Preprocessing, *, check_heal
     # A saved split is applied to the folder scanned now, never to the root its file names.
     split = manifest.rebased(scanned.root) if manifest is not None else \
         split_scan(scanned, config.fractions, seed=config.seed, cap=config.cap)
+    split = config.edits.apply(split)  # relabelled / excluded images (the files stay as they are)
     report = None
     if check_health:
         report_progress(0.2, "Checking every image…")
@@ -145,3 +163,22 @@ def prepare_data(config: DataConfig, preprocessing: Preprocessing, *, check_heal
                                       image_size=config.image_size)
     report_progress(1.0, f"{len(split.entries)} images in {len(split.classes)} classes")
     return PreparedData(config, scanned, split, report, datasets)
+
+
+def record_edits(config: DataConfig, edits: DatasetEdits, manifest: SplitManifest,
+                 project_folder: Path, note: str = "") -> DataConfig:
+    """Save ``edits`` (applied to the current split ``manifest``) as the project's next dataset
+    version and return the config that trains on it. The image files are not touched."""
+    version = DatasetVersions(project_folder).save(edits, manifest, config.dataset_version, note)
+    return replace(config, dataset_version=version.number, edits=edits)
+
+
+def undo_edits(config: DataConfig, project_folder: Path) -> DataConfig:
+    """The config of the version before the current one (no edits before the first)."""
+    if config.dataset_version is None:
+        return replace(config, edits=DatasetEdits())
+    parent = DatasetVersions(project_folder).load(config.dataset_version).parent
+    if parent is None:
+        return replace(config, dataset_version=None, edits=DatasetEdits())
+    return replace(config, dataset_version=parent,
+                   edits=DatasetVersions(project_folder).load(parent).edits)

@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import torch
 
+from designer.compress import INT8_SUFFIX, Int8Report, quantize_int8
+from designer.data.dataset import datasets_from_manifest
 from designer.data.split import ManifestError, SplitManifest
 from designer.data.transforms import AugmentOptions
 from designer.export import SUFFIXES, ExportError, ExportReport, Format, export_model
@@ -28,6 +31,9 @@ from designer.zoo.preprocessing import Preprocessing
 
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
+#: What can be exported: a model format, or INT8 ONNX (which needs the data to calibrate and check).
+Target = Format | Literal["onnx-int8"]
+TARGET_SUFFIXES: dict[str, str] = {**SUFFIXES, "onnx-int8": INT8_SUFFIX}
 #: Rows in the example batch: more than one, so exporters do not specialise the batch size.
 EXAMPLE_BATCH = 2
 
@@ -42,6 +48,8 @@ class ExportSource:
     manifest: SplitManifest | None
     augment: AugmentOptions | None
     image_size: int | None
+    #: a calibrated run's temperature (1: none), carried into exports
+    temperature: float = 1.0
 
     @classmethod
     def from_run(cls, run_dir: Path | str) -> ExportSource:
@@ -54,7 +62,7 @@ class ExportSource:
         config = DataConfig.from_dict(dict(run.data))
         return cls(design, f"run “{run.name}”", run.options or TrainingOptions(),
                    _run_manifest(run), config.augment if config.augment.enabled else None,
-                   run.image_size)
+                   run.image_size, run.temperature)
 
     @classmethod
     def from_design(cls, design: Design, options: TrainingOptions, config: DataConfig,
@@ -78,25 +86,41 @@ class ExportSource:
         """Class names in output order, when the design knows them."""
         return list(self.design.info.class_names) or None
 
-    def export_path(self, folder: Path, fmt: Format) -> Path:
+    def export_path(self, folder: Path, fmt: Target) -> Path:
         """Where `export` writes `fmt` in `folder`."""
         return export_path(folder, self.design.info.model_name, fmt)
 
-    def export(self, fmt: Format, folder: Path | str, *, progress: Progress | None = None,
-               cancel: Cancel | None = None) -> ExportReport:
+    def export(self, fmt: Target, folder: Path | str, *, progress: Progress | None = None,
+               cancel: Cancel | None = None) -> ExportReport | Int8Report:
         """Write `fmt` into `folder` as :meth:`export_path`, verified; ExportError otherwise."""
         with created_folder(Path(folder)) as target:  # removed again if nothing lands in it
             return self.export_to(fmt, self.export_path(target, fmt), progress=progress,
                                   cancel=cancel)
 
-    def export_to(self, fmt: Format, path: Path | str, *, progress: Progress | None = None,
-                  cancel: Cancel | None = None) -> ExportReport:
+    def export_to(self, fmt: Target, path: Path | str, *, progress: Progress | None = None,
+                  cancel: Cancel | None = None) -> ExportReport | Int8Report:
         """Write `fmt` to the file `path` (its folder must exist), verified, with the labels and
         the preprocessing at the size the model was trained at."""
         x = torch.randn(EXAMPLE_BATCH, 3, self.input_size, self.input_size,
                         generator=torch.Generator().manual_seed(0))
+        if fmt == "onnx-int8":
+            return self._export_int8(Path(path), x, progress, cancel)
         return export_model(self.design.build(), fmt, path, example_input=x, labels=self.labels,
-                            preprocessing=self.preprocessing, progress=progress, cancel=cancel)
+                            preprocessing=self.preprocessing, progress=progress, cancel=cancel,
+                            temperature=self.temperature)
+
+    def _export_int8(self, path: Path, x: torch.Tensor, progress: Progress | None,
+                     cancel: Cancel | None) -> Int8Report:
+        """INT8 ONNX calibrated on the training split and scored on the validation split."""
+        if self.manifest is None:
+            raise ExportError(f"INT8 export of {self.title} needs its data (training images to "
+                              "calibrate on, validation images to check accuracy): choose data "
+                              "first")
+        sets = datasets_from_manifest(self.manifest, self.design.info.preprocessing, None,
+                                      image_size=self.image_size)
+        return quantize_int8(self.design.build(), path, calibration=sets["train"],
+                             validation=sets["val"], example_input=x, labels=self.labels,
+                             preprocessing=self.preprocessing, progress=progress, cancel=cancel)
 
     def write_script(self, folder: Path | str, *, progress: Progress | None = None,
                      cancel: Cancel | None = None) -> ScriptReport:
@@ -117,9 +141,9 @@ def file_stem(model_name: str) -> str:
     return name.strip("._") or "model"
 
 
-def export_path(folder: Path | str, model_name: str, fmt: Format) -> Path:
+def export_path(folder: Path | str, model_name: str, fmt: Target) -> Path:
     """Where a model called `model_name` is exported as `fmt` in `folder`."""
-    return Path(folder) / f"{file_stem(model_name)}{SUFFIXES[fmt]}"
+    return Path(folder) / f"{file_stem(model_name)}{TARGET_SUFFIXES[fmt]}"
 
 
 def _run_manifest(run: RunRecord) -> SplitManifest | None:

@@ -135,7 +135,8 @@ def config_diff(runs: Sequence[RunRecord]) -> list[tuple[str, list[str]]]:
 
 
 #: the settings a person tells runs apart by, with the short word shown in run lists
-KEY_SETTINGS = {"design.model": "model", "data.source": "data", "data.image_size": "size",
+KEY_SETTINGS = {"design.model": "model", "data.source": "data", "data.dataset_version": "data v",
+                "data.image_size": "size",
                 "design.weights": "weights", "design.frozen layers": "frozen", "solver": "solver",
                 "lr": "lr", "epochs": "epochs", "batch_size": "batch", "design.lr factors": "lr ×"}
 

@@ -18,6 +18,7 @@ from designer.training.history import History
 from designer.training.options import TrainingOptions
 from designer.training.run_dir import RunDir
 from designer.training.run_records import (
+    RunCalibration,
     RunInfo,
     RunStats,
     RunStatus,
@@ -67,6 +68,13 @@ class RunRecord:
     evaluation: RunEvaluation | None = None
     design: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False)
     resumable: bool = False
+    #: the temperature fitted after training (None: the model's own probabilities)
+    calibration: RunCalibration | None = None
+
+    @property
+    def temperature(self) -> float:
+        """What predict, the Evaluate page and exports divide the scores by (1: none)."""
+        return self.calibration.temperature if self.calibration is not None else 1.0
 
     @property
     def name(self) -> str:
@@ -142,6 +150,7 @@ class RunRecord:
             evaluation=RunEvaluation.from_dict(evaluation) if evaluation else None,
             design=frozen_mapping(files.read_design()),
             resumable=status in ("stopped", "interrupted") and files.has_checkpoint(),
+            calibration=files.read_calibration(),
         )
 
 

@@ -157,6 +157,12 @@ def finish_run(run_dir: Path, info: RunInfo, model: torch.nn.Module,
     return RunRecord.load(run_dir)
 
 
+def feature_store_folder(runs_root: Path) -> Path:
+    """The project's persistent feature cache (beside its runs folder): later runs with the
+    same frozen backbone and data reuse the features (designer.training.feature_store)."""
+    return runs_root.parent / "cache" / "features"
+
+
 def train_design(design: Design | FrozenDesign, data: PreparedData, options: TrainingOptions,
                  *, runs_root: Path, name: str | None = None, callbacks: Iterable[Callback] = (),
                  should_stop: Callable[[], bool] | None = None,
@@ -171,7 +177,8 @@ def train_design(design: Design | FrozenDesign, data: PreparedData, options: Tra
                  callbacks=callbacks, should_stop=should_stop, lr_factors=design.lr_factors(),
                  augmented=data.config.augment.enabled, run_dir=run_dir,
                  manifest=data.manifest.to_dict(),
-                 evaluation_data=data.datasets[data.evaluation_split])
+                 evaluation_data=data.datasets[data.evaluation_split],
+                 feature_store=feature_store_folder(runs_root))
     if result.reason == "error":
         return _failed_record(run_dir, result)
     if not RunDir.open(run_dir).has_weights("last"):  # a diverged run may have kept none
@@ -196,7 +203,8 @@ def resume_run(run_dir: Path, data: PreparedData, options: TrainingOptions, *,
                  callbacks=callbacks, should_stop=should_stop, lr_factors=design.lr_factors(),
                  augmented=data.config.augment.enabled, run_dir=run_dir,
                  resume_from=files.checkpoint_path, manifest=data.manifest.to_dict(),
-                 evaluation_data=data.datasets[data.evaluation_split])
+                 evaluation_data=data.datasets[data.evaluation_split],
+                 feature_store=feature_store_folder(run_dir.parent))
     if result.reason == "error":
         return _failed_record(run_dir, result)
     if not files.has_weights("last"):  # a diverged run may have kept none

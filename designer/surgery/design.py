@@ -101,8 +101,9 @@ class Design:
         analysis = self.analyze()
         feeding = self.network.upstream(self.network.output().name)
         hidden = [layer.with_changes(plumbing=True) for layer in self.network
-                  if layer.op not in ("input", "output", "module") and not layer.plumbing and (
-                      not analysis.layers[layer.name].is_tensor or layer.name not in feeding)]
+                  if layer.op not in ("input", "output", "module") and not layer.plumbing
+                  and layer.name in analysis.layers  # (not analysed: a layer that failed)
+                  and (not analysis.layers[layer.name].is_tensor or layer.name not in feeding)]
         if hidden:
             self.network.update(hidden)
             self._analysis = analysis  # hiding helper nodes changes no shape

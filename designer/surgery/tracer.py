@@ -86,8 +86,9 @@ class DesignTracer(fx.Tracer):
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         """Leaf when fx would be (torch.nn layers) or when the module is mode-dependent."""
-        if isinstance(m, self._extra_leaves) or _reads_training(type(m), bool(m._modules)):
-            return True
+        if isinstance(m, self._extra_leaves) or getattr(m, "designer_opaque", False) is True \
+                or _reads_training(type(m), bool(m._modules)):
+            return True  # mode-dependent, or an importer's opaque node (surgery/opaque.py)
         return super().is_leaf_module(m, module_qualified_name)
 
 

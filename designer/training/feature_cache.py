@@ -28,7 +28,13 @@ from torch.utils.data import Dataset
 
 from designer.training.accel import Acceleration
 from designer.training.batches import LoaderSource, TensorSource, mix_seed
-from designer.training.events import CacheProgressEvent, Event
+from designer.training.events import CacheProgressEvent, Event, LogEvent
+from designer.training.feature_store import (
+    FeatureStore,
+    dataset_fingerprint,
+    entry_key,
+    module_digest,
+)
 from designer.training.graph_split import GraphSplit, split_frozen_prefix
 from designer.training.options import TrainingOptions
 from designer.training.prefetch import prefetched
@@ -67,6 +73,8 @@ class FeatureCache:
     directory: Path | None = None
     _owns_directory: bool = field(default=False, repr=False)
     evaluation: CachedSplit | None = None
+    reused: int = 0  # splits/views read from the persistent store (no backbone pass)
+    extracted: int = 0  # splits/views computed by running the backbone
 
     def cleanup(self) -> None:
         """Delete the on-disk cache (it is only valid for this run's frozen weights)."""
@@ -113,6 +121,7 @@ class CacheContext:
     emit: Callable[[Event], None]
     should_stop: Callable[[], bool]
     run_dir: Path | None
+    store: FeatureStore | None = None  # persistent cache in the project (None: this run only)
 
 
 def build_cache(
@@ -128,30 +137,83 @@ def build_cache(
         else len(evaluation_data)  # type: ignore[arg-type]
     store = _Storage(options.feature_cache, views * len(train_data) + n_val + n_eval, ctx.run_dir)  # type: ignore[arg-type]
     split.prefix.eval()
+    persist = _Persist(split, ctx)
     try:
         train_views, labels = [], None
         for view in range(views):
             stage = f"train pass {view + 1}/{views}" if views > 1 else "train"
-            tensors, labels = _extract(model, split, train_data, view, stage, store, ctx)
+            tensors, labels = persist.get(model, train_data, view, augmented, stage, store)
             train_views.append(tensors)
         val = None
         if val_data is not None and n_val:
-            val_tensors, val_labels = _extract(model, split, val_data, 0, "validation", store, ctx)
+            val_tensors, val_labels = persist.get(model, val_data, 0, False, "validation", store)
             val = TensorSource([val_tensors], val_labels, options.batch_size,
                                seed=options.seed, train=False)
-        evaluation = _evaluation_split(model, split, val_data, val, evaluation_data, store, ctx)
+        evaluation = _evaluation_split(model, split, val_data, val, evaluation_data, store,
+                                       persist)
     except BaseException:
         store.discard()
         raise
     assert labels is not None
     train = TensorSource(train_views, labels, options.batch_size, seed=options.seed, train=True)
     return FeatureCache(split.suffix, train, val, store.kind, store.nbytes, store.directory,
-                        store.owns_directory, evaluation)
+                        store.owns_directory, evaluation, persist.reused, persist.extracted)
+
+
+class _Persist:
+    """Reads splits from the project's feature store when their key matches, else extracts
+    them (and saves them there); the key's hash of the frozen weights is computed once."""
+
+    def __init__(self, split: GraphSplit, ctx: CacheContext) -> None:
+        self.split, self.ctx = split, ctx
+        self.reused = self.extracted = 0
+        self._digest: str | None = None
+
+    def get(
+        self, model: nn.Module, dataset: Dataset[Any], view: int, random: bool, stage: str,
+        storage: _Storage,
+    ) -> tuple[list[torch.Tensor], torch.Tensor]:
+        key = self._key(dataset, view, random)
+        store = self.ctx.store
+        rows = len(dataset)  # type: ignore[arg-type]
+        if key is not None and store is not None:
+            entry = store.load(key, rows, getattr(dataset, "targets", None))
+            if entry is not None:
+                self.reused += 1
+                storage.nbytes += sum(t.numel() * t.element_size() for t in entry.tensors)
+                self.ctx.emit(CacheProgressEvent(stage, rows, rows))
+                return entry.tensors, entry.labels
+        tensors, labels = _extract(model, self.split, dataset, view, stage, storage, self.ctx)
+        self.extracted += 1
+        if key is not None and store is not None:
+            size = sum(t.numel() * t.element_size() for t in tensors)
+            if size <= _budget():  # entries are read back into memory
+                try:
+                    store.save(key, tensors, labels)
+                except OSError as error:
+                    self.ctx.emit(LogEvent(f"feature cache not saved in the project "
+                                           f"({error.strerror or error}); the next run will "
+                                           "extract the features again", "warning"))
+        return tensors, labels
+
+    def _key(self, dataset: Dataset[Any], view: int, random: bool) -> str | None:
+        if self.ctx.store is None:
+            return None
+        fingerprint = dataset_fingerprint(dataset)
+        if fingerprint is None:
+            return None
+        if self._digest is None:
+            self._digest = module_digest(self.split.prefix, self.split.prefix.code)
+        options, accel = self.ctx.options, self.ctx.accel
+        # augmented passes also depend on the seeds and how samples are shared out to workers
+        draws = (options.seed, options.batch_size, accel.num_workers, view) if random else ()
+        return entry_key(self._digest, ",".join(self.split.boundary), fingerprint,
+                         accel.device.type, accel.amp_dtype, random, *draws)
 
 
 def _evaluation_split(
     model: nn.Module, split: GraphSplit, val_data: Dataset[Any] | None,
-    val: TensorSource | None, data: Dataset[Any] | None, store: _Storage, ctx: CacheContext,
+    val: TensorSource | None, data: Dataset[Any] | None, store: _Storage, persist: _Persist,
 ) -> CachedSplit | None:
     """The evaluation split's features, or None: then the run is evaluated through the whole
     model, which skips and names unreadable images one by one (here one would fail the pass)."""
@@ -160,7 +222,7 @@ def _evaluation_split(
     if data is val_data and val is not None:
         return CachedSplit(split.suffix, val.views[0], val.labels)
     try:
-        tensors, labels = _extract(model, split, data, 0, "evaluation", store, ctx)
+        tensors, labels = persist.get(model, data, 0, False, "evaluation", store)
     except CacheCancelled:
         raise
     except Exception:  # noqa: BLE001 - a bad test image: evaluation handles it per file

@@ -28,7 +28,7 @@ from torch.utils.data import Dataset
 from designer.data.errors import TransformError
 from designer.training import ddp
 from designer.training.accel import Acceleration, choose
-from designer.training.batches import BatchSource, mix_seed
+from designer.training.batches import BatchSource, LoaderSource, mix_seed
 from designer.training.callbacks import Callback, CallbackList
 from designer.training.errors import CallbackError, SampleLoadError
 from designer.training.events import (
@@ -41,12 +41,13 @@ from designer.training.events import (
 )
 from designer.training.failures import explain, last_message
 from designer.training.feature_cache import CacheCancelled, CacheContext, FeatureCache
+from designer.training.feature_store import FeatureStore
 from designer.training.finish import Finisher
 from designer.training.history import History
-from designer.training.options import TrainingOptions
+from designer.training.options import FINETUNE_GROUPS, TrainingOptions
 from designer.training.params import Trainability, prepare, set_train_mode
 from designer.training.provenance import changing_tensors, provenance
-from designer.training.recipe import build_optimizer, seed_generators
+from designer.training.recipe import build_optimizer, finetune_factors, seed_generators
 from designer.training.result import FitResult
 from designer.training.resume import TrainingState, load_model_state, restore_training_state
 from designer.training.run_dir import CHECKPOINT, INITIAL, RunDir
@@ -73,6 +74,7 @@ def fit(
     resume_from: Path | str | None = None,
     manifest: Mapping[str, Any] | None = None,
     evaluation_data: Dataset[Any] | None = None,
+    feature_store: FeatureStore | Path | str | None = None,
 ) -> FitResult:
     """Train ``model`` in place; see the module docstring for what happens on failure.
 
@@ -81,9 +83,14 @@ def fit(
     augmentations (this rules out plain feature caching). ``should_stop`` is polled before
     every iteration. ``manifest`` (JSON-able) is saved as the run's data manifest. When
     features are cached, ``evaluation_data`` (the split the run will be assessed on) is cached in
-    the same pass and handed back in ``FitResult.evaluation_features``.
+    the same pass and handed back in ``FitResult.evaluation_features``. ``feature_store`` (a
+    folder or a :class:`FeatureStore`) keeps those features on disk for later runs with the
+    same frozen part and data (see designer.training.feature_store).
     """
     trainer = _Trainer(model, options, CallbackList(callbacks), should_stop, run_dir, manifest)
+    if feature_store is not None:
+        trainer.store = feature_store if isinstance(feature_store, FeatureStore) \
+            else FeatureStore(feature_store)
     uses_cuda = options.device != "cpu" and torch.cuda.is_available()
     cuda = [torch.cuda.current_device()] if uses_cuda else []
     with torch.random.fork_rng(devices=cuda):
@@ -124,6 +131,10 @@ class _Trainer:
         self.throughput = Throughput()
         self.setup_complete = False  # weights and checkpoint are only saved once this is True
         self.evaluation_data: Dataset[Any] | None = None
+        self.store: FeatureStore | None = None
+        self.phase = 1  # the fine-tune recipe's phase two trains the whole network
+        self.data: tuple[Dataset[Any], Dataset[Any] | None, bool] | None = None
+        self.lr_factors: dict[str, float] = {}
 
     # -- phases ------------------------------------------------------------------------------
 
@@ -178,16 +189,18 @@ class _Trainer:
             self.run_dir.save_weights(INITIAL, changing_tensors(model), kind="initial")
         set_train_mode(model, trainability.frozen_batchnorms)
         self.best = BestTracker(mutable_keys(model))
-        self._prepare_sources(train_data, val_data, augmented)
-        assert self.train_src is not None
-        self.optimizer = build_optimizer(trainability.groups, options.solver, options.lr,
-                                         options.momentum)
+        self.data, self.lr_factors = (train_data, val_data, augmented), dict(lr_factors or {})
         self.scaler = torch.amp.GradScaler("cuda") if accel.needs_grad_scaler else None
-        self.stepper = Stepper(
-            ddp.wrap(self.net, accel.device), self.optimizer, LrSchedule(options, len(self.train_src)), accel,
-            nn.CrossEntropyLoss(label_smoothing=options.label_smoothing), options.grad_clip,
-            self.scaler,
-        )
+        if checkpoint is not None and options.recipe == "finetune" \
+                and int(checkpoint.get("epoch", 0)) >= options.head_epochs:
+            self._start_fine_tuning()  # resuming in phase two: no features to cache
+        else:
+            self._prepare_sources(train_data, val_data, augmented)
+            assert self.train_src is not None
+            self.optimizer = build_optimizer(trainability.groups, options.solver, options.lr,
+                                             options.momentum)
+            epochs = options.head_epochs if options.recipe == "finetune" else options.epochs
+            self._make_stepper(LrSchedule(options, len(self.train_src), epochs))
         if checkpoint is not None:
             self.state = restore_training_state(checkpoint, self.optimizer, self.scaler, self.best)
             self.finisher.continue_clock(float(checkpoint.get("elapsed", 0.0)))
@@ -196,6 +209,63 @@ class _Trainer:
             if self.run_dir is not None:  # training again: a kill from now on is an interruption
                 self.run_dir.clear_summary()
         self.setup_complete = True
+
+    def _make_stepper(self, schedule: LrSchedule) -> None:
+        assert self.accel is not None
+        self.stepper = Stepper(
+            ddp.wrap(self.net, self.accel.device), self.optimizer, schedule, self.accel,
+            nn.CrossEntropyLoss(label_smoothing=self.options.label_smoothing),
+            self.options.grad_clip, self.scaler,
+        )
+
+    def _start_fine_tuning(self) -> None:
+        """Phase two of the fine-tune recipe: the whole network trains on the images (no cached
+        features), with discriminative learning rates (recipe.finetune_factors), its own
+        optimiser and its own schedule over the remaining epochs."""
+        assert self.accel is not None
+        options, model, accel = self.options, self.model, self.accel
+        self.phase = 2
+        head = [n for n, p in model.named_parameters() if p.requires_grad]
+        names = [n for n, _ in model.named_parameters()]
+        if self.trainability is not None:
+            self.trainability.restore()
+        flags = [(p, p.requires_grad) for p in model.parameters()]
+        for param in model.parameters():
+            param.requires_grad_(True)
+        factors = finetune_factors(names, head, self.lr_factors, FINETUNE_GROUPS,
+                                   options.layer_lr_decay)
+        lr = options.lr * options.finetune_lr_ratio
+        self.trainability = prepare(model, lr, options.weight_decay, factors)
+        self.trainability.original_flags = flags
+        set_train_mode(model, self.trainability.frozen_batchnorms)
+        if self.cache is not None:  # the backbone changes from now on: its features are stale
+            self.cache.evaluation = None
+            self.cache.cleanup()
+        assert self.data is not None
+        train_data, val_data, _augmented = self.data
+        pin = accel.device.type == "cuda"
+        self.train_src = LoaderSource(train_data, options.batch_size, seed=options.seed,
+                                      train=True, workers=accel.num_workers, pin_memory=pin)
+        self.val_src = None
+        if val_data is not None and len(val_data):  # type: ignore[arg-type]
+            self.val_src = LoaderSource(val_data, options.batch_size, seed=options.seed,
+                                        train=False, workers=accel.num_workers, pin_memory=pin)
+        self.net = model
+        self.optimizer = build_optimizer(self.trainability.groups, options.solver, lr,
+                                         options.momentum)
+        per_epoch = len(self.train_src)
+        self._make_stepper(LrSchedule(options, per_epoch, options.epochs - options.head_epochs,
+                                      start=options.head_epochs * per_epoch))
+        old, self.best = self.best, BestTracker(mutable_keys(model))
+        if old.state is not None:  # phase one's best: the unchanged backbone + its best head
+            state = model.state_dict()
+            self.best.load({**old.to_dict(), "stale": 0, "state": {
+                **{k: state[k].detach().to("cpu", copy=True) for k in self.best.mutable_keys},
+                **old.state}})
+        smallest = min(g["lr"] for g in self.trainability.groups)
+        self.log(f"fine-tune recipe, phase 2 from epoch {options.head_epochs + 1}: the whole "
+                 f"network trains, learning rate {lr:.2g} for the head down to {smallest:.2g} "
+                 f"for the first layers ({self.trainability.trainable_count:,} parameters)")
 
     def _log_trainability(self, trainability: Trainability) -> None:
         if not trainability.groups:
@@ -217,7 +287,7 @@ class _Trainer:
         if len(train_data) == 0:  # type: ignore[arg-type]
             raise _Halt("error", "The training set is empty: add images to the training split.")
         ctx = CacheContext(self.options, self.accel, self.events.emit, self._stop_requested,
-                           None if self.run_dir is None else self.run_dir.path)
+                           None if self.run_dir is None else self.run_dir.path, self.store)
         try:
             sources = choose_sources(self.model, train_data, val_data, augmented, ctx,
                                      self.evaluation_data)
@@ -243,6 +313,9 @@ class _Trainer:
         if state.validation_pending:  # the previous run was stopped while validating
             self._validate(state.epoch if state.offset == 0 else state.epoch + 1)
         for epoch in range(state.epoch + 1, options.epochs + 1):
+            if options.recipe == "finetune" and epoch == options.head_epochs + 1 \
+                    and self.phase == 1:
+                self._start_fine_tuning()
             self._epoch(epoch)
         if self.val_src is not None and state.last_validated != state.iteration:
             self._validate(options.epochs)

@@ -17,6 +17,8 @@ PRECISIONS = ("auto", "off", "bf16", "fp16")
 CHANNELS_LAST = ("auto", "on", "off")
 KEEP = ("best", "last")
 FEATURE_CACHE = ("auto", "off", "memory", "disk")
+RECIPES = ("standard", "finetune")
+FINETUNE_GROUPS = 4  # runs of layers with their own learning rate in the fine-tune phase
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "solver": SOLVERS,
@@ -26,6 +28,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "channels_last": CHANNELS_LAST,
     "keep": KEEP,
     "feature_cache": FEATURE_CACHE,
+    "recipe": RECIPES,
 }
 
 
@@ -36,6 +39,9 @@ class TrainingOptions:
     Units: ``step_size`` and ``warmup_epochs`` are in epochs (warm-up may be fractional);
     ``validate_every`` is in iterations (0 = once per epoch); ``early_stopping_patience`` counts
     validations without improvement (0 = off); ``grad_clip`` is a max global L2 norm (0 = off).
+    ``recipe="finetune"``: ``head_epochs`` epochs train what the design leaves trainable (the
+    new head, on cached features), then the whole network trains at ``lr × finetune_lr_ratio``
+    with earlier layers slower by ``layer_lr_decay`` per group (discriminative learning rates).
     """
 
     solver: str = "adamw"
@@ -61,6 +67,10 @@ class TrainingOptions:
     keep: str = "best"
     feature_cache: str = "auto"
     cache_augmented_views: int = 0
+    recipe: str = "standard"
+    head_epochs: int = 3
+    finetune_lr_ratio: float = 0.1
+    layer_lr_decay: float = 0.3
 
     def __post_init__(self) -> None:
         self.validate()
@@ -86,6 +96,12 @@ class TrainingOptions:
         for name, number in non_negative.items():
             if number < 0:
                 raise OptionsError(f"{name} must be 0 or more (got {number}).")
+        if self.recipe == "finetune" and not 1 <= self.head_epochs < self.epochs:
+            raise OptionsError(f"the fine-tune recipe needs 1 ≤ head_epochs < epochs (got "
+                               f"{self.head_epochs} head epochs of {self.epochs}).")
+        if not (0 < self.finetune_lr_ratio <= 1 and 0 < self.layer_lr_decay <= 1):
+            raise OptionsError("finetune_lr_ratio and layer_lr_decay must be in (0, 1] (got "
+                               f"{self.finetune_lr_ratio}, {self.layer_lr_decay}).")
         if self.schedule == "step" and self.step_size < 1:
             raise OptionsError(f"step_size must be at least 1 epoch (got {self.step_size}).")
         workers = self.num_workers
@@ -98,14 +114,16 @@ class TrainingOptions:
         whole = {"epochs": self.epochs, "batch_size": self.batch_size, "step_size": self.step_size,
                  "validate_every": self.validate_every, "seed": self.seed,
                  "early_stopping_patience": self.early_stopping_patience,
-                 "cache_augmented_views": self.cache_augmented_views}
+                 "cache_augmented_views": self.cache_augmented_views,
+                 "head_epochs": self.head_epochs}
         for name, value in whole.items():
             if isinstance(value, bool) or not isinstance(value, int):
                 raise OptionsError(f"{name} must be a whole number (got {value!r}).")
         reals: dict[str, float] = {
             "lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay,
             "gamma": self.gamma, "warmup_epochs": self.warmup_epochs,
-            "label_smoothing": self.label_smoothing, "grad_clip": self.grad_clip}
+            "label_smoothing": self.label_smoothing, "grad_clip": self.grad_clip,
+            "finetune_lr_ratio": self.finetune_lr_ratio, "layer_lr_decay": self.layer_lr_decay}
         for name, real in reals.items():
             if isinstance(real, bool) or not isinstance(real, int | float) \
                     or not math.isfinite(real):

@@ -31,6 +31,8 @@ class Trainability:
     frozen_names: list[str]
     frozen_batchnorms: list[str]
     _zero_factor: list[nn.Parameter] = field(default_factory=list)
+    #: flags to put back at the end (set when a recipe unfroze layers the design froze)
+    original_flags: list[tuple[nn.Parameter, bool]] = field(default_factory=list)
 
     @property
     def trainable_count(self) -> int:
@@ -38,10 +40,14 @@ class Trainability:
         return sum(p.numel() for g in self.groups for p in g["params"])
 
     def restore(self) -> None:
-        """Give factor-0 parameters their ``requires_grad`` back (they were frozen for the run)."""
+        """Give factor-0 parameters their ``requires_grad`` back (they were frozen for the run),
+        and layers a recipe unfroze their frozen state."""
         for param in self._zero_factor:
             param.requires_grad_(True)
         self._zero_factor.clear()
+        for param, flag in self.original_flags:
+            param.requires_grad_(flag)
+        self.original_flags.clear()
 
 
 def prepare(

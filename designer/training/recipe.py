@@ -87,6 +87,23 @@ def parameter_groups(model: nn.Module, lr: float, weight_decay: float,
     ]
 
 
+def finetune_factors(names: list[str], head: list[str], factors: dict[str, float],
+                     groups: int, decay: float) -> dict[str, float]:
+    """Learning-rate factors for phase two of the fine-tune recipe, when the whole network trains.
+
+    The head (what trained in phase one) keeps its factor; the other parameters, in network
+    order, are cut into ``groups`` equal runs: the last run gets ``decay``, the one before
+    ``decay ** 2`` and so on, so the earliest layers (the most general features) change least.
+    A parameter the design gives factor 0 stays frozen.
+    """
+    heads = set(head)
+    body = [name for name in names if name not in heads]
+    out = {name: lr_factor(name, factors) for name in names}
+    for i, name in enumerate(body):
+        out[name] *= decay ** (groups - i * groups // len(body))
+    return out
+
+
 def build_optimizer(groups: list[dict], solver: str, lr: float,
                     momentum: float) -> torch.optim.Optimizer:
     """The solver over prepared parameter groups (``momentum`` is for sgdm only)."""
@@ -159,5 +176,6 @@ def autocast_dtype(precision: str, device: torch.device, cpu_bf16_faster: bool) 
 
 
 #: copied into the generated script, in this order
-RECIPE = (mix_seed, seed_generators, epoch_order, lr_factor, parameter_groups, build_optimizer,
+RECIPE = (mix_seed, seed_generators, epoch_order, lr_factor, parameter_groups, finetune_factors,
+          build_optimizer,
           lr_multiplier, frozen_batchnorm_names, set_train_mode, autocast_dtype)

@@ -6,7 +6,8 @@ Layout: ``run.json`` (identity, data settings, stats), ``design.json`` (what was
 of the tensors training changes, for re-runs), ``history.json`` and ``history.csv``,
 ``best.safetensors`` and ``last.safetensors`` (weights only, loadable anywhere),
 ``checkpoint.pt`` (resume state: tensors and primitives only, so it loads with
-``weights_only=True``), ``evaluation.json``, ``run.log`` and ``summary.json`` (written last: a
+``weights_only=True``), ``evaluation.json``, ``calibration.json`` (an optional temperature fitted
+after training), ``run.log`` and ``summary.json`` (written last: a
 run without it was interrupted). Every file except the append-only log is written to a
 temporary file, flushed to disk and moved into place, so a crash never leaves half a file; the
 temporary files a kill leaves behind are removed when the run is opened.
@@ -41,7 +42,7 @@ from designer.training.failures import (
 )
 from designer.training.history import History
 from designer.training.options import TrainingOptions
-from designer.training.run_records import RunInfo, RunStatus, RunSummary
+from designer.training.run_records import RunCalibration, RunInfo, RunStatus, RunSummary
 from designer.zoo.cache import read_json
 
 try:  # advisory locks: POSIX only (elsewhere a run is never reported as running)
@@ -57,10 +58,11 @@ BEST, LAST, CHECKPOINT, LOG, SUMMARY = (
 )
 PROVENANCE, INITIAL = "provenance.json", "initial.safetensors"
 RUN_INFO, DESIGN, EVALUATION, LOCK = "run.json", "design.json", "evaluation.json", ".training.lock"
+CALIBRATION = "calibration.json"
 SCRIPT_DIR, SCRIPT_RESULTS, SCRIPT_WEIGHTS = "script", "results.json", "trained.safetensors"
 #: files whose interrupted writes leave ``.<name>.<random>.tmp`` behind
 _WRITTEN = (OPTIONS, MANIFEST, HISTORY_JSON, HISTORY_CSV, BEST, LAST, CHECKPOINT, SUMMARY,
-            RUN_INFO, DESIGN, EVALUATION, PROVENANCE, INITIAL)
+            RUN_INFO, DESIGN, EVALUATION, PROVENANCE, INITIAL, CALIBRATION)
 WEIGHTS = {"best": BEST, "last": LAST}
 #: longest run name (it labels plots and list rows)
 MAX_NAME = 80
@@ -193,6 +195,13 @@ class RunDir:
     def write_evaluation(self, document: Mapping[str, Any]) -> None:
         write_json(self.path / EVALUATION, dict(document))
 
+    def write_calibration(self, calibration: RunCalibration) -> None:
+        write_json(self.path / CALIBRATION, calibration.to_dict())
+
+    def clear_calibration(self) -> None:
+        """Go back to the model's own probabilities (removes only calibration.json)."""
+        (self.path / CALIBRATION).unlink(missing_ok=True)
+
     def write_options(self, options: TrainingOptions, extra: Mapping[str, Any] | None = None) -> None:
         write_json(self.path / OPTIONS, {**options.to_dict(), **(extra or {})})
 
@@ -268,6 +277,10 @@ class RunDir:
     def read_evaluation(self) -> dict[str, Any]:
         """evaluation.json as a JSON object ({} when the run was not evaluated)."""
         return read_json(self.path / EVALUATION)
+
+    def read_calibration(self) -> RunCalibration | None:
+        """The fitted temperature (None: not calibrated, or an unusable file)."""
+        return RunCalibration.from_dict(read_json(self.path / CALIBRATION))
 
     def read_options(self) -> TrainingOptions | None:
         """The options the run trained with (None when missing or not valid options)."""

@@ -165,3 +165,56 @@ class RunInfo:
         if self.colour is not None:
             out["colour"] = self.colour
         return out
+
+
+@dataclass(frozen=True)
+class RunCalibration:
+    """calibration.json: the temperature fitted on the validation split (scores are divided by
+    it before the softmax by predict, the Evaluate page and exports) and what it changed.
+
+    ``bins_before``/``bins_after``: reliability bins as (count, mean confidence, accuracy).
+    """
+
+    temperature: float
+    split: str = "val"
+    images: int = 0
+    nll_before: float | None = None
+    nll_after: float | None = None
+    ece_before: float | None = None
+    ece_after: float | None = None
+    bins_before: tuple[tuple[int, float, float], ...] = ()
+    bins_after: tuple[tuple[int, float, float], ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunCalibration | None:
+        """The record, or None when the file holds no usable temperature (missing, not a
+        number, not above 0)."""
+        temperature = number(data.get("temperature"))
+        if temperature is None or temperature <= 0:
+            return None
+        return cls(temperature=temperature, split=text(data.get("split"), "val"),
+                   images=integer(data.get("images")) or 0,
+                   nll_before=number(data.get("nll_before")), nll_after=number(data.get("nll_after")),
+                   ece_before=number(data.get("ece_before")), ece_after=number(data.get("ece_after")),
+                   bins_before=_bins(data.get("bins_before")), bins_after=_bins(data.get("bins_after")))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["bins_before"] = [list(b) for b in self.bins_before]
+        out["bins_after"] = [list(b) for b in self.bins_after]
+        return out
+
+
+def _bins(value: Any) -> tuple[tuple[int, float, float], ...]:
+    """Reliability bins from JSON; anything malformed gives no bins."""
+    if not isinstance(value, list):
+        return ()
+    out = []
+    for row in value:
+        if not isinstance(row, list) or len(row) != 3:
+            return ()
+        count, confidence, accuracy = integer(row[0]), number(row[1]), number(row[2])
+        if count is None or confidence is None or accuracy is None:
+            return ()
+        out.append((count, confidence, accuracy))
+    return tuple(out)

@@ -15,8 +15,13 @@ from designer.training.recipe import lr_multiplier
 class LrSchedule:
     """Learning-rate multiplier for each iteration (0-based count of steps already taken)."""
 
-    def __init__(self, options: TrainingOptions, iterations_per_epoch: int) -> None:
-        self.kind, self.epochs, self.per_epoch = options.schedule, options.epochs, iterations_per_epoch
+    def __init__(self, options: TrainingOptions, iterations_per_epoch: int,
+                 epochs: int | None = None, start: int = 0) -> None:
+        """``epochs`` and ``start`` (the iteration it begins at) describe one phase of a
+        recipe; by default the schedule spans the whole run."""
+        self.kind, self.per_epoch = options.schedule, iterations_per_epoch
+        self.epochs = options.epochs if epochs is None else epochs
+        self.start = start
         self.warmup_epochs, self.step_size, self.gamma = (options.warmup_epochs, options.step_size,
                                                           options.gamma)
 
@@ -27,8 +32,8 @@ class LrSchedule:
 
     def multiplier(self, iteration: int) -> float:
         """Factor applied to each group's base learning rate for the next step."""
-        return lr_multiplier(iteration, self.per_epoch, self.epochs, self.kind, self.warmup_epochs,
-                             self.step_size, self.gamma)
+        return lr_multiplier(iteration - self.start, self.per_epoch, self.epochs, self.kind,
+                             self.warmup_epochs, self.step_size, self.gamma)
 
     def apply(self, optimizer: torch.optim.Optimizer, iteration: int) -> float:
         """Set every group's lr for the next step; returns the lr of a factor-1 group."""

@@ -47,6 +47,11 @@ def choose_sources(
             reason = str(fallback)
         else:
             reason += f" ({cache.storage}, {_size(cache.nbytes)})"
+            if cache.reused:
+                total = cache.reused + cache.extracted
+                reason += ("; features reused from the project's feature cache, no backbone "
+                           "pass" if not cache.extracted else
+                           f"; features reused for {cache.reused} of {total} parts")
             return Sources(cache.net, cache.train, cache.val, cache, reason)
     options, accel = ctx.options, ctx.accel
     pin = accel.device.type == "cuda"

@@ -273,11 +273,17 @@ class WindowCommands(Protocol):
     def focus_browser(self) -> None:
         """Show the model browser."""
 
+    def open_model_file(self) -> None:
+        """File ▸ Open model file… (.pt2, Python, ONNX, TorchScript, weights)."""
+
     def open_export(self, script: bool = False) -> None:
         """The Export dialog (or the script generator)."""
 
     def about(self) -> None:
         """Help ▸ About."""
+
+    def open_model_finder(self) -> None:
+        """Model ▸ Find a model for my data (designer.ui.search)."""
 
     def close(self) -> bool:
         """Quit (asks about unsaved changes)."""
@@ -289,6 +295,9 @@ WINDOW_TABLE: tuple[ActionSpec[WindowCommands], ...] = (
                "Start an empty project (asks to save unsaved changes)"),
     ActionSpec("open_model", "Open model…", lambda w: w.focus_browser(), "Ctrl+M",
                "Choose a pretrained model in the model browser"),
+    ActionSpec("open_model_file", "Open model file…", lambda w: w.open_model_file(),
+               "Ctrl+Shift+O", "Import your own model: a torch.export .pt2, a Python class, an "
+               "ONNX file (experimental), TorchScript or a weights file, with an import report"),
     ActionSpec("open_project", "Open project…", lambda w: w.projects.open(),
                QKeySequence.StandardKey.Open),
     ActionSpec("save_project", "Save project", lambda w: w.projects.save(),
@@ -302,4 +311,6 @@ WINDOW_TABLE: tuple[ActionSpec[WindowCommands], ...] = (
                None, "Write train.py with the weights and the data split"),
     ActionSpec("quit", "Quit", lambda w: w.close(), QKeySequence.StandardKey.Quit),
     ActionSpec("about", "About NetDesigner", lambda w: w.about()),
+    ActionSpec("find_model", "Find a model for my data…", lambda w: w.open_model_finder(), None,
+               "Probe a shortlist of pretrained models on your data: accuracy vs speed"),
 )

@@ -2,6 +2,9 @@
 
 Clicking an issue or a row selects that layer (the canvas centres it). Fed by
 `session.analysis_ready`, which arrives from a background analysis after each edit.
+"Profile on this machine" measures every layer's forward time in the background (batch 1 and a
+chosen batch); the table shows both beside the MACs with a bar of the share of time, and the
+canvas colours nodes by that share (``session.set_timings``).
 """
 
 from __future__ import annotations
@@ -15,25 +18,37 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QPainter
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
     QSplitter,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from designer.compress.profile import Profile, ProfileCancelledError, profile_snapshot, snapshot
 from designer.core.analysis import NetworkAnalysis
 from designer.core.network import Network
 from designer.ui.formatting import count_text
 from designer.ui.session import DesignSession
+from designer.workers.task import TaskCancelled, TaskRunner
 
-_HEADERS = ("#", "Layer", "Kind", "Output", "Params", "MACs", "Trainable")
+_HEADERS = ("#", "Layer", "Kind", "Output", "Params", "MACs", "ms ×1", "ms ×N", "Time",
+            "Trainable")
+_MS1, _MSN, _SHARE = 6, 7, 8
+_NUMERIC = (0, 4, 5, _MS1, _MSN, _SHARE)
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -44,6 +59,25 @@ class LayerTableModel(QAbstractTableModel):
         super().__init__()
         self._rows: list[tuple[Any, ...]] = []
         self._errors: set[int] = set()
+        self._profiles: tuple[Profile, Profile] | None = None
+        self.max_share = 0.0
+
+    def set_profiles(self, profiles: tuple[Profile, Profile] | None) -> None:
+        """Measured times at batch 1 and batch N (None: not profiled, columns empty)."""
+        self.beginResetModel()
+        self._profiles = profiles
+        self.max_share = max(profiles[0].shares().values(), default=0.0) if profiles else 0.0
+        self.endResetModel()
+
+    def _time(self, name: str, column: int) -> float | None:
+        if self._profiles is None:
+            return None
+        one, many = self._profiles
+        if column == _MS1:
+            return one.layers.get(name)
+        if column == _MSN:
+            return many.layers.get(name)
+        return one.share(name) if name in one.layers else None
 
     def set_data(self, network: Network | None, analysis: NetworkAnalysis | None) -> None:
         """Replace the rows (after an edit or a new analysis)."""
@@ -60,7 +94,7 @@ class LayerTableModel(QAbstractTableModel):
                 self._rows.append((len(self._rows) + 1, layer.name, layer.kind,
                                    info.shape_text if info else "",
                                    info.params if info else layer.num_params,
-                                   info.macs if info else 0, trainable))
+                                   info.macs if info else 0, None, None, None, trainable))
         self.endResetModel()
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
@@ -72,27 +106,58 @@ class LayerTableModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            if section == _MSN and self._profiles is not None:
+                return f"ms ×{self._profiles[1].batch}"
             return _HEADERS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return {_MS1: "Measured forward time of the layer at batch 1 (median)",
+                    _MSN: "Measured forward time of the layer at the chosen batch (median)",
+                    _SHARE: "Share of the batch-1 forward time spent in this layer"}.get(section)
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         row = self._rows[index.row()]
-        value = row[index.column()]
+        column = index.column()
+        value = row[column]
+        if column in (_MS1, _MSN, _SHARE):
+            value = self._time(str(row[1]), column)
+            if role == Qt.ItemDataRole.DisplayRole:
+                if value is None:
+                    return ""
+                return f"{100 * value:.1f} %" if column == _SHARE else f"{value:.3f}"
+            if role == Qt.ItemDataRole.UserRole:
+                return -1.0 if value is None else value
         if role == Qt.ItemDataRole.DisplayRole:
-            return count_text(value) if index.column() in (4, 5) else str(value)
+            return count_text(value) if column in (4, 5) else str(value)
         if role == Qt.ItemDataRole.UserRole:  # sort key
             return value
         if role == Qt.ItemDataRole.ForegroundRole and index.row() in self._errors:
             return QBrush(QColor("#c0392b"))
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in (0, 4, 5):
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in _NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def layer_at(self, row: int) -> str:
         """Layer name of a source row."""
         return str(self._rows[row][1])
+
+
+class _ShareBar(QStyledItemDelegate):
+    """The "Time" column: a bar as long as the layer's share relative to the slowest layer."""
+
+    def __init__(self, model: LayerTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._model = model
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        share = index.data(Qt.ItemDataRole.UserRole)
+        if isinstance(share, float) and share > 0 and self._model.max_share > 0:
+            rect = option.rect.adjusted(2, 3, -2, -3)  # type: ignore[attr-defined]
+            rect.setWidth(max(1, round(rect.width() * share / self._model.max_share)))
+            painter.fillRect(rect, QColor(230, 90, 60, 150))
+        super().paint(painter, option, index)
 
 
 class AnalyzerPanel(QWidget):
@@ -118,12 +183,16 @@ class AnalyzerPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.clicked.connect(self._on_row_clicked)
+        self.table.setItemDelegateForColumn(_SHARE, _ShareBar(self.model, self.table))
+        self._build_profile_row()
         self.issues = QListWidget()
         self.issues.itemClicked.connect(self._on_issue_clicked)
         self.issues_title = QLabel("Issues")
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addLayout(self.profile_row)
+        left_layout.addWidget(self.profile_info)
         left_layout.addWidget(self.filter)
         left_layout.addWidget(self.table)
         right = QWidget()
@@ -142,6 +211,113 @@ class AnalyzerPanel(QWidget):
         session.analysis_ready.connect(self._on_analysis_ready)
         session.document_changed.connect(self._on_analysis_ready)
         session.design_replaced.connect(self._on_analysis_ready)
+        session.design_replaced.connect(lambda _d: self._clear_profile())
+        session.document_changed.connect(lambda names: names is None and self._clear_profile())
+
+    # ----- profile -----------------------------------------------------------------------
+    def _build_profile_row(self) -> None:
+        self.profile_button = QPushButton("Profile on this machine")
+        self.profile_button.setToolTip("Measure every layer's forward time on this CPU, at batch 1 "
+                                       "and the chosen batch (warm-up, then the median of repeats)")
+        self.profile_button.clicked.connect(self.start_profile)
+        self.batch_box = QSpinBox()
+        self.batch_box.setRange(2, 256)
+        self.batch_box.setValue(8)
+        self.batch_box.setPrefix("and batch ")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.colour_box = QCheckBox("Colour canvas by time")
+        self.colour_box.setEnabled(False)
+        self.colour_box.toggled.connect(self._show_colours)
+        self.profile_progress = QProgressBar()
+        self.profile_progress.setRange(0, 1000)
+        self.profile_progress.setMaximumWidth(160)
+        self.profile_progress.hide()
+        self.profile_row = QHBoxLayout()
+        for widget in (self.profile_button, self.batch_box, self.cancel_button,
+                       self.profile_progress, self.colour_box):
+            self.profile_row.addWidget(widget)
+        self.profile_row.addStretch(1)
+        self.profile_info = QLabel("")
+        self.profile_info.setWordWrap(True)
+        self.profile_info.hide()
+        self.profiles: tuple[Profile, Profile] | None = None
+        self.profile_runner = TaskRunner(self)
+        self.profile_runner.progressed.connect(self._on_profile_progress)
+        self.profile_runner.succeeded.connect(self._on_profiled)
+        self.profile_runner.failed.connect(lambda m, _t: self._profile_done(f"Profile failed: {m}"))
+        self.profile_runner.cancelled.connect(lambda: self._profile_done("Profile cancelled."))
+        self.cancel_button.clicked.connect(self.profile_runner.cancel)
+
+    def start_profile(self) -> None:
+        """Measure the design as it is now, in the background (batch 1, then the chosen batch)."""
+        design = self.session.design
+        if design is None or self.profile_runner.running:
+            return
+        network, store = snapshot(design)
+        size, batch = design.info.input_size, self.batch_box.value()
+
+        def work(progress: Any, cancelled: Any) -> tuple[Profile, Profile]:
+            try:
+                one = profile_snapshot(network, store, size, batch=1, repeats=10,
+                                       progress=lambda f, m: progress(0.5 * f, f"batch 1: {m}"),
+                                       cancel=cancelled)
+                many = profile_snapshot(network, store, size, batch=batch, repeats=5,
+                                        progress=lambda f, m: progress(0.5 + 0.5 * f,
+                                                                       f"batch {batch}: {m}"),
+                                        cancel=cancelled)
+            except ProfileCancelledError:
+                raise TaskCancelled() from None
+            return one, many
+
+        self.profile_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.profile_progress.setValue(0)
+        self.profile_progress.show()
+        self.profile_info.setText("Profiling… the numbers are measured while other programs run, "
+                                  "so keep the machine as quiet as you can.")
+        self.profile_info.show()
+        self.profile_runner.start(work)
+
+    def _on_profile_progress(self, fraction: float, message: str) -> None:
+        self.profile_progress.setValue(round(1000 * fraction))
+        self.profile_info.setText(f"Profiling: {message}")
+
+    def _on_profiled(self, result: object) -> None:
+        one, many = result  # type: ignore[misc]
+        self.profiles = (one, many)
+        self.model.set_profiles(self.profiles)
+        self.table.resizeColumnsToContents()
+        per_image = many.total_ms / many.batch
+        self._profile_done(
+            f"Batch 1: layers sum to {one.sum_ms:.1f} ms, measured forward {one.total_ms:.1f} ms "
+            f"({100 * one.coverage:.0f} %). Batch {many.batch}: {many.total_ms:.1f} ms "
+            f"({per_image:.1f} ms per image, {1000 / per_image:.0f} images/s). "
+            f"{one.threads} CPU thread(s); median of {one.repeats} runs after {one.warmup} "
+            "warm-up.")
+        self.colour_box.setEnabled(True)
+        self.colour_box.setChecked(True)
+        self._show_colours(True)
+
+    def _profile_done(self, text: str) -> None:
+        self.profile_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.profile_progress.hide()
+        self.profile_info.setText(text)
+        self.profile_info.show()
+
+    def _show_colours(self, on: bool) -> None:
+        self.session.set_timings(self.profiles[0].shares() if on and self.profiles else None)
+
+    def _clear_profile(self) -> None:
+        """The design changed shape or was replaced: its measured times no longer apply."""
+        if self.profiles is None:
+            return
+        self.profiles = None
+        self.model.set_profiles(None)
+        self.colour_box.setChecked(False)
+        self.colour_box.setEnabled(False)
+        self.profile_info.hide()
 
     def _on_analysis_ready(self, *_args: object) -> None:
         design = self.session.design

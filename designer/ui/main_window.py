@@ -5,6 +5,7 @@ A composition of views over one `DesignSession`; it computes nothing itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from functools import partial
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
@@ -20,6 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from designer.core.grouping import BLOCK_PREFIX
+from designer.project.runs import RunRecord
+from designer.surgery.design import Design
 from designer.ui.actions import WINDOW_TABLE, build_actions, design_actions
 from designer.ui.analyzer import AnalyzerPanel
 from designer.ui.banner import MessageBanner
@@ -157,7 +160,7 @@ class MainWindow(QMainWindow):
         self.quit_action = self.window_commands["quit"]
         self.new_project_action = self.window_commands["new_project"]
         file_menu = self.menuBar().addMenu("&File")
-        for action_id in ("new_project", "open_model", None, "open_project", "recent",
+        for action_id in ("new_project", "open_model", "open_model_file", None, "open_project", "recent",
                           "save_project", "save_project_as", None, "export_model",
                           "generate_script", None, "quit"):
             if action_id is None:
@@ -176,6 +179,7 @@ class MainWindow(QMainWindow):
         model_menu = self.menuBar().addMenu("&Model")
         for action_id in ("replace_head", "fit_head_to_data", "freeze_backbone", "unfreeze_all"):
             model_menu.addAction(self.commands[action_id])
+        model_menu.addAction(self.window_commands["find_model"])
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
@@ -256,6 +260,24 @@ class MainWindow(QMainWindow):
         self.session.open_in_background(lambda progress, cancelled: open_model(
             model, weights, progress=progress, cancel=cancelled))
 
+    def open_model_finder(self) -> None:
+        """Model ▸ Find a model for my data: the finder dialog (designer.ui.search)."""
+        from designer.ui.search import FinderDialog
+
+        dialog = FinderDialog(self.workspace, parent=self)
+        dialog.open_requested.connect(self._open_from_finder)
+        dialog.runs_added.connect(self._add_runs)
+        dialog.resize(1300, 720)
+        dialog.show()
+
+    def _open_from_finder(self, opener: Callable[..., Design]) -> None:
+        self.session.open_in_background(opener)
+        self.show_page("Design")
+
+    def _add_runs(self, runs: Iterable[RunRecord]) -> None:
+        for run in runs:
+            self.workspace.add_run(run)
+
     def new_project(self) -> None:
         """File ▸ New project: a fresh project with the start model (after asking to save)."""
         if self.projects.new_project():
@@ -274,6 +296,14 @@ class MainWindow(QMainWindow):
         self.docks["browser"].show()
         self.docks["browser"].raise_()
         self.browser.setFocus()
+
+    def open_model_file(self) -> None:
+        """File ▸ Open model file…: import a file of the user's own (designer/ui/import_flow)."""
+        from designer.ui.import_flow import ImportFlow, ImportPrompts
+
+        if getattr(self, "import_flow", None) is None:
+            self.import_flow = ImportFlow(self.session, ImportPrompts(self), self)
+        self.import_flow.ask_and_open()
 
     def about(self) -> None:
         """Help ▸ About."""

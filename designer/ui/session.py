@@ -50,6 +50,8 @@ class DesignSession(QObject):
     open_finished = Signal(bool)
     #: editing became locked/unlocked (e.g. while training this design)
     locked_changed = Signal(bool)
+    #: measured share of forward time per layer (payload: dict[str, float], or None: cleared)
+    timings_changed = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -57,6 +59,8 @@ class DesignSession(QObject):
         self.selection: list[str] = []
         self.analysis: NetworkAnalysis | None = None
         self.locked = False
+        #: layer name -> share of the measured forward time (set by the analyzer's profile)
+        self.timings: dict[str, float] | None = None
         self._version = 0
         self._analysis_runner = TaskRunner(self)
         self._analysis_runner.succeeded.connect(self._on_analysis_done)
@@ -82,6 +86,7 @@ class DesignSession(QObject):
         design.history.changed.connect(self.history_changed.emit)
         self._version += 1
         self.analysis = design.analyze()
+        self.set_timings(None)
         self.design_replaced.emit(design)
         self.analysis_ready.emit(self.analysis)
         self.selection_changed.emit([])
@@ -155,12 +160,19 @@ class DesignSession(QObject):
         """True while a background analysis runs or one is queued."""
         return self._analysis_runner.running or self._pending_analysis
 
+    def set_timings(self, shares: dict[str, float] | None) -> None:
+        """Show (or clear, with None) each layer's share of the measured forward time."""
+        self.timings = dict(shares) if shares is not None else None
+        self.timings_changed.emit(self.timings)
+
     # ----- analysis --------------------------------------------------------------------
     def _on_network_changed(self, changed: object) -> None:
         self._version += 1
         kept = [n for n in self.selection if self.design and n in self.design.network]
         pruned = kept != self.selection
         self.selection = kept
+        if changed is None and self.timings is not None:  # new structure: old times mislead
+            self.set_timings(None)
         self.document_changed.emit(changed)
         if pruned:  # deleted layers leave the selection: views and the status bar must know
             self.selection_changed.emit(list(kept))

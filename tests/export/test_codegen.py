@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -30,6 +31,7 @@ from designer.export.codegen import (
     import_script,
     write_script_bundle,
 )
+from designer.export.codegen.network import network_code
 from designer.export.errors import ExportCancelledError
 from designer.surgery.design import Design
 from designer.surgery.opening import from_module, open_model
@@ -91,20 +93,28 @@ def test_the_bundle_holds_script_weights_and_split(bundle: Path, shapes: SplitMa
     assert SplitManifest.load(bundle / "split.json").entries == shapes.entries
 
 
+def script_name(design: Design) -> Callable[[str], str]:
+    """Design tensor name -> the generated network's (its edits may nest a layer in a Sequential)."""
+    return network_code(design).rename
+
+
 def test_rebuilt_network_gives_the_designs_outputs(bundle: Path, resnet: Design) -> None:
     _, network = network_of(bundle)
-    assert set(network.state_dict()) == set(resnet.build().state_dict())
+    rename = script_name(resnet)
+    assert set(network.state_dict()) == {rename(k) for k in resnet.build().state_dict()}
     assert max_diff(resnet, network) <= 1e-6  # measured 0.0: the same ops in the same order
 
 
-def test_script_starts_from_torchvision_and_writes_the_edits_as_code(bundle: Path) -> None:
+def test_script_builds_torchvision_then_assigns_the_edits(bundle: Path) -> None:
+    """What an engineer would write: the builder call, then one assignment for the new head."""
     source = (bundle / SCRIPT_NAME).read_text(encoding="utf-8")
-    assert "base = torchvision.models.resnet18(weights=None)" in source
-    assert "self.layer1 = base.layer1" in source
-    assert "self.dropout = nn.Dropout(p=0.2)  # added" in source
-    assert "self.fc = nn.Linear(in_features=512, out_features=4, bias=True)  # replaced" in source
-    assert "add = layer1_0_bn2 + maxpool" in source  # forward uses the design's layer names
-    assert "getattr(" not in source.split("class DesignedNetwork")[1].split("def build_model")[0]
+    network = source.split("def build_network()")[1].split("def build_model")[0].strip().splitlines()
+    assert network[2].strip() == "model = torchvision.models.resnet18(weights=None)"
+    assert "    model.fc = nn.Sequential(nn.Dropout(p=0.2), nn.Linear(in_features=512, out_features=4, " \
+        "bias=True))" in network
+    assert network[-1].strip() == "return model"
+    assert len(network) <= 20
+    assert "def forward" not in source and "class DesignedNetwork" not in source
 
 
 def test_freezing_plan_matches_the_design(bundle: Path, resnet: Design) -> None:
@@ -112,14 +122,16 @@ def test_freezing_plan_matches_the_design(bundle: Path, resnet: Design) -> None:
     assert module.FROZEN == ["conv1", "bn1", "layer1", "layer2"]
     module.apply_freezing(network)
     script = {name: p.requires_grad for name, p in network.named_parameters()}
-    design = {name: p.requires_grad for name, p in resnet.build().named_parameters()}
+    rename = script_name(resnet)
+    design = {rename(name): p.requires_grad for name, p in resnet.build().named_parameters()}
     assert script == design
     assert not all(script.values()) and any(script.values())
 
 
 def test_learning_rate_factors_become_parameter_groups(bundle: Path, resnet: Design) -> None:
     module, network = network_of(bundle)
-    factors = resnet.lr_factors()
+    rename = script_name(resnet)
+    factors = {rename(name): value for name, value in resnet.lr_factors().items()}
     assert factors and all(module.lr_factor(n, module.LR_FACTORS) == factors.get(n, 1.0)
                            for n, _ in network.named_parameters())
     module.apply_freezing(network)
@@ -222,16 +234,40 @@ def test_generated_source_compiles_and_passes_ruff(bundle: Path) -> None:
     assert result.returncode == 0, result.stdout
 
 
-def test_removed_layers_are_deleted_from_the_base(tmp_path: Path) -> None:
+def test_a_deleted_layer_becomes_identity(tmp_path: Path) -> None:
     torch.manual_seed(0)
     design = open_model("resnet18", "none", input_size=SIZE)
     design.delete_layer("layer1_0_bn2")
     design.replace_head(3)
     write_script_bundle(tmp_path, design, OPTIONS, None, None, SIZE)
     source = (tmp_path / SCRIPT_NAME).read_text(encoding="utf-8")
-    assert "del self.layer1[0].bn2" in source
+    assert "model.layer1[0].bn2 = nn.Identity()" in source
     _, network = network_of(tmp_path)
     assert not any(k.startswith("layer1.0.bn2.") for k in network.state_dict())
+    assert max_diff(design, network) <= 1e-6
+
+
+def test_a_layer_inserted_inside_a_block_wraps_its_neighbour(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    design = open_model("resnet18", "none", input_size=SIZE)
+    design.insert_layer("layer2_0_conv2", "Dropout2d", p=0.1)
+    write_script_bundle(tmp_path, design, OPTIONS, None, None, SIZE)
+    source = (tmp_path / SCRIPT_NAME).read_text(encoding="utf-8")
+    assert "model.layer2[0].bn2 = nn.Sequential(nn.Dropout2d(p=0.1), model.layer2[0].bn2)" in source
+    _, network = network_of(tmp_path)
+    assert max_diff(design, network) <= 1e-6
+
+
+def test_an_edit_that_rewires_a_block_writes_the_forward_pass(tmp_path: Path) -> None:
+    """A layer called twice (resnet's shared ReLU) cannot take a neighbour by wrapping: the script
+    falls back to writing the forward pass, and still reproduces the design."""
+    torch.manual_seed(0)
+    design = open_model("resnet18", "none", input_size=SIZE)
+    design.delete_layer("layer1_0_relu")
+    write_script_bundle(tmp_path, design, OPTIONS, None, None, SIZE)
+    source = (tmp_path / SCRIPT_NAME).read_text(encoding="utf-8")
+    assert "class DesignedNetwork" in source and "def forward" in source
+    _, network = network_of(tmp_path)
     assert max_diff(design, network) <= 1e-6
 
 
@@ -324,9 +360,11 @@ def test_bundled_lite0_is_rebuilt_from_timm_with_its_pretrained_weights(tmp_path
     design.freeze_backbone()
     write_script_bundle(tmp_path, design, OPTIONS, None, None, SIZE)
     source = (tmp_path / SCRIPT_NAME).read_text(encoding="utf-8")
-    assert 'base = timm.create_model("tf_efficientnet_lite0", pretrained=False)' in source
+    assert 'model = timm.create_model("tf_efficientnet_lite0", pretrained=False)' in source
+    assert "model.classifier = nn.Sequential(nn.Dropout(p=0.3), nn.Linear(" in " ".join(
+        line.strip() for line in source.splitlines()).replace("( ", "(")
     module, network = network_of(tmp_path)
     assert max_diff(design, network) <= 1e-6
     module.apply_freezing(network)
-    assert [n for n, p in network.named_parameters() if p.requires_grad] == ["classifier.weight",
-                                                                             "classifier.bias"]
+    assert [n for n, p in network.named_parameters() if p.requires_grad] == ["classifier.1.weight",
+                                                                             "classifier.1.bias"]

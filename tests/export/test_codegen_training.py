@@ -31,6 +31,7 @@ from designer.data import (
     split_scan,
 )
 from designer.export.codegen import SCRIPT_NAME, write_script_bundle
+from designer.export.codegen.network import network_code
 from designer.surgery.design import Design
 from designer.surgery.opening import open_model
 from designer.training import TrainingOptions
@@ -42,6 +43,7 @@ TIMEOUT = 300
 
 
 def edited_resnet() -> Design:
+    """Head replaced (torchvision), Dropout inserted before it, a frozen prefix, LR factors."""
     torch.manual_seed(0)
     design = open_model("resnet18", "none", input_size=SIZE)
     design.replace_head(4)
@@ -49,6 +51,37 @@ def edited_resnet() -> Design:
     design.freeze(up_to="layer1_1_relu_1")
     design.set_lr_factor(["layer4_1_conv1", "layer4_1_conv2"], 0.5)
     return design
+
+
+def block_edits() -> Design:
+    """A layer inserted inside a residual block and another deleted: still assignments only."""
+    design = open_model("resnet18", "none", input_size=SIZE)
+    design.replace_head(4)
+    design.insert_layer("layer2_0_conv2", "Dropout2d", p=0.1)
+    design.delete_layer("layer3_1_bn2")
+    return design
+
+
+def rewired_block() -> Design:
+    """A shared layer deleted inside a block: the script falls back to writing the forward pass."""
+    design = open_model("resnet18", "none", input_size=SIZE)
+    design.replace_head(4)
+    design.delete_layer("layer1_0_relu")
+    return design
+
+
+def timm_head() -> Design:
+    """timm's EfficientNet-Lite0 (random weights) with a new head and a frozen backbone."""
+    from designer.zoo.bundled import LITE0
+
+    design = open_model(LITE0, "none", input_size=SIZE)
+    design.replace_head(4, dropout=0.3)
+    design.freeze_backbone()
+    return design
+
+
+DESIGNS = {"head_freeze_lr": edited_resnet, "block_edits": block_edits,
+           "rewired_block": rewired_block, "timm_head": timm_head}
 
 
 @pytest.fixture(scope="module")
@@ -76,21 +109,36 @@ def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return result
 
 
+#: (design, options): every kind of edit with the standard recipe, and the fine-tune recipe
+CASES = [(edits, "standard") for edits in DESIGNS] + [("head_freeze_lr", "finetune")]
+RECIPES = {
+    "standard": OPTIONS,
+    # head first, then the whole network with discriminative learning rates
+    "finetune": OPTIONS.replace(recipe="finetune", head_epochs=1, finetune_lr_ratio=0.5),
+}
+
+
 @pytest.mark.slow
 @pytest.mark.usefixtures("one_thread")
-def test_script_reproduces_the_apps_run(shapes: SplitManifest, tmp_path: Path) -> None:
-    design = edited_resnet()
+@pytest.mark.parametrize(("edits", "recipe"), CASES, ids=[f"{e}-{r}" for e, r in CASES])
+def test_script_reproduces_the_apps_run(edits: str, recipe: str, shapes: SplitManifest,
+                                        tmp_path: Path) -> None:
+    design = DESIGNS[edits]()
+    options = RECIPES[recipe]
+    source_form = network_code(design)
+    assert source_form.minimal == (edits != "rewired_block")
     augment = AugmentOptions.recommended()
-    script = write_script_bundle(tmp_path / "bundle", design, OPTIONS, shapes, augment, SIZE)
+    script = write_script_bundle(tmp_path / "bundle", design, options, shapes, augment, SIZE)
     sets = datasets_from_manifest(shapes, design.info.preprocessing, augment, image_size=SIZE)
     model = design.build()
-    app = fit(model, sets["train"], sets["val"], OPTIONS, lr_factors=design.lr_factors(), augmented=True)
+    app = fit(model, sets["train"], sets["val"], options, lr_factors=design.lr_factors(), augmented=True)
     assert app.ok, app.message
 
     help_text = run([sys.executable, str(script), "--help"], tmp_path).stdout
     assert "--data-root" in help_text and "--epochs" in help_text
     output = run([sys.executable, str(script), "--out-dir", str(tmp_path / "out")], tmp_path).stdout
     assert "epoch 2/2" in output and "confusion matrix" in output
+    assert ("phase 2 from epoch 2" in output) == (options.recipe == "finetune")
     results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
 
     n_val = len(sets["val"])
@@ -103,7 +151,8 @@ def test_script_reproduces_the_apps_run(shapes: SplitManifest, tmp_path: Path) -
     assert app.best_val_acc is not None
     assert abs(results["evaluation"]["val"]["accuracy"] - app.best_val_acc) <= 1 / n_val + 1e-9
     trained = safetensors.torch.load_file(str(tmp_path / "out" / "trained.safetensors"))
-    kept = model.state_dict()
+    kept = {source_form.rename(k): v for k, v in model.state_dict().items()}
+    assert set(kept) == set(trained)
     assert max(float((kept[k].float() - trained[k].float()).abs().max()) for k in kept) <= 1e-3
 
 

@@ -42,6 +42,20 @@ def test_train_cli_on_generated_shapes(tmp_path: Path, capsys: pytest.CaptureFix
     assert "max |diff|" in capsys.readouterr().out
 
 
+@pytest.mark.slow
+def test_train_cli_finds_the_learning_rate_first(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["train", "--model", "mobilenet_v3_small", "--weights", "none",
+                 "--data", "sample:shapes", "--image-size", "48", "--epochs", "1",
+                 "--find-lr", "--out", str(tmp_path), "--json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "learning-rate range test:" in out.err and "Suggested learning rate" in out.err
+    suggested = float(out.err.split("Suggested learning rate ")[1].split()[0])
+    options = json.loads((Path(json.loads(out.out)["run_dir"]) / "options.json").read_text())
+    assert options["lr"] == pytest.approx(suggested, rel=0.05)  # the run used the suggestion
+
+
 def test_train_cli_reports_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["train", "--model", "squeezenet1_1", "--weights", "none",
                  "--data", str(tmp_path / "nope"), "--out", str(tmp_path)])

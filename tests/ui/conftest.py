@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -22,6 +23,9 @@ from designer.training.options import TrainingOptions
 from designer.ui.session import DesignSession
 from designer.ui.workspace import Workspace
 
+if TYPE_CHECKING:
+    from designer.ui.main_window import MainWindow
+
 LEARNING_RATES = (1e-3, 3e-2)
 
 
@@ -33,6 +37,19 @@ def _discard_unsaved_on_close(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(ProjectPrompts, "unsaved_changes",
                         lambda _self, _before: UnsavedChoice.DISCARD)
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
+    """The real main window on a new project in tmp_path, resnet18 (random weights, 32 px) open."""
+    from designer.ui.main_window import MainWindow
+
+    win = MainWindow(restore_layout=False)
+    win.projects.new(tmp_path / "project")
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.session.analysis_ready, timeout=20_000):
+        win.session.set_design(open_model("resnet18", input_size=32))
+    return win
 
 
 class AppProcess:

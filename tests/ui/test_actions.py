@@ -3,7 +3,6 @@ when it is enabled (the design lock, the selection, whether it would change anyt
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,19 +11,8 @@ from PySide6.QtWidgets import QMenu, QToolBar
 from pytestqt.qtbot import QtBot
 
 from designer.project.data_config import DataConfig, prepare_data
-from designer.surgery.opening import open_model
 from designer.ui.canvas import dialogs, menus
 from designer.ui.main_window import MainWindow
-
-
-@pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
-    win = MainWindow(restore_layout=False)
-    win.projects.new(tmp_path / "project")
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(win.session.analysis_ready, timeout=20_000):
-        win.session.set_design(open_model("resnet18", input_size=32))
-    return win
 
 
 def _menu_actions(window: MainWindow, title: str) -> list[QAction]:
@@ -113,6 +101,6 @@ def test_the_file_menu_is_built_from_the_window_table(window: MainWindow) -> Non
                     and not a.isSeparator()]
     table = {spec.id for spec in WINDOW_TABLE} - {"about"}
     assert file_actions == [window.window_commands[i] for i in (
-        "new_project", "open_model", "open_project", "save_project", "save_project_as",
-        "export_model", "generate_script", "quit")]
+        "new_project", "open_model", "open_model_file", "open_project", "save_project",
+        "save_project_as", "export_model", "generate_script", "quit")]
     assert {i for i, a in window.window_commands.items() if a in file_actions} == table

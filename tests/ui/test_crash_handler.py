@@ -10,21 +10,10 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from designer.surgery.design import Design
-from designer.surgery.opening import open_model
 from designer.ui.crash import CrashHandler
 from designer.ui.main_window import MainWindow
 from designer.ui.project_controller import ProjectPrompts
 from designer.workers.task import TaskRunner
-
-
-@pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
-    win = MainWindow(restore_layout=False)
-    win.projects.new(tmp_path / "project")
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(win.session.analysis_ready, timeout=20_000):
-        win.session.set_design(open_model("resnet18", input_size=32))
-    return win
 
 
 @pytest.fixture

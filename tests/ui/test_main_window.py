@@ -8,19 +8,8 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from designer.app import NO_DISPLAY_MESSAGE, run_gui
-from designer.surgery.opening import open_model
 from designer.ui.main_window import MainWindow
 from designer.ui.project_controller import ProjectPrompts
-
-
-@pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
-    win = MainWindow(restore_layout=False)
-    win.projects.new(tmp_path / "project")
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(win.session.analysis_ready, timeout=20_000):
-        win.session.set_design(open_model("resnet18", input_size=32))
-    return win
 
 
 def test_status_bar_and_undo_labels_follow_edits(window: MainWindow, qtbot: QtBot,

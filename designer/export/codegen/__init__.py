@@ -6,11 +6,13 @@
 
 Decisions worth knowing:
 
-- The network is rebuilt from the zoo architecture (``torchvision.models.resnet18(weights=None)``,
-  or timm for the bundled EfficientNet-Lite0: its TF-style "same" padding layers are timm's) by
-  taking the top-level blocks the design kept, writing added/replaced layers as constructor
-  code (checked to rebuild the same layer), and deleting base layers the design no longer calls.
-  ``forward`` is written from the document, one line per layer, not copied from torch.fx.
+- The network is written as a person would (``network.py``/``edits.py``): the zoo builder call
+  (``torchvision.models.resnet18(weights=None)``, ``timm.create_model(...)``) followed by one
+  attribute assignment per edit — a replaced layer, new layers wrapped with their neighbour in an
+  ``nn.Sequential``, ``nn.Identity()`` for a deleted layer — each with a comment saying what was
+  done. That form is used only when re-tracing the edited base gives the design's graph operation
+  for operation; otherwise (an edit that rewires a block) a ``DesignedNetwork`` class is written
+  whose ``forward`` states every layer. The weights file uses the script's tensor names.
 - A design of the user's own module (source "module"/"file") is rebuilt layer by layer when every
   layer it calls is a torch.nn layer whose constructor can be written; otherwise CodegenError
   explains that the script needs the module's class (export ONNX / .pt2 instead).

@@ -51,6 +51,9 @@ class InitCode:
 def base_architecture(design: Design) -> BaseArchitecture | None:
     """The zoo architecture behind the design, or None for a user's own module."""
     info = design.info
+    if info.source == "timm":  # a timm zoo tag: the tag names the architecture and its config
+        return BaseArchitecture(f"timm.create_model({quoted(info.model_name)}, pretrained=False)",
+                                f"timm's {info.model_name}", ("timm",))
     if info.source not in ("torchvision", "bundled"):
         return None
     from designer.zoo.bundled import LITE0, MOBILENET_V2_BACKBONE

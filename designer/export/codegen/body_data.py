@@ -8,9 +8,9 @@ from __future__ import annotations
 
 MODEL_HELPERS = '''
 
-def build_model(weights: Path) -> DesignedNetwork:
+def build_model(weights: Path) -> nn.Module:
     """The network with the design's weights (strict: every tensor must come from the file)."""
-    model = DesignedNetwork()
+    model = build_network()
     load_model(model, str(weights), strict=True, device="cpu")
     return model
 

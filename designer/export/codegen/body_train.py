@@ -33,7 +33,26 @@ class Run:
         use_scaler = self.amp_dtype == torch.float16 and device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda") if use_scaler else None
         self.loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
-        self.iteration = 0
+        self.iteration = 0  # steps taken in this phase (the schedule spans the phase)
+        self.phase_epochs = args.head_epochs if args.recipe == "finetune" else args.epochs
+
+    def start_fine_tuning(self) -> None:
+        """Phase two of the fine-tune recipe: the whole network trains, earlier layers slower
+        (discriminative learning rates), with a new optimiser and schedule."""
+        a, model = self.args, self.model
+        head = [name for name, p in model.named_parameters() if p.requires_grad]
+        names = [name for name, _ in model.named_parameters()]
+        for param in model.parameters():
+            param.requires_grad_(True)
+        factors = finetune_factors(names, head, LR_FACTORS, FINETUNE_GROUPS, a.layer_lr_decay)
+        lr = a.lr * a.finetune_lr_ratio
+        groups = parameter_groups(model, lr, a.weight_decay, factors)
+        self.frozen_bn = frozen_batchnorm_names(model)
+        self.optimizer = build_optimizer(groups, a.solver, lr, a.momentum)
+        self.iteration, self.phase_epochs = 0, a.epochs - a.head_epochs
+        if self.world > 1:  # DDP must see the newly trainable parameters
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = DistributedDataParallel(model, device_ids=ids)
 
     def autocast(self) -> torch.autocast:
         return torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32,
@@ -46,8 +65,8 @@ class Run:
     def step(self, images: torch.Tensor, labels: torch.Tensor, per_epoch: int) -> tuple[float, int]:
         """One optimiser step; returns (loss, correct predictions)."""
         a = self.args
-        factor = lr_multiplier(self.iteration, per_epoch, a.epochs, a.schedule, a.warmup_epochs,
-                               a.step_size, a.gamma)
+        factor = lr_multiplier(self.iteration, per_epoch, self.phase_epochs, a.schedule,
+                               a.warmup_epochs, a.step_size, a.gamma)
         for group in self.optimizer.param_groups:
             group["lr"] = group["base_lr"] * factor
         labels = labels.to(self.device)
@@ -197,6 +216,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--precision", choices=["auto", "off", "bf16", "fp16"], default=o["precision"])
     parser.add_argument("--channels-last", choices=["auto", "on", "off"], default=o["channels_last"])
     parser.add_argument("--workers", default=str(o["workers"]), help='data-loading processes or "auto"')
+    parser.add_argument("--recipe", choices=["standard", "finetune"], default=o["recipe"],
+                        help="finetune: --head-epochs on the head only, then the whole network")
+    parser.add_argument("--head-epochs", type=int, default=o["head_epochs"])
+    parser.add_argument("--finetune-lr-ratio", type=float, default=o["finetune_lr_ratio"])
+    parser.add_argument("--layer-lr-decay", type=float, default=o["layer_lr_decay"])
     return parser.parse_args(argv)
 
 
@@ -217,6 +241,11 @@ def fit(run: Run, data: dict[str, SplitDataset], workers: int) -> tuple[dict, li
                       workers, run.device, torch.Generator()) if len(data["val"]) else None
     best, best_key, stale, history = None, None, 0, []
     for epoch in range(1, args.epochs + 1):
+        if args.recipe == "finetune" and epoch == args.head_epochs + 1:
+            run.start_fine_tuning()
+            if main_process:
+                print(f"fine-tune recipe, phase 2 from epoch {epoch}: the whole network trains",
+                      flush=True)
         started = time.perf_counter()
         train_loss, train_acc = train_one_epoch(run, train, epoch)
         row = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc}

@@ -22,7 +22,7 @@ from designer.data.split import SplitManifest
 from designer.data.transforms import AugmentOptions
 from designer.export import _space
 from designer.export._staging import Staging, created_folder
-from designer.export.codegen.script import generate_script
+from designer.export.codegen.script import GeneratedScript, generated_script
 from designer.export.codegen.values import CodegenError
 from designer.export.errors import ExportCancelledError, ExportError, describe
 from designer.surgery.design import Design
@@ -83,18 +83,18 @@ def write_verified_bundle(folder: Path | str, design: Design, options: TrainingO
         _space.ensure_space(target, needed)
         try:
             report(0.1, "writing the script")
-            staging.main.write_text(generate_script(
-                design, options=options, manifest=manifest, augment=augment,
-                image_size=image_size, weights_file=WEIGHTS_NAME), encoding="utf-8")
+            script = generated_script(design, options=options, manifest=manifest, augment=augment,
+                                      image_size=image_size, weights_file=WEIGHTS_NAME)
+            staging.main.write_text(script.text, encoding="utf-8")
             _check_cancel(cancel)
             report(0.3, "saving the design's weights")
-            safetensors.torch.save_model(model, str(staging.side(WEIGHTS_NAME)))
+            save_weights(model, script, staging.side(WEIGHTS_NAME))
             if manifest is not None:
                 manifest.save(staging.side(SPLIT_NAME))
             _check_cancel(cancel)
             if verify:
                 report(0.6, "checking the script's network against the design")
-                diff = check_network(staging.main, design, image_size)
+                diff = check_network(staging.main, design, image_size, script.rename)
         except (CodegenError, ExportError):
             raise
         except Exception as error:
@@ -108,6 +108,20 @@ def write_verified_bundle(folder: Path | str, design: Design, options: TrainingO
             (target / SPLIT_NAME).unlink(missing_ok=True)  # an old split would not fit
     report(1.0, "done")
     return ScriptReport(paths, diff)
+
+
+def save_weights(model: torch.nn.Module, script: GeneratedScript, path: Path) -> None:
+    """The design's weights under the names the script's network gives them."""
+    if not script.network.minimal:
+        safetensors.torch.save_model(model, str(path))  # same names; handles tied weights
+        return
+    seen: set[int] = set()
+    tensors = {}
+    for key, tensor in model.state_dict().items():
+        shared = tensor.data_ptr() in seen and tensor.numel() > 0
+        seen.add(tensor.data_ptr())
+        tensors[script.rename(key)] = tensor.detach().clone() if shared else tensor.detach().contiguous()
+    safetensors.torch.save_file(tensors, str(path))
 
 
 def _check_cancel(cancel: Callable[[], bool] | None) -> None:
@@ -130,14 +144,18 @@ def import_script(path: Path) -> ModuleType:
     return module
 
 
-def check_network(script: Path, design: Design, image_size: int | None) -> float:
-    """Max |difference| between the script's network and the design; CodegenError if too big."""
+def check_network(script: Path, design: Design, image_size: int | None,
+                  rename: Callable[[str], str] = str) -> float:
+    """Max |difference| between the script's network and the design; CodegenError if too big.
+
+    `rename` maps the design's parameter names to the script's.
+    """
     module = import_script(script)
     network = module.build_model(script.parent / WEIGHTS_NAME).eval()
     module.apply_freezing(network)
     reference = design.build()
     frozen_script = {n for n, p in network.named_parameters() if not p.requires_grad}
-    frozen_design = {n for n, p in reference.named_parameters() if not p.requires_grad}
+    frozen_design = {rename(n) for n, p in reference.named_parameters() if not p.requires_grad}
     if frozen_script != frozen_design:
         wrong = sorted(frozen_script ^ frozen_design)[:3]
         raise CodegenError(f"the script's freezing plan differs from the design's at {wrong}")

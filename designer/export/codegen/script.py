@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import inspect
 import textwrap
+from dataclasses import dataclass
 
 from designer.data.split import SplitManifest
 from designer.data.transforms import AugmentOptions
-from designer.export.codegen.architecture import BaseArchitecture, base_architecture, init_code
+from designer.export.codegen.architecture import BaseArchitecture
 from designer.export.codegen.body_data import DATA, MODEL_HELPERS
 from designer.export.codegen.body_train import DISTRIBUTED, MAIN, TRAINING
-from designer.export.codegen.forward import forward_source
+from designer.export.codegen.network import RULE as _RULE
+from designer.export.codegen.network import NetworkCode, network_code
 from designer.export.codegen.training_plan import TrainingPlan, training_plan
 from designer.export.codegen.values import CodegenError, literal, quoted
-from designer.export.codegen.wrap import wrap
 from designer.surgery.design import Design
-from designer.training.options import TrainingOptions
+from designer.training.options import FINETUNE_GROUPS, TrainingOptions
 from designer.training.recipe import RECIPE
 
-_RULE = "# " + "=" * 93
 _STANDARD_IMPORTS = ["argparse", "copy", "json", "math", "os", "time"]
+
+
+@dataclass(frozen=True)
+class GeneratedScript:
+    """The script's text and how it names the design's tensors (its weights file uses them)."""
+
+    text: str
+    network: NetworkCode
+
+    def rename(self, key: str) -> str:
+        """The script's name of a design state_dict key or parameter name."""
+        return self.network.rename(key)
 
 
 def generate_script(design: Design, *, options: TrainingOptions, manifest: SplitManifest | None,
@@ -30,18 +42,24 @@ def generate_script(design: Design, *, options: TrainingOptions, manifest: Split
     Raises CodegenError when the design cannot be written as plain code (a user's own module
     made of layers other than torch.nn's); the message says what to do instead.
     """
-    base = base_architecture(design)
-    init = init_code(design, base)
-    forward = forward_source(list(design.network), init.root)
-    plan = training_plan(design)
+    return generated_script(design, options=options, manifest=manifest, augment=augment,
+                            image_size=image_size, weights_file=weights_file).text
+
+
+def generated_script(design: Design, *, options: TrainingOptions, manifest: SplitManifest | None,
+                     augment: AugmentOptions | None, image_size: int | None,
+                     weights_file: str = "weights.safetensors") -> GeneratedScript:
+    """:func:`generate_script` with the tensor names the script's network uses."""
+    network = network_code(design)
+    plan = training_plan(design, network.rename)
     classes = list(manifest.classes) if manifest is not None else list(design.info.class_names)
     if not classes:
         classes = [f"class_{i}" for i in range(design.num_classes or 0)]
     parts = [
-        _docstring(design, base, classes, weights_file),
-        _imports(base, init.imports | forward.imports),
+        _docstring(design, network.base, classes, weights_file),
+        _imports(network.base, network.imports),
         _settings(design, options, plan, classes, image_size, weights_file),
-        _network(design, base, init.lines, forward.source),
+        network.section,
         MODEL_HELPERS.rstrip("\n"),
         recipe_section(),
         "\n\n" + _augmentation(augment, design),
@@ -50,7 +68,7 @@ def generate_script(design: Design, *, options: TrainingOptions, manifest: Split
         DISTRIBUTED.rstrip("\n"),
         MAIN,
     ]
-    return "\n".join(parts)
+    return GeneratedScript("\n".join(parts), network)
 
 
 def recipe_section() -> str:
@@ -88,7 +106,7 @@ def _docstring(design: Design, base: BaseArchitecture | None, classes: list[str]
         """''')
 
 
-def _imports(base: BaseArchitecture | None, extra: set[str]) -> str:
+def _imports(base: BaseArchitecture | None, extra: frozenset[str]) -> str:
     standard = sorted(set(_STANDARD_IMPORTS) | {m for m in extra if m in ("operator",)})
     third = sorted(m for m in extra if m not in standard and m not in ("torchvision",))
     lines = ["", "from __future__ import annotations", ""]
@@ -155,11 +173,17 @@ def _options_lines(options: TrainingOptions) -> list[str]:
         "precision": (options.mixed_precision, "auto | off | bf16 | fp16 (autocast)"),
         "channels_last": (options.channels_last, "auto | on | off"),
         "workers": (options.num_workers, "data-loading processes or auto"),
+        "recipe": (options.recipe, "standard | finetune (head first, then the whole network)"),
+        "head_epochs": (options.head_epochs, "finetune: epochs that train only the head"),
+        "finetune_lr_ratio": (options.finetune_lr_ratio, "finetune: phase-two lr = lr x this"),
+        "layer_lr_decay": (options.layer_lr_decay, "finetune: lr factor per earlier layer group"),
     }
     lines = ["OPTIONS = {"]
     for key, (value, note) in values.items():
         lines.append(f"    {quoted(key)}: {literal(value)},{f'  # {note}' if note else ''}")
     lines.append("}")
+    lines.append(f"FINETUNE_GROUPS = {FINETUNE_GROUPS}  # finetune: layer groups with their own "
+                 "learning rate")
     if options.validate_every:
         lines.append(f"# The NetDesigner run validated every {options.validate_every} iterations; "
                      "this script validates once per epoch.")
@@ -176,34 +200,6 @@ def _list_lines(name: str, items: list[str]) -> list[str]:
     if len(text) <= 100:
         return [text]
     return [f"{name} = [", *(f"    {quoted(item)}," for item in items), "]"]
-
-
-def _network(design: Design, base: BaseArchitecture | None, init: list[str], forward: str) -> str:
-    if base is not None:
-        text = (f"Start from {base.label}. Its random weights are replaced by the design's own "
-                "(pretrained + edited) weights when build_model() loads them.")
-    else:
-        text = "Every layer is built here; build_model() loads the design's weights into them."
-    intro = [f"# {line}" for line in textwrap.wrap(text, 96)]
-    removed_note = "# Layers the design no longer uses."
-    init_lines = [] if base is not None else intro
-    for line in init:
-        if line.startswith("base = "):
-            init_lines += [*intro, line, "# The layers, in the order the network first uses them."]
-        elif line.startswith(("del ", "delattr(")) and removed_note not in init_lines:
-            init_lines += [removed_note, line]
-        else:
-            init_lines.append(line)
-    wrapped = [part for line in init_lines for part in wrap(line, 8)]
-    body = textwrap.indent("\n".join(["super().__init__()", *wrapped]), " " * 8)
-    head = [
-        "", "", _RULE, "# 1. The network: the architecture, the design's edits, and its forward pass", _RULE,
-        "", "", "class DesignedNetwork(nn.Module):",
-        f'    """{design.info.model_name} as edited in NetDesigner.', "",
-        '    Submodule names match the tensor names in weights.safetensors.', '    """', "",
-        "    def __init__(self) -> None:",
-    ]
-    return "\n".join([*head, body, "", textwrap.indent(forward, "    ")])
 
 
 def _augmentation(augment: AugmentOptions | None, design: Design) -> str:
@@ -257,4 +253,4 @@ def _call(function: str, *arguments: str) -> str:
     return "\n".join([f"{function}(", *(f"    {a}," for a in arguments), "),"])
 
 
-__all__ = ["CodegenError", "generate_script"]
+__all__ = ["CodegenError", "GeneratedScript", "generate_script", "generated_script"]

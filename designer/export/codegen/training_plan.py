@@ -25,18 +25,21 @@ class TrainingPlan:
     trainable_count: int
 
 
-def training_plan(design: Design) -> TrainingPlan:
-    """What trains, read from the layers' frozen flags as ``Design.build`` applies them.
+def training_plan(design: Design, rename: Callable[[str], str] = str) -> TrainingPlan:
+    """What trains, read from the layers' frozen flags as ``Design.build`` applies them, in the
+    script's parameter names (`rename` maps a design name to the script's).
 
     (Computed here rather than by building, which would switch the stored modules' flags.)
     """
-    sizes = _parameter_sizes(design)
+    design_sizes = _parameter_sizes(design)
+    names_in_script = {name: rename(name) for name in design_sizes}
+    sizes = {names_in_script[n]: size for n, size in design_sizes.items()}
     trainable: dict[str, bool] = {}
     for layer in design.network:
         if layer.op in ("module", "constant"):
             trainable[layer.target] = trainable.get(layer.target, False) or not layer.frozen
-    frozen = {name for name in sizes if not _trainable(name, trainable)}
-    factors = design.lr_factors()
+    frozen = {names_in_script[n] for n in design_sizes if not _trainable(n, trainable)}
+    factors = {rename(name): value for name, value in design.lr_factors().items()}
     names = list(sizes)
     groups: dict[str, float] = {}
     for value in sorted({f for f in factors.values() if f != 1.0}):

@@ -35,6 +35,8 @@ class LayerItem(QGraphicsItem):
         self.edges: list[EdgeItem] = []
         self.frames: list[BlockFrame] = []
         self.drop_target = False
+        #: share of the measured forward time (None: not profiled, normal colours)
+        self.heat: float | None = None
         self._texts: tuple[str, str, str] = ("", "", "")
         self._overview: dict[int, str] = {}
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -83,6 +85,16 @@ class LayerItem(QGraphicsItem):
         self._overview = {}
         self.setToolTip(view.tooltip())
         self.update()
+
+    def set_heat(self, share: float | None) -> None:
+        """Fill by share of measured time: white (none) to deep red (a quarter or more)."""
+        if share != self.heat:
+            self.heat = share
+            self.update()
+
+    def _heat_brush(self) -> QColor:
+        level = min(1.0, ((self.heat or 0.0) / 0.25) ** 0.5)
+        return QColor(255, round(255 - 190 * level), round(255 - 210 * level))
 
     def set_drop_target(self, on: bool) -> None:
         """Highlight while a dragged layer would be inserted after this node."""
@@ -142,6 +154,8 @@ class LayerItem(QGraphicsItem):
         self._paint_body(painter, box, frozen)
         self._paint_text(painter, box, frozen)
         self._paint_icons(painter, box)
+        if self.heat is not None:
+            self._paint_heat_text(painter, box)
         if self.isSelected():
             pen = QPen(style.SELECTED, 2.5)
             painter.setPen(pen)
@@ -154,11 +168,13 @@ class LayerItem(QGraphicsItem):
         view = self.view
         if lod < style.TITLE_LOD:  # tiny: solid colours, so state survives at a few pixels
             painter.setPen(NO_PEN)
-            painter.setBrush(style.overview_fill(view.category, frozen, self._state()))
+            painter.setBrush(self._heat_brush() if self.heat is not None else
+                             style.overview_fill(view.category, frozen, self._state()))
             painter.drawRect(box)
             return
         painter.setPen(style.border(view.category, self._state()))
-        painter.setBrush(style.fill(view.category, frozen))
+        painter.setBrush(self._heat_brush() if self.heat is not None else
+                         style.fill(view.category, frozen))
         painter.drawRect(box)
         if frozen:
             painter.setBrush(style.hatch())
@@ -183,7 +199,8 @@ class LayerItem(QGraphicsItem):
     def _paint_body(self, painter: QPainter, box: QRectF, frozen: bool) -> None:
         view = self.view
         painter.setPen(NO_PEN)
-        painter.setBrush(style.fill(view.category, frozen))
+        painter.setBrush(self._heat_brush() if self.heat is not None else
+                         style.fill(view.category, frozen))
         painter.drawRoundedRect(box, style.RADIUS, style.RADIUS)
         if frozen or self.partly_frozen:
             painter.setBrush(style.hatch())
@@ -214,6 +231,15 @@ class LayerItem(QGraphicsItem):
         painter.setPen(style.ERROR if self.view.error else
                        (style.TEXT_DIM if self.view.stale else style.TEXT))
         painter.drawText(QRectF(left, box.top() + 37, width, 16), LEFT_MIDDLE, shape)
+
+    def _paint_heat_text(self, painter: QPainter, box: QRectF) -> None:
+        """The share of time, right-aligned on the kind line."""
+        _title, detail_font, _ = style.fonts()
+        painter.setFont(detail_font)
+        painter.setPen(style.TEXT)
+        painter.drawText(QRectF(box.left(), box.top() + 21, box.width() - 8, 16),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                         f"{100 * (self.heat or 0.0):.1f} % time")
 
     def _paint_icons(self, painter: QPainter, box: QRectF) -> None:
         right = box.right() - 8

@@ -3,11 +3,16 @@
 Structure changes (open, insert, delete, expand) rebuild the items; attribute changes (freeze,
 learning-rate factor) and new analyses only refresh the affected nodes' text and state.
 Selection is mirrored both ways with `DesignSession.select` / `selection_changed`.
+
+A big rebuild ("Expand all" on maxvit_t: 1,171 nodes) is made in steps of a few milliseconds
+between events, so the window keeps painting and answering; `rebuilt` is emitted when the
+scene is complete. Reading the scene's nodes, edges or selection while such a build is under
+way completes it first, so callers always see a whole scene.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QRectF, Signal
+from PySide6.QtCore import QObject, QRectF, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
 from designer.core.analysis import NetworkAnalysis
@@ -20,6 +25,10 @@ from designer.ui.canvas.nodes import describe
 from designer.ui.session import DesignSession
 
 MARGIN = 60.0
+#: graphs with at least this many visible nodes are built in steps between events
+STEPPED_FROM = 300
+#: how long one build step may hold the GUI thread (the stall target is 50 ms)
+STEP_BUDGET_S = 0.010
 
 
 class NetworkScene(QGraphicsScene):
@@ -41,10 +50,15 @@ class NetworkScene(QGraphicsScene):
         self._framed: set[str] = set()
         self._syncing = False
         self._sent: list[str] | None = None
+        self._job: build.Build | None = None
+        self._job_timer = QTimer(self)
+        self._job_timer.setInterval(0)
+        self._job_timer.timeout.connect(self._build_step)
         session.design_replaced.connect(self._on_design_replaced)
         session.document_changed.connect(self._on_document_changed)
         session.analysis_ready.connect(self._on_analysis)
         session.selection_changed.connect(self._on_session_selection)
+        session.timings_changed.connect(self._on_timings)
         self.selectionChanged.connect(self._on_scene_selection)
         if session.design is not None:
             self._on_design_replaced(session.design)
@@ -58,24 +72,34 @@ class NetworkScene(QGraphicsScene):
     @property
     def nodes(self) -> dict[str, LayerItem]:
         """Node items by visible-graph key (layer name or 'block:<path>')."""
+        self.finish_build()
         return self.built.nodes
 
     @property
     def edges(self) -> dict[tuple[str, str], EdgeItem]:
         """Edge items by (source key, target key)."""
+        self.finish_build()
         return self.built.edges
+
+    @property
+    def building(self) -> bool:
+        """True while a big rebuild is still adding items between events."""
+        return self._job is not None
 
     def item_for_layer(self, name: str) -> LayerItem | None:
         """The item showing a layer (itself or the collapsed block that contains it)."""
+        self.finish_build()
         key = self.built.node_of.get(name)
         return self.built.nodes.get(key) if key is not None else None
 
     def block_item(self, path: str) -> LayerItem | None:
         """The node of a collapsed block."""
+        self.finish_build()
         return self.built.nodes.get(BLOCK_PREFIX + path)
 
     def selected_layers(self) -> list[str]:
         """Layer names behind the selected nodes, in execution order."""
+        self.finish_build()
         chosen = {n for item in self.selectedItems() if isinstance(item, LayerItem)
                   for n in item.view.members}
         network = self.network
@@ -83,6 +107,7 @@ class NetworkScene(QGraphicsScene):
 
     def graph_rect(self) -> QRectF:
         """The area covered by nodes and edges (what 'fit' shows)."""
+        self.finish_build()
         return self.itemsBoundingRect()
 
     # ----- collapsing ------------------------------------------------------------------
@@ -124,13 +149,16 @@ class NetworkScene(QGraphicsScene):
 
     def auto_arrange(self) -> None:
         """Undo manual node moves: back to the layered layout."""
+        self.finish_build()
         build.arrange(self.built, self.visible)
         self._fit_scene_rect()
 
     # ----- building --------------------------------------------------------------------
     def rebuild(self) -> None:
-        """Recreate all items from the document and the collapsed set."""
+        """Recreate all items from the document and the collapsed set (a big graph in steps
+        between events: see `building`; `rebuilt` is emitted when the scene is complete)."""
         network = self.network
+        self._drop_job()
         self._syncing = True
         try:
             self.clear()
@@ -139,10 +167,58 @@ class NetworkScene(QGraphicsScene):
                 return
             self.collapsed = blocks.known(network, self.collapsed)
             self.visible = visible_graph(network, self.collapsed)
-            self.built = build.build(self, network, self.visible, self.session.analysis,
-                                     self.collapsed, self._framed)
+            job = build.Build(self, network, self.visible, self.session.analysis,
+                              self.collapsed, self._framed)
+            self.built = job.built
+            if len(self.visible.members) >= STEPPED_FROM:
+                self._job = job
+                job.step(STEP_BUDGET_S)
+                self._job_timer.start()
+                return
+            job.finish()
+        finally:
+            self._syncing = False
+        self._complete_build()
+
+    def finish_build(self) -> None:
+        """Complete a stepped rebuild now (no-op when none is under way)."""
+        job = self._job
+        if job is not None:
+            self._drop_job()
+            self._syncing = True
+            try:
+                job.finish()
+            finally:
+                self._syncing = False
+            self._complete_build()
+
+    def _build_step(self) -> None:
+        job = self._job
+        if job is None:
+            self._job_timer.stop()
+            return
+        placed = job.nodes_done
+        self._syncing = True
+        try:
+            done = job.step(STEP_BUDGET_S)
+        finally:
+            self._syncing = False
+        if done:
+            self._drop_job()
+            self._complete_build()
+        elif job.nodes_done and not placed:
+            self._fit_scene_rect()  # scroll bars reach the whole graph while edges follow
+
+    def _drop_job(self) -> None:
+        self._job = None
+        self._job_timer.stop()
+
+    def _complete_build(self) -> None:
+        self._syncing = True
+        try:
             self._select_items(self.session.selection)
             self._fit_scene_rect()
+            self._on_timings(self.session.timings)
         finally:
             self._syncing = False
         self.rebuilt.emit()
@@ -155,6 +231,7 @@ class NetworkScene(QGraphicsScene):
         self.setSceneRect(QRectF(-half, rect.top() - MARGIN, 2 * half, rect.height() + 2 * MARGIN))
 
     def _refresh(self, keys: set[str], analysis: NetworkAnalysis | None) -> None:
+        self.finish_build()
         network = self.network
         if network is None:
             return
@@ -178,11 +255,20 @@ class NetworkScene(QGraphicsScene):
             self.rebuild()
             return
         assert isinstance(names, set | frozenset | list | tuple)
+        self.finish_build()
         keys = {self.built.node_of[n] for n in names if n in self.built.node_of}
         self._refresh(keys, self.session.analysis)
 
+    def _on_timings(self, shares: object) -> None:
+        """Colour every node by its layers' share of the measured time (None: normal colours)."""
+        times = shares if isinstance(shares, dict) else None
+        for key, item in self.built.nodes.items():
+            members = self.visible.members.get(key, [key])
+            item.set_heat(None if times is None else sum(times.get(m, 0.0) for m in members))
+
     def _on_analysis(self, analysis: object) -> None:
         assert isinstance(analysis, NetworkAnalysis)
+        self.finish_build()
         self._refresh(set(self.built.nodes), analysis)
 
     # ----- selection -------------------------------------------------------------------
@@ -198,6 +284,7 @@ class NetworkScene(QGraphicsScene):
             self._sent = None
             return  # our own selection echoed back
         self._sent = None
+        self.finish_build()
         hidden = [n for n in names if self._hidden_in_block(n, names)]
         for name in hidden[:8]:  # revealing many layers would unfold most of the network
             self.reveal(name)

@@ -60,7 +60,10 @@ class NetworkView(QGraphicsView):
         self._collapsed_by_press = False
         #: the opening view has not been touched yet: redo it when the widget gets its size
         self._fresh = False
+        #: a resize arrived while the scene was still being built in steps
+        self._reopen_when_built = False
         scene.design_shown.connect(self.show_opening)
+        scene.rebuilt.connect(self._on_rebuilt)
         scene.selected_elsewhere.connect(self._on_selected_elsewhere)
 
     # ----- zoom and fit ----------------------------------------------------------------
@@ -111,7 +114,16 @@ class NetworkView(QGraphicsView):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if self._fresh:  # laid out after the design arrived: choose the opening view again
-            self.show_opening()
+            if self.network_scene.building:  # measuring the graph now would finish the build
+                self._reopen_when_built = True
+            else:
+                self.show_opening()
+
+    def _on_rebuilt(self) -> None:
+        if self._reopen_when_built:
+            self._reopen_when_built = False
+            if self._fresh:
+                self.show_opening()
 
     def centre_on(self, item: LayerItem) -> None:
         """Bring a node to the middle of the view at a zoom where it can be read."""

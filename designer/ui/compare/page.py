@@ -27,6 +27,7 @@ from designer.ui.compare.label_editor import RunLabelEditor
 from designer.ui.compare.run_list import RunList
 from designer.ui.compare.scatter import ParetoScatter
 from designer.ui.compare.tables import ConfigDiffTable, RunMetricsTable
+from designer.ui.search.sweep_panel import SweepPanel
 from designer.ui.workspace import Workspace
 from designer.workers.task import TaskRunner
 
@@ -52,6 +53,7 @@ class ComparePage(QWidget):
         self.diff_note = QLabel()
         self.diff_note.setWordWrap(True)
         self.scatter = ParetoScatter(self.colours)
+        self.sweeps = SweepPanel(workspace)
         self.tabs = QTabWidget()
         self.reopen_button = QPushButton("Re-open this run's design")
         self.reopen_button.setToolTip("Load the highlighted run's design with its trained (best) "
@@ -83,6 +85,7 @@ class ComparePage(QWidget):
         self.tabs.addTab(self.metrics, "Metrics")
         self.tabs.addTab(diff_box, "Settings that differ")
         self.tabs.addTab(self.scatter, "Accuracy vs latency")
+        self.tabs.addTab(self.sweeps, "Sweeps")
         checks = QHBoxLayout()
         checks.addWidget(self._small_button("Check all", lambda: self.run_list.set_all_checked(True)))
         checks.addWidget(self._small_button("None", lambda: self.run_list.set_all_checked(False)))
@@ -138,8 +141,9 @@ class ComparePage(QWidget):
         self.runner.start(lambda _progress, _cancelled: run_design(run.run_dir))
 
     def shutdown(self) -> None:
-        """Join the loading thread (window close, tests)."""
+        """Join the loading thread and a running sweep (window close, tests)."""
         self.runner.shutdown()
+        self.sweeps.shutdown()
 
     # ----- internals -------------------------------------------------------------------------
     def _on_runs_changed(self) -> None:

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 def same_split(a: DataConfig, b: DataConfig) -> bool:
     """Whether two configs select and split the same images (only transforms may differ)."""
-    return (a.source, a.fractions, a.seed, a.cap) == (b.source, b.fractions, b.seed, b.cap)
+    return (a.source, a.fractions, a.seed, a.cap, a.edits) == (b.source, b.fractions, b.seed, b.cap,
+                                                               b.edits)
 
 
 def rebuild(data: PreparedData, config: DataConfig, pre: Preprocessing) -> PreparedData:

@@ -10,16 +10,24 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
-from designer.data import build_transforms
 from designer.evaluation import predict_each
-from designer.project.run_model import run_design
+from designer.evaluation.tta import Tta
 from designer.project.runs import RunRecord
+from designer.ui.evaluation.explain import ExplainDialog
+from designer.ui.evaluation.run_classifier import Classifier, ClassifierCache
 from designer.ui.evaluation.thumbnails import load_thumbnail
 from designer.ui.evaluation.topk_bars import TopKBars
 from designer.workers.task import TaskRunner
@@ -27,16 +35,6 @@ from designer.workers.task import TaskRunner
 THUMB = 96
 MAX_ROWS = 60
 TOP_K = 5
-
-
-@dataclass
-class Classifier:
-    """A run's model ready for prediction."""
-
-    run_dir: Path
-    model: Any
-    transform: Callable[..., Any]
-    classes: list[str]
 
 
 @dataclass
@@ -49,28 +47,20 @@ class ClassifiedImage:
     error: str | None = None  # why the file could not be classified (then ``top`` is empty)
 
 
-def load_classifier(run: RunRecord) -> Classifier:
-    """The run's trained model with its evaluation transform and class names."""
-    design = run_design(run.run_dir)
-    classes = list(design.info.class_names) or list(run.evaluation.classes if run.evaluation
-                                                     else run.info.classes)
-    if not classes and design.num_classes:
-        classes = [f"class {i}" for i in range(design.num_classes)]
-    transform = build_transforms(design.info.preprocessing, None, train=False,
-                                 image_size=run.image_size)
-    return Classifier(run.run_dir, design.build(), transform, classes)
+ClassifyTask = Callable[[Callable[[float, str], None], Callable[[], bool]],
+                        tuple[Classifier, list[ClassifiedImage]]]
 
 
-def classify_task(run: RunRecord, paths: list[str], classifier: Classifier | None,
-                  k: int = TOP_K) -> Callable[[Callable[[float, str], None], Callable[[], bool]],
-                                              tuple[Classifier, list[ClassifiedImage]]]:
+def classify_task(run: RunRecord, paths: list[str], cache: ClassifierCache,
+                  k: int = TOP_K, tta: Tta | None = None) -> ClassifyTask:
     """A TaskRunner function: (re)use the model, predict, decode thumbnails."""
     def run_it(progress: Callable[[float, str], None],
                cancelled: Callable[[], bool]) -> tuple[Classifier, list[ClassifiedImage]]:
         progress(0.0, "Loading the run's model…")
-        model = classifier if classifier and classifier.run_dir == run.run_dir else load_classifier(run)
-        progress(0.3, f"Classifying {len(paths)} image(s)…")
-        results = predict_each(model.model, paths, model.transform, model.classes, k)
+        with cache.use(run) as model:
+            progress(0.3, f"Classifying {len(paths)} image(s)…")
+            results = predict_each(model.model, paths, model.transform, model.classes, k,
+                                   temperature=model.temperature, tta=tta)
         images = [ClassifiedImage(r.source, r.top, load_thumbnail(r.source, THUMB), r.error)
                   for r in results if not cancelled()]
         return model, images
@@ -79,7 +69,8 @@ def classify_task(run: RunRecord, paths: list[str], classifier: Classifier | Non
 
 
 class _ResultRow(QFrame):
-    def __init__(self, result: ClassifiedImage, parent: QWidget | None = None) -> None:
+    def __init__(self, result: ClassifiedImage, explain: Callable[[str], None] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         picture = QLabel()
@@ -98,6 +89,15 @@ class _ResultRow(QFrame):
             text.addWidget(problem)
         else:
             text.addWidget(TopKBars(result.top))
+            if explain is not None:
+                self.explain_button = QPushButton("Where does it look?")
+                self.explain_button.setToolTip("Grad-CAM: the parts of the image that made the "
+                                               "model say its answer (or another class)")
+                self.explain_button.clicked.connect(lambda: explain(result.path))
+                button_row = QHBoxLayout()
+                button_row.addWidget(self.explain_button)
+                button_row.addStretch(1)
+                text.addLayout(button_row)
         text.addStretch(1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -111,10 +111,13 @@ class ClassifyPanel(QWidget):
     classified = Signal(list)  # list[ClassifiedImage]
     message = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, cache: ClassifierCache | None = None) -> None:
         super().__init__(parent)
         self._run: RunRecord | None = None
-        self._classifier: Classifier | None = None
+        self.cache = cache or ClassifierCache()
+        #: test-time augmentation for the next classifications (None: off)
+        self.tta: Tta | None = None
+        self.explainer: ExplainDialog | None = None  # made on first use
         self._pending: list[str] = []
         self.results: list[ClassifiedImage] = []
         self.status = QLabel("Classify image files with this run's model: use “Classify image…” "
@@ -150,22 +153,31 @@ class ClassifyPanel(QWidget):
         if not self.runner.running:
             self._start_pending()
 
+    def explain(self, path: str) -> None:
+        """Open Grad-CAM of a classified file (computed in the background)."""
+        if self._run is None:
+            return
+        if self.explainer is None:
+            self.explainer = ExplainDialog(self.cache, self.window())
+        self.explainer.explain(self._run, path)
+
     def shutdown(self) -> None:
         self._pending = []
         self.runner.shutdown()
+        if self.explainer is not None:
+            self.explainer.view.shutdown()
 
     def _start_pending(self) -> None:
         if not self._pending or self._run is None or self.runner.running:
             return
         paths, self._pending = self._pending, []
-        self.runner.start(classify_task(self._run, paths, self._classifier))
+        self.runner.start(classify_task(self._run, paths, self.cache, tta=self.tta))
 
     def _on_done(self, payload: object) -> None:
         assert isinstance(payload, tuple)
         classifier, results = payload
-        self._classifier = classifier
         for result in reversed(results):  # the batch keeps its order, above older results
-            self._rows.insertWidget(0, _ResultRow(result))
+            self._rows.insertWidget(0, _ResultRow(result, self.explain))
         while self._rows.count() > MAX_ROWS + 1:  # + the stretch at the end
             item = self._rows.takeAt(self._rows.count() - 2)
             widget = item.widget() if item is not None else None

@@ -15,6 +15,8 @@ from PySide6.QtGui import QColor, QFontMetrics, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QListView, QVBoxLayout, QWidget
 
 from designer.evaluation import Prediction
+from designer.project.runs import RunRecord
+from designer.ui.evaluation.run_classifier import ClassifierCache
 from designer.ui.evaluation.thumbnails import ThumbnailLoader
 from designer.ui.evaluation.viewer import ImageViewer
 
@@ -124,8 +126,10 @@ class CellImagesModel(QAbstractListModel):
 class CellGallery(QWidget):
     """Thumbnails of a list of predictions with labels; double-click shows one large."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, cache: ClassifierCache | None = None) -> None:
         super().__init__(parent)
+        self.cache = cache or ClassifierCache()
+        self.run: RunRecord | None = None
         self.title = QLabel("Click a cell of the confusion matrix to see its images.")
         self.title.setWordWrap(True)
         self.list = QListView()
@@ -167,9 +171,11 @@ class CellGallery(QWidget):
         self.show_predictions(message, [], [])
 
     def shutdown(self) -> None:
-        """Join the thumbnail thread."""
+        """Join the thumbnail and Grad-CAM threads."""
         self._request_soon.stop()
         self.loader.shutdown()
+        if self.viewer is not None:
+            self.viewer.explain.shutdown()
 
     def _request_visible(self) -> None:
         """Ask for the thumbnails from the first visible image on, a few screens' worth."""
@@ -185,5 +191,5 @@ class CellGallery(QWidget):
         if not isinstance(prediction, Prediction):
             return
         if self.viewer is None:
-            self.viewer = ImageViewer(self.window())
-        self.viewer.show_prediction(prediction, self.model.classes)
+            self.viewer = ImageViewer(self.window(), self.cache)
+        self.viewer.show_prediction(prediction, self.model.classes, self.run)

@@ -11,6 +11,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QMenu,
@@ -26,8 +28,10 @@ from designer.project.runs import RunRecord
 from designer.ui.evaluation import actions
 from designer.ui.evaluation.class_table import ClassMetricsTable
 from designer.ui.evaluation.classify import ClassifyPanel
+from designer.ui.evaluation.confidence import ConfidencePanel
 from designer.ui.evaluation.confusion import ConfusionMatrixView
 from designer.ui.evaluation.gallery import CellGallery
+from designer.ui.evaluation.run_classifier import ClassifierCache
 from designer.ui.evaluation.run_picker import RunPicker
 from designer.ui.workspace import Workspace
 
@@ -62,6 +66,14 @@ class EvaluationPage(QWidget):
         self.classify_button = QPushButton("Classify image…")
         self.classify_button.setToolTip("Run this run's model on image files (you can also drop "
                                         "images onto this page).")
+        self.tta_check = QCheckBox("Test-time augmentation:")
+        self.tta_check.setToolTip("Classify each image several times (mirrored, or cropped at the "
+                                  "corners and centre) and average the answers: often a little "
+                                  "more accurate, several times slower")
+        self.tta_kind = QComboBox()
+        self.tta_kind.addItem("flip", "flip")
+        self.tta_kind.addItem("crops", "crops")
+        self.tta_kind.setEnabled(False)
         self.export_button = QPushButton("Export")
         self.export_button.setToolTip("Save this run's model as files for deployment, or as a "
                                       "PyTorch training script")
@@ -76,16 +88,24 @@ class EvaluationPage(QWidget):
         self.note.setStyleSheet("background: #fff4d6; border: 1px solid #e8c060; padding: 6px;")
         self.confusion = ConfusionMatrixView()
         self.class_table = ClassMetricsTable()
-        self.gallery = CellGallery()
-        self.classify_panel = ClassifyPanel()
+        self.models = ClassifierCache()  # the shown run's model, for classify and Grad-CAM
+        self.gallery = CellGallery(cache=self.models)
+        self.classify_panel = ClassifyPanel(cache=self.models)
+        self.top_losses = CellGallery(cache=self.models)
+        self.confidence = ConfidencePanel()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.gallery, "Images of the cell")
+        self.tabs.addTab(self.top_losses, "Top losses")
+        self.tabs.addTab(self.confidence, "Confidence")
         self.tabs.addTab(self.classify_panel, "Classified images")
         self._build_layout()
         self.setAcceptDrops(True)
         self.run_picker.run_changed.connect(self._show_run)
         self.confusion.cell_clicked.connect(self.show_cell)
         self.classify_button.clicked.connect(self._choose_and_classify)
+        self.confidence.calibration_changed.connect(workspace.update_run)
+        self.tta_check.toggled.connect(lambda _on: self._set_tta())
+        self.tta_kind.currentIndexChanged.connect(lambda _i: self._set_tta())
         self.classify_panel.message.connect(lambda _t: self.tabs.setCurrentWidget(self.classify_panel))
         workspace.runs_changed.connect(self._on_runs_changed)
         workspace.run_selected.connect(self.set_run)
@@ -97,6 +117,8 @@ class EvaluationPage(QWidget):
         top.addWidget(QLabel("Run:"))
         top.addWidget(self.run_picker, 1)
         top.addWidget(self.classify_button)
+        top.addWidget(self.tta_check)
+        top.addWidget(self.tta_kind)
         top.addWidget(self.export_button)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.confusion)
@@ -159,6 +181,8 @@ class EvaluationPage(QWidget):
     def shutdown(self) -> None:
         """Join the page's worker threads (window close, tests)."""
         self.gallery.shutdown()
+        self.top_losses.shutdown()
+        self.confidence.shutdown()
         self.classify_panel.shutdown()
 
     # ----- events ----------------------------------------------------------------------------
@@ -173,6 +197,11 @@ class EvaluationPage(QWidget):
             self.classify_files(paths)
 
     # ----- internals -------------------------------------------------------------------------
+    def _set_tta(self) -> None:
+        on = self.tta_check.isChecked()
+        self.tta_kind.setEnabled(on)
+        self.classify_panel.tta = self.tta_kind.currentData() if on else None
+
     def _choose_and_classify(self) -> None:
         self.classify_files(actions.choose_image_files(self))
 
@@ -184,6 +213,7 @@ class EvaluationPage(QWidget):
     def _show_run(self, run: object) -> None:
         record = run if isinstance(run, RunRecord) else None
         self.classify_panel.set_run(record)
+        self.gallery.run = self.top_losses.run = record
         self.classify_button.setEnabled(record is not None)
         self.result = None
         try:
@@ -202,6 +232,8 @@ class EvaluationPage(QWidget):
         self.summary.show()
         self.confusion.set_matrix(self.result.classes, self.result.confusion)
         self.class_table.set_metrics(self.result.per_class)
+        self.confidence.set_run(record, self.result, split)
+        self._show_top_losses()
         self._show_worst_cell()
 
     def _show_note(self, text: str) -> None:
@@ -211,6 +243,18 @@ class EvaluationPage(QWidget):
         self.confusion.set_matrix([], [])
         self.class_table.set_metrics([])
         self.gallery.clear("No evaluation to show.")
+        self.top_losses.clear("No evaluation to show.")
+        self.confidence.set_run(self.run, None, "")
+
+    def _show_top_losses(self) -> None:
+        """Every mistake, the most confidently wrong first (where to look for wrong labels)."""
+        assert self.result is not None
+        wrong = self.result.misclassified()
+        title = (f"<b>{len(wrong)} mistake(s), most confidently wrong first</b>: a wrong answer "
+                 "given with high confidence is often a wrong label or a confusing image. "
+                 "Double-click one to see where the model looked." if wrong
+                 else "No mistakes on this split.")
+        self.top_losses.show_predictions(title, wrong, self.result.classes)
 
     def _show_worst_cell(self) -> None:
         """Open on the biggest confusion (or the first class when there is none)."""

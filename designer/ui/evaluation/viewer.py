@@ -15,18 +15,22 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from designer.evaluation import Prediction
+from designer.project.runs import RunRecord
 from designer.ui.evaluation import actions
+from designer.ui.evaluation.explain import ExplainView
+from designer.ui.evaluation.run_classifier import ClassifierCache
 from designer.ui.evaluation.thumbnails import load_thumbnail
 
 #: the image is shown at most this large, and small images are enlarged to at least MIN_SIDE
-MAX_SIDE = 640
+MAX_SIDE = 480
 MIN_SIDE = 256
 
 
 class ImageViewer(QDialog):
-    """The image, its true class, the prediction with its confidence, and the top five."""
+    """The image, its true class, the prediction with its confidence, the top five, and beside
+    it a Grad-CAM overlay (when the run's model is at hand)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, cache: ClassifierCache | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Image")
         self.image = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
@@ -44,15 +48,21 @@ class ImageViewer(QDialog):
         buttons.addWidget(self.open_button)
         buttons.addStretch(1)
         buttons.addWidget(close)
+        self.explain = ExplainView(cache, self)
+        pictures = QHBoxLayout()
+        pictures.addWidget(self.image, 1)
+        pictures.addWidget(self.explain, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.image, 1)
+        layout.addLayout(pictures, 1)
         layout.addWidget(self.verdict)
         layout.addWidget(self.details)
         layout.addLayout(buttons)
         self.prediction: Prediction | None = None
 
-    def show_prediction(self, prediction: Prediction, classes: Sequence[str]) -> None:
-        """Show this sample (replacing the previous one) and bring the window up."""
+    def show_prediction(self, prediction: Prediction, classes: Sequence[str],
+                        run: RunRecord | None = None) -> None:
+        """Show this sample (replacing the previous one) and bring the window up; with the
+        `run` it came from, Grad-CAM of its predicted class is computed in the background."""
         self.prediction = prediction
         path = prediction.path or ""
         picture = load_thumbnail(path, MAX_SIDE) if path else None
@@ -78,9 +88,16 @@ class ImageViewer(QDialog):
         self.open_button.setEnabled(bool(path) and actions.is_image_file(path))
         self.open_button.setText("Open in image viewer")
         self.setWindowTitle(Path(path).name if path else f"Sample #{prediction.index}")
+        self.explain.setVisible(run is not None and bool(path))
+        if run is not None and path:
+            self.explain.explain(run, path)
         self.show()
         self.raise_()
         self.activateWindow()
+
+    def done(self, result: int) -> None:
+        self.explain.shutdown()
+        super().done(result)
 
     def _open_outside(self) -> None:
         if self.prediction is not None and self.prediction.path \

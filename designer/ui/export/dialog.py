@@ -38,10 +38,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer.export import DEFAULT_ATOL, ExportReport, Format
+from designer.compress import Int8Report
+from designer.export import DEFAULT_ATOL, ExportReport
 from designer.export.codegen import ScriptReport
 from designer.export.codegen.bundle import PARITY_ATOL
-from designer.project.export_source import ExportSource
+from designer.project.export_source import ExportSource, Target
 from designer.project.runs import RunRecord
 from designer.ui.evaluation.run_picker import run_label
 from designer.ui.export import prompts
@@ -297,7 +298,7 @@ class ExportDialog(QDialog):
                 chosen = ExportSource.from_run(run.run_dir)
             if key == SCRIPT:
                 return chosen, key, chosen.write_script(folder, progress=progress, cancel=cancelled)
-            return chosen, key, chosen.export(cast(Format, key), folder, progress=progress,
+            return chosen, key, chosen.export(cast(Target, key), folder, progress=progress,
                                               cancel=cancelled)
 
         return work
@@ -314,7 +315,13 @@ class ExportDialog(QDialog):
         source, key, report = cast(tuple[ExportSource, str, object], result)
         self._source = source
         row = self._rows[key]
-        if isinstance(report, ExportReport):
+        if isinstance(report, Int8Report):
+            self._set_row(row, "verified", tip="\n".join([str(report.path), *report.table(),
+                                                           *report.warnings]),
+                          files=f"{report.path.name}: accuracy {report.fp32.accuracy:.3f} → "
+                                f"{report.int8.accuracy:.3f}, {report.size_ratio:.2f}× size, "
+                                f"{report.speedup:.2f}× speed")
+        elif isinstance(report, ExportReport):
             self._set_row(row, "verified", files=report.path.name, diff=report.max_abs_diff,
                           tip="\n".join(str(p) for p in report.paths))
         elif isinstance(report, ScriptReport):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from designer.export.codegen import SCRIPT_NAME, SPLIT_NAME, WEIGHTS_NAME
 from designer.export.metadata import LABELS_FILE, PREPROCESSING_FILE
@@ -24,6 +25,8 @@ class Item:
         if self.key == SCRIPT:
             return [SCRIPT_NAME, WEIGHTS_NAME, SPLIT_NAME]
         names = [export_path("", model_name, self.key).name]  # type: ignore[arg-type]
+        if self.key == "openvino":
+            names.append(str(Path(names[0]).with_suffix(".bin")))
         if self.key == "safetensors":
             names += [LABELS_FILE] if has_labels else []
             names += [PREPROCESSING_FILE]
@@ -36,6 +39,11 @@ ITEMS: tuple[Item, ...] = (
          "in PyTorch"),
     Item("onnx", "ONNX (.onnx)",
          "any batch size; runs in ONNX Runtime, OpenVINO, TensorRT and most deployment tools"),
+    Item("openvino", "OpenVINO IR (.xml + .bin)",
+         "for Intel CPUs, GPUs and NPUs; checked on OpenVINO's CPU runtime, with its latency"),
+    Item("onnx-int8", "INT8 ONNX (.int8.onnx)",
+         "about 4× smaller, calibrated on training images; refused unless the conv/matmul "
+         "layers really run in INT8; accuracy before/after on the validation images"),
     Item("pt2", "torch.export (.pt2)",
          "the whole network and weights for PyTorch 2 (torch.export.load), no Python code needed"),
     Item("torchscript", "TorchScript (.pt)",

@@ -56,13 +56,14 @@ class OpenFlow(QObject):
         self.start(name, weights)
         return True
 
-    def start(self, name: str, weights: WeightsChoice, *, allow_unsafe: bool = False) -> None:
+    def start(self, name: str, weights: WeightsChoice, *, allow_unsafe: bool = False,
+              load_matching: bool = False) -> None:
         """Open ``name`` with ``weights`` in the background, with a progress dialog."""
         if self.session.open_runner.running:
             self.session.error_occurred.emit("A model is already being opened; wait or cancel "
                                               "it first.")
             return
-        self.attempt = OpenAttempt(name, weights, allow_unsafe)
+        self.attempt = OpenAttempt(name, weights, allow_unsafe, load_matching)
         self.open_requested.emit(name, weights)
         self._create_progress(name)
         self.session.open_in_background(self.attempt)
@@ -117,6 +118,10 @@ class OpenFlow(QObject):
             return
         self._close_progress()
         design = self.session.design
+        if attempt.report is not None:  # a weights file that fits in part
+            if self.prompts.weights_mismatch(attempt.report):
+                self.start(attempt.name, attempt.weights, load_matching=True)
+            return
         if attempt.error is None:
             if design is not None and design.info.model_name == attempt.name:
                 self.opened.emit(attempt.name)

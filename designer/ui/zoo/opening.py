@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from designer.surgery.design import Design, DesignInfo
+from designer.surgery.import_report import ImportReport
 from designer.surgery.opening import conventions_of, open_model
+from designer.surgery.weights_import import fit_weights
 from designer.workers.task import TaskCancelled
-from designer.zoo.errors import OfflineError, UnsafeWeightsError
+from designer.zoo.errors import OfflineError, UnsafeWeightsError, WeightsMismatchError
 from designer.zoo.registry import WeightsChoice, create_model, get_entry
 from designer.zoo.weights import apply_weights, load_weights_file
 
@@ -40,7 +42,11 @@ class OpenAttempt:
     name: str
     weights: WeightsChoice
     allow_unsafe: bool = False
+    #: load the tensors of a weights file that fit, keep the model's own for the rest
+    load_matching: bool = False
     error: OfflineError | UnsafeWeightsError | None = None
+    #: a weights file that fits in part: its report, for the browser to offer the matching part
+    report: ImportReport | None = None
 
     def __call__(self, progress: Progress, cancelled: Cancelled) -> Design:
         """Open the model (the ``opener`` given to ``DesignSession.open_in_background``)."""
@@ -49,12 +55,30 @@ class OpenAttempt:
             if self.allow_unsafe and isinstance(self.weights, Path | str) \
                     and self.weights not in ("none", "pretrained", "bundled"):
                 return open_trusting_file(self.name, Path(self.weights), cancelled)
+            if isinstance(self.weights, Path):
+                return self._open_with_file(self.weights)
             return open_model(self.name, self.weights, progress=progress, cancel=cancelled)
         except (OfflineError, UnsafeWeightsError) as error:
             if cancelled():
                 raise
             self.error = error
             raise NeedsUserChoice(str(error)) from error
+
+
+    def _open_with_file(self, path: Path) -> Design:
+        """The model with a weights file: whole, or (asked) its matching part; a file that
+        fits in part ends the open with its report, one that fits nowhere with the error."""
+        result = fit_weights(self.name, load_weights_file(path), str(path),
+                             load_matching=self.load_matching)
+        if result.design is not None:
+            return result.design
+        weights = result.report.weights
+        if weights is None or not weights.loadable:
+            raise WeightsMismatchError(list(weights.missing) if weights else [],
+                                       list(weights.unexpected) if weights else [],
+                                       list(weights.mismatched) if weights else [])
+        self.report = result.report
+        raise NeedsUserChoice(result.report.came_in)
 
 
 def open_trusting_file(name: str, path: Path, cancelled: Cancelled | None = None) -> Design:

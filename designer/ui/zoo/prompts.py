@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QAbstractButton, QDialog, QMessageBox, QWidget
 
+from designer.surgery.import_report import ImportReport
 from designer.ui.zoo.open_dialog import OpenModelDialog, ask_weights_file
 from designer.zoo.entry import ZooEntry
 
@@ -51,6 +52,14 @@ class BrowserPrompts:
             f"Timing {count} models will take about {seconds / 60:.0f} minutes on this "
             "machine. You can cancel at any time and keep the results so far.\n\nStart?")
         return answer == QMessageBox.StandardButton.Yes
+
+    def weights_mismatch(self, report: ImportReport) -> bool:
+        """A weights file that fits in part: show its report; True to load the matching part."""
+        from designer.ui.import_flow import ImportReportDialog
+
+        dialog = ImportReportDialog(report, self.parent, offer_matching=True)
+        dialog.exec()
+        return dialog.load_matching
 
     def confirm_unsafe(self, path: Path, message: str) -> bool:
         """The file holds pickled Python code: load it only if the user trusts it."""

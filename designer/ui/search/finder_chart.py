@@ -1,0 +1,101 @@
+"""The finder's chart: probe accuracy on the user's data against measured latency.
+
+Bubble area follows the model's size; pretrained models are blue, random-weight controls grey;
+the Pareto front (no other model both faster and more accurate) is ringed and joined in orange.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from designer.search.finder import ProbeResult
+from designer.ui.compare.curves import make_plot
+
+_FRONT = QColor(230, 110, 0)
+_PRETRAINED = QColor(40, 110, 200, 170)
+_RANDOM = QColor(150, 150, 150, 170)
+
+
+def bubble_px(size_mb: float) -> float:
+    """Bubble diameter in pixels: area grows with the size, clamped so every bubble shows."""
+    return max(8.0, min(48.0, 6.0 * math.sqrt(max(size_mb, 0.0))))
+
+
+class FinderChart(QWidget):
+    """Scatter of (latency, probe accuracy) per candidate; ``front`` holds the Pareto front."""
+
+    clicked = Signal(object)  # ProbeResult
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = make_plot("Probe accuracy on your data vs speed (up and left is better)",
+                              "probe accuracy (%)")
+        self.plot.getPlotItem().setLabel("bottom", "latency per image on this CPU (ms)")
+        self.scatter = pg.ScatterPlotItem(pxMode=True, hoverable=True)
+        self.scatter.sigClicked.connect(self._on_clicked)
+        self.front_line = pg.PlotDataItem(pen=pg.mkPen(_FRONT, width=2, style=Qt.PenStyle.DashLine))
+        self.front_ring = pg.ScatterPlotItem(pxMode=True, brush=None, pen=pg.mkPen(_FRONT, width=2))
+        for item in (self.front_line, self.scatter, self.front_ring):
+            self.plot.getPlotItem().addItem(item)
+        self._labels: list[pg.TextItem] = []
+        self.rows: list[ProbeResult] = []
+        self.front: list[ProbeResult] = []
+        self.note = QLabel("Bubble area: model size. Blue: pretrained; grey: random-weight "
+                           "control. Orange: Pareto front.")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #555")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.note)
+
+    def set_results(self, rows: Sequence[ProbeResult], front: Sequence[ProbeResult]) -> None:
+        self.rows, self.front = list(rows), sorted(front, key=lambda r: r.latency_ms)
+        self.scatter.setData(spots=[
+            {"pos": (r.latency_ms, 100 * r.cv_accuracy), "data": r, "size": bubble_px(r.size_mb),
+             "brush": pg.mkBrush(_PRETRAINED if r.weights == "pretrained" else _RANDOM),
+             "pen": pg.mkPen("w")} for r in self.rows])
+        xs = [r.latency_ms for r in self.front]
+        ys = [100 * r.cv_accuracy for r in self.front]
+        self.front_line.setData(xs, ys)
+        self.front_ring.setData(spots=[{"pos": (x, y), "size": bubble_px(r.size_mb) + 8}
+                                       for x, y, r in zip(xs, ys, self.front, strict=True)])
+        self._label_points()
+        self._fit_view()
+
+    def _label_points(self) -> None:
+        item = self.plot.getPlotItem()
+        for label in self._labels:
+            item.removeItem(label)
+        self._labels = []
+        if not self.rows:
+            return
+        middle = (min(r.latency_ms for r in self.rows) + max(r.latency_ms for r in self.rows)) / 2
+        for r in self.rows:
+            name = r.model.replace("_bundled", "") + ("" if r.weights == "pretrained" else " (rnd)")
+            label = pg.TextItem(name, color=(30, 30, 30),
+                                anchor=(1.1, 1.1) if r.latency_ms > middle else (-0.1, 1.1))
+            label.setPos(r.latency_ms, 100 * r.cv_accuracy)
+            item.addItem(label)
+            self._labels.append(label)
+
+    def _fit_view(self) -> None:
+        if not self.rows:
+            return
+        lats = [r.latency_ms for r in self.rows]
+        accs = [100 * r.cv_accuracy for r in self.rows]
+        pad_x = max((max(lats) - min(lats)) * 0.2, max(lats) * 0.15, 0.1)
+        pad_y = max((max(accs) - min(accs)) * 0.2, 3.0)
+        view = self.plot.getPlotItem()
+        view.setXRange(max(0.0, min(lats) - pad_x), max(lats) + pad_x, padding=0)
+        view.setYRange(max(0.0, min(accs) - pad_y), min(100.0, max(accs)) + pad_y, padding=0)
+
+    def _on_clicked(self, _item: object, spots: Sequence[pg.SpotItem], _event: object = None) -> None:
+        if spots:
+            self.clicked.emit(spots[0].data())
