@@ -14,7 +14,6 @@ the thread that traces; other threads run their modules as if nothing were patch
 
 from __future__ import annotations
 
-import functools
 import inspect
 import threading
 from collections.abc import Callable
@@ -42,16 +41,20 @@ def _timm_leaves_and_functions() -> tuple[tuple[type[nn.Module], ...], tuple[obj
     return tuple(timm_fx.get_notrace_modules()), tuple(timm_fx.get_notrace_functions())
 
 
-@functools.cache
+_READS_TRAINING: dict[type, bool] = {}
+
+
 def _reads_training(cls: type[nn.Module], has_children: bool) -> bool:
     """A module without children whose forward reads ``self.training`` (timm's DropPath,
     DropBlock): traced through, its train-mode branch would be baked out of the graph."""
     if has_children or cls.__module__.startswith("torch.nn"):
         return False
-    try:
-        return "self.training" in inspect.getsource(cls.forward)
-    except (OSError, TypeError):
-        return False
+    if cls not in _READS_TRAINING:
+        try:
+            _READS_TRAINING[cls] = "self.training" in inspect.getsource(cls.forward)
+        except (OSError, TypeError):
+            _READS_TRAINING[cls] = False
+    return _READS_TRAINING[cls]
 
 
 class DesignTracer(fx.Tracer):
