@@ -57,22 +57,19 @@ def test_every_listed_family_is_covered() -> None:
     assert set(VIEW_ONLY) <= set(FAMILIES)
 
 
-@pytest.mark.parametrize("module", sorted(FAMILIES))
-def test_family_round_trips(module: str) -> None:
-    torch.manual_seed(0)
-    original = _create(FAMILIES[module], module).eval()
-    x = _input_for(original)
-    if module in VIEW_ONLY:
-        with pytest.raises(Exception):  # noqa: B017, PT011 - any failure keeps it view-only
-            build_module(*network_from_module(original))(x)
-        return
-    built = build_module(*network_from_module(original)).eval()
+def _round_trip_problem(original: torch.nn.Module, x: torch.Tensor) -> str | None:
+    """What differs between ``original`` and its import -> build, or None."""
+    try:
+        built = build_module(*network_from_module(original)).eval()
+    except Exception as error:  # noqa: BLE001 - any failure is the answer
+        return f"cannot be imported: {error}"
     with torch.no_grad():
-        expected, actual = original(x), built(x)
-    assert (expected - actual).abs().max().item() <= 1e-5
+        diff = (original(x) - built(x)).abs().max().item()
+    if diff > 1e-5:
+        return f"eval outputs differ by {diff:g}"
     a, b = original.state_dict(), built.state_dict()
-    assert a.keys() == b.keys()
-    assert all(torch.equal(a[k], b[k]) for k in a)
+    if a.keys() != b.keys() or not all(torch.equal(a[k], b[k]) for k in a):
+        return f"state_dict differs: {sorted(set(a) ^ set(b))[:3]}"
     original.train()
     built.train()
     batch = torch.cat([x, x.flip(-1)])  # batch norm in train mode needs two samples
@@ -82,5 +79,19 @@ def test_family_round_trips(module: str) -> None:
         stochastic = not torch.equal(expected, original(batch))
         torch.manual_seed(1)
         actual = built(batch)
-        assert (expected - actual).abs().max().item() <= 1e-5
-        assert stochastic == (not torch.equal(actual, built(batch)))
+        if (expected - actual).abs().max().item() > 1e-5:
+            return "train mode draws other random numbers than the original"
+        if stochastic != (not torch.equal(actual, built(batch))):
+            return "train-mode randomness lost"
+    return None
+
+
+@pytest.mark.parametrize("module", sorted(FAMILIES))
+def test_family_round_trips(module: str) -> None:
+    torch.manual_seed(0)
+    original = _create(FAMILIES[module], module).eval()
+    problem = _round_trip_problem(original, _input_for(original))
+    if module in VIEW_ONLY:  # still broken, or the list is stale
+        assert problem is not None, f"{module} round-trips now: drop it from VIEW_ONLY"
+    else:
+        assert problem is None, problem
