@@ -53,5 +53,6 @@ def audit_features(
         overlaps=[(classes[o.a], classes[o.b], o.examples, o.joint) for o in check.overlaps],
         cv_accuracy=check.accuracy, folds=check.folds, images=len(paths),
         duplicates=sum(not p.leakage for p in pairs), leaks=sum(p.leakage for p in pairs),
-        seconds=seconds,
+        seconds=seconds, predicted=check.probs.argmax(axis=1).tolist(),
+        confidence=check.probs.max(axis=1).tolist(),
     )

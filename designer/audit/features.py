@@ -17,7 +17,13 @@ import numpy as np
 import torch
 
 from designer.core.errors import UserError
-from designer.data import ImageDataset, OperationCancelledError, SplitManifest, build_transforms
+from designer.data import (
+    ImageDataset,
+    OperationCancelledError,
+    SplitManifest,
+    build_transforms,
+    default_sample_root,
+)
 from designer.data.sources import SPLITS
 from designer.data.transforms import decode_min_side
 from designer.surgery.design import Design
@@ -25,6 +31,7 @@ from designer.surgery.edits import final_parametric_layer
 from designer.training.accel import choose
 from designer.training.events import CacheProgressEvent, Event
 from designer.training.feature_cache import CacheCancelled, CacheContext, CacheFallback, build_cache
+from designer.training.feature_store import FeatureStore
 from designer.training.graph_split import split_frozen_prefix
 from designer.training.options import TrainingOptions
 
@@ -81,9 +88,12 @@ def feature_model(design: Design) -> Design:
 def extract_features(
     manifest: SplitManifest, design: Design, source: str, *, image_size: int | None = None,
     batch_size: int = 32, progress: Progress | None = None, cancel: Cancel | None = None,
+    store: Path | None = None,
 ) -> AuditFeatures:
     """Penultimate-layer features of every image of ``manifest`` (all splits), evaluation
     preprocessing (no augmentation). ``design`` must have its backbone frozen (`feature_model`).
+    With ``store`` (a folder), the features are kept there by the training engine's persistent
+    feature cache and read back, without a backbone pass, by the next audit of the same images.
 
     Raises OperationCancelledError when ``cancel()`` turns true, AuditError when the model
     cannot be split before its head or an image cannot be read.
@@ -109,7 +119,8 @@ def extract_features(
             progress(event.done / max(total, 1), f"features: {event.done} of {total} images")
 
     ctx = CacheContext(options, choose(options, model), emit,
-                       cancel if cancel is not None else (lambda: False), None)
+                       cancel if cancel is not None else (lambda: False), None,
+                       FeatureStore(store) if store is not None else None)
     try:
         cache = build_cache(model, split, dataset, None, False, ctx)
     except CacheCancelled as exc:
@@ -128,6 +139,6 @@ def _pooled(tensor: torch.Tensor) -> torch.Tensor:
     return tensor.float().reshape(tensor.shape[0], -1)
 
 
-def relative_to(manifest: SplitManifest, path: Path) -> str:
-    """``path`` as the manifest names it (relative, POSIX)."""
-    return Path(path).relative_to(manifest.root).as_posix()
+def default_store() -> Path:
+    """The per-user folder where audits outside a project keep their features."""
+    return default_sample_root().parent / "features"

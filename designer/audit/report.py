@@ -65,6 +65,9 @@ class AuditReport:
     duplicates: int
     leaks: int
     seconds: dict[str, float] = field(default_factory=dict)
+    #: per feature row: the out-of-sample predicted class and its probability
+    predicted: list[int] = field(default_factory=list)
+    confidence: list[float] = field(default_factory=list)
 
     def top(self, n: int) -> list[Suspect]:
         """The ``n`` most suspect images."""

@@ -55,7 +55,7 @@ def data_manifest(source: str, config: DataConfig | None = None) -> SplitManifes
 def features_for(
     source: str, *, model: str | None = None, run: Path | None = None,
     manifest: SplitManifest | None = None, progress: Progress | None = None,
-    cancel: Cancel | None = None,
+    cancel: Cancel | None = None, store: Path | None = None,
 ) -> AuditFeatures:
     """Features of every image of ``source`` from ``model`` or ``run`` (default: bundled Lite0)."""
     if model is not None and run is not None:
@@ -69,16 +69,17 @@ def features_for(
         config, image_size = DataConfig(source=source), None
     manifest = manifest or data_manifest(source, config)
     return extract_features(manifest, design, label, image_size=image_size, progress=progress,
-                            cancel=cancel)
+                            cancel=cancel, store=store)
 
 
 def audit_data(
     source: str, *, model: str | None = None, run: Path | None = None,
-    progress: Progress | None = None, cancel: Cancel | None = None,
+    progress: Progress | None = None, cancel: Cancel | None = None, store: Path | None = None,
 ) -> tuple[AuditFeatures, AuditReport]:
-    """Features (for the map) and the audit report of every image of ``source``."""
+    """Features (for the map) and the audit report of every image of ``source`` (features kept
+    in ``store`` for the next audit, see `extract_features`)."""
     report = progress or (lambda _f, _m: None)
-    features = features_for(source, model=model, run=run, cancel=cancel,
+    features = features_for(source, model=model, run=run, cancel=cancel, store=store,
                             progress=lambda f, m: report(0.8 * f, m))
     return features, audit_features(features, cancel=cancel,
                                     progress=lambda f, m: report(0.8 + 0.2 * f, m))

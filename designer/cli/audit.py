@@ -22,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                        "(default: the bundled EfficientNet-Lite0, offline)")
     which.add_argument("--run", type=Path, help="a finished run folder: use its trained model")
     parser.add_argument("--top", type=int, default=20, help="how many suspects to print (20)")
+    parser.add_argument("--cache-dir", type=Path, help="where to keep the features for the next "
+                        "audit (default: the per-user NetDesigner cache)")
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
     parser.set_defaults(handler=run)
 
@@ -30,10 +32,12 @@ def run(args: argparse.Namespace) -> int:
     """Handler: extract features, audit, print."""
     if args.top < 1:
         return fail("--top must be at least 1")
+    from designer.audit.features import default_store
     from designer.audit.sources import audit_data
 
     try:
         _features, report = audit_data(args.data, model=args.model, run=args.run,
+                                       store=args.cache_dir or default_store(),
                                        progress=None if args.json else _progress)
     except Exception as error:  # noqa: BLE001 - any failure becomes one clear line
         return fail(error)

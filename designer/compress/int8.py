@@ -34,6 +34,7 @@ from designer.export.timing import measure
 from designer.export import ExportCancelledError, ExportError, export_model
 from designer.export._staging import Staging
 from designer.export._warnings import captured_warnings
+from designer.export.calibrated import calibrated
 from designer.export.errors import describe
 from designer.export.fmt_onnx import embed_metadata
 from designer.export.metadata import ExportMeta
@@ -157,9 +158,12 @@ def quantize_int8(
     calibration_images: int = DEFAULT_CALIBRATION_IMAGES,
     progress: Progress | None = None,
     cancel: Cancel | None = None,
+    temperature: float = 1.0,
 ) -> Int8Report:
     """Write an INT8 ONNX model to `out_path` and measure it against fp32; ExportError otherwise.
 
+    `temperature` (a calibrated run's) divides the outputs as in every graph export
+    (designer.export.calibrated).
     `calibration` are training images (evaluation transforms), `validation` the images the
     before/after is scored on. Nothing is left at `out_path` when this raises.
     """
@@ -175,11 +179,11 @@ def quantize_int8(
     stop = cancel or (lambda: False)
     started = time.perf_counter()
     notes: list[str] = []
-    meta = ExportMeta.build(labels, preprocessing)
+    meta = ExportMeta.build(labels, preprocessing, calibrated(model, "onnx", temperature)[1])
     with Staging(Path(out_path)) as staging:
         fp32_path = staging.main.with_name("fp32.onnx")
         fp32 = export_model(model, "onnx", fp32_path, example_input=example_input, labels=labels,
-                            preprocessing=preprocessing, cancel=cancel,
+                            preprocessing=preprocessing, cancel=cancel, temperature=temperature,
                             progress=lambda f, m: report(0.35 * f, f"fp32 ONNX: {m}"))
         notes += fp32.warnings
         _check(stop)

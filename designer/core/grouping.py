@@ -35,8 +35,8 @@ class VisibleGraph:
 def all_groups(network: Network) -> set[str]:
     """Every block path, including the enclosing ones ('layer1' and 'layer1.0')."""
     groups: set[str] = set()
-    for layer in network:
-        parts = layer.group.split(".") if layer.group else []
+    for group in {layer.group for layer in network}:  # ~300 distinct paths over 1,633 layers
+        parts = group.split(".") if group else []
         for depth in range(1, len(parts) + 1):
             groups.add(".".join(parts[:depth]))
     return groups
@@ -68,11 +68,20 @@ def default_collapsed(network: Network, max_nodes: int = 60) -> set[str]:
 def _count_visible(network: Network, collapsed: set[str]) -> int:
     """Number of nodes `visible_graph` would draw (without building its edges)."""
     keys = set()
+    owners: dict[str, str | None] = {}
     for layer in network:
         if not layer.plumbing:
-            owner = _owner(layer.group, collapsed) if layer.op not in ("input", "output") else None
+            owner = (_owner_cached(layer.group, collapsed, owners)
+                     if layer.op not in ("input", "output") else None)
             keys.add(layer.name if owner is None else BLOCK_PREFIX + owner)
     return len(keys)
+
+
+def _owner_cached(group: str, collapsed: set[str], cache: dict[str, str | None]) -> str | None:
+    """`_owner`, remembered per group for one pass over the layers (many layers share one)."""
+    if group not in cache:
+        cache[group] = _owner(group, collapsed)
+    return cache[group]
 
 
 def _owner(group: str, collapsed: set[str]) -> str | None:
@@ -90,10 +99,12 @@ def visible_graph(network: Network, collapsed: Iterable[str]) -> VisibleGraph:
     closed = set(collapsed)
     key_of: dict[str, str] = {}
     members: dict[str, list[str]] = {}
+    owners: dict[str, str | None] = {}
     for layer in network:
         if layer.plumbing:
             continue
-        owner = _owner(layer.group, closed) if layer.op not in ("input", "output") else None
+        owner = (_owner_cached(layer.group, closed, owners)
+                 if layer.op not in ("input", "output") else None)
         key = f"{BLOCK_PREFIX}{owner}" if owner is not None else layer.name
         key_of[layer.name] = key
         members.setdefault(key, []).append(layer.name)

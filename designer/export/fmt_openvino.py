@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from designer.export.errors import ExportError
-from designer.export.metadata import LABELS_KEY, PREPROCESSING_KEY, WriteJob
+from designer.export.metadata import META_KEYS, WriteJob
 from designer.export.parity import Runner
 
 SUFFIX = ".xml"
@@ -65,7 +65,7 @@ def load(path: Path, model: nn.Module | None = None) -> tuple[Runner, dict[str, 
     core = ov.Core()
     ir = core.read_model(str(path))
     values = {key: str(ir.get_rt_info([_RT_SECTION, key]).astype(str))
-              for key in (LABELS_KEY, PREPROCESSING_KEY) if ir.has_rt_info([_RT_SECTION, key])}
+              for key in META_KEYS if ir.has_rt_info([_RT_SECTION, key])}
     compiled: Any = core.compile_model(ir, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
     request = compiled.create_infer_request()
 

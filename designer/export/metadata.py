@@ -27,7 +27,8 @@ LABELS_FILE = "labels.json"
 PREPROCESSING_FILE = "preprocessing.json"
 CALIBRATION_KEY = "calibration"
 CALIBRATION_FILE = "calibration.json"
-#: the archive/side file names a reader looks for
+#: the keys a reader of string metadata looks for, and the archive/side file names
+META_KEYS = (LABELS_KEY, PREPROCESSING_KEY, CALIBRATION_KEY)
 META_FILES = (LABELS_FILE, PREPROCESSING_FILE, CALIBRATION_FILE)
 _FILES = {LABELS_KEY: LABELS_FILE, PREPROCESSING_KEY: PREPROCESSING_FILE,
           CALIBRATION_KEY: CALIBRATION_FILE}

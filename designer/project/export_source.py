@@ -120,7 +120,8 @@ class ExportSource:
                                       image_size=self.image_size)
         return quantize_int8(self.design.build(), path, calibration=sets["train"],
                              validation=sets["val"], example_input=x, labels=self.labels,
-                             preprocessing=self.preprocessing, progress=progress, cancel=cancel)
+                             preprocessing=self.preprocessing, progress=progress, cancel=cancel,
+                             temperature=self.temperature)
 
     def write_script(self, folder: Path | str, *, progress: Progress | None = None,
                      cancel: Cancel | None = None) -> ScriptReport:

@@ -9,13 +9,15 @@ from designer.ui.workspace import Workspace
 
 def workflow_pages(workspace: Workspace) -> list[tuple[str, QWidget]]:
     """(tab title, page) for Data, Train, Evaluate and Compare, in workflow order."""
+    from designer.ui.audit import AuditPage
     from designer.ui.compare import ComparePage
     from designer.ui.data import DataPage
     from designer.ui.evaluation import EvaluationPage
     from designer.ui.training import TrainingDashboard
 
     return [("2 · Data", DataPage(workspace)), ("3 · Train", TrainingDashboard(workspace)),
-            ("4 · Evaluate", EvaluationPage(workspace)), ("5 · Compare", ComparePage(workspace))]
+            ("4 · Evaluate", EvaluationPage(workspace)), ("5 · Compare", ComparePage(workspace)),
+            ("6 · Audit", AuditPage(workspace))]
 
 
 class WorkflowPages(QTabWidget):

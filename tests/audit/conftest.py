@@ -84,4 +84,6 @@ def lite0_features(planted: PlantedData) -> AuditFeatures:
 
     design = feature_model(open_model("efficientnet_lite0_bundled", "bundled"))
     manifest = split_scan(scan(planted.root))
-    return extract_features(manifest, design, "efficientnet_lite0_bundled (pretrained)")
+    store = planted.root.parent / "features"  # the CLI test reads them back from here
+    return extract_features(manifest, design, "efficientnet_lite0_bundled (pretrained)",
+                            store=store)

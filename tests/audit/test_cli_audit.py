@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,8 @@ from tests.audit.conftest import PlantedData, needs_photos
 @needs_photos
 def test_cli_prints_the_same_ranked_suspects(planted: PlantedData, lite0_features: AuditFeatures,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["audit", str(planted.root), "--json"]) == 0
+    store = planted.root.parent / "features"
+    assert main(["audit", str(planted.root), "--json", "--cache-dir", str(store)]) == 0
     printed = json.loads(capsys.readouterr().out)
     expected = audit_features(lite0_features)
     assert [s["path"] for s in printed["suspects"]] == [s.path for s in expected.suspects]
@@ -25,7 +27,7 @@ def test_cli_prints_the_same_ranked_suspects(planted: PlantedData, lite0_feature
     assert printed["source"] == "efficientnet_lite0_bundled (pretrained)"
 
 
-def test_cli_refuses_a_missing_folder(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_refuses_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["audit", str(tmp_path / "nowhere")]) == 1
     err = capsys.readouterr().err
     assert "is not a folder" in err and "Traceback" not in err

@@ -57,7 +57,7 @@ def test_predict_uses_the_saved_temperature(calibrated_run: Path, image_folder: 
     assert RunRecord.load(calibrated_run).temperature == 1.0
 
 
-@pytest.mark.parametrize("fmt", ["torchscript", "safetensors"])
+@pytest.mark.parametrize("fmt", ["torchscript", "safetensors", "onnx", "openvino"])
 def test_exports_carry_the_temperature(calibrated_run: Path, tmp_path: Path, fmt: str) -> None:
     source = ExportSource.from_run(calibrated_run)
     t = RunRecord.load(calibrated_run).temperature

@@ -52,7 +52,8 @@ class ReliabilityDiagram(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         metrics = painter.fontMetrics()
         left, bottom = metrics.horizontalAdvance("100%") + 8, metrics.height() + 6
-        plot = QRectF(left, 6, self.width() - left - 8, self.height() - bottom - 12)
+        right = metrics.horizontalAdvance("100%") // 2 + 6  # room for the last x label
+        plot = QRectF(left, 6, self.width() - left - right, self.height() - bottom - 12)
         painter.fillRect(plot, QColor("#ffffff"))
         painter.setPen(QPen(QColor("#999999")))
         painter.drawRect(plot)
@@ -66,6 +67,12 @@ class ReliabilityDiagram(QWidget):
                              int(Qt.AlignmentFlag.AlignHCenter), f"{share:.0%}")
         self._bars(painter, plot, self.before, QColor(70, 120, 200, 170), filled=True)
         self._bars(painter, plot, self.after, QColor(220, 110, 20), filled=False)
+        painter.setPen(QPen(QColor("#555555")))
+        painter.drawText(plot.adjusted(6, 4, -6, -4),
+                         int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop), "accuracy ↑")
+        painter.drawText(plot.adjusted(6, 4, -6, -4),
+                         int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom),
+                         "confidence →")
         painter.setPen(QPen(QColor("#444444"), 1, Qt.PenStyle.DashLine))
         painter.drawLine(QPointF(plot.left(), plot.bottom()), QPointF(plot.right(), plot.top()))
         painter.end()

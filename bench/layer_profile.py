@@ -4,7 +4,7 @@ For each model prints the per-layer sum, the plain forward time measured in the 
 their ratio with the target on the line (|sum ÷ forward − 1| ≤ 0.15), at batch 1 and batch 8,
 plus the five slowest layers beside their share of MACs (where FLOPs and time disagree).
 
-    python bench/profile.py [--repeats 10] [--threads N]
+    python bench/layer_profile.py [--repeats 10] [--threads N]
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def main() -> None:
                   f"{p.total_ms:8.2f} ms, ratio {p.coverage:.3f}   target 0.85–1.15 "
                   f"{'OK' if ok else 'MISSED'}   ({p.threads} threads)")
             if batch == 1:
-                for layer, ms in sorted(p.layers.items(), key=lambda kv: -kv[1])[:5]:
+                for layer, _ms in sorted(p.layers.items(), key=lambda kv: -kv[1])[:5]:
                     print(f"    {layer:<26} {100 * p.share(layer):5.1f} % time   "
                           f"{100 * macs.get(layer, 0) / total_macs:5.1f} % MACs")
 

@@ -1,0 +1,375 @@
+"""Audit page: run the data audit in the background, map every image, act on the suspects.
+
+Relabel / exclude / mark reviewed never touch the user's files: each saves a new dataset version
+in the project (designer.project.dataset_versions) and sets the workspace's data config, which
+the Data page prepares again; Undo goes back to the previous version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.audit import AuditFeatures, AuditReport, audit_features
+from designer.audit.embedding import embed_2d
+from designer.audit.sources import features_for
+from designer.data import SplitManifest
+from designer.project.data_config import DataConfig, record_edits, undo_edits
+from designer.ui.audit.embedding_map import COLOURINGS, EmbeddingMap, category_colours, ramp
+from designer.ui.evaluation.thumbnails import load_thumbnail
+from designer.ui.workspace import Workspace
+from designer.workers.task import TaskRunner
+
+_COLUMNS = ("#", "severity", "split", "given", "suggested", "status", "why", "image")
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """What the background task hands back."""
+
+    features: AuditFeatures
+    report: AuditReport
+    coords: np.ndarray
+    method: str
+
+
+def _run_audit(source: str, manifest: SplitManifest | None, run: Path | None, store: Path,
+               progress: Callable[[float, str], None], cancel: Callable[[], bool]) -> AuditResult:
+    features = features_for(source, run=run, manifest=manifest, store=store,
+                            progress=lambda f, m: progress(0.8 * f, m), cancel=cancel)
+    report = audit_features(features, cancel=cancel, progress=lambda f, m: progress(0.8 + 0.18 * f, m))
+    coords, method = embed_2d(features.matrix, method="pca")
+    return AuditResult(features, report, coords, method)
+
+
+class AuditPage(QWidget):
+    """Map + suspects; all computing happens in `TaskRunner`s."""
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None, *,
+                 umap: bool = True) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.umap = umap  # False: keep the PCA map (UMAP's first run compiles for a minute)
+        self.result: AuditResult | None = None
+        self.runner = TaskRunner(self)
+        self.runner.progressed.connect(lambda f, m: self.status.setText(f"{100 * f:.0f} %  {m}"))
+        self.runner.succeeded.connect(self._on_audited)
+        self.runner.failed.connect(lambda message, _trace: self._finish(message))
+        self.runner.cancelled.connect(lambda: self._finish("Audit cancelled."))
+        self.mapper = TaskRunner(self)
+        self.mapper.succeeded.connect(self._on_umap)
+        self.mapper.failed.connect(lambda message, _t: self.map_note.setText(f"map: PCA ({message})"))
+        self._build()
+        workspace.data_config_changed.connect(lambda _c: self._show_version())
+        workspace.runs_changed.connect(self._fill_models)
+        self._fill_models()
+        self._show_version()
+
+    # ----- layout ------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.model = QComboBox()
+        self.model.setToolTip("Features from the pretrained backbone (before any training) or "
+                              "from a finished run's trained model")
+        self.start = QPushButton("Run audit")
+        self.start.clicked.connect(self.run_audit)
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setEnabled(False)
+        self.cancel.clicked.connect(self.runner.cancel)
+        self.status = QLabel("Find likely label mistakes, duplicates across splits, outliers "
+                             "and poor images. Your image folders are never changed.")
+        self.colour = QComboBox()
+        self.colour.addItems([c.capitalize() for c in COLOURINGS])
+        self.colour.currentIndexChanged.connect(lambda _i: self._recolour())
+        top = QHBoxLayout()
+        for w in (QLabel("Features from:"), self.model, self.start, self.cancel):
+            top.addWidget(w)
+        top.addWidget(self.status, 1)
+        top.addWidget(QLabel("Colour by:"))
+        top.addWidget(self.colour)
+
+        self.map = EmbeddingMap()
+        self.map.selection_changed.connect(self._on_map_selection)
+        self.map_note = QLabel("")
+        self.gallery = QListWidget()
+        self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
+        self.gallery.setIconSize(QPixmap(72, 72).size())
+        self.gallery.setFixedHeight(118)
+        self.gallery.setWrapping(False)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(self.map, 1)
+        lv.addWidget(self.map_note)
+        lv.addWidget(self.gallery)
+
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.table = QTableWidget(0, len(_COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(_COLUMNS))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._on_table_selection)
+        self.target = QComboBox()
+        self.relabel = QPushButton("Relabel as")
+        self.relabel.clicked.connect(self._relabel)
+        self.exclude = QPushButton("Exclude")
+        self.exclude.clicked.connect(lambda: self._edit("exclude"))
+        self.reviewed = QPushButton("Mark reviewed")
+        self.reviewed.clicked.connect(lambda: self._edit("review"))
+        self.undo = QPushButton("Undo data change")
+        self.undo.clicked.connect(self._undo)
+        self.version = QLabel("")
+        actions = QHBoxLayout()
+        for w in (self.relabel, self.target, self.exclude, self.reviewed, self.undo):
+            actions.addWidget(w)
+        actions.addStretch(1)
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.addWidget(self.summary)
+        rv.addWidget(self.table, 1)
+        rv.addLayout(actions)
+        rv.addWidget(self.version)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setSizes([520, 820])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(split, 1)
+        self._enable_actions()
+
+    def _fill_models(self) -> None:
+        current = self.model.currentData()
+        self.model.clear()
+        self.model.addItem("Pretrained backbone (bundled Lite0)", None)
+        for run in self.workspace.runs:
+            if run.finished and not run.failed:
+                self.model.addItem(f"Run {run.name} (trained)", run.run_dir)
+        index = self.model.findData(current)
+        self.model.setCurrentIndex(max(index, 0))
+
+    # ----- audit -------------------------------------------------------------------------
+    def run_audit(self) -> None:
+        """Start the audit of the current data in the background."""
+        if self.runner.running:
+            return
+        config = self.workspace.data_config
+        data = self.workspace.data
+        manifest = data.manifest if data is not None else None
+        run = self.model.currentData()
+        self.start.setEnabled(False)
+        self.cancel.setEnabled(True)
+        self.status.setText("Starting the audit…")
+        store = self.workspace.project_dir / "cache" / "features"  # shared with training
+        self.runner.start(lambda progress, cancel: _run_audit(config.source, manifest, run, store,
+                                                              progress, cancel))
+
+    def _finish(self, text: str) -> None:
+        self.start.setEnabled(True)
+        self.cancel.setEnabled(False)
+        self.status.setText(text)
+
+    def _on_audited(self, result: object) -> None:
+        assert isinstance(result, AuditResult)
+        self.result = result
+        report = result.report
+        self._finish(f"{report.images} images audited with {report.source}: "
+                     f"{len(report.suspects)} suspects, {report.leaks} leak(s).")
+        self.summary.setText(
+            f"Linear head, {report.folds}-fold cross-validated: {100 * report.cv_accuracy:.1f} %. "
+            "Label quality per class: " + ", ".join(f"{c} {q:.2f}" for c, q, _n in report.class_quality)
+            + (". Classes mixed up: " + ", ".join(f"{a}/{b} ({n})" for a, b, n, _j in report.overlaps[:3])
+               if report.overlaps else ""))
+        self.target.clear()
+        self.target.addItems(report.classes)
+        root = result.features.manifest.root
+        captions = [f"{p} · {report.classes[g]}" for p, g in
+                    zip(result.features.paths, result.features.labels.tolist(), strict=True)]
+        self.map.show_points(result.coords, [str(root / p) for p in result.features.paths], captions)
+        self.map_note.setText("map: PCA (UMAP is being computed…)" if self.umap else "map: PCA")
+        self._recolour()
+        self._fill_table()
+        if self.umap and not self.mapper.running:
+            matrix = result.features.matrix
+            self.mapper.start(lambda _p, _c: embed_2d(matrix, method="umap"))
+
+    def _on_umap(self, value: object) -> None:
+        assert isinstance(value, tuple)
+        coords: np.ndarray = value[0]
+        method: str = value[1]
+        if self.result is not None and len(coords) == len(self.result.coords):
+            self.map.coords = coords
+            self.map.plot.enableAutoRange()
+            self.map_note.setText(f"map: {method.upper()} of the features")
+            self._recolour()
+
+    def _recolour(self) -> None:
+        if self.result is None:
+            return
+        report, features = self.result.report, self.result.features
+        given = [report.classes[g] for g in features.labels.tolist()]
+        how = COLOURINGS[self.colour.currentIndex()]
+        if how == "class":
+            groups, colours = given, category_colours(given, report.classes)
+        elif how == "split":
+            groups = features.splits
+            colours = category_colours(groups, ["train", "val", "test"])
+        elif how == "predicted":
+            groups = [report.classes[p] for p in report.predicted]
+            colours = category_colours(groups, report.classes)
+        elif how == "correctness":
+            right = [p == g for p, g in zip(report.predicted, features.labels.tolist(), strict=True)]
+            groups = ["agrees with label" if r else "disagrees" for r in right]
+            colours = ramp([1.0 if r else 0.0 for r in right])
+        else:
+            groups = [f"confidence {'≥' if c >= 0.5 else '<'} 0.5" for c in report.confidence]
+            colours = ramp(report.confidence)
+        self.map.colour_by(groups, colours)
+
+    # ----- suspects ----------------------------------------------------------------------
+    def _row_of(self) -> dict[str, int]:
+        assert self.result is not None
+        return {p: i for i, p in enumerate(self.result.features.paths)}
+
+    def _fill_table(self) -> None:
+        assert self.result is not None
+        suspects = self.result.report.suspects
+        self.table.setRowCount(len(suspects))
+        for r, s in enumerate(suspects):
+            why = "; ".join(f"{x.kind}: {x.text}" for x in s.reasons)
+            cells = (str(r + 1), f"{s.severity:.2f}", s.split, s.given, s.suggested or "", "",
+                     why, s.path)
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(why if c == 6 else text)
+                self.table.setItem(r, c, item)
+        self._show_status()
+
+    def _show_status(self) -> None:
+        edits = self.workspace.data_config.edits
+        for r in range(self.table.rowCount()):
+            path = self._cell(r, 7)
+            status = (f"→ {edits.relabelled[path]}" if path in edits.relabelled else
+                      "excluded" if path in edits.excluded else
+                      "reviewed" if path in edits.reviewed else "")
+            item = self.table.item(r, 5)
+            if item is not None:
+                item.setText(status)
+
+    def _cell(self, row: int, column: int) -> str:
+        item = self.table.item(row, column)
+        return item.text() if item is not None else ""
+
+    def selected_paths(self) -> list[str]:
+        """Paths of the selected images (map or list)."""
+        if self.result is None:
+            return []
+        return [self.result.features.paths[i] for i in self.map.selected]
+
+    def _on_table_selection(self) -> None:
+        if self.result is None:
+            return
+        rows = self._row_of()
+        chosen = [rows[self._cell(i.row(), 7)] for i in self.table.selectionModel().selectedRows()]
+        self.map.select(chosen)
+        self._show_gallery(chosen)
+
+    def _on_map_selection(self, rows: list[int]) -> None:
+        self._show_gallery(rows)
+
+    def _show_gallery(self, rows: list[int]) -> None:
+        self.gallery.clear()
+        self._enable_actions()
+        if self.result is None:
+            return
+        features, classes = self.result.features, self.result.report.classes
+        root = features.manifest.root
+        for i in rows[:24]:
+            image = load_thumbnail(str(root / features.paths[i]), 72)
+            item = QListWidgetItem(QIcon(QPixmap.fromImage(image)),
+                                   f"{classes[int(features.labels[i])]}\n{features.splits[i]}")
+            item.setToolTip(features.paths[i])
+            self.gallery.addItem(item)
+
+    def _enable_actions(self) -> None:
+        has = bool(self.map.selected)
+        for button in (self.relabel, self.exclude, self.reviewed):
+            button.setEnabled(has)
+        self.undo.setEnabled(self.workspace.data_config.dataset_version is not None)
+
+    # ----- actions: a new dataset version each ------------------------------------------
+    def _relabel(self) -> None:
+        self._edit("relabel", self.target.currentText())
+
+    def _edit(self, action: str, class_name: str = "") -> None:
+        paths = self.selected_paths()
+        if not paths or self.result is None:
+            return
+        config = self.workspace.data_config
+        if action == "relabel":
+            edits = config.edits.relabel(paths, class_name)
+        elif action == "exclude":
+            edits = config.edits.exclude(paths)
+        else:
+            edits = config.edits.review(paths)
+        data = self.workspace.data
+        manifest = data.manifest if data is not None else self.result.features.manifest
+        try:
+            new = record_edits(config, edits, manifest, self.workspace.project_dir,
+                               note=f"{action} {len(paths)} image(s) from the audit")
+        except (OSError, ValueError) as error:
+            self.status.setText(f"Could not save the change: {error}")
+            return
+        self._apply(new, f"{action}: {len(paths)} image(s)")
+
+    def _undo(self) -> None:
+        try:
+            previous = undo_edits(self.workspace.data_config, self.workspace.project_dir)
+        except (OSError, ValueError) as error:
+            self.status.setText(f"Could not undo: {error}")
+            return
+        self._apply(previous, "undone")
+
+    def _apply(self, config: DataConfig, what: str) -> None:
+        self.workspace.set_data_config(config)
+        self._show_status()
+        self._show_version()
+        self.status.setText(f"Data version {config.dataset_version or 'original'}: {what}. "
+                            "The image files are unchanged.")
+
+    def _show_version(self) -> None:
+        config = self.workspace.data_config
+        number = "original (as scanned)" if config.dataset_version is None else f"v{config.dataset_version}"
+        self.version.setText(f"Dataset version: {number} — {config.edits.summary()}")
+        self._enable_actions()
+
+    def shutdown(self) -> None:
+        """Join the worker threads (window closing)."""
+        self.runner.shutdown()
+        self.mapper.shutdown()
