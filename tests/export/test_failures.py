@@ -18,6 +18,7 @@ from designer.export import (
     _staging,
     export_model,
     fmt_onnx,
+    fmt_openvino,
     fmt_pt2,
     fmt_safetensors,
     fmt_torchscript,
@@ -126,6 +127,7 @@ def test_failed_parity_check_leaves_no_file(
         "onnx": fmt_onnx,
         "pt2": fmt_pt2,
         "torchscript": fmt_torchscript,
+        "openvino": fmt_openvino,
     }[fmt]
     real_load = module.load
 
