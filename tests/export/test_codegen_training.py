@@ -180,12 +180,16 @@ def test_two_process_ddp_trains_and_loads_back(shapes: SplitManifest, tmp_path: 
 
     model = design.build()
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    safetensors.torch.load_model(model, str(tmp_path / "out" / "trained.safetensors"), strict=True)
+    # the script names the head "fc.1" (its Dropout and Linear share an nn.Sequential)
+    design_name = {network_code(design).rename(k): k for k in before}
+    trained = {design_name[k]: v for k, v in
+               safetensors.torch.load_file(str(tmp_path / "out" / "trained.safetensors")).items()}
+    model.load_state_dict(trained, strict=True)
     frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
     changed = {k for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
     assert "fc.weight" in changed and "layer4.1.conv2.weight" in changed
     assert not changed & frozen  # frozen layers stayed frozen in every process
-    design.apply_state_dict(safetensors.torch.load_file(str(tmp_path / "out" / "trained.safetensors")))
+    design.apply_state_dict(trained)
     x = torch.randn(2, 3, SIZE, SIZE)
     with torch.no_grad():
         assert torch.allclose(design.build()(x), model.eval()(x), atol=1e-6)
