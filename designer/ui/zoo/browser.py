@@ -30,11 +30,15 @@ from designer.ui.zoo.measure_panel import MeasurePanel
 from designer.ui.zoo.open_flow import OpenFlow
 from designer.ui.zoo.prompts import BrowserPrompts
 from designer.ui.zoo.table_model import HEADERS, NAME_ROLE, Column, ZooTableModel
+from designer.workers.task import TaskRunner
+from designer.zoo.entry import ZooEntry
+from designer.zoo.registry import list_entries
 
 _MIN_NAME_WIDTH = 150
 #: on screen the columns a narrow dock needs most come first (the model keeps its order)
 _VISUAL_ORDER = (Column.NAME, Column.TOP1, Column.LATENCY, Column.SIZE, Column.WEIGHTS,
                  Column.PARAMS, Column.GFLOPS, Column.FAMILY)
+_FILTER_HINT = "Filter by name or family"
 _SAMPLE_TEXT = {Column.FAMILY: "Wide ResNet", Column.WEIGHTS: "download"}
 
 
@@ -74,11 +78,21 @@ class ModelBrowser(QWidget):
 
     #: the user asked to open a model: (model id, weights choice as given to ``open_model``)
     model_open_requested = Signal(str, object)
+    #: the zoo is listed in the table (at once, or after `list_in_background`)
+    listed = Signal()
 
-    def __init__(self, session: DesignSession, parent: QWidget | None = None) -> None:
+    def __init__(self, session: DesignSession, parent: QWidget | None = None,
+                 deferred: bool = False) -> None:
+        """`deferred`: start empty; `list_in_background` fills the table later (listing the
+        zoo imports torchvision, seconds the main window should not wait for)."""
         super().__init__(parent)
         self.session = session
-        self.table_model = ZooTableModel(parent=self)
+        self.is_listed = not deferred
+        self.table_model = ZooTableModel([] if deferred else None, parent=self)
+        self._lister = TaskRunner(self)
+        self._lister.succeeded.connect(self._fill)
+        self._lister.failed.connect(lambda message, _tb: self.session.error_occurred.emit(
+            f"The model list could not be read: {message}"))
         self.proxy = ZooFilterProxy(self)
         self.proxy.setSourceModel(self.table_model)
         self.prompts = BrowserPrompts(self)
@@ -103,15 +117,36 @@ class ModelBrowser(QWidget):
     # ----- construction ----------------------------------------------------------------
     def _build_filter_row(self) -> None:
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter by name or family")
+        self.filter_edit.setPlaceholderText(_FILTER_HINT if self.is_listed else "Listing models…")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.proxy.set_text)
         self.family_combo = QComboBox()
+        self._fill_families()
+        self.family_combo.currentIndexChanged.connect(
+            lambda _i: self.proxy.set_family(str(self.family_combo.currentData())))
+
+    def _fill_families(self) -> None:
+        self.family_combo.clear()
         self.family_combo.addItem("All families", ALL_FAMILIES)
         for family in sorted({e.family for e in self.table_model.entries()}, key=str.casefold):
             self.family_combo.addItem(family, family)
-        self.family_combo.currentIndexChanged.connect(
-            lambda _i: self.proxy.set_family(str(self.family_combo.currentData())))
+
+    def list_in_background(self) -> None:
+        """List the zoo off the GUI thread, then fill the table, families and chart."""
+        if self.is_listed or self._lister.running:
+            return
+        self._lister.start(lambda _progress, _cancelled: list_entries())
+
+    def _fill(self, entries: object) -> None:
+        assert isinstance(entries, list)
+        rows: list[ZooEntry] = entries
+        self.table_model.set_entries(rows)
+        self._fill_families()
+        self.filter_edit.setPlaceholderText(_FILTER_HINT)
+        self.table.fit_columns()
+        self._refresh_chart()
+        self.is_listed = True
+        self.listed.emit()
 
     def _build_table(self) -> None:
         table = self.table = _ZooTableView()
@@ -243,3 +278,4 @@ class ModelBrowser(QWidget):
         """Stop a running speed measurement (window closing)."""
         self.measure.measurer.cancel()
         self.measure.measurer.runner.shutdown()
+        self._lister.shutdown()

@@ -59,10 +59,18 @@ class ZooTableModel(QAbstractTableModel):
     def __init__(self, entries: Sequence[ZooEntry] | None = None,
                  parent: Any = None) -> None:
         super().__init__(parent)
-        self._entries = list(list_entries() if entries is None else entries)
-        self._rows = {e.name: row for row, e in enumerate(self._entries)}
+        self._entries: list[ZooEntry] = []
+        self._rows: dict[str, int] = {}
         self._latency: dict[str, float] = {}
         self._status: dict[str, str] = {}
+        self.set_entries(list_entries() if entries is None else entries)
+
+    def set_entries(self, entries: Sequence[ZooEntry]) -> None:
+        """Show `entries` (the browser lists the zoo in the background and fills in after)."""
+        self.beginResetModel()
+        self._entries = list(entries)
+        self._rows = {e.name: row for row, e in enumerate(self._entries)}
+        self.endResetModel()
         self.reload_machine_state()
 
     # ----- access ----------------------------------------------------------------------
