@@ -5,7 +5,9 @@ for one candidate (open the model with a new head, extract features of train+val
 cross-validated probe, final fit, latency), then `train_design` of the same frozen-backbone
 design for --epochs epochs with the app's default feature cache ("auto") and, with --uncached,
 with ``feature_cache="off"`` (every epoch runs the backbone: a training run without the
-engine's cache). Latencies are cached after the warm-up in both paths. Target ≤ 0.25.
+engine's cache). Every run has a project folder of its own, so no run reuses features that
+another kept in the persistent feature cache. Latencies are cached after the warm-up in both
+paths. Target ≤ 0.25.
 
     python bench/find_model.py [--model efficientnet_lite0_bundled] [--size 160] [--epochs 30]
                                [--rounds 1] [--uncached] [--data sample:tuxpaint]
@@ -68,7 +70,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         finder_seconds(candidate, config, args.size)  # warm-up: imports, latency caches
-        training_seconds(candidate, config, args.size, 1, "auto", root / "warm")
+        training_seconds(candidate, config, args.size, 1, "auto", root / "warm" / "runs")
         times: dict[str, list[float]] = {"finder": [], "auto": [], "off": []}
         accuracy: dict[str, float] = {}
         for index in range(args.rounds):
@@ -76,7 +78,8 @@ def main() -> None:
             times["finder"].append(seconds)
             for cache in ("auto", "off") if args.uncached else ("auto",):
                 seconds, accuracy[cache] = training_seconds(
-                    candidate, config, args.size, args.epochs, cache, root / f"{cache}{index}")
+                    candidate, config, args.size, args.epochs, cache,
+                    root / f"{cache}{index}" / "runs")  # own project: no features reused
                 times[cache].append(seconds)
     finder = statistics.median(times["finder"])
     print(f"{args.model} at {args.size} px on {config.source}, {args.rounds} round(s), "

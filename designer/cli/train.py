@@ -50,6 +50,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                        "the final layer; default: backbone)", default="backbone")
     train.add_argument("--epochs", type=int, help=f"default {_DEFAULT_EPOCHS}")
     train.add_argument("--lr", type=float, help=f"learning rate, default {_DEFAULT_LR}")
+    train.add_argument("--recipe", choices=("standard", "finetune"), default="standard",
+                       help="finetune: train the new head first (--head-epochs, on cached "
+                       "features), then the whole network with smaller learning rates for "
+                       "earlier layers")
+    train.add_argument("--head-epochs", type=int, default=None,
+                       help="finetune: epochs on the head only (default: a third of --epochs)")
+    train.add_argument("--class-weights", choices=("off", "balanced"), default="off",
+                       help="balanced: weigh the loss by 1 / class count (imbalanced data)")
     train.add_argument("--find-lr", action="store_true",
                        help="run a learning-rate range test first (a few dozen steps, on cached "
                        "features when the backbone is frozen) and train with its suggestion")
@@ -103,10 +111,13 @@ def run_train(args: argparse.Namespace) -> int:
         augment = AugmentOptions.recommended() if args.augment == "recommended" else AugmentOptions()
         config = DataConfig(source=args.data, seed=args.seed, augment=augment,
                             image_size=args.image_size)
-        options = TrainingOptions(epochs=_DEFAULT_EPOCHS if args.epochs is None else args.epochs,
-                                  lr=_DEFAULT_LR if args.lr is None else args.lr,
+        epochs = _DEFAULT_EPOCHS if args.epochs is None else args.epochs
+        head_epochs = args.head_epochs if args.head_epochs is not None else max(1, epochs // 3)
+        options = TrainingOptions(epochs=epochs, lr=_DEFAULT_LR if args.lr is None else args.lr,
                                   batch_size=args.batch_size,
-                                  solver=args.solver, seed=args.seed, device=args.device)
+                                  solver=args.solver, seed=args.seed, device=args.device,
+                                  recipe=args.recipe, head_epochs=head_epochs,
+                                  class_weights=args.class_weights)
         design = _open_design(args)
         return _train_and_report(design, config, options, args, args.num_classes,
                                  args.freeze_up_to)

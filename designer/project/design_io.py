@@ -23,6 +23,7 @@ from designer.core.network import Network
 from designer.core.serialization import network_from_dict, network_to_dict
 from designer.surgery.design import Design, DesignInfo
 from designer.surgery.modules import create_module, module_params
+from designer.surgery.opaque import OpaqueOpError, from_file_spec
 from designer.surgery.safety import UnsafeLayerError, check_network
 from designer.surgery.store import Store
 from designer.surgery.trace import network_from_module
@@ -152,6 +153,11 @@ def _module_for(target: str, kind: str, params: dict[str, Any], base: Store) -> 
     if isinstance(original, nn.Module) and type(original).__name__ == kind and \
             module_params(original) == params:
         return original
+    if kind == "OpaqueOp":  # an imported operation kept as one node (surgery/opaque.py)
+        try:
+            return from_file_spec(params.get("spec"), target)
+        except OpaqueOpError as error:
+            raise DesignLoadError(str(error)) from error
     entry = catalog_kind(kind)
     if entry is None:
         raise DesignLoadError(f"cannot rebuild {kind} at {target}: it is not in the layer library "

@@ -24,7 +24,9 @@ from designer.core.errors import UserError
 from designer.core.paths import PathEscapeError, inside
 from designer.data import datasets_from_manifest
 from designer.project.data_config import PreparedData
+from designer.project.project_file import RUNS
 from designer.project.run_compare import pareto_front
+from designer.project.workflow import feature_store_folder
 from designer.search.probe import (
     ProbeCancelled,
     ProbeError,
@@ -189,8 +191,10 @@ def find_models(data: PreparedData, candidates: Sequence[Candidate], *,
                 progress((index + fraction) / count, f"{label} ({index + 1} of {count}): "
                                                      f"{message}")
         try:
-            row, head = probe_candidate(candidate, data, image_size=image_size, folds=folds,
-                                        progress=scaled, cancel=cancel)
+            row, head = probe_candidate(
+                candidate, data, image_size=image_size, folds=folds, progress=scaled,
+                cancel=cancel,
+                store=None if save_to is None else feature_store_folder(save_to / RUNS))
         except ProbeCancelled:
             partial = _saved(replace(result, results=tuple(rows), skipped=tuple(skipped)),
                              weights, save_to)
@@ -207,16 +211,16 @@ def find_models(data: PreparedData, candidates: Sequence[Candidate], *,
 
 def probe_candidate(candidate: Candidate, data: PreparedData, *, image_size: int | None = None,
                     folds: int = 5, progress: Progress | None = None,
-                    cancel: Cancel | None = None
+                    cancel: Cancel | None = None, store: Path | None = None
                     ) -> tuple[ProbeResult, tuple[np.ndarray, np.ndarray] | None]:
     """One candidate's row and, when its new head is a Linear on the features, the probe's
-    (weight, bias) for that head."""
+    (weight, bias) for that head. ``store``: the project's persistent feature cache."""
     start = time.perf_counter()
     entry = get_entry(candidate.model)
     size = image_size or entry.preprocessing.crop_size
     design = open_candidate(candidate, data.classes, image_size=size, cancel=cancel)
     datasets = datasets_from_manifest(data.manifest, entry.preprocessing, None, image_size=size)
-    features = extract_features(design, datasets, progress=progress, cancel=cancel)
+    features = extract_features(design, datasets, store=store, progress=progress, cancel=cancel)
     fit = fit_probe(features, folds=folds, cancel=cancel)
     if progress is not None:
         progress(0.98, "Timing on this machine")

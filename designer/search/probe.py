@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -22,6 +23,7 @@ from designer.surgery.edits import final_parametric_layer
 from designer.training.accel import choose
 from designer.training.events import CacheProgressEvent, Event
 from designer.training.feature_cache import CacheCancelled, CacheContext, CacheFallback, build_cache
+from designer.training.feature_store import FeatureStore
 from designer.training.graph_split import split_frozen_prefix
 from designer.training.options import TrainingOptions
 
@@ -60,9 +62,11 @@ class ProbeFit:
 
 
 def extract_features(design: Design, datasets: dict[str, ImageDataset], *, batch_size: int = 32,
-                     progress: Progress | None = None, cancel: Cancel | None = None) -> Features:
+                     store: Path | None = None, progress: Progress | None = None,
+                     cancel: Cancel | None = None) -> Features:
     """Run the frozen backbone of ``design`` (head already replaced, backbone frozen) once over
-    train, validation and test."""
+    train, validation and test; with ``store`` (the project's persistent feature cache) features
+    kept there are read instead, and new ones kept for later runs and probes."""
     model = design.build()
     split, why = split_frozen_prefix(model)
     if split is None:
@@ -80,7 +84,8 @@ def extract_features(design: Design, datasets: dict[str, ImageDataset], *, batch
             progress(min(1.0, (offset + event.done) / total),
                      f"Extracting features ({event.stage}): {event.done} of {event.total}")
 
-    context = CacheContext(options, accel, emit, cancel or (lambda: False), None)
+    context = CacheContext(options, accel, emit, cancel or (lambda: False), None,
+                           FeatureStore(store) if store is not None else None)
     test = datasets["test"] if len(datasets["test"]) else None
     try:
         cache = build_cache(model, split, datasets["train"], datasets["val"] or None, False,

@@ -49,7 +49,9 @@ _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 #: aten op -> (python callable on the allow-list, how many leading positional args it takes)
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "add.Tensor": operator.add, "mul.Tensor": operator.mul, "sub.Tensor": operator.sub,
-    "div.Tensor": operator.truediv, "matmul.default": operator.matmul,
+    "div.Tensor": operator.truediv,
+    # in-place forms on intermediates (resnet's ``out += identity``); the parity check proves it
+    "add_.Tensor": operator.add, "mul_.Tensor": operator.mul, "matmul.default": operator.matmul,
     "flatten.using_ints": torch.flatten, "cat.default": torch.cat,
     "permute.default": torch.permute, "transpose.int": torch.transpose,
 }
@@ -240,7 +242,7 @@ class _Rebuilder:
                                   ceil_mode=bool(_arg(node, 4, "ceil_mode", False)),
                                   count_include_pad=bool(_arg(node, 5, "count_include_pad",
                                                               True)))
-        elif name == "dropout.default":
+        elif name in ("dropout.default", "dropout_.default"):
             module = nn.Dropout(float(node.args[1]))  # type: ignore[arg-type]
         if module is None:
             return False
@@ -284,7 +286,7 @@ class _Rebuilder:
         if any(isinstance(v, fx.Node) for v in node.kwargs.values()):
             raise GraphImportError(f"{node.name} (aten.{name}) takes a tensor by keyword, which "
                                    "NetDesigner cannot import yet")
-        module = OpaqueOp(name, args, tuple(slots), dict(node.kwargs))
+        module = OpaqueOp.of(name, args, tuple(slots), dict(node.kwargs))
         path = self.leaf_path(node, module, name.partition(".")[0].strip("_") or "op")
         self.ensure_inputs(node)  # constants it reads stay get_attr nodes of the new module
         self.add_module(node, path, module, inputs, name, opaque=True)

@@ -250,8 +250,10 @@ def _open_python(path: Path, name: str | None, trust: bool | None, store: TrustS
                                   + (f"; its models are: {', '.join(found)}" if found else ""))
         model = factory()
     except UserError:
+        sys.modules.pop(module_name, None)
         raise
     except Exception as error:  # the user's code may raise anything
+        sys.modules.pop(module_name, None)
         raise ImportFileError(f"running {name}() from {path.name} failed: "
                               f"{type(error).__name__}: {error}") from error
     if not isinstance(model, nn.Module):
@@ -282,6 +284,7 @@ def _open_onnx(path: Path, input_size: int) -> ImportResult:
     if any(t.external_data for t in proto.graph.initializer):
         onnx.load_external_data_for_model(proto, str(path.parent))
     shape = _onnx_input_shape(proto, input_size)
+    _constants_as_initializers(proto)
     try:
         converted = convert(proto).eval()
     except Exception as error:  # onnx2torch raises on unsupported operators
@@ -302,6 +305,30 @@ def _open_onnx(path: Path, input_size: int) -> ImportResult:
              "state_dict names are onnx2torch's, not the original model's.",)
     return ImportResult(_mapped_report(path, "ONNX model", came_in, design, mapped, check,
                                        experimental=True, notes=notes), design)
+
+
+def _constants_as_initializers(proto: Any) -> None:
+    """Turn ``Identity(initializer)`` and ``Constant`` nodes into initializers, which is where
+    onnx2torch looks for weights (torch's exporter writes shared weights as Identity nodes)."""
+    from onnx import numpy_helper
+
+    initializers = {t.name: t for t in proto.graph.initializer}
+    kept = []
+    for node in proto.graph.node:
+        value = None
+        if node.op_type == "Identity" and len(node.input) == 1 and node.input[0] in initializers:
+            value = numpy_helper.to_array(initializers[node.input[0]])
+        elif node.op_type == "Constant" and len(node.attribute) == 1 \
+                and node.attribute[0].name == "value":
+            value = numpy_helper.to_array(node.attribute[0].t)
+        if value is None or len(node.output) != 1:
+            kept.append(node)
+            continue
+        tensor = numpy_helper.from_array(value, node.output[0])
+        proto.graph.initializer.append(tensor)
+        initializers[tensor.name] = tensor
+    del proto.graph.node[:]
+    proto.graph.node.extend(kept)
 
 
 def _onnx_input_shape(proto: Any, input_size: int) -> tuple[int, int, int, int]:
@@ -348,8 +375,8 @@ def _open_torchscript(path: Path, trust: bool | None, store: TrustStore, model: 
             "Only continue if you made this file or trust where it came from. Load it?"))
     except ConsentNeeded:
         report = ImportReport(str(path), "TorchScript", came_in, False,
-                              actions=("Loading it runs code from the file: answer --trust-code "
-                                       "(CLI) or Yes (GUI) to read its weights.", *offers),
+                              actions=("Loading it runs code from the file: pass --trust-code "
+                                       "(CLI) or trust=True (API) to read its weights.", *offers),
                               notes=(note,))
         return ImportResult(report)
     loaded = torch.jit.load(str(path), map_location="cpu")

@@ -47,14 +47,24 @@ from designer.training.history import History
 from designer.training.options import FINETUNE_GROUPS, TrainingOptions
 from designer.training.params import Trainability, prepare, set_train_mode
 from designer.training.provenance import changing_tensors, provenance
-from designer.training.recipe import build_optimizer, finetune_factors, seed_generators
+from designer.training.recipe import (
+    build_optimizer,
+    class_weights,
+    finetune_factors,
+    seed_generators,
+)
 from designer.training.result import FitResult
 from designer.training.resume import TrainingState, load_model_state, restore_training_state
 from designer.training.run_dir import CHECKPOINT, INITIAL, RunDir
-from designer.training.samples import user_message
+from designer.training.samples import dataset_labels, user_message
 from designer.training.schedules import LrSchedule
 from designer.training.sources import choose_sources
-from designer.training.steps import LossDiverged, Stepper, validation_pass
+from designer.training.steps import (
+    LossDiverged,
+    Stepper,
+    WeightedCrossEntropy,
+    validation_pass,
+)
 from designer.training.tracking import BestTracker, RunningMean, Throughput, mutable_keys
 
 __all__ = ["FitResult", "fit"]
@@ -135,6 +145,7 @@ class _Trainer:
         self.phase = 1  # the fine-tune recipe's phase two trains the whole network
         self.data: tuple[Dataset[Any], Dataset[Any] | None, bool] | None = None
         self.lr_factors: dict[str, float] = {}
+        self.loss_weights: torch.Tensor | None = None
 
     # -- phases ------------------------------------------------------------------------------
 
@@ -190,6 +201,7 @@ class _Trainer:
         set_train_mode(model, trainability.frozen_batchnorms)
         self.best = BestTracker(mutable_keys(model))
         self.data, self.lr_factors = (train_data, val_data, augmented), dict(lr_factors or {})
+        self._class_weights(train_data)
         self.scaler = torch.amp.GradScaler("cuda") if accel.needs_grad_scaler else None
         if checkpoint is not None and options.recipe == "finetune" \
                 and int(checkpoint.get("epoch", 0)) >= options.head_epochs:
@@ -212,11 +224,29 @@ class _Trainer:
 
     def _make_stepper(self, schedule: LrSchedule) -> None:
         assert self.accel is not None
+        smoothing = self.options.label_smoothing
+        loss: nn.Module = nn.CrossEntropyLoss(label_smoothing=smoothing) \
+            if self.loss_weights is None else WeightedCrossEntropy(self.loss_weights, smoothing)
         self.stepper = Stepper(
-            ddp.wrap(self.net, self.accel.device), self.optimizer, schedule, self.accel,
-            nn.CrossEntropyLoss(label_smoothing=self.options.label_smoothing),
+            ddp.wrap(self.net, self.accel.device), self.optimizer, schedule, self.accel, loss,
             self.options.grad_clip, self.scaler,
         )
+
+    def _class_weights(self, train_data: Dataset[Any]) -> None:
+        """Inverse-frequency loss weights when asked for (recorded in the run log)."""
+        if self.options.class_weights == "off":
+            return
+        labels = dataset_labels(train_data)
+        if labels is None:
+            self.log("class weights not applied: the training set does not list its labels",
+                     "warning")
+            return
+        classes = len(getattr(train_data, "classes", ())) or max(labels) + 1
+        self.loss_weights = class_weights(labels, classes)
+        names = list(getattr(train_data, "classes", ())) or [str(i) for i in range(classes)]
+        shown = ", ".join(f"{n} {w:.2f}" for n, w in zip(names, self.loss_weights.tolist(),
+                                                           strict=True))
+        self.log(f"class weights (balanced, from {len(labels)} training images): {shown}")
 
     def _start_fine_tuning(self) -> None:
         """Phase two of the fine-tune recipe: the whole network trains on the images (no cached

@@ -18,6 +18,7 @@ CHANNELS_LAST = ("auto", "on", "off")
 KEEP = ("best", "last")
 FEATURE_CACHE = ("auto", "off", "memory", "disk")
 RECIPES = ("standard", "finetune")
+CLASS_WEIGHTS = ("off", "balanced")
 FINETUNE_GROUPS = 4  # runs of layers with their own learning rate in the fine-tune phase
 
 _CHOICES: dict[str, tuple[str, ...]] = {
@@ -29,6 +30,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "keep": KEEP,
     "feature_cache": FEATURE_CACHE,
     "recipe": RECIPES,
+    "class_weights": CLASS_WEIGHTS,
 }
 
 
@@ -71,6 +73,7 @@ class TrainingOptions:
     head_epochs: int = 3
     finetune_lr_ratio: float = 0.1
     layer_lr_decay: float = 0.3
+    class_weights: str = "off"  # "balanced": weigh the loss by inverse class frequency
 
     def __post_init__(self) -> None:
         self.validate()

@@ -104,6 +104,15 @@ def finetune_factors(names: list[str], head: list[str], factors: dict[str, float
     return out
 
 
+def class_weights(labels: list[int], classes: int) -> torch.Tensor:
+    """Loss weight per class for an imbalanced training set: ``n / (present * count)``
+    (scikit-learn's "balanced" over the classes present), so every class weighs as much in total
+    and the mean weight per image stays 1; a class with no image gets 0."""
+    counts = torch.bincount(torch.tensor(labels, dtype=torch.long), minlength=classes).double()
+    balanced = counts.sum() / ((counts > 0).sum() * counts.clamp(min=1))
+    return torch.where(counts > 0, balanced, torch.zeros_like(counts)).float()
+
+
 def build_optimizer(groups: list[dict], solver: str, lr: float,
                     momentum: float) -> torch.optim.Optimizer:
     """The solver over prepared parameter groups (``momentum`` is for sgdm only)."""
@@ -177,5 +186,5 @@ def autocast_dtype(precision: str, device: torch.device, cpu_bf16_faster: bool) 
 
 #: copied into the generated script, in this order
 RECIPE = (mix_seed, seed_generators, epoch_order, lr_factor, parameter_groups, finetune_factors,
-          build_optimizer,
+          class_weights, build_optimizer,
           lr_multiplier, frozen_batchnorm_names, set_train_mode, autocast_dtype)

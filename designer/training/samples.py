@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Subset, TensorDataset
 
 from designer.data.dataset import describe_sample_failure
 from designer.data.errors import TransformError
@@ -49,3 +49,17 @@ def user_message(error: BaseException) -> str:
     if marker in text:
         text = text.rsplit(marker, 1)[1].strip()
     return text
+
+
+def dataset_labels(dataset: Any) -> list[int] | None:
+    """Every sample's label without loading images: ``targets`` (ImageDataset, torchvision
+    folders), a TensorDataset's label tensor, through ``Subset``; None when not listed."""
+    if isinstance(dataset, Subset):
+        inner = dataset_labels(dataset.dataset)
+        return None if inner is None else [inner[int(i)] for i in dataset.indices]
+    if isinstance(dataset, TensorDataset) and len(dataset.tensors) >= 2:
+        return [int(v) for v in dataset.tensors[1].tolist()]
+    targets = getattr(dataset, "targets", None)
+    if targets is None:
+        return None
+    return [int(v) for v in targets]

@@ -123,3 +123,21 @@ def logits_of(output: Any) -> torch.Tensor:
     if not isinstance(output, torch.Tensor):
         raise TypeError(f"the model returned {type(output).__name__}, expected a tensor of logits")
     return output
+
+
+class WeightedCrossEntropy(nn.Module):
+    """Cross-entropy with per-class weights (recipe.class_weights), padded with zeros up to the
+    model's number of outputs when the training labels do not reach the last classes."""
+
+    def __init__(self, weight: torch.Tensor, label_smoothing: float = 0.0) -> None:
+        super().__init__()
+        self.register_buffer("weight", weight.float())
+        self.label_smoothing = label_smoothing
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        weight: torch.Tensor = self.weight  # type: ignore[assignment]
+        missing = logits.shape[-1] - weight.numel()
+        if missing > 0:
+            weight = nn.functional.pad(weight, (0, missing))
+        return nn.functional.cross_entropy(logits, target, weight=weight.to(logits.device),
+                                           label_smoothing=self.label_smoothing)

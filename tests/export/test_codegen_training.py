@@ -114,7 +114,8 @@ CASES = [(edits, "standard") for edits in DESIGNS] + [("head_freeze_lr", "finetu
 RECIPES = {
     "standard": OPTIONS,
     # head first, then the whole network with discriminative learning rates
-    "finetune": OPTIONS.replace(recipe="finetune", head_epochs=1, finetune_lr_ratio=0.5),
+    "finetune": OPTIONS.replace(recipe="finetune", head_epochs=1, finetune_lr_ratio=0.5,
+                                class_weights="balanced"),
 }
 
 

@@ -43,6 +43,23 @@ def test_train_cli_on_generated_shapes(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 @pytest.mark.slow
+def test_train_cli_fine_tune_recipe(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["train", "--model", "mobilenet_v3_small", "--weights", "none",
+                 "--data", "sample:shapes", "--image-size", "48", "--epochs", "2",
+                 "--recipe", "finetune", "--head-epochs", "1", "--out", str(tmp_path), "--json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    run_dir = Path(json.loads(out.out)["run_dir"])
+    options = json.loads((run_dir / "options.json").read_text())
+    assert options["recipe"] == "finetune" and options["head_epochs"] == 1
+    assert "phase 2 from epoch 2" in (run_dir / "run.log").read_text()
+    assert main(["train", "--model", "mobilenet_v3_small", "--weights", "none", "--data",
+                 "sample:shapes", "--epochs", "2", "--recipe", "finetune", "--head-epochs", "2",
+                 "--out", str(tmp_path)]) != 0
+    assert "head_epochs < epochs" in capsys.readouterr().err
+
+
+@pytest.mark.slow
 def test_train_cli_finds_the_learning_rate_first(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["train", "--model", "mobilenet_v3_small", "--weights", "none",

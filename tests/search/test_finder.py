@@ -173,3 +173,18 @@ def test_lite0_probe_is_within_5_points_of_a_full_frozen_backbone_run(tmp_path: 
                        runs_root=tmp_path)
     assert run.evaluation is not None and run.evaluation.accuracy is not None
     assert abs(row.cv_accuracy - run.evaluation.accuracy) <= 0.05, (row, run.evaluation)
+
+
+def test_find_model_command_prints_the_probes_as_json(
+        empty_hub: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from designer.cli import main
+
+    _colour_data(tmp_path / "data")
+    code = main(["find-model", str(tmp_path / "data"), "--models", "squeezenet1_1",
+                 "--controls", "--image-size", "32", "--folds", "3", "--json"])
+    document = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert [r["model"] + "/" + r["weights"] for r in document["results"]] == \
+        ["squeezenet1_1/none"]
+    assert document["skipped"][0][0] == "squeezenet1_1" and "download" in document["skipped"][0][1]
+    assert document["classes"] == ["blue", "green", "red"]

@@ -262,3 +262,21 @@ def test_consent_is_stored_in_the_config_folder_not_the_project(tmp_path: Path,
 
     entry = json.loads(stored.read_text())[hashlib.sha256(path.read_bytes()).hexdigest()]
     assert entry["trusted"] is True and entry["path"] == str(path)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_onnx_with_shared_weights_written_as_identity_nodes(tmp_path: Path,
+                                                            store: TrustStore) -> None:
+    import onnx
+
+    net = nn.Sequential(nn.Conv2d(3, 8, 3, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+                        nn.Conv2d(8, 8, 3, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+                        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2)).eval()
+    path = tmp_path / "shared.onnx"
+    torch.onnx.export(net, (torch.randn(1, 3, 24, 24),), str(path), dynamo=False,
+                      opset_version=13)
+    # the exporter folds BatchNorm into the convs; their equal biases become one initializer
+    assert "Identity" in {n.op_type for n in onnx.load(str(path)).graph.node}
+    result = designer.open_file(path, trust_store=store)
+    assert result.report.check is not None and result.report.check.max_abs_diff < 1e-5
+    assert result.report.opaque == ()

@@ -221,6 +221,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--head-epochs", type=int, default=o["head_epochs"])
     parser.add_argument("--finetune-lr-ratio", type=float, default=o["finetune_lr_ratio"])
     parser.add_argument("--layer-lr-decay", type=float, default=o["layer_lr_decay"])
+    parser.add_argument("--class-weights", choices=["off", "balanced"], default=o["class_weights"])
     return parser.parse_args(argv)
 
 
@@ -239,6 +240,10 @@ def fit(run: Run, data: dict[str, SplitDataset], workers: int) -> tuple[dict, li
     train = make_loader(data["train"], sampler, workers, run.device, torch.Generator())
     val = make_loader(data["val"], EpochBatches(len(data["val"]), args.batch_size, args.seed, False),
                       workers, run.device, torch.Generator()) if len(data["val"]) else None
+    if args.class_weights == "balanced":  # an imbalanced training set: weigh rare classes up
+        weight = class_weights([label for _, label in data["train"].items], len(CLASS_NAMES))
+        run.loss_fn = nn.CrossEntropyLoss(weight=weight.to(run.device),
+                                          label_smoothing=args.label_smoothing)
     best, best_key, stale, history = None, None, 0, []
     for epoch in range(1, args.epochs + 1):
         if args.recipe == "finetune" and epoch == args.head_epochs + 1:

@@ -177,6 +177,7 @@ def _options_lines(options: TrainingOptions) -> list[str]:
         "head_epochs": (options.head_epochs, "finetune: epochs that train only the head"),
         "finetune_lr_ratio": (options.finetune_lr_ratio, "finetune: phase-two lr = lr x this"),
         "layer_lr_decay": (options.layer_lr_decay, "finetune: lr factor per earlier layer group"),
+        "class_weights": (options.class_weights, "off | balanced (loss weighted by 1/class count)"),
     }
     lines = ["OPTIONS = {"]
     for key, (value, note) in values.items():

@@ -108,6 +108,7 @@ class FinderDialog(QDialog):
         self.cancel_button.setEnabled(False)
         self.progress = QProgressBar(textVisible=True)
         self.progress.setFormat("")
+        self.progress.setVisible(False)
         self.plan_label = QLabel()
         self.plan_label.setWordWrap(True)
         self.status = QLabel()
@@ -124,16 +125,16 @@ class FinderDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(COLUMNS)):
+        for column in range(len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.chart = FinderChart()
         self.chart.clicked.connect(self._select_row_of)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(self.chart)
-        splitter.setSizes([560, 640])
+        splitter.setSizes([700, 600])
         self.open_button = QPushButton("Open for my classes")
         self.open_button.setToolTip("Open the selected model with its final layer replaced for "
                                     "your classes and the backbone frozen; the new head starts "
@@ -248,6 +249,7 @@ class FinderDialog(QDialog):
     def _begin(self, text: str) -> None:
         self.status.setText(text)
         self.progress.setValue(0)
+        self.progress.setVisible(True)
         self.find_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.open_button.setEnabled(False)
@@ -279,18 +281,22 @@ class FinderDialog(QDialog):
         self.find_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.progress.setFormat("")
+        self.progress.setVisible(False)
         self._update_buttons()
 
     # ----- results -----------------------------------------------------------------------
     def show_result(self, result: FinderResult) -> None:
         """Fill the table (best probe first) and the chart."""
         self.finder_result = result
+        self.image_size.setValue(result.image_size or 0)  # the size these probes ran at
         rows = result.ranked()
         front = result.pareto()
         front_ids = {id(r) for r in front}
         self.table.setRowCount(len(rows))
         for index, row in enumerate(rows):
-            cells = (row.label, f"{_pct(row.cv_accuracy)} ± {100 * row.cv_std:.1f}",
+            name = row.model.replace("_bundled", "") + ("" if row.weights == "pretrained"
+                                                        else " (random weights)")
+            cells = (name, f"{_pct(row.cv_accuracy)} ± {100 * row.cv_std:.1f}",
                      _pct(row.test_accuracy), f"{row.latency_ms:.1f}", f"{row.size_mb:.1f}",
                      "—" if row.imagenet_top1 is None else f"{row.imagenet_top1:.1f} %",
                      "★" if id(row) in front_ids else "")

@@ -81,6 +81,7 @@ class SweepPanel(QWidget):
         self.cancel_button.setEnabled(False)
         self.refresh_button = QPushButton("Refresh")
         self.progress = QProgressBar()
+        self.progress.setVisible(False)
         self.status = QLabel()
         self.status.setWordWrap(True)
         form = QGridLayout()
@@ -189,6 +190,13 @@ class SweepPanel(QWidget):
         item.addItem(pg.PlotDataItem(xs, ys, pen=pg.mkPen(_FRONT, width=2,
                                                           style=Qt.PenStyle.DashLine)))
         item.addItem(pg.ScatterPlotItem(xs, ys, size=19, brush=None, pen=pg.mkPen(_FRONT, width=2)))
+        if placed:  # pad the view: equal values would otherwise give a zero-width axis
+            lats = [r.latency_ms or 0.0 for r in placed]
+            accs = [100 * (r.accuracy or 0) for r in placed]
+            pad_x = max((max(lats) - min(lats)) * 0.15, max(lats) * 0.1, 0.5)
+            pad_y = max((max(accs) - min(accs)) * 0.2, 3.0)
+            item.setXRange(max(0.0, min(lats) - pad_x), max(lats) + pad_x, padding=0)
+            item.setYRange(max(0.0, min(accs) - pad_y), min(100.0, max(accs)) + pad_y, padding=0)
         for r in placed:
             label = pg.TextItem(f"#{r.number}", color=(30, 30, 30), anchor=(-0.2, 1.0))
             label.setPos(r.latency_ms or 0.0, 100 * (r.accuracy or 0))
@@ -224,6 +232,7 @@ class SweepPanel(QWidget):
 
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
+        self.progress.setVisible(True)
         self.status.setText(f"Sweeping {study!r}…")
         self.runner.start(task)
 
@@ -240,6 +249,7 @@ class SweepPanel(QWidget):
         self.start_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.progress.setFormat("")
+        self.progress.setVisible(False)
 
     def shutdown(self) -> None:
         """Cancel and join a running sweep (window close, tests)."""

@@ -27,14 +27,20 @@ from PySide6.QtWidgets import (
 
 from designer.project.runs import RunRecord
 from designer.training.errors import OptionsError
-from designer.training.events import FinishedEvent, IterationEvent, LogEvent, StartEvent
+from designer.training.events import (
+    EpochEvent,
+    FinishedEvent,
+    IterationEvent,
+    LogEvent,
+    StartEvent,
+)
 from designer.training.history import History
 from designer.training.options import TrainingOptions
 from designer.ui.actions import design_actions
 from designer.ui.training import export
 from designer.ui.training.message import MessageStrip
 from designer.ui.training.options_form import TrainingOptionsForm
-from designer.ui.training.plots import PLOT_TITLES, TrainingPlots
+from designer.ui.training.plots import PHASE_TEXT, PLOT_TITLES, TrainingPlots
 from designer.ui.training.progress import RunProgress
 from designer.ui.training.results import HEADLINES, finish_text
 from designer.ui.training.start_checks import StartProblem, start_problem
@@ -72,6 +78,7 @@ class TrainingDashboard(QWidget):
         self._failure: str | None = None
         self._resumable: RunRecord | None = None
         self._continuing: History | None = None  # the resumed run's history, until it starts
+        self._phase_epoch: int | None = None  # fine-tune recipe: the last head-only epoch
         self._build()
         self._connect()
         self._set_running(False)
@@ -155,7 +162,7 @@ class TrainingDashboard(QWidget):
         runner.started.connect(self._on_started)
         runner.iterations.connect(self._on_iterations)
         runner.validation.connect(self.plots.add_validation)
-        runner.epoch.connect(lambda e: self.plots.mark_epoch(e.iteration))
+        runner.epoch.connect(self._on_epoch)
         runner.cache_progress.connect(self.progress.on_cache_progress)
         runner.log.connect(self._on_log)
         runner.engine_finished.connect(self.progress.on_engine_finished)
@@ -213,6 +220,7 @@ class TrainingDashboard(QWidget):
     def _launch(self, request: RunRequest) -> None:
         """Lock the design, reset the view and hand the run to the worker thread."""
         self._continuing = None
+        self._phase_epoch = _phase_epoch(request.options)
         self.workspace.set_options(request.options)
         self._reset_view()
         self.session.set_locked(True)
@@ -250,6 +258,11 @@ class TrainingDashboard(QWidget):
             self.plots.load_history(self._continuing.up_to(event.start_iteration))
         self._continuing = None
         self.plots.start_run(event.total_iterations)
+
+    def _on_epoch(self, event: EpochEvent) -> None:
+        self.plots.mark_epoch(event.iteration)
+        if event.epoch == self._phase_epoch:
+            self.plots.mark_phase(event.iteration, PHASE_TEXT)
 
     def _on_iterations(self, events: list[IterationEvent]) -> None:
         self.plots.add_iterations(events)
@@ -319,5 +332,12 @@ class TrainingDashboard(QWidget):
         self.resume_button.setEnabled(run.resumable)
         if not (run.history.iterations or run.history.validations):
             return
-        self.plots.load_history(run.history)
+        self.plots.load_history(run.history, _phase_epoch(run.options))
         self.progress.reset(f"Showing {run.name}")
+
+
+def _phase_epoch(options: TrainingOptions | None) -> int | None:
+    """The last head-only epoch of a fine-tune run (None for other recipes)."""
+    if options is None or options.recipe != "finetune":
+        return None
+    return options.head_epochs

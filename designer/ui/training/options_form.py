@@ -32,6 +32,9 @@ DEVICE_LABELS = {"auto": "Auto (GPU if present)", "cpu": "CPU", "cuda": "CUDA GP
 PRECISION_LABELS = {"auto": "Auto", "off": "Off (fp32)", "bf16": "bfloat16", "fp16": "float16"}
 CACHE_LABELS = {"auto": "Auto", "off": "Off", "memory": "In memory", "disk": "On disk"}
 KEEP_LABELS = {"best": "Best validation", "last": "Last epoch"}
+WEIGHT_LABELS = {"off": "Off", "balanced": "Balanced (rare classes weigh more)"}
+RECIPE_LABELS = {"standard": "Standard",
+                 "finetune": "Fine-tune (head, then all)"}
 
 TIPS = {
     "solver": "The optimiser. AdamW is a robust default for fine-tuning; SGD with momentum can "
@@ -62,6 +65,18 @@ TIPS = {
     "feature_cache": "With a frozen backbone and no augmentation, compute the backbone's "
                      "features once and train only the head on them (much faster). Auto picks "
                      "memory or disk by size.",
+    "recipe": "Fine-tune trains the new head first (on cached features: seconds), then unfreezes "
+              "the whole network with smaller learning rates for earlier layers - the most "
+              "robust way to adapt a pretrained model (fastai's fine_tune, linear probe then "
+              "fine-tune).",
+    "head_epochs": "Fine-tune: epochs that train only the head before the whole network trains.",
+    "finetune_lr_ratio": "Fine-tune: the whole network trains at the learning rate times this.",
+    "layer_lr_decay": "Fine-tune: each earlier group of layers (four groups) trains at this "
+                      "factor of the next one's learning rate, so general early features "
+                      "change least.",
+    "class_weights": "For an imbalanced training set (the data health report warns about it): "
+                     "weigh each image's loss by 1 / its class's count, so every class counts "
+                     "as much. Recorded in the run's options.",
     "keep": "Which weights the run keeps: those with the best validation accuracy, or the last.",
 }
 
@@ -84,6 +99,7 @@ class TrainingOptionsForm(QWidget):
         self.error_label.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._recipe_group())
         layout.addWidget(self._optimiser_group())
         layout.addWidget(self._schedule_group())
         layout.addWidget(self._run_group())
@@ -105,6 +121,14 @@ class TrainingOptionsForm(QWidget):
             form.labelForField(widget).setToolTip(TIPS[name])
             self._connect(widget)
         return box
+
+    def _recipe_group(self) -> QGroupBox:
+        return self._group("Recipe", [
+            ("recipe", "Recipe", _combo(RECIPE_LABELS)),
+            ("head_epochs", "Head-only epochs", _int(1, 100_000)),
+            ("finetune_lr_ratio", "Whole-network lr factor", _double(0.001, 1.0, 0.05, 3)),
+            ("layer_lr_decay", "Earlier-layer lr factor", _double(0.01, 1.0, 0.05, 2)),
+        ])
 
     def _optimiser_group(self) -> QGroupBox:
         return self._group("Optimiser", [
@@ -130,6 +154,7 @@ class TrainingOptionsForm(QWidget):
             ("early_stopping_patience", "Early stopping patience", _int(0, 10_000, "Off")),
             ("grad_clip", "Gradient clipping", _double(0.0, 1e6, 0.5, 2, "Off")),
             ("label_smoothing", "Label smoothing", _double(0.0, 0.99, 0.05, 2)),
+            ("class_weights", "Class weights", _combo(WEIGHT_LABELS)),
             ("seed", "Seed", _int(0, 2**31 - 1)),
             ("keep", "Keep weights", _combo(KEEP_LABELS)),
         ])
@@ -197,6 +222,9 @@ class TrainingOptionsForm(QWidget):
         self.fields["momentum"].setEnabled(_read(self.fields["solver"]) == "sgdm")
         self.fields["step_size"].setEnabled(schedule == "step")
         self.fields["gamma"].setEnabled(schedule == "step")
+        finetune = _read(self.fields["recipe"]) == "finetune"
+        for name in ("head_epochs", "finetune_lr_ratio", "layer_lr_decay"):
+            self.fields[name].setEnabled(finetune)
 
 
 def _combo(labels: dict[str, str]) -> QComboBox:

@@ -50,6 +50,10 @@ LEGENDS = {"loss": ((-6, 6), 1), "accuracy": ((-6, -6), 1)}
 PLOT_TITLES = {"loss": "Loss", "accuracy": "Accuracy (%)", "lr": "Learning rate"}
 
 
+PHASE_LINE = "#7b1fa2"
+PHASE_TEXT = "phase 2: all layers"
+
+
 class TrainingPlots(QWidget):
     """Loss and accuracy side by side, the learning rate in a shorter plot below them."""
 
@@ -69,6 +73,7 @@ class TrainingPlots(QWidget):
         self._total = 0  # iterations of the run in progress (0: none, axes fit the data)
         self._x_limit = 0.0
         self._epoch_marks = {name: _EpochMarks(self.plots[name]) for name in ("loss", "accuracy")}
+        self._phase_lines: list[pg.InfiniteLine] = []
         self._dirty = False
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -93,6 +98,11 @@ class TrainingPlots(QWidget):
         self._epochs.clear()
         for marks in self._epoch_marks.values():
             marks.set_epochs([])
+        for plot in self.plots.values():
+            for line in self._phase_lines:
+                if line in plot.getPlotItem().items:
+                    plot.getPlotItem().removeItem(line)
+        self._phase_lines.clear()
         self._dirty = True
         self.refresh()
 
@@ -138,14 +148,33 @@ class TrainingPlots(QWidget):
         for marks in self._epoch_marks.values():
             marks.set_epochs(self._epochs)
 
-    def load_history(self, history: History) -> None:
-        """Show a saved run's history (the same curves as when it was live)."""
+    @property
+    def phases(self) -> list[float]:
+        """Iterations where a recipe's next phase begins (drawn as labelled lines)."""
+        return sorted({line.value() for line in self._phase_lines})
+
+    def mark_phase(self, iteration: float, text: str) -> None:
+        """A solid labelled line where a recipe's next phase begins (e.g. the fine-tune recipe's
+        whole-network phase), on every plot."""
+        for plot in self.plots.values():
+            line = pg.InfiniteLine(pos=float(iteration), angle=90,
+                                   pen=pg.mkPen(PHASE_LINE, width=2), label=text,
+                                   labelOpts={"position": 0.62, "color": PHASE_LINE,
+                                              "anchors": [(0, 0), (0, 0)]})
+            plot.getPlotItem().addItem(line, ignoreBounds=True)
+            self._phase_lines.append(line)
+
+    def load_history(self, history: History, phase_epoch: int | None = None) -> None:
+        """Show a saved run's history (the same curves as when it was live); ``phase_epoch``:
+        the last epoch of a fine-tune recipe's head-only phase."""
         self.clear()
         self.add_iterations(_iteration_events(history.iterations))
         for row in history.validations:
             self.add_validation(_validation_event(row))
         for row in history.epochs:
             self.mark_epoch(int(row["iteration"]))
+            if phase_epoch is not None and int(row["epoch"]) == phase_epoch:
+                self.mark_phase(int(row["iteration"]), PHASE_TEXT)
         self.refresh()
 
     # ----- display -----------------------------------------------------------------------

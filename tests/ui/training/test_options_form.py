@@ -110,3 +110,17 @@ def test_decimal_fields_keep_their_values(qtbot: QtBot) -> None:
     assert isinstance(clip, QDoubleSpinBox)
     clip.setValue(0.0)
     assert clip.text() == "Off"
+
+
+def test_fine_tune_recipe_is_one_choice(qtbot: QtBot) -> None:
+    form = TrainingOptionsForm(TrainingOptions(epochs=6), cuda_available=False)
+    qtbot.addWidget(form)
+    recipe, head = form.fields["recipe"], form.fields["head_epochs"]
+    assert isinstance(recipe, QComboBox) and isinstance(head, QSpinBox)
+    assert not head.isEnabled(), "head epochs only matter for the fine-tune recipe"
+    with qtbot.waitSignal(form.options_edited) as blocker:
+        recipe.setCurrentIndex(recipe.findData("finetune"))
+    assert blocker.args[0].recipe == "finetune" and head.isEnabled()
+    head.setValue(6)  # as many head epochs as epochs: no phase two
+    assert form.error_label.isVisibleTo(form) and "head_epochs" in form.error_label.text()
+    assert form.current.head_epochs == 3

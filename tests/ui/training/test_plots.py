@@ -139,3 +139,16 @@ def test_choosing_an_interrupted_run_offers_resume(qtbot: QtBot, dashboard: Trai
     killed.write_summary({"reason": "completed", "status": "completed"})
     dashboard.workspace.select_run(RunRecord.load(killed.path))
     assert not dashboard.resume_button.isEnabled()
+
+
+def test_a_fine_tune_run_shows_where_the_whole_network_starts_training(qtbot: QtBot) -> None:
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.load_history(_history(), phase_epoch=2)
+    assert plots.phases == [20.0]  # the end of epoch 2, the last head-only epoch
+    for plot in plots.plots.values():  # on the loss, accuracy and learning-rate plots
+        lines = [item for item in plot.getPlotItem().items if hasattr(item, "label")
+                 and getattr(item, "label", None) is not None]
+        assert any("phase 2: all layers" in line.label.toPlainText() for line in lines)
+    plots.load_history(_history())  # a standard run: no phase line left behind
+    assert plots.phases == []
