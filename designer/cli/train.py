@@ -71,6 +71,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     train.add_argument("--measure-latency", action="store_true",
                        help="also time one image through the trained model on the CPU (for "
                        "Compare's accuracy-vs-speed view; a few seconds on a busy machine)")
+    train.add_argument("--folds", type=int, metavar="K",
+                       help="k-fold cross-validation: K runs over folds of train+validation "
+                       "(the test split stays as it is), then a table of mean ± std")
     train.add_argument("--json", action="store_true", help="print the result as JSON")
     train.set_defaults(handler=run_train)
     resume = subparsers.add_parser("resume", help="continue a stopped or interrupted run",
@@ -96,6 +99,16 @@ def run_train(args: argparse.Namespace) -> int:
     from designer.project.data_config import DataConfig
     from designer.training.options import TrainingOptions
 
+    if args.folds is not None:
+        from designer.project.kfold import check_fold_count
+
+        try:
+            check_fold_count(args.folds)
+        except ValueError as error:
+            return _fail(error)
+        if args.resume is not None or args.rerun is not None or args.nproc > 1:
+            return _fail("--folds trains new runs; it cannot be combined with --resume, "
+                         "--rerun or --nproc")
     if args.resume is not None:
         return run_resume(args)
     if args.rerun is not None:
@@ -127,6 +140,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def _train_project(args: argparse.Namespace) -> int:
     """`netdesigner train PROJECT [--nproc N]`: the project's own design, data and options."""
+    from designer.cli._kfold import cross_validate
     from designer.project.data_config import prepare_data
     from designer.project.distributed import train_distributed
     from designer.project.project_file import open_project
@@ -136,6 +150,9 @@ def _train_project(args: argparse.Namespace) -> int:
         project = open_project(args.project)
         data = prepare_data(project.data_config, project.design.info.preprocessing,
                             manifest=project.manifest)
+        if getattr(args, "folds", None) is not None:
+            return cross_validate(args, project.design, data, project.options,
+                                  project.runs_root)
         if args.nproc > 1:
             run = train_distributed(project.design, data, project.options,
                                     runs_root=project.runs_root, nproc=args.nproc)
@@ -230,6 +247,10 @@ def _train_and_report(design: Any, config: Any, options: Any, args: argparse.Nam
         design.freeze(up_to=freeze)
     if getattr(args, "find_lr", False):
         options = _find_lr(design, data, options)
+    if getattr(args, "folds", None) is not None:
+        from designer.cli._kfold import cross_validate
+
+        return cross_validate(args, design, data, options, args.out)
     return _interruptible(args, lambda callbacks, should_stop: train_design(
         design, data, options, runs_root=args.out, callbacks=callbacks, should_stop=should_stop,
         measure_latency=getattr(args, "measure_latency", True)))

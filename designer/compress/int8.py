@@ -30,7 +30,6 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
 from designer.compress.onnx_ops import OpCount, count_file_ops, count_runtime_ops
-from designer.export.timing import measure
 from designer.export import ExportCancelledError, ExportError, export_model
 from designer.export._staging import Staging
 from designer.export._warnings import captured_warnings
@@ -38,6 +37,7 @@ from designer.export.calibrated import calibrated
 from designer.export.errors import describe
 from designer.export.fmt_onnx import embed_metadata
 from designer.export.metadata import ExportMeta
+from designer.export.timing import measure
 from designer.zoo.preprocessing import Preprocessing
 
 Progress = Callable[[float, str], None]
@@ -254,7 +254,7 @@ def _quantize(fp32: Path, out: Path, calibration: ImageSet, limit: int, stop: Ca
     try:
         with captured_warnings(notes):
             quant_pre_process(str(fp32), str(source))
-    except Exception as exc:  # still quantizable without it, only less well fused
+    except Exception as exc:  # noqa: BLE001 - still quantizable without it, less well fused
         notes.append(f"ONNX Runtime's pre-processing failed ({describe(exc, 160)}); "
                      "quantized the exported graph as it is")
         source.unlink(missing_ok=True)
@@ -262,7 +262,7 @@ def _quantize(fp32: Path, out: Path, calibration: ImageSet, limit: int, stop: Ca
     total = min(limit, len(calibration))  # type: ignore[arg-type]
     starts = list(range(0, total, _CALIBRATION_BATCH))
 
-    class Reader(CalibrationDataReader):  # type: ignore[misc]
+    class Reader(CalibrationDataReader):
         """Batches of training images; ranges are merged batch by batch (bounded memory)."""
 
         def __init__(self) -> None:

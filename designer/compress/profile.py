@@ -5,7 +5,9 @@ real inputs of the chosen batch size, after warm-up runs; each layer's time is t
 the repeats. The whole model is also timed as it really runs (a plain forward, interleaved with
 the per-layer runs), so the report can say how much of the real time the per-layer numbers
 account for (``coverage``): interpreter overhead makes the sum a little larger, fused or
-overlapping work can make it smaller. Blocks get the sum of their layers.
+overlapping work can make it smaller. The per-layer sum is taken run by run (the median of each
+run's layer total), so a busy machine's pauses land in it the same way as in the whole-model
+time; the per-layer medians are what the table shows. Blocks get the sum of their layers.
 """
 
 from __future__ import annotations
@@ -44,10 +46,12 @@ class Profile:
     repeats: int
     warmup: int
     threads: int = field(default=1)
+    #: median over the repeats of each run's per-layer total (None: the sum of the medians)
+    run_sum_ms: float | None = None
 
     @property
     def sum_ms(self) -> float:
-        return sum(self.layers.values())
+        return self.run_sum_ms if self.run_sum_ms is not None else sum(self.layers.values())
 
     @property
     def coverage(self) -> float:
@@ -56,13 +60,13 @@ class Profile:
 
     def share(self, name: str) -> float:
         """Fraction of the per-layer total spent in layer (or block path) `name`."""
-        total = self.sum_ms
+        total = sum(self.layers.values())
         value = self.layers.get(name, self.blocks.get(name, 0.0))
         return value / total if total > 0 else 0.0
 
     def shares(self) -> dict[str, float]:
         """Every layer's fraction of the per-layer total."""
-        total = self.sum_ms or 1.0
+        total = sum(self.layers.values()) or 1.0
         return {name: ms / total for name, ms in self.layers.items()}
 
     def summary(self) -> str:
@@ -132,6 +136,7 @@ def profile_module(module: fx.GraphModule, x: torch.Tensor, *, groups: dict[str,
     sync = torch.cuda.synchronize if x.device.type == "cuda" else (lambda: None)
     runs: dict[str, list[float]] = {}
     totals: list[float] = []
+    run_sums: list[float] = []
     steps = warmup + repeats
     with torch.inference_mode():
         for step in range(steps):
@@ -148,12 +153,14 @@ def profile_module(module: fx.GraphModule, x: torch.Tensor, *, groups: dict[str,
             timed.run(x)
             if step >= warmup:
                 totals.append(whole)
+                run_sums.append(sum(timed.times.values()))
                 for name, ms in timed.times.items():
                     runs.setdefault(name, []).append(ms)
     report(1.0, "done")
     layers = {name: statistics.median(values) for name, values in runs.items()}
     return Profile(int(x.shape[0]), str(x.device), layers, _block_times(layers, groups or {}),
-                   statistics.median(totals), repeats, warmup, torch.get_num_threads())
+                   statistics.median(totals), repeats, warmup, torch.get_num_threads(),
+                   statistics.median(run_sums))
 
 
 def _block_times(layers: dict[str, float], groups: dict[str, str]) -> dict[str, float]:

@@ -11,7 +11,7 @@ Typical use::
 
 from __future__ import annotations
 
-from designer.data.dataset import ImageDataset, datasets_from_manifest
+from designer.data.dataset import ImageDataset, PoolSubset, datasets_from_manifest
 from designer.data.errors import (
     DataError,
     DataSourceError,
@@ -47,6 +47,7 @@ __all__ = [
     "ManifestEntry",
     "ManifestError",
     "OperationCancelledError",
+    "PoolSubset",
     "Sample",
     "SampleError",
     "SplitManifest",

@@ -77,6 +77,13 @@ def datasets_from_manifest(
     return out
 
 
+class PoolSubset(Subset[tuple[torch.Tensor, int]]):
+    """A subset whose pool is shared by sibling subsets (k-fold's train and val of every fold):
+    the feature cache extracts a frozen backbone's features of the whole pool once and indexes
+    them, instead of once per subset. A plain ``Subset`` is cached on its own (its pool may be
+    far larger than it)."""
+
+
 def sample_path(dataset: Any, index: int) -> str | None:
     """The file of sample ``index`` when the dataset knows it (``.samples[i].path``, ImageFolder's
     ``(path, class)`` tuples, through ``Subset``); None for in-memory data."""

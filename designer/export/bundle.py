@@ -70,7 +70,8 @@ def format_module(fmt: str) -> ModuleType:
 
 
 def detect_format(path: str | Path) -> Format:
-    """Format from the suffix, else from the content (zip archives, ONNX protobuf, safetensors)."""
+    """Format from the suffix, else from the content (zip archives, ONNX protobuf, safetensors,
+    OpenVINO XML)."""
     path = Path(path)
     by_suffix = _SUFFIX_TO_FORMAT.get(path.suffix.lower())
     if by_suffix is not None:
@@ -83,9 +84,12 @@ def detect_format(path: str | Path) -> Format:
         if any(n.endswith("/constants.pkl") or "/code/" in n for n in names):
             return "torchscript"
     with path.open("rb") as handle:
-        head = handle.read(9)
+        start = handle.read(512)
+    head = start[:9]
     if len(head) == 9 and head[8:9] == b"{":
         return "safetensors"
+    if start.lstrip().startswith(b"<") and b"<net " in start:  # OpenVINO IR: an XML <net>
+        return "openvino"
     if head[:1] == b"\x08":  # protobuf field 1 (ir_version), varint: how every ONNX file starts
         return "onnx"
     raise ExportError(f"cannot tell which format {path} is: give the format explicitly")

@@ -46,5 +46,5 @@ def measure(calls: Mapping[str, Callable[[], object]], *, warmup: int = 3, repea
 
 def _summary(values: list[float]) -> Latency:
     ordered = sorted(values)
-    p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
     return Latency(statistics.median(ordered), p90, len(ordered))

@@ -115,6 +115,8 @@ def _layer_from_node(node: fx.Node, root: nn.Module, store: Store) -> Layer:
 def _constant_params(root: nn.Module, target: str, shape: tuple[int, ...]) -> dict[str, Any]:
     """A constant's shape, and ``persistent: False`` for a buffer its module keeps out of the
     state_dict (timm's relative-position indices), so the built model's state_dict matches."""
+    if target.startswith("_tensor_constant"):  # made by fx from a tensor built in forward
+        return {"shape": shape, "persistent": False}
     owner_path, _, attr = target.rpartition(".")
     try:
         owner = root.get_submodule(owner_path) if owner_path else root

@@ -14,6 +14,7 @@ the thread that traces; other threads run their modules as if nothing were patch
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +39,22 @@ def _timm_leaves_and_functions() -> tuple[tuple[type[nn.Module], ...], tuple[obj
     except ImportError:  # timm is optional for tracing plain torchvision models
         return (), ()
     return tuple(timm_fx.get_notrace_modules()), tuple(timm_fx.get_notrace_functions())
+
+
+_READS_TRAINING: dict[type, bool] = {}
+
+
+def _reads_training(cls: type[nn.Module], has_children: bool) -> bool:
+    """A module without children whose forward reads ``self.training`` (timm's DropPath,
+    DropBlock): traced through, its train-mode branch would be baked out of the graph."""
+    if has_children or cls.__module__.startswith("torch.nn"):
+        return False
+    if cls not in _READS_TRAINING:
+        try:
+            _READS_TRAINING[cls] = "self.training" in inspect.getsource(cls.forward)
+        except (OSError, TypeError):
+            _READS_TRAINING[cls] = False
+    return _READS_TRAINING[cls]
 
 
 class DesignTracer(fx.Tracer):
@@ -72,7 +89,8 @@ class DesignTracer(fx.Tracer):
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         """Leaf when fx would be (torch.nn layers) or when the module is mode-dependent."""
-        if isinstance(m, self._extra_leaves) or getattr(m, "designer_opaque", False) is True:
+        if isinstance(m, self._extra_leaves) or getattr(m, "designer_opaque", False) is True \
+                or _reads_training(type(m), bool(m._modules)):
             return True  # mode-dependent, or an importer's opaque node (surgery/opaque.py)
         return super().is_leaf_module(m, module_qualified_name)
 

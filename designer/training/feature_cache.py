@@ -26,6 +26,7 @@ import torch
 from torch import fx, nn
 from torch.utils.data import Dataset
 
+from designer.data.dataset import PoolSubset
 from designer.training.accel import Acceleration
 from designer.training.batches import LoaderSource, TensorSource, mix_seed
 from designer.training.events import CacheProgressEvent, Event, LogEvent
@@ -168,11 +169,16 @@ class _Persist:
         self.split, self.ctx = split, ctx
         self.reused = self.extracted = 0
         self._digest: str | None = None
+        self._last_pool: tuple[Dataset[Any], list[torch.Tensor], torch.Tensor] | None = None
 
     def get(
         self, model: nn.Module, dataset: Dataset[Any], view: int, random: bool, stage: str,
         storage: _Storage,
     ) -> tuple[list[torch.Tensor], torch.Tensor]:
+        if isinstance(dataset, PoolSubset) and not random:  # k-fold: part of a shared pool
+            pool_tensors, pool_labels = self._pool(model, dataset.dataset, stage, storage)
+            index = torch.as_tensor([int(i) for i in dataset.indices], dtype=torch.long)
+            return [t[index] for t in pool_tensors], pool_labels[index]
         key = self._key(dataset, view, random)
         store = self.ctx.store
         rows = len(dataset)  # type: ignore[arg-type]
@@ -195,6 +201,14 @@ class _Persist:
                                            f"({error.strerror or error}); the next run will "
                                            "extract the features again", "warning"))
         return tensors, labels
+
+    def _pool(
+        self, model: nn.Module, pool: Dataset[Any], stage: str, storage: _Storage,
+    ) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """The whole pool's features (once per run: a fold's train and val share them)."""
+        if self._last_pool is None or self._last_pool[0] is not pool:
+            self._last_pool = (pool, *self.get(model, pool, 0, False, stage, storage))
+        return self._last_pool[1], self._last_pool[2]
 
     def _key(self, dataset: Dataset[Any], view: int, random: bool) -> str | None:
         if self.ctx.store is None:

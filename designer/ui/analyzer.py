@@ -9,7 +9,7 @@ canvas colours nodes by that share (``session.set_timings``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -154,7 +154,7 @@ class _ShareBar(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         share = index.data(Qt.ItemDataRole.UserRole)
         if isinstance(share, float) and share > 0 and self._model.max_share > 0:
-            rect = option.rect.adjusted(2, 3, -2, -3)  # type: ignore[attr-defined]
+            rect = option.rect.adjusted(2, 3, -2, -3)
             rect.setWidth(max(1, round(rect.width() * share / self._model.max_share)))
             painter.fillRect(rect, QColor(230, 90, 60, 150))
         super().paint(painter, option, index)
@@ -212,7 +212,7 @@ class AnalyzerPanel(QWidget):
         session.document_changed.connect(self._on_analysis_ready)
         session.design_replaced.connect(self._on_analysis_ready)
         session.design_replaced.connect(lambda _d: self._clear_profile())
-        session.document_changed.connect(lambda names: names is None and self._clear_profile())
+        session.document_changed.connect(lambda _names: self._clear_profile())
 
     # ----- profile -----------------------------------------------------------------------
     def _build_profile_row(self) -> None:
@@ -284,7 +284,8 @@ class AnalyzerPanel(QWidget):
         self.profile_info.setText(f"Profiling: {message}")
 
     def _on_profiled(self, result: object) -> None:
-        one, many = result  # type: ignore[misc]
+        assert isinstance(result, tuple)
+        one, many = cast(tuple[Profile, Profile], result)
         self.profiles = (one, many)
         self.model.set_profiles(self.profiles)
         self.table.resizeColumnsToContents()
@@ -310,7 +311,7 @@ class AnalyzerPanel(QWidget):
         self.session.set_timings(self.profiles[0].shares() if on and self.profiles else None)
 
     def _clear_profile(self) -> None:
-        """The design changed shape or was replaced: its measured times no longer apply."""
+        """The design was edited or replaced: its measured times no longer apply."""
         if self.profiles is None:
             return
         self.profiles = None

@@ -171,7 +171,7 @@ class DesignSession(QObject):
         kept = [n for n in self.selection if self.design and n in self.design.network]
         pruned = kept != self.selection
         self.selection = kept
-        if changed is None and self.timings is not None:  # new structure: old times mislead
+        if self.timings is not None:  # measured on the design before this edit: stale
             self.set_timings(None)
         self.document_changed.emit(changed)
         if pruned:  # deleted layers leave the selection: views and the status bar must know

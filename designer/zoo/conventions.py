@@ -41,7 +41,7 @@ def stages(model: nn.Module) -> tuple[Stage, ...]:
     if not isinstance(info, list | tuple):
         return ()
     modules = dict(model.named_modules())
-    found = []
+    found: list[Stage] = []
     for item in info:
         if not isinstance(item, dict) or item.get("module") not in modules:
             continue

@@ -205,8 +205,23 @@ def hf_cache_dir() -> Path:
     return Path(constants.HF_HUB_CACHE)
 
 
-def _repo_folder(repo: str) -> Path:
-    return hf_cache_dir() / f"models--{repo.replace('/', '--')}"
+_FOLDERS: dict[str, tuple[int, frozenset[str]]] = {}
+
+
+def _repo_folders() -> frozenset[str]:
+    """Names of the repository folders in the hub cache: one directory read per change of
+    the folder (so the browser can ask about ~1,900 models at once)."""
+    cache = hf_cache_dir()
+    try:
+        stamp = cache.stat().st_mtime_ns
+    except OSError:
+        return frozenset()
+    known = _FOLDERS.get(str(cache))
+    if known is None or known[0] != stamp:
+        with os.scandir(cache) as found:
+            known = (stamp, frozenset(e.name for e in found if e.is_dir()))
+        _FOLDERS[str(cache)] = known
+    return known[1]
 
 
 def hf_cached_file(repo: str, filenames: tuple[str, ...] = HF_WEIGHT_FILES) -> Path | None:
@@ -215,7 +230,7 @@ def hf_cached_file(repo: str, filenames: tuple[str, ...] = HF_WEIGHT_FILES) -> P
     Costs one ``stat`` for a repository never downloaded, so the browser can ask for all rows.
     """
     name, revision = _split_repo(repo)
-    if not _repo_folder(name).is_dir():
+    if f"models--{name.replace('/', '--')}" not in _repo_folders():
         return None
     from huggingface_hub import try_to_load_from_cache
 

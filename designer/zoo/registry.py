@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import functools
 import importlib
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -34,7 +35,8 @@ SOURCE_MODULES = ("designer.zoo.torchvision_zoo", "designer.zoo.timm_zoo", "desi
 
 def _sources() -> dict[str, ZooSource]:
     for module in SOURCE_MODULES:
-        importlib.import_module(module)  # registers its source (once: modules are cached)
+        if module not in sys.modules:
+            importlib.import_module(module)  # registers its source
     return {source.name: source for source in registered_sources()}
 
 
@@ -54,8 +56,14 @@ def _entries() -> tuple[ZooEntry, ...]:
 
 
 @functools.cache
-def _by_name(entries: tuple[ZooEntry, ...]) -> dict[str, ZooEntry]:
-    return {e.name: e for e in entries}
+def _index_of(names: tuple[str, ...]) -> dict[str, ZooEntry]:
+    return {e.name: e for e in _entries_of(names)}
+
+
+def _by_name() -> dict[str, ZooEntry]:
+    """Entries by id (built once per listing: keyed by source names, not by the entries,
+    whose hashing would cost more than the lookup)."""
+    return _index_of(tuple(_sources()))
 
 
 def list_entries() -> list[ZooEntry]:
@@ -65,7 +73,7 @@ def list_entries() -> list[ZooEntry]:
 
 def get_entry(name: str) -> ZooEntry:
     """The entry called ``name`` (its id, or its display name in any case)."""
-    table = _by_name(_entries())
+    table = _by_name()
     if name in table:
         return table[name]
     folded = name.strip().casefold()

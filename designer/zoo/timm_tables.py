@@ -13,8 +13,6 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import designer
-
 RESULTS_FILE = "results-imagenet.csv"
 GMACS_FILE = "gmacs.csv"
 #: the timm commit the vendored tables were copied from (see resources/timm/README.md)
@@ -45,7 +43,7 @@ class Gmacs:
 
 def tables_dir() -> Path:
     """``resources/timm`` of a source checkout, or ``designer/resources/timm`` in a wheel."""
-    package = Path(designer.__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # designer/
     for base in (package / "resources", package.parent / "resources"):
         if (base / "timm" / RESULTS_FILE).is_file():
             return base / "timm"

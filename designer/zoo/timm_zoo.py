@@ -47,9 +47,14 @@ _LICENSE_URLS = {
     "cc-by-4.0": "https://creativecommons.org/licenses/by/4.0/",
 }
 
-#: families whose graph cannot be traced faithfully: listed, opened for viewing only (reason).
+#: families that do not round-trip faithfully: listed, marked view-only with the reason.
 #: Filled from tests/zoo/test_timm_fidelity.py, which checks every other family round-trips.
-VIEW_ONLY: dict[str, str] = {}
+VIEW_ONLY: dict[str, str] = {
+    "gemma4_vit": "its forward branches on tensor values (data-dependent control flow), which "
+                  "torch.fx cannot turn into a graph; it can be used as a whole but not edited",
+    "coat": "its parallel blocks share layers under two names; the edited model names each "
+            "shared layer once, so timm's checkpoints would not load into it unchanged",
+}
 
 
 def pretraining_of(tag: str) -> str:

@@ -8,8 +8,7 @@ import pytest
 import torch
 from torch import Tensor, fx
 
-from designer.export import ExportCancelledError, ExportError, export_model, load_exported
-from designer.export import fmt_openvino
+from designer.export import ExportCancelledError, ExportError, export_model, fmt_openvino, load_exported
 
 
 def test_openvino_writes_xml_and_bin_checked_and_timed(tiny: fx.GraphModule, tiny_input: Tensor,

@@ -22,7 +22,7 @@ TORCHVISION = list_models(module=torchvision.models)
 @pytest.fixture
 def fresh_registry() -> Iterator[None]:
     """Forget the cached listing so the test sees it being built."""
-    caches = (registry._entries_of, registry._by_name, timm_zoo.timm_entries)
+    caches = (registry._entries_of, registry._index_of, timm_zoo.timm_entries)
     for cache in caches:
         cache.cache_clear()
     yield

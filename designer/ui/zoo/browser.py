@@ -11,6 +11,8 @@ from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
@@ -38,7 +40,6 @@ _MIN_NAME_WIDTH = 150
 #: on screen the columns a narrow dock needs most come first (the model keeps its order)
 _VISUAL_ORDER = (Column.NAME, Column.TOP1, Column.LATENCY, Column.SIZE, Column.WEIGHTS,
                  Column.PARAMS, Column.GFLOPS, Column.FAMILY)
-_FILTER_HINT = "Filter by name or family"
 _SAMPLE_TEXT = {Column.FAMILY: "Wide ResNet", Column.WEIGHTS: "download"}
 
 
@@ -71,6 +72,19 @@ class _ZooTableView(QTableView):
             self.open_requested.emit()
             return
         super().keyPressEvent(event)
+
+
+def _limit_spin(prefix: str, suffix: str, maximum: float, tip: str) -> QDoubleSpinBox:
+    """A "no limit at 0" number box for the browser's filter row."""
+    spin = QDoubleSpinBox()
+    spin.setRange(0.0, maximum)
+    spin.setDecimals(1)
+    spin.setPrefix(prefix)
+    spin.setSuffix(suffix)
+    spin.setSpecialValueText(f"{prefix.strip(' ≥≤')}: any")
+    spin.setToolTip(tip)
+    spin.setKeyboardTracking(False)
+    return spin
 
 
 class ModelBrowser(QWidget):
@@ -117,22 +131,53 @@ class ModelBrowser(QWidget):
     # ----- construction ----------------------------------------------------------------
     def _build_filter_row(self) -> None:
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText(_FILTER_HINT if self.is_listed else "Listing models…")
+        self.filter_edit.setToolTip("Show the models whose name or family contains this text")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.proxy.set_text)
         self.family_combo = QComboBox()
-        self._fill_families()
         self.family_combo.currentIndexChanged.connect(
             lambda _i: self.proxy.set_family(str(self.family_combo.currentData())))
+        self.source_combo = QComboBox()
+        self.source_combo.setToolTip("Where the model comes from")
+        self.license_combo = QComboBox()
+        self.license_combo.setToolTip("Licence of the pretrained weights")
+        self._fill_choices()
+        self.top1_spin = _limit_spin("Top-1 ≥ ", " %", 99.0, "Only models whose published "
+                                     "ImageNet top-1 is at least this (0: any)")
+        self.params_spin = _limit_spin("Params ≤ ", " M", 5000.0, "Only models with at most "
+                                       "this many million parameters (0: any)")
+        for combo in (self.family_combo, self.source_combo, self.license_combo):
+            # long names ("fair-noncommercial-research-license") must not widen the dock
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
+        for combo in (self.source_combo, self.license_combo):
+            combo.currentIndexChanged.connect(self._apply_limits)
+        for spin in (self.top1_spin, self.params_spin):
+            spin.valueChanged.connect(self._apply_limits)
 
-    def _fill_families(self) -> None:
-        self.family_combo.clear()
-        self.family_combo.addItem("All families", ALL_FAMILIES)
-        for family in sorted({e.family for e in self.table_model.entries()}, key=str.casefold):
-            self.family_combo.addItem(family, family)
+    def _fill_choices(self) -> None:
+        """The filter hint and the family / source / licence choices, from the listed entries."""
+        entries = self.table_model.entries()
+        self.filter_edit.setPlaceholderText(
+            f"Filter {len(entries):,} models" if self.is_listed else "Listing models…")
+        choices = (
+            (self.family_combo, "All families", ALL_FAMILIES,
+             sorted({e.family for e in entries}, key=str.casefold)),
+            (self.source_combo, "All sources", "", list(dict.fromkeys(e.source for e in entries))),
+            (self.license_combo, "Any licence", "",
+             sorted({e.license for e in entries if e.license}, key=str.casefold)),
+        )
+        for combo, everything, value, items in choices:
+            combo.blockSignals(True)  # nothing was chosen yet: the proxy keeps "all"
+            combo.clear()
+            combo.addItem(everything, value)
+            for item in items:
+                combo.addItem(item, item)
+            combo.blockSignals(False)
 
     def list_in_background(self) -> None:
-        """List the zoo off the GUI thread, then fill the table, families and chart."""
+        """List the zoo off the GUI thread, then fill the table, choices and chart."""
         if self.is_listed or self._lister.running:
             return
         self._lister.start(lambda _progress, _cancelled: list_entries())
@@ -141,18 +186,23 @@ class ModelBrowser(QWidget):
         assert isinstance(entries, list)
         rows: list[ZooEntry] = entries
         self.table_model.set_entries(rows)
-        self._fill_families()
-        self.filter_edit.setPlaceholderText(_FILTER_HINT)
+        self.is_listed = True
+        self._fill_choices()
         self.table.fit_columns()
         self._refresh_chart()
-        self.is_listed = True
         self.listed.emit()
+
+    def _apply_limits(self, *_args: object) -> None:
+        self.proxy.set_limits(source=str(self.source_combo.currentData()),
+                              license=str(self.license_combo.currentData()),
+                              min_top1=self.top1_spin.value(),
+                              max_params_m=self.params_spin.value())
 
     def _build_table(self) -> None:
         table = self.table = _ZooTableView()
         table.setModel(self.proxy)
-        table.setSortingEnabled(True)
-        table.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
+        table.horizontalHeader().setSortIndicator(Column.NAME, Qt.SortOrder.AscendingOrder)
+        table.setSortingEnabled(True)  # sorts once, by name: the source's order, so free
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -183,7 +233,7 @@ class ModelBrowser(QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(True)
-        self.splitter.setSizes([360, 280])
+        self.splitter.setSizes([300, 340])
         self.open_button = QPushButton("Open…")
         self.open_button.setToolTip("Open the selected model (or double-click a row)")
         self.open_button.clicked.connect(self.open_selected)
@@ -199,6 +249,11 @@ class ModelBrowser(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(filters)
+        limits = QGridLayout()  # two by two: fits the ~380 px dock
+        for i, widget in enumerate((self.source_combo, self.license_combo, self.top1_spin,
+                                    self.params_spin)):
+            limits.addWidget(widget, i // 2, i % 2)
+        layout.addLayout(limits)
         layout.addWidget(self.splitter, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.measure)

@@ -8,6 +8,7 @@ are measured, hollow ones estimated from GFLOPs. Hovering names a bubble, clicki
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,13 @@ _FILL = QColor(52, 120, 198, 150)
 _EDGE = QColor(30, 70, 130)
 _ESTIMATE_EDGE = QColor(120, 120, 120)
 _RING = QColor(230, 110, 0)
+#: colour-blind-friendly palette (Okabe-Ito, then Tableau) for the most common families
+_PALETTE: tuple[tuple[int, int, int], ...] = (
+    (0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (230, 159, 0),
+    (86, 180, 233), (148, 103, 189), (140, 86, 75), (188, 189, 34), (23, 190, 207))
+_OTHER = (150, 150, 150)
+#: families with their own colour (the rest are grey "other"): two legend lines in a dock
+LEGEND_FAMILIES = 8
 _AXIS = QColor(40, 40, 40)
 
 
@@ -47,6 +55,17 @@ class LatencyAxis(pg.AxisItem):
     def tickStrings(self, values: list[float], scale: float,
                     spacing: float) -> list[str]:
         return [_ms_text(10 ** v) for v in values]
+
+
+def family_colours(points: Sequence[ChartPoint]) -> dict[str, tuple[int, int, int]]:
+    """A colour for each of the most common families among ``points`` (most common first)."""
+    counts = Counter(p.family for p in points if p.family)
+    return {family: _PALETTE[i] for i, (family, _n) in
+            enumerate(counts.most_common(LEGEND_FAMILIES))}
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _ms_text(ms: float) -> str:
@@ -89,12 +108,17 @@ class ZooChart(QWidget):
         self.label.hide()
         for child in (self.scatter, self.ring, self.label):
             item.addItem(child)
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setStyleSheet("color: #333; font-size: 11px")
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #555; font-size: 11px")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot, 1)
+        layout.addWidget(self.legend)
         layout.addWidget(self.note)
         self._points: dict[str, ChartPoint] = {}
         self._selected: str | None = None
@@ -105,31 +129,46 @@ class ZooChart(QWidget):
         return dict(self._points)
 
     def set_points(self, points: Sequence[ChartPoint], skipped: int = 0) -> None:
-        """Replace the bubbles (big ones first so small ones stay clickable on top)."""
+        """Replace the bubbles (big ones first so small ones stay clickable on top).
+
+        Colour says the family (the most common ones; the rest share grey); a hollow dashed
+        rim says the latency is estimated. Brushes and pens are shared objects and sizes are
+        rounded to 2 px, so ~1,900 bubbles draw from a few cached symbols.
+        """
         self._points = {p.name: p for p in points}
         ordered = sorted(points, key=lambda p: -p.size_mb)
-        self.scatter.setData(spots=[self._spot(p) for p in ordered])
+        colours = family_colours(ordered)
+        brushes = {family: pg.mkBrush(*colour, 150) for family, colour in colours.items()}
+        other = pg.mkBrush(*_OTHER, 120)
+        measured_pen = pg.mkPen(_EDGE, width=1)
+        estimated_pen = pg.mkPen(_ESTIMATE_EDGE, width=1, style=Qt.PenStyle.DashLine)
+        self.scatter.setData(
+            x=[math.log10(p.latency_ms) for p in ordered], y=[p.top1 for p in ordered],
+            size=[2 * round(p.diameter_px / 2) for p in ordered],
+            brush=[brushes.get(p.family, other) for p in ordered],
+            pen=[estimated_pen if p.estimated else measured_pen for p in ordered],
+            data=[p.name for p in ordered])
         self.label.hide()
         self._update_note(points, skipped)
+        self._update_legend(colours, ordered)
         self.highlight(self._selected)
 
-    def _spot(self, point: ChartPoint) -> dict[str, Any]:
-        estimated = point.estimated
-        return {
-            "pos": (math.log10(point.latency_ms), point.top1),
-            "size": point.diameter_px,
-            "brush": pg.mkBrush(255, 255, 255, 60) if estimated else pg.mkBrush(_FILL),
-            "pen": pg.mkPen(_ESTIMATE_EDGE if estimated else _EDGE, width=1,
-                            style=Qt.PenStyle.DashLine if estimated else Qt.PenStyle.SolidLine),
-            "data": point.name,
-        }
+    def _update_legend(self, colours: dict[str, tuple[int, int, int]],
+                       points: Sequence[ChartPoint]) -> None:
+        counts = Counter(p.family for p in points)
+        parts = [f"<span style='color: rgb{colour}'>●</span>&nbsp;{_html(family)}&nbsp;"
+                 f"({counts[family]})" for family, colour in colours.items()]
+        rest = sum(n for family, n in counts.items() if family not in colours)
+        if rest:
+            parts.append(f"<span style='color: rgb{_OTHER}'>●</span>&nbsp;other&nbsp;({rest})")
+        self.legend.setText(" &nbsp; ".join(parts))
 
     def _update_note(self, points: Sequence[ChartPoint], skipped: int) -> None:
         measured = sum(not p.estimated for p in points)
-        parts = [f"{measured}/{len(points)} measured", "hollow = estimated from GFLOPs",
-                 "area ∝ file size"]
+        parts = [f"{measured}/{len(points)} measured", "dashed rim = estimated from GFLOPs",
+                 "area ∝ weights size"]
         if skipped:
-            parts.append(f"{skipped} without top-1 not shown")
+            parts.append(f"{skipped} without published top-1 or GFLOPs not shown")
         self.note.setText(" · ".join(parts))
 
     def highlight(self, name: str | None) -> None:

@@ -31,6 +31,7 @@ class ChartPoint:
     top1: float
     size_mb: float
     estimated: bool
+    family: str = ""
 
     @property
     def diameter_px(self) -> float:
@@ -64,5 +65,13 @@ def chart_points(entries: Iterable[ZooEntry], latency: Callable[[str], float | N
             continue
         ms = measured if measured is not None else ratio * (entry.gflops or 0.0)
         points.append(ChartPoint(entry.name, entry.display_name, ms, entry.acc1,
-                                 entry.file_size_mb or 0.0, measured is None))
+                                 weights_mb(entry), measured is None, entry.family))
     return points, skipped
+
+
+def weights_mb(entry: ZooEntry) -> float:
+    """The weights file's size, or its fp32 size (4 bytes per parameter) where the file's
+    size is not published (timm), so bubbles stay comparable."""
+    if entry.file_size_mb:
+        return entry.file_size_mb
+    return (entry.num_params or 0) * 4 / 2**20

@@ -37,13 +37,15 @@ def ask_weights_file(parent: QWidget | None) -> Path | None:
 
 def pretrained_label(entry: ZooEntry, status: str) -> str:
     """'Pretrained weights (cached)' / '(bundled)' / '(download 45 MB)'."""
-    what = "ImageNet weights" if entry.has_pretrained_head else "ImageNet backbone"
+    data = entry.pretraining or "ImageNet"  # timm names what its weights were trained on
+    what = f"{data} weights" if entry.has_pretrained_head else f"{data} backbone"
     if status in ("cached", "bundled"):
         cost = status
     elif status == "missing":
         cost = "package not installed"
     else:
-        cost = f"download {entry.file_size_mb or 0:.0f} MB"
+        cost = f"download {entry.file_size_mb:.0f} MB" if entry.file_size_mb else \
+            f"download from Hugging Face: {entry.hf_repo}" if entry.hf_repo else "download"
     return f"Pretrained {what} ({cost})"
 
 

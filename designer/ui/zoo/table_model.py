@@ -14,7 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 
 from designer.zoo.entry import ZooEntry
 from designer.zoo.registry import list_entries, weights_status
-from designer.zoo.speed import cached_latency
+from designer.zoo.speed import cached_latencies
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -68,7 +68,8 @@ class ZooTableModel(QAbstractTableModel):
     def set_entries(self, entries: Sequence[ZooEntry]) -> None:
         """Show `entries` (the browser lists the zoo in the background and fills in after)."""
         self.beginResetModel()
-        self._entries = list(entries)
+        # by display name: the browser's default order needs no sort (see ZooFilterProxy.sort)
+        self._entries = sorted(entries, key=lambda e: e.display_name.casefold())
         self._rows = {e.name: row for row, e in enumerate(self._entries)}
         self.endResetModel()
         self.reload_machine_state()
@@ -106,11 +107,7 @@ class ZooTableModel(QAbstractTableModel):
     def reload_machine_state(self) -> None:
         """Re-read cached weights and latencies (after a download or a measurement elsewhere)."""
         self._status = {e.name: weights_status(e) for e in self._entries}
-        self._latency = {}
-        for entry in self._entries:
-            ms = cached_latency(entry.name)
-            if ms is not None:
-                self._latency[entry.name] = ms
+        self._latency = cached_latencies(self._entries)
         if self._entries:
             self.dataChanged.emit(self.index(0, Column.WEIGHTS),
                                   self.index(len(self._entries) - 1, Column.LATENCY))
@@ -152,19 +149,24 @@ class ZooTableModel(QAbstractTableModel):
             return entry.name
         return None
 
+    def sort_value(self, row: int, column: int) -> Any:
+        """What sorting compares for a cell (None = unknown), without a ``data()`` call."""
+        return self._value(self._entries[row], Column(column))
+
     def _value(self, entry: ZooEntry, column: Column) -> Any:
         """The raw value of a cell: what sorting compares (None = unknown)."""
-        values: dict[Column, Any] = {
-            Column.NAME: entry.display_name.casefold(),
-            Column.FAMILY: entry.family.casefold(),
-            Column.PARAMS: None if entry.num_params is None else entry.num_params / 1e6,
-            Column.GFLOPS: entry.gflops,
-            Column.TOP1: entry.acc1,
-            Column.SIZE: entry.file_size_mb,
-            Column.WEIGHTS: self.weights_status(entry.name),
-            Column.LATENCY: self._latency.get(entry.name),
-        }
-        return values[column]
+        if column == Column.NAME:
+            return entry.display_name.casefold()
+        if column == Column.FAMILY:
+            return entry.family.casefold()
+        if column == Column.PARAMS:
+            return None if entry.num_params is None else entry.num_params / 1e6
+        if column == Column.WEIGHTS:
+            return self.weights_status(entry.name)
+        if column == Column.LATENCY:
+            return self._latency.get(entry.name)
+        return {Column.GFLOPS: entry.gflops, Column.TOP1: entry.acc1,
+                Column.SIZE: entry.file_size_mb}[column]
 
     def _text(self, entry: ZooEntry, column: Column) -> str:
         if column == Column.NAME:
@@ -187,6 +189,16 @@ def entry_tooltip(entry: ZooEntry, status: str) -> str:
     lines = [f"<b>{_esc(entry.display_name)}</b> <code>{_esc(entry.name)}</code>",
              f"Input: {size}×{size} px (resize {entry.preprocessing.resize_size})",
              f"Weights: {_esc(entry.weights_label or 'none')} — {status}"]
+    if entry.source == "timm":
+        lines.append(f"Architecture: {_esc(entry.architecture)} · trained on "
+                     f"{_esc(entry.pretraining or 'not stated')} · licence {_esc(entry.license)}")
+        top5 = "" if entry.acc5 is None else f", top-5 {entry.acc5:.1f} %"
+        lines.append(f"ImageNet top-1: {'not published' if entry.acc1 is None else f'{entry.acc1:.1f} %'}"
+                     f"{top5} ({_esc(entry.metrics_source)})")
+        if entry.hf_repo:
+            lines.append(f"Weights: Hugging Face {_esc(entry.hf_repo)}")
+    if entry.view_only:
+        lines.append(f"<b>View only</b>: {_esc(entry.view_only)}")
     if entry.notes:
         lines.append(_esc(entry.notes))
     if not entry.has_pretrained_head:

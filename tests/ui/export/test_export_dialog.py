@@ -78,12 +78,12 @@ def test_exports_every_format_and_the_script_with_parity_in_the_table(
     assert states == dict.fromkeys((*FORMATS, SCRIPT), "verified")
     assert run.evaluation is not None
     classes = list(run.evaluation.classes)
-    for row, key in enumerate(("safetensors", "onnx", "pt2", "torchscript", SCRIPT)):
+    for row, key in enumerate(("safetensors", "onnx", "openvino", "pt2", "torchscript", SCRIPT)):
         assert _cell(dialog, row, RESULT) == "Verified"
         assert 0.0 <= float(_cell(dialog, row, DIFF)) <= DEFAULT_ATOL, key
     stem = run.model_name
     assert {f"{stem}.safetensors", "labels.json", "preprocessing.json", f"{stem}.onnx",
-            f"{stem}.pt2", f"{stem}.pt", "train.py", "weights.safetensors",
+            f"{stem}.xml", f"{stem}.bin", f"{stem}.pt2", f"{stem}.pt", "train.py", "weights.safetensors",
             "split.json"} == set(_everything_in(folder))
     assert _cell(dialog, 1, FILE) == f"{stem}.onnx"
     # the files are what they say: the ONNX file computes the run's model, with its labels
@@ -100,7 +100,7 @@ def test_exports_every_format_and_the_script_with_parity_in_the_table(
     assert modes == {ordinary.stat().st_mode & 0o777}  # not private 0600 like temporary files
     py_compile.compile(str(folder / "train.py"), doraise=True)
     assert dialog.show_folder_button.isEnabled()
-    assert "Wrote and verified 5 of 5" in dialog.status.text()
+    assert "Wrote and verified 6 of 6" in dialog.status.text()
 
 
 def test_exports_the_current_design_when_no_run_is_chosen(

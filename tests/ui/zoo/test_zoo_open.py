@@ -64,6 +64,7 @@ def test_double_click_opens_resnet18_with_random_weights(
         return _answer("random")(dialog)
 
     monkeypatch.setattr(browser.prompts, "choose_weights", answer)
+    browser.source_combo.setCurrentIndex(browser.source_combo.findData("torchvision"))
     browser.filter_edit.setText("resnet18")
     rect = browser.table.visualRect(browser.proxy.index(0, Column.NAME))
     with qtbot.waitSignal(session.open_finished, timeout=60_000) as finished, \

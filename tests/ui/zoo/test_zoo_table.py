@@ -44,10 +44,11 @@ def test_model_and_proxy_pass_qt_model_tester(qtmodeltester: ModelTester) -> Non
 def test_lists_every_zoo_model(browser: ModelBrowser) -> None:
     names = {browser.proxy.index(r, 0).data(NAME_ROLE) for r in range(browser.proxy.rowCount())}
     assert names == {e.name for e in list_entries()}
-    assert len(names) == 82
+    assert len(names) == len(list_entries()) > 1800  # torchvision, timm and bundled
 
 
 def test_header_click_sorts_params_as_numbers(qtbot: QtBot, browser: ModelBrowser) -> None:
+    browser.source_combo.setCurrentIndex(browser.source_combo.findData("torchvision"))
     _click_header(qtbot, browser, Column.PARAMS)
     values = [float(t.replace(",", "")) for t in _column_texts(browser, Column.PARAMS)]
     assert values in (sorted(values), sorted(values, reverse=True))
@@ -66,16 +67,19 @@ def test_unknown_values_sort_after_known_ones(browser: ModelBrowser) -> None:
 
 
 def test_filter_text_shows_only_resnets(qtbot: QtBot, browser: ModelBrowser) -> None:
+    browser.source_combo.setCurrentIndex(browser.source_combo.findData("torchvision"))
     qtbot.keyClicks(browser.filter_edit, "resnet")
     families = set(_column_texts(browser, Column.FAMILY))
     assert families == {"ResNet", "Wide ResNet"}
-    expected = [e for e in list_entries() if "resnet" in f"{e.name} {e.family}".lower()]
+    expected = [e for e in list_entries() if "resnet" in f"{e.name} {e.family}".lower()
+                and e.source == "torchvision"]
     assert browser.proxy.rowCount() == len(expected) == 7
     browser.filter_edit.clear()
-    assert browser.proxy.rowCount() == 82
+    assert browser.proxy.rowCount() == 80
 
 
 def test_family_combo_filters(browser: ModelBrowser) -> None:
+    browser.source_combo.setCurrentIndex(browser.source_combo.findData("torchvision"))
     combo = browser.family_combo
     combo.setCurrentIndex(combo.findText("ResNet"))
     shown = _column_texts(browser, Column.NAME)
@@ -106,3 +110,31 @@ def test_weights_column_says_bundled_and_cached() -> None:
     cached.write_bytes(b"placeholder")
     model.reload_machine_state()
     assert model.index(model.row_of("squeezenet1_1"), Column.WEIGHTS).data() == "cached"
+
+
+def test_licence_top1_and_size_limits(browser: ModelBrowser) -> None:
+    browser.license_combo.setCurrentIndex(browser.license_combo.findData("mit"))
+    browser.top1_spin.setValue(80.0)
+    browser.params_spin.setValue(30.0)
+    shown = [browser.proxy.entry_at(row) for row in range(browser.proxy.rowCount())]
+    assert shown, "some MIT-licensed timm models reach 80 % with under 30 M parameters"
+    for entry in shown:
+        assert entry.license == "mit" and entry.acc1 is not None and entry.acc1 >= 80.0
+        assert entry.num_params is not None and entry.num_params <= 30e6
+    expected = [e for e in list_entries() if e.license == "mit" and (e.acc1 or 0) >= 80
+                and e.num_params is not None and e.num_params <= 30e6]
+    assert len(shown) == len(expected)
+    browser.top1_spin.setValue(0.0)  # "any": unknown accuracies come back
+    assert any(e.acc1 is None for e in
+               (browser.proxy.entry_at(r) for r in range(browser.proxy.rowCount())))
+
+
+def test_timm_tooltip_tells_where_figures_come_from() -> None:
+    model = ZooTableModel()
+    row = model.row_of("convnext_atto.d2_in1k")
+    tip = str(model.index(row, Column.NAME).data(Qt.ItemDataRole.ToolTipRole))
+    assert "trained on in1k" in tip and "licence apache-2.0" in tip
+    assert "timm results tables" in tip and "timm/convnext_atto.d2_in1k" in tip
+    unpublished = next(e for e in list_entries() if e.source == "timm" and e.acc1 is None)
+    tip = str(model.index(model.row_of(unpublished.name), 0).data(Qt.ItemDataRole.ToolTipRole))
+    assert "not published" in tip

@@ -1,0 +1,136 @@
+"""Structured pruning with torch-pruning: remove whole channels, and get back a normal design.
+
+torch-pruning's dependency graph keeps the network valid: channels joined by a residual add are
+removed together, a depthwise convolution loses exactly the channels its input lost, and the
+BatchNorm after a convolution follows it. The classifier's outputs (the classes) are never
+pruned. Importance is the L2 magnitude of each channel group, or first-order Taylor
+(|weight × gradient|, from a few training batches). The pruned module is traced again into a
+new :class:`Design`, so it shows on the canvas and can be edited, trained (the recovery
+fine-tune is an ordinary run), exported and compared like any other design.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+
+from designer.core.errors import UserError
+from designer.export.timing import measure
+from designer.surgery.design import Design
+
+Importance = Literal["magnitude", "taylor"]
+Cancel = Callable[[], bool]
+
+
+class PruneError(UserError, ValueError):
+    """The design cannot be pruned as asked (the message says why and what to do)."""
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """The pruned design with before/after size, cost and measured batch-1 latency."""
+
+    design: Design
+    ratio: float
+    importance: str
+    params_before: int
+    params_after: int
+    macs_before: int
+    macs_after: int
+    ms_before: float
+    ms_after: float
+
+    def table(self) -> list[str]:
+        """Before/after rows (accuracy is added by whoever fine-tunes and evaluates)."""
+        def row(name: str, a: float, b: float, fmt: str) -> str:
+            return f"{name:<22}{a:>14{fmt}}{b:>14{fmt}}   ×{b / a if a else 0:.2f}"
+
+        return [f"{'':<22}{'before':>14}{'after':>14}",
+                row("parameters", self.params_before, self.params_after, ",.0f"),
+                row("MACs", self.macs_before, self.macs_after, ",.0f"),
+                row("latency batch 1 (ms)", self.ms_before, self.ms_after, ".2f")]
+
+
+def prune_design(design: Design, ratio: float, *, importance: Importance = "magnitude",
+                 batches: Iterable[tuple[Tensor, Tensor]] = (), name: str | None = None,
+                 cancel: Cancel | None = None) -> PruneResult:
+    """Remove `ratio` of the channels of every prunable layer; `design` is not changed.
+
+    `batches` (images, labels) are needed for Taylor importance (a few training batches).
+    """
+    import torch_pruning as tp
+
+    if not 0.0 < ratio < 1.0:
+        raise PruneError(f"the share of channels to prune must be between 0 and 1, got {ratio}")
+    if importance not in ("magnitude", "taylor"):
+        raise PruneError(f"importance must be 'magnitude' or 'taylor', got {importance!r}")
+    model = design.build()
+    x = torch.randn(design.info.input_shape, generator=torch.Generator().manual_seed(0))
+    original = copy.deepcopy(model).eval()
+    pruned = copy.deepcopy(model).eval()
+    for parameter in pruned.parameters():
+        parameter.requires_grad_(True)  # frozen layers are pruned too (the tool needs grads)
+    heads = _classifiers(pruned, design.num_classes)
+    imp = tp.importance.GroupTaylorImportance() if importance == "taylor" \
+        else tp.importance.GroupMagnitudeImportance(p=2)
+    pruner = tp.pruner.MetaPruner(pruned, x, importance=imp, pruning_ratio=ratio,
+                                  ignored_layers=heads)
+    if importance == "taylor":
+        _accumulate_gradients(pruned, batches, cancel)
+    if cancel is not None and cancel():
+        raise PruneError("pruning cancelled: the design was not changed")
+    pruner.step()
+    pruned.zero_grad(set_to_none=True)
+    pruned.eval()
+    macs_before, params_before = tp.utils.count_ops_and_params(original, x)
+    macs_after, params_after = tp.utils.count_ops_and_params(pruned, x)
+    times = measure({"before": lambda: _forward(original, x), "after": lambda: _forward(pruned, x)},
+                    warmup=2, repeats=10, cancel=cancel)
+    percent = round(100 * ratio)
+    info = replace(design.info, model_name=name or f"{design.info.model_name}-pruned{percent}")
+    new = Design.from_module(pruned, info)
+    _keep_frozen(design, new)
+    return PruneResult(new, ratio, importance, int(params_before), int(params_after),
+                       int(macs_before), int(macs_after), times["before"].median_ms,
+                       times["after"].median_ms)
+
+
+def _forward(model: nn.Module, x: Tensor) -> None:
+    with torch.inference_mode():
+        model(x)
+
+
+def _classifiers(model: nn.Module, classes: int | None) -> list[nn.Module]:
+    """Layers whose outputs are the classes: pruning them would remove classes."""
+    last = [m for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d)][-1:]
+    by_size = [m for m in model.modules()
+               if (isinstance(m, nn.Linear) and m.out_features == classes)]
+    return list({id(m): m for m in [*last, *by_size]}.values())
+
+
+def _accumulate_gradients(model: nn.Module, batches: Iterable[tuple[Tensor, Tensor]],
+                          cancel: Cancel | None) -> None:
+    seen = 0
+    model.eval()  # BatchNorm statistics stay as trained
+    for images, labels in batches:
+        if cancel is not None and cancel():
+            break
+        loss = nn.functional.cross_entropy(model(images), labels)
+        loss.backward()
+        seen += 1
+    if seen == 0:
+        raise PruneError("Taylor importance needs a few training batches: choose data first, "
+                         "or use magnitude importance")
+
+
+def _keep_frozen(old: Design, new: Design) -> None:
+    """Layers that were frozen stay frozen in the pruned design (same names after tracing)."""
+    frozen = set(old.frozen_layers())
+    names = [layer.name for layer in new.network if layer.name in frozen]
+    if names:
+        new.freeze(names)

@@ -1,0 +1,59 @@
+"""Structured pruning: fewer channels, same classes, a normal design, the original untouched."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from designer.compress.prune import PruneError, prune_design
+from designer.surgery.opening import open_model
+
+
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v3_small"])
+def test_pruning_removes_channels_and_gives_a_normal_design(name: str) -> None:
+    design = open_model(name, input_size=32)
+    design.replace_head(4, class_names=list("abcd"))
+    before = design.analyze().total_params
+    result = prune_design(design, 0.3)
+    assert design.analyze().total_params == before, "the original design is not changed"
+    pruned = result.design
+    analysis = pruned.analyze()
+    assert not [i for i in analysis.issues if i.severity == "error"]
+    assert analysis.output_shape == (1, 4), "the classes are never pruned"
+    assert result.params_after < 0.75 * result.params_before  # ~half the params at 30 % channels
+    assert result.macs_after < result.macs_before
+    assert result.ms_before > 0 and result.ms_after > 0
+    assert pruned.info.model_name == f"{name}-pruned30"
+    assert pruned.info.class_names == ("a", "b", "c", "d")
+    out = pruned.build()(torch.randn(2, 3, 32, 32))
+    assert out.shape == (2, 4)
+    assert analysis.total_params == result.params_after
+    pruned.freeze(up_to=next(iter(pruned.network)).name)  # editable like any design
+
+
+def test_taylor_needs_batches_and_ratio_is_checked() -> None:
+    design = open_model("resnet18", input_size=32)
+    with pytest.raises(PruneError, match="between 0 and 1"):
+        prune_design(design, 1.0)
+    with pytest.raises(PruneError, match="training batches"):
+        prune_design(design, 0.3, importance="taylor")
+    batches = [(torch.randn(4, 3, 32, 32), torch.randint(0, 10, (4,)))]
+    assert prune_design(design, 0.2, importance="taylor", batches=batches).params_after < \
+        design.analyze().total_params
+
+
+def test_compression_analysis_says_what_can_shrink_and_why() -> None:
+    from designer.compress.analysis import analyze_compression
+
+    design = open_model("resnet18", input_size=32)
+    report = analyze_compression(design)
+    rows = {r.name: r for r in report.layers}
+    assert rows["fc"].prunable == "no" and "classes" in rows["fc"].reason
+    assert rows["layer1_0_conv1"].prunable == "yes"
+    assert rows["layer1_0_conv2"].prunable == "with others"
+    assert "residual add" in rows["layer1_0_conv2"].reason
+    assert rows["relu"].prunable == "" and rows["relu"].weight_bytes == 0
+    assert report.weight_bytes == sum(p.numel() * 4 for p in design.build().parameters())
+    assert 0.7 * report.weight_bytes < report.int8_saving_bytes < 0.76 * report.weight_bytes
+    assert 0 < report.prunable_weight_bytes < report.weight_bytes
+    assert report.activation_bytes > 0 and "INT8 saves up to" in report.summary()
