@@ -62,6 +62,24 @@ def run_gui(project: str | None, model: str | None, screenshot: str | None) -> i
     # collections stay cheap (~0 ms instead of ~260 ms of frozen window)
     gc.collect()
     gc.freeze()
+    if screenshot:
+        window.browser.list_in_background()
+        _open_first(window, project, model, screenshot=True)
+        ready = window.projects.opened if project else window.session.open_finished
+        return _screenshot(window, Path(screenshot), ready)
+    # the window first, then what fills it: opening a model imports torchvision (seconds)
+    from designer.ui.first_paint import after_first_paint
+
+    after_first_paint(window, lambda: _open_first(window, project, model, screenshot=False))
+    window.show()
+    return int(app.exec())
+
+
+def _open_first(window: object, project: str | None, model: str | None, screenshot: bool) -> None:
+    """The project asked for, else an autosave to recover, else the start model."""
+    from designer.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
     if project:
         window.projects.open(Path(project))
     elif screenshot or not window.projects.offer_recovery(window.workspace.project_dir):
@@ -70,11 +88,6 @@ def run_gui(project: str | None, model: str | None, screenshot: str | None) -> i
             window.projects.open(crashed)  # asks whether to restore its autosave
         else:
             window.open_start_model(model)
-    if screenshot:
-        ready = window.projects.opened if project else window.session.open_finished
-        return _screenshot(window, Path(screenshot), ready)
-    window.show()
-    return int(app.exec())
 
 
 #: The longest a screenshot waits for the model or project to open before it saves what it has.
@@ -94,6 +107,9 @@ def _screenshot(window: object, path: Path, ready: object) -> int:
 
     def grab(ok: bool) -> None:
         if result["started"]:
+            return
+        if not window.browser.is_listed:  # the model list fills in behind; shoot it filled
+            window.browser.listed.connect(lambda: grab(ok))
             return
         result["started"] = True
         window.show()

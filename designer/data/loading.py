@@ -3,23 +3,30 @@
 ``load_rgb_tensor`` is what datasets call: JPEG and plain PNG go through ``torchvision.io``
 (faster than Pillow here, see bench/data_decode.py), everything else and every damaged file
 through Pillow, so that a file either loads as RGB or raises ``SampleError`` naming it.
+
+torch and torchvision are imported on first use, not at import: the main window reaches this
+module, and torchvision (which pulls in torch._dynamo) would delay the window by seconds.
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
 from PIL import Image
-from torchvision.transforms.v2 import functional as tvf
 
 from designer.data.decode import decode_pil, header_or_raise, read_bytes
 from designer.data.errors import SampleError
 from designer.data.formats import ImageHeader
 
+if TYPE_CHECKING:
+    import torch
+
 __all__ = ["SampleError", "load_rgb", "load_rgb_tensor", "pil_to_tensor", "torchvision_decoding"]
 
 
+@functools.cache
 def _torchvision_io() -> object | None:
     """torchvision.io's image ops, or None (deprecated in 0.29; Pillow takes over when removed)."""
     try:
@@ -32,12 +39,9 @@ def _torchvision_io() -> object | None:
     return tv_image
 
 
-_TV = _torchvision_io()
-
-
 def torchvision_decoding() -> bool:
     """True when JPEG/PNG decoding goes through torchvision.io rather than Pillow."""
-    return _TV is not None
+    return _torchvision_io() is not None
 
 
 def load_rgb(path: Path | str, max_side: int | None = None, min_side: int | None = None) -> Image.Image:
@@ -59,7 +63,7 @@ def load_rgb_tensor(
     path = Path(path)
     data = read_bytes(path)
     header = header_or_raise(data, path)
-    if _TV is not None and _fast_path_ok(header, max_side, min_side):
+    if _fast_path_ok(header, max_side, min_side) and _torchvision_io() is not None:
         tensor = _decode_torchvision(data)
         if tensor is not None:
             return _fit(tensor, max_side)
@@ -69,6 +73,8 @@ def load_rgb_tensor(
 
 def pil_to_tensor(img: Image.Image) -> torch.Tensor:
     """(3, H, W) uint8 tensor sharing no memory with the Pillow image."""
+    from torchvision.transforms.v2 import functional as tvf
+
     return tvf.pil_to_tensor(img.convert("RGB"))
 
 
@@ -90,10 +96,13 @@ def _fast_path_ok(header: ImageHeader, max_side: int | None, min_side: int | Non
 
 def _decode_torchvision(data: bytes) -> torch.Tensor | None:
     """RGB uint8 tensor or None when torchvision refuses the file (Pillow then decides)."""
-    assert _TV is not None
+    import torch
+
+    tv_image = _torchvision_io()
+    assert tv_image is not None
     raw = torch.frombuffer(bytearray(data), dtype=torch.uint8)
     try:
-        tensor: torch.Tensor = _TV.decode_image(raw, mode=_TV.ImageReadMode.RGB)  # type: ignore[attr-defined]
+        tensor: torch.Tensor = tv_image.decode_image(raw, mode=tv_image.ImageReadMode.RGB)  # type: ignore[attr-defined]
     except RuntimeError:
         return None
     if tensor.dtype != torch.uint8 or tensor.shape[0] != 3:
@@ -105,6 +114,8 @@ def _fit(tensor: torch.Tensor, max_side: int | None) -> torch.Tensor:
     height, width = tensor.shape[-2:]
     if not max_side or max(height, width) <= max_side:
         return tensor
+    from torchvision.transforms.v2 import functional as tvf
+
     scale = max_side / max(height, width)
     size = [max(1, round(height * scale)), max(1, round(width * scale))]
     return tvf.resize(tensor, size, antialias=True)

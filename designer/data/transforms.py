@@ -3,6 +3,9 @@
 Geometric and colour augmentation run on uint8 images (cheaper); conversion to float and the
 model's normalisation come last, so a preview can drop that last step and show exactly what the
 network is fed.
+
+torch and torchvision are imported inside the functions: the main window reaches this module,
+and importing torchvision (with torch._dynamo) at start-up would delay the window by seconds.
 """
 
 from __future__ import annotations
@@ -10,20 +13,27 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
 from PIL import Image
-from torchvision.transforms import v2
-from torchvision.transforms.v2 import functional as tvf
 
 from designer.data.loading import load_rgb_tensor
 from designer.zoo.preprocessing import Preprocessing
 
-_INTERPOLATION = {
-    "nearest": v2.InterpolationMode.NEAREST,
-    "bilinear": v2.InterpolationMode.BILINEAR,
-    "bicubic": v2.InterpolationMode.BICUBIC,
-}
+if TYPE_CHECKING:
+    from torchvision.transforms import v2
+
+
+def _interpolation(name: str) -> v2.InterpolationMode:
+    """The torchvision mode for a Preprocessing interpolation name (bilinear when unknown)."""
+    from torchvision.transforms import v2
+
+    modes = {
+        "nearest": v2.InterpolationMode.NEAREST,
+        "bilinear": v2.InterpolationMode.BILINEAR,
+        "bicubic": v2.InterpolationMode.BICUBIC,
+    }
+    return modes.get(name, v2.InterpolationMode.BILINEAR)
 
 
 @dataclass(frozen=True)
@@ -100,8 +110,11 @@ def build_transforms(
     normalise, as the model's weights expect. ``image_size`` overrides the crop (the resize
     scales along) so tests and quick runs can use e.g. 64 px.
     """
+    import torch
+    from torchvision.transforms import v2
+
     size, resize = _sizes(pre, image_size)
-    interpolation = _INTERPOLATION.get(pre.interpolation, v2.InterpolationMode.BILINEAR)
+    interpolation = _interpolation(pre.interpolation)
     steps: list[v2.Transform] = [v2.ToImage()]
     if train and augment is not None and augment.enabled:
         steps += _augmentation(augment, size, resize, interpolation, pre)
@@ -127,6 +140,8 @@ def _augmentation(
     interpolation: v2.InterpolationMode,
     pre: Preprocessing,
 ) -> list[v2.Transform]:
+    from torchvision.transforms import v2
+
     steps: list[v2.Transform]
     if aug.scale is not None:
         steps = [
@@ -178,6 +193,8 @@ def decode_min_side(pre: Preprocessing, image_size: int | None = None) -> int:
 
 def without_normalize(transform: v2.Compose) -> v2.Compose:
     """The same transform objects minus the final Normalize: output is float RGB in [0, 1]."""
+    from torchvision.transforms import v2
+
     steps = [t for t in transform.transforms if not isinstance(t, v2.Normalize)]
     return v2.Compose(steps)
 
@@ -195,6 +212,9 @@ def augmented_previews(
     Uses the training transform built by :func:`build_transforms` with the same options, minus
     Normalize, and a private random generator so the caller's RNG state is untouched.
     """
+    import torch
+    from torchvision.transforms.v2 import functional as tvf
+
     image = load_rgb_tensor(path, min_side=decode_min_side(pre, image_size))
     transform = without_normalize(build_transforms(pre, augment, train=True, image_size=image_size))
     out = []

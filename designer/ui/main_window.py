@@ -27,6 +27,7 @@ from designer.ui.actions import WINDOW_TABLE, build_actions, design_actions
 from designer.ui.analyzer import AnalyzerPanel
 from designer.ui.banner import MessageBanner
 from designer.ui.canvas import NetworkCanvas
+from designer.ui.first_paint import after_first_paint
 from designer.ui.formatting import count_text
 from designer.ui.inspector import Inspector
 from designer.ui.library import LayerLibrary
@@ -63,7 +64,9 @@ class MainWindow(QMainWindow):
         self.pages.currentChanged.connect(self._on_page_changed)
         self.setCentralWidget(self.pages)
         self.projects = ProjectController(self.workspace, parent=self)
-        self.browser = ModelBrowser(self.session)
+        # the zoo listing imports torchvision (seconds): listed once the window is on screen
+        self.browser = ModelBrowser(self.session, deferred=True)
+        after_first_paint(self, self.browser.list_in_background)
         self.inspector = Inspector(self.session)
         self.library = LayerLibrary(self.session)
         self.analyzer = AnalyzerPanel(self.session)

@@ -32,6 +32,9 @@ from designer.ui.zoo.measure_panel import MeasurePanel
 from designer.ui.zoo.open_flow import OpenFlow
 from designer.ui.zoo.prompts import BrowserPrompts
 from designer.ui.zoo.table_model import HEADERS, NAME_ROLE, Column, ZooTableModel
+from designer.workers.task import TaskRunner
+from designer.zoo.entry import ZooEntry
+from designer.zoo.registry import list_entries
 
 _MIN_NAME_WIDTH = 150
 #: on screen the columns a narrow dock needs most come first (the model keeps its order)
@@ -89,11 +92,21 @@ class ModelBrowser(QWidget):
 
     #: the user asked to open a model: (model id, weights choice as given to ``open_model``)
     model_open_requested = Signal(str, object)
+    #: the zoo is listed in the table (at once, or after `list_in_background`)
+    listed = Signal()
 
-    def __init__(self, session: DesignSession, parent: QWidget | None = None) -> None:
+    def __init__(self, session: DesignSession, parent: QWidget | None = None,
+                 deferred: bool = False) -> None:
+        """`deferred`: start empty; `list_in_background` fills the table later (listing the
+        zoo imports torchvision, seconds the main window should not wait for)."""
         super().__init__(parent)
         self.session = session
-        self.table_model = ZooTableModel(parent=self)
+        self.is_listed = not deferred
+        self.table_model = ZooTableModel([] if deferred else None, parent=self)
+        self._lister = TaskRunner(self)
+        self._lister.succeeded.connect(self._fill)
+        self._lister.failed.connect(lambda message, _tb: self.session.error_occurred.emit(
+            f"The model list could not be read: {message}"))
         self.proxy = ZooFilterProxy(self)
         self.proxy.setSourceModel(self.table_model)
         self.prompts = BrowserPrompts(self)
@@ -118,27 +131,17 @@ class ModelBrowser(QWidget):
     # ----- construction ----------------------------------------------------------------
     def _build_filter_row(self) -> None:
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText(f"Filter {len(self.table_model.entries()):,} models")
         self.filter_edit.setToolTip("Show the models whose name or family contains this text")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.proxy.set_text)
         self.family_combo = QComboBox()
-        self.family_combo.addItem("All families", ALL_FAMILIES)
-        for family in sorted({e.family for e in self.table_model.entries()}, key=str.casefold):
-            self.family_combo.addItem(family, family)
         self.family_combo.currentIndexChanged.connect(
             lambda _i: self.proxy.set_family(str(self.family_combo.currentData())))
-        entries = self.table_model.entries()
         self.source_combo = QComboBox()
         self.source_combo.setToolTip("Where the model comes from")
-        self.source_combo.addItem("All sources", "")
-        for source in dict.fromkeys(e.source for e in entries):
-            self.source_combo.addItem(source, source)
         self.license_combo = QComboBox()
         self.license_combo.setToolTip("Licence of the pretrained weights")
-        self.license_combo.addItem("Any licence", "")
-        for license_id in sorted({e.license for e in entries if e.license}, key=str.casefold):
-            self.license_combo.addItem(license_id, license_id)
+        self._fill_choices()
         self.top1_spin = _limit_spin("Top-1 ≥ ", " %", 99.0, "Only models whose published "
                                      "ImageNet top-1 is at least this (0: any)")
         self.params_spin = _limit_spin("Params ≤ ", " M", 5000.0, "Only models with at most "
@@ -152,6 +155,42 @@ class ModelBrowser(QWidget):
             combo.currentIndexChanged.connect(self._apply_limits)
         for spin in (self.top1_spin, self.params_spin):
             spin.valueChanged.connect(self._apply_limits)
+
+    def _fill_choices(self) -> None:
+        """The filter hint and the family / source / licence choices, from the listed entries."""
+        entries = self.table_model.entries()
+        self.filter_edit.setPlaceholderText(
+            f"Filter {len(entries):,} models" if self.is_listed else "Listing models…")
+        choices = (
+            (self.family_combo, "All families", ALL_FAMILIES,
+             sorted({e.family for e in entries}, key=str.casefold)),
+            (self.source_combo, "All sources", "", list(dict.fromkeys(e.source for e in entries))),
+            (self.license_combo, "Any licence", "",
+             sorted({e.license for e in entries if e.license}, key=str.casefold)),
+        )
+        for combo, everything, value, items in choices:
+            combo.blockSignals(True)  # nothing was chosen yet: the proxy keeps "all"
+            combo.clear()
+            combo.addItem(everything, value)
+            for item in items:
+                combo.addItem(item, item)
+            combo.blockSignals(False)
+
+    def list_in_background(self) -> None:
+        """List the zoo off the GUI thread, then fill the table, choices and chart."""
+        if self.is_listed or self._lister.running:
+            return
+        self._lister.start(lambda _progress, _cancelled: list_entries())
+
+    def _fill(self, entries: object) -> None:
+        assert isinstance(entries, list)
+        rows: list[ZooEntry] = entries
+        self.table_model.set_entries(rows)
+        self.is_listed = True
+        self._fill_choices()
+        self.table.fit_columns()
+        self._refresh_chart()
+        self.listed.emit()
 
     def _apply_limits(self, *_args: object) -> None:
         self.proxy.set_limits(source=str(self.source_combo.currentData()),
@@ -294,3 +333,4 @@ class ModelBrowser(QWidget):
         """Stop a running speed measurement (window closing)."""
         self.measure.measurer.cancel()
         self.measure.measurer.runner.shutdown()
+        self._lister.shutdown()

@@ -59,12 +59,19 @@ class ZooTableModel(QAbstractTableModel):
     def __init__(self, entries: Sequence[ZooEntry] | None = None,
                  parent: Any = None) -> None:
         super().__init__(parent)
-        # by display name: the browser's default order needs no sort (see ZooFilterProxy.sort)
-        self._entries = sorted(list_entries() if entries is None else entries,
-                               key=lambda e: e.display_name.casefold())
-        self._rows = {e.name: row for row, e in enumerate(self._entries)}
+        self._entries: list[ZooEntry] = []
+        self._rows: dict[str, int] = {}
         self._latency: dict[str, float] = {}
         self._status: dict[str, str] = {}
+        self.set_entries(list_entries() if entries is None else entries)
+
+    def set_entries(self, entries: Sequence[ZooEntry]) -> None:
+        """Show `entries` (the browser lists the zoo in the background and fills in after)."""
+        self.beginResetModel()
+        # by display name: the browser's default order needs no sort (see ZooFilterProxy.sort)
+        self._entries = sorted(entries, key=lambda e: e.display_name.casefold())
+        self._rows = {e.name: row for row, e in enumerate(self._entries)}
+        self.endResetModel()
         self.reload_machine_state()
 
     # ----- access ----------------------------------------------------------------------

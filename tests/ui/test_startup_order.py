@@ -1,0 +1,72 @@
+"""Start-up shows the window before the heavy imports, then fills it in (issue 13).
+
+In a fresh process (imports are per process) the real entry point `designer.cli.run([])` is
+started; at the window's first paint the child notes whether torchvision (which pulls in
+torch._dynamo, seconds) has been imported yet, then waits until the model list and the start
+model have arrived, and reports what the user then sees.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from designer.ui.main_window import START_MODEL
+
+CHILD = r'''
+import json, os, sys
+from PySide6.QtCore import QEvent, QObject, QTimer
+import designer.cli
+import designer.ui.main_window as mw
+
+seen = {}
+def report():
+    if "opened" in seen and "listed" in seen:
+        print("REPORT " + json.dumps(seen), flush=True)
+        os._exit(0)
+
+class FirstPaint(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and "torchvision_at_paint" not in seen:
+            seen["torchvision_at_paint"] = "torchvision" in sys.modules
+            seen["rows_at_paint"] = obj.browser.table_model.rowCount()
+        return False
+
+shown = mw.MainWindow.show
+def show(window):
+    from designer.ui.project_controller import HeadlessPrompts
+    window.projects.prompts = HeadlessPrompts(None)
+    window._test_filter = FirstPaint(window)
+    window.installEventFilter(window._test_filter)
+    def opened(ok):
+        seen["opened"] = ok
+        seen["model"] = window.session.design.info.model_name if ok else None
+        report()
+    def listed():
+        seen["listed"] = window.browser.table_model.rowCount()
+        seen["families"] = window.browser.family_combo.count()
+        report()
+    window.session.open_finished.connect(opened)
+    window.browser.listed.connect(listed)
+    QTimer.singleShot(240_000, lambda: os._exit(4))
+    shown(window)
+mw.MainWindow.show = show
+designer.cli.run([])
+'''
+
+
+def test_window_is_painted_before_torchvision_loads_then_fills_in(tmp_path: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), "NETDESIGNER_NO_DOWNLOAD": "1"}
+    done = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("REPORT ")]
+    assert done.returncode == 0 and lines, done.stderr[-3000:]
+    seen = json.loads(lines[-1].removeprefix("REPORT "))
+    assert seen["torchvision_at_paint"] is False  # the window did not wait for torchvision
+    assert seen["rows_at_paint"] == 0  # ...nor for the zoo listing
+    assert seen["opened"] is True and seen["model"] == START_MODEL  # the start model arrives
+    assert seen["listed"] > 10 and seen["families"] > 2  # and so does the model list
