@@ -97,6 +97,8 @@ class AuditPage(QWidget):
         self.cancel.clicked.connect(self.runner.cancel)
         self.status = QLabel("Find likely label mistakes, duplicates across splits, outliers "
                              "and poor images. Your image folders are never changed.")
+        self.status.setWordWrap(True)  # a long status must not widen the page past a laptop screen
+        self.status.setMinimumWidth(160)
         self.colour = QComboBox()
         self.colour.addItems([c.capitalize() for c in COLOURINGS])
         self.colour.currentIndexChanged.connect(lambda _i: self._recolour())
@@ -110,6 +112,7 @@ class AuditPage(QWidget):
         self.map = EmbeddingMap()
         self.map.selection_changed.connect(self._on_map_selection)
         self.map_note = QLabel("")
+        self.map_note.setWordWrap(True)
         self.gallery = QListWidget()
         self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
         self.gallery.setIconSize(QPixmap(72, 72).size())
@@ -143,6 +146,7 @@ class AuditPage(QWidget):
         self.undo = QPushButton("Undo data change")
         self.undo.clicked.connect(self._undo)
         self.version = QLabel("")
+        self.version.setWordWrap(True)
         actions = QHBoxLayout()
         for w in (self.relabel, self.target, self.exclude, self.reviewed, self.undo):
             actions.addWidget(w)
