@@ -55,6 +55,13 @@ VIEW_ONLY: dict[str, str] = {
     "coat": "its parallel blocks share layers under two names; the edited model names each "
             "shared layer once, so timm's checkpoints would not load into it unchanged",
 }
+#: found by tests/zoo/test_timm_fidelity.py: eval outputs and weights match, but in training mode
+#: the imported graph computes other values than timm's module (it draws other random numbers
+#: or takes another branch), so training it would not be training the original
+_TRAIN_MODE_DIFFERS = ("in training mode it computes other values than timm's own module (the "
+                       "imported graph does not keep its training-time steps); it can be viewed "
+                       "and evaluated, not trained, until this is fixed")
+VIEW_ONLY.update(dict.fromkeys(("ghostnet", "hiera", "repghost", "senet"), _TRAIN_MODE_DIFFERS))
 
 
 def pretraining_of(tag: str) -> str:

@@ -63,13 +63,24 @@ def _round_trip_problem(original: torch.nn.Module, x: torch.Tensor) -> str | Non
         built = build_module(*network_from_module(original)).eval()
     except Exception as error:  # noqa: BLE001 - any failure is the answer
         return f"cannot be imported: {error}"
-    with torch.no_grad():
-        diff = (original(x) - built(x)).abs().max().item()
+    try:
+        with torch.no_grad():
+            diff = (original(x) - built(x)).abs().max().item()
+    except Exception as error:  # noqa: BLE001 - a graph that does not run is the answer
+        return f"the imported graph does not run: {error}"
     if diff > 1e-5:
         return f"eval outputs differ by {diff:g}"
     a, b = original.state_dict(), built.state_dict()
     if a.keys() != b.keys() or not all(torch.equal(a[k], b[k]) for k in a):
         return f"state_dict differs: {sorted(set(a) ^ set(b))[:3]}"
+    try:
+        return _train_mode_problem(original, built, x)
+    except Exception as error:  # noqa: BLE001 - a graph that fails in training is the answer
+        return f"train mode fails: {error}"
+
+
+def _train_mode_problem(original: torch.nn.Module, built: torch.nn.Module,
+                        x: torch.Tensor) -> str | None:
     original.train()
     built.train()
     batch = torch.cat([x, x.flip(-1)])  # batch norm in train mode needs two samples
