@@ -9,6 +9,7 @@ bf16 on CPUs that have it). Labels and preprocessing are stored in the model's `
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib.util
 import io
 from pathlib import Path
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from designer.export import _space
 from designer.export.errors import ExportError
 from designer.export.metadata import META_KEYS, WriteJob
 from designer.export.parity import Runner
@@ -52,7 +54,14 @@ def write(job: WriteJob) -> str:
         model.set_rt_info(text, [_RT_SECTION, key])
     if job.cancelled():
         return "cancelled"
-    ov.save_model(model, str(job.path), compress_to_fp16=False)
+    try:
+        ov.save_model(model, str(job.path), compress_to_fp16=False)
+    except RuntimeError as error:  # OpenVINO's C++ writer says only "iostream error"
+        free = _space.free_bytes(job.path.parent)
+        if free is not None and free < _space.model_bytes(job.model):
+            raise OSError(errno.ENOSPC, f"No space left on device while saving the IR ({error})") \
+                from error
+        raise
     return f"openvino.convert_model (PyTorch), OpenVINO {ov.__version__.split('-')[0]}, " \
            "fp32 IR, dynamic batch"
 
