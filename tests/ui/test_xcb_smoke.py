@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-PAGES = ["Design", "Data", "Train", "Evaluate", "Compare"]
+PAGES = ["Design", "Data", "Train", "Evaluate", "Compare", "Audit"]
 
 
 @pytest.fixture
