@@ -109,14 +109,20 @@ class ParetoScatter(QWidget):
         """Room around the points for the rings and names (pyqtgraph fits them edge to edge)."""
         if not self.points:
             return
-        lats = [p.latency_ms for p in self.points]
-        accs = [p.accuracy for p in self.points]
-        pad_x = max((max(lats) - min(lats)) * 0.15, max(lats) * 0.1, 0.1)
-        pad_y = max((max(accs) - min(accs)) * 0.2, 2.0)
-        view = self.plot.getPlotItem()
-        view.setXRange(max(0.0, min(lats) - pad_x), max(lats) + pad_x, padding=0)
-        view.setYRange(max(0.0, min(accs) - pad_y), min(100.0, max(accs)) + pad_y, padding=0)
+        fit_latency_accuracy(self.plot, [p.latency_ms for p in self.points],
+                             [p.accuracy for p in self.points], spread=0.15, floor=0.1, min_pad_y=2.0)
 
     def _on_clicked(self, _item: object, spots: Sequence[pg.SpotItem], _event: object = None) -> None:
         if spots:
             self.run_clicked.emit(spots[0].data())
+
+
+def fit_latency_accuracy(plot: pg.PlotWidget, lats: Sequence[float], accs: Sequence[float], *,
+                         spread: float, floor: float, min_pad_y: float) -> None:
+    """Fit a latency (x) / accuracy % (y) scatter with room for rings and names: `spread` of
+    the data's range (at least `floor` of the largest latency) on x, at least `min_pad_y` on y."""
+    pad_x = max((max(lats) - min(lats)) * spread, max(lats) * floor, 0.1)
+    pad_y = max((max(accs) - min(accs)) * 0.2, min_pad_y)
+    view = plot.getPlotItem()
+    view.setXRange(max(0.0, min(lats) - pad_x), max(lats) + pad_x, padding=0)
+    view.setYRange(max(0.0, min(accs) - pad_y), min(100.0, max(accs)) + pad_y, padding=0)

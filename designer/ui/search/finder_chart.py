@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from designer.search.finder import ProbeResult
 from designer.ui.compare.curves import make_plot
+from designer.ui.compare.scatter import fit_latency_accuracy
 
 _FRONT = QColor(230, 110, 0)
 _PRETRAINED = QColor(40, 110, 200, 170)
@@ -88,13 +89,9 @@ class FinderChart(QWidget):
     def _fit_view(self) -> None:
         if not self.rows:
             return
-        lats = [r.latency_ms for r in self.rows]
-        accs = [100 * r.cv_accuracy for r in self.rows]
-        pad_x = max((max(lats) - min(lats)) * 0.2, max(lats) * 0.15, 0.1)
-        pad_y = max((max(accs) - min(accs)) * 0.2, 3.0)
-        view = self.plot.getPlotItem()
-        view.setXRange(max(0.0, min(lats) - pad_x), max(lats) + pad_x, padding=0)
-        view.setYRange(max(0.0, min(accs) - pad_y), min(100.0, max(accs)) + pad_y, padding=0)
+        fit_latency_accuracy(self.plot, [r.latency_ms for r in self.rows],
+                             [100 * r.cv_accuracy for r in self.rows], spread=0.2, floor=0.15,
+                             min_pad_y=3.0)
 
     def _on_clicked(self, _item: object, spots: Sequence[pg.SpotItem], _event: object = None) -> None:
         if spots:
