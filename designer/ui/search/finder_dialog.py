@@ -39,6 +39,7 @@ from designer.project.run_compare import curve
 from designer.project.runs import RunRecord
 from designer.search import shortlist as sl
 from designer.search.finder import (
+    PROBE_SIZE,
     FinderResult,
     ProbeResult,
     find_models,
@@ -98,7 +99,7 @@ class FinderDialog(QDialog):
         self.max_ms = QDoubleSpinBox(suffix=" ms", minimum=1, maximum=10_000, value=50)
         self.count = QSpinBox(prefix="N = ", minimum=1, maximum=50, value=5)
         self.controls = QCheckBox("Random-weight controls")
-        self.image_size = QSpinBox(minimum=0, maximum=1024, value=160, singleStep=16,
+        self.image_size = QSpinBox(minimum=0, maximum=1024, value=PROBE_SIZE, singleStep=16,
                                    suffix=" px")
         self.image_size.setSpecialValueText("model's own")
         self.download = QCheckBox("Allow downloads")
