@@ -1,9 +1,9 @@
 """The training recipe: the pure pieces the engine and the generated ``train.py`` share.
 
-Each function here is self-contained (it uses only ``math``, ``torch``, ``nn`` and
-torchvision's ``v2`` and its own arguments), because :mod:`designer.export.codegen` copies its source verbatim into the
-generated script with ``inspect.getsource``; the engine imports the same functions, so the two
-cannot drift. A test compares the script's text with this module's source.
+Each function here is self-contained (it uses only ``math``, ``torch``, ``nn``, torchvision's
+``v2`` and its own arguments), because :mod:`designer.export.codegen` copies its source verbatim
+into the generated script with ``inspect.getsource``; the engine imports the same functions, so
+the two cannot drift. A test compares the script's text with this module's source.
 Keep them plain: no imports from designer, no module constants, no closures.
 """
 

@@ -254,11 +254,8 @@ def datasets(args: argparse.Namespace) -> dict[str, SplitDataset]:
 def fit(run: Run, data: dict[str, SplitDataset], workers: int) -> tuple[dict, list[dict]]:
     """Train for --epochs, validating after each epoch; returns (kept weights, history)."""
     args, main_process = run.args, run.rank == 0
-    weights = None
-    if args.sampler == "balanced":  # every class drawn equally often, with replacement
-        weights = balanced_weights([label for _, label in data["train"].items])
     sampler = EpochBatches(len(data["train"]), args.batch_size, args.seed, True, run.rank, run.world,
-                           weights)
+                           sampling_weights(args, data["train"]))
     train = make_loader(data["train"], sampler, workers, run.device, torch.Generator())
     val = make_loader(data["val"], EpochBatches(len(data["val"]), args.batch_size, args.seed, False),
                       workers, run.device, torch.Generator()) if len(data["val"]) else None
@@ -295,6 +292,11 @@ def fit(run: Run, data: dict[str, SplitDataset], workers: int) -> tuple[dict, li
             break
     kept = best if args.keep == "best" and best is not None else run.eval_model.state_dict()
     return kept, history
+
+
+def sampling_weights(args: argparse.Namespace, train: SplitDataset) -> torch.Tensor | None:
+    """--sampler balanced: every class drawn equally often, with replacement (None: shuffle)."""
+    return balanced_weights([label for _, label in train.items]) if args.sampler == "balanced" else None
 
 
 def print_epoch(row: dict, epochs: int, is_best: bool) -> None:
