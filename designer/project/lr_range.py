@@ -36,7 +36,7 @@ def find_learning_rate(design: Design | FrozenDesign, data: PreparedData,
     design = frozen(design)
     check_compatible(design, data)
     train = data.datasets["train"]
-    if not len(train):  # type: ignore[arg-type]
+    if not len(train):
         raise LrRangeError("The training split is empty: add images to it on the Data page.")
     tell = progress or (lambda _f, _t: None)
 

@@ -22,7 +22,7 @@ from designer.workers.task import TaskCancelled, TaskFunction
 from designer.workers.training import describe_failure
 
 
-class LrFinderFailed(UserError, RuntimeError):
+class LrFinderError(UserError, RuntimeError):
     """The range test ran out of memory (the message says what to change)."""
 
 
@@ -39,7 +39,7 @@ def lr_finder_task(design: FrozenDesign, data: PreparedData,
         except CacheCancelled:
             raise TaskCancelled from None
         except (MemoryError, torch.OutOfMemoryError) as error:
-            raise LrFinderFailed(describe_failure(error).replace("while training",
+            raise LrFinderError(describe_failure(error).replace("while training",
                                                                  "while finding a learning rate")
                                  ) from error
     return task

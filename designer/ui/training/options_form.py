@@ -190,6 +190,12 @@ class TrainingOptionsForm(QWidget):
         """The options as currently shown (raises OptionsError when they cannot work)."""
         return self._options.replace(**{name: _read(w) for name, w in self.fields.items()})
 
+    def set_value(self, name: str, value: Any) -> None:
+        """Put `value` in field `name` as if the user had typed it (published when valid)."""
+        if name not in self.fields:
+            raise KeyError(f"no field {name!r} on the training form")
+        _write(self.fields[name], value)
+
     def set_options(self, options: TrainingOptions) -> None:
         """Show `options` (from the workspace or a loaded project) without echoing them back."""
         self._options = options

@@ -121,7 +121,10 @@ _GROUP_NAMES = ("Earliest layers", "Early-middle layers", "Late-middle layers", 
 
 def _summary(options: TrainingOptions, found: SchedulePlan, images: int | None) -> str:
     """'10 epochs × 12 steps = 120 steps (from 384 training images, batch 32); …'."""
-XX]
+    where = (f"{images:,} training images, batch {options.batch_size}"
+             if images else "steps per epoch assumed: prepare the data for the real count")
+    parts = [f"{options.epochs} epochs × {found.per_epoch} steps = {found.total:,} steps "
+             f"({where})."]
     peak = max(found.lrs) if found.lrs else options.lr
     parts.append(f"Highest rate {peak:.2g}, last {found.lrs[-1]:.2g}." if found.lrs else "")
     if options.warmup_epochs and options.schedule != "onecycle":
