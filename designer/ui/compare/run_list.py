@@ -96,6 +96,15 @@ class RunList(QTreeWidget):
         self.blockSignals(False)
         self.checked_changed.emit()
 
+    def check_only(self, run_dirs: Sequence[Path]) -> None:
+        """Check exactly these runs (e.g. one cross-validation's folds), the rest unchecked."""
+        wanted = {Path(d) for d in run_dirs}
+        self.blockSignals(True)
+        for run in self.runs():
+            self.set_checked(run.run_dir, run.run_dir in wanted)
+        self.blockSignals(False)
+        self.checked_changed.emit()
+
     def set_current(self, run_dir: Path) -> None:
         """Highlight a run (the one the page's buttons act on)."""
         item = self._item_of(run_dir)

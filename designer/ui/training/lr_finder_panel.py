@@ -216,8 +216,8 @@ class LrFinderPanel(QWidget):
         self.progress.setFormat("Starting…")
         self._say("Finding a learning rate (a few dozen training steps on a copy of the "
                   "design)…")
-        self._set_running(True)
         self.runner.start(lr_finder_task(design, data, options))
+        self._set_running(True)
         return True
 
     def cancel(self) -> None:

@@ -123,14 +123,18 @@ def _summary(options: TrainingOptions, found: SchedulePlan, images: int | None) 
     """'10 epochs × 12 steps = 120 steps (from 384 training images, batch 32); …'."""
     where = (f"{images:,} training images, batch {options.batch_size}"
              if images else "steps per epoch assumed: prepare the data for the real count")
-    parts = [f"{options.epochs} epochs × {found.per_epoch} steps = {found.total:,} steps "
+    parts = [f"{_epochs(options.epochs)} × {found.per_epoch} steps = {found.total:,} steps "
              f"({where})."]
     peak = max(found.lrs) if found.lrs else options.lr
     parts.append(f"Highest rate {peak:.2g}, last {found.lrs[-1]:.2g}." if found.lrs else "")
     if options.warmup_epochs and options.schedule != "onecycle":
-        parts.append(f"Warm-up over {options.warmup_epochs:g} epochs.")
+        parts.append(f"Warm-up over {_epochs(options.warmup_epochs)}.")
     if found.phase_start is not None:
         low = min(found.group_factors, default=1.0)
-        parts.append(f"Head only for {options.head_epochs} epochs, then all layers at "
+        parts.append(f"Head only for {_epochs(options.head_epochs)}, then all layers at "
                      f"{options.finetune_lr_ratio:g}× (earliest layers a further {low:.2g}×).")
     return " ".join(p for p in parts if p)
+
+
+def _epochs(count: float) -> str:
+    return f"{count:g} epoch" + ("" if count == 1 else "s")
