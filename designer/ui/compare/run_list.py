@@ -48,7 +48,7 @@ class RunList(QTreeWidget):
         header.setMinimumSectionSize(40)
         self.setColumnWidth(DIFFERS, 110)
         self.setColumnWidth(MODEL, 90)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keeps the end: "… fold 2/5"
         self.itemChanged.connect(self._on_item_changed)
         self.currentItemChanged.connect(lambda item, _old: self.current_run_changed.emit(
             item.data(0, _RUN_ROLE) if item is not None else None))

@@ -78,6 +78,11 @@ class ImbalanceOffer(QFrame):
         workspace.options_changed.connect(lambda _options: self._refresh())
         self.hide()
 
+    @property
+    def offered(self) -> bool:
+        """Whether the last report showed imbalance (the strip is up)."""
+        return self._found is not None
+
     def show_report(self, report: HealthReport | None) -> None:
         """Show the offer when `report` sees imbalance, hide it otherwise."""
         self._found = imbalance_of(report)
@@ -100,8 +105,9 @@ class ImbalanceOffer(QFrame):
             self.label.setText(f"{head} ✓ Training uses {what}: rare classes count as much as "
                                "common ones (set on the Train page, recorded in each run).")
         else:
-            self.label.setText(f"{head} The model may learn to ignore the small classes. Weigh "
-                               "the loss so that every class counts as much?")
+            self.label.setText(f"{head} The model may learn to ignore the small classes and "
+                               "accuracy can look better than it is: add images to them if you "
+                               "can, or weigh the loss so that every class counts as much.")
         self.weights_button.setText("Turn off class weights" if weighted else "Use class weights")
         if self.sampler_button is not None:
             self.sampler_button.setText("Turn off balanced sampler" if sampled

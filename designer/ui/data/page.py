@@ -244,6 +244,8 @@ class DataPage(QWidget):
         self.overview.show_data(data)
         self.health.show_report(data.report if data is not None else None)
         self.imbalance.show_report(data.report if data is not None else None)
+        if self.imbalance.offered:  # the strip above the tabs says it, with what to do
+            self.overview.warning.hide()
         shown = self.thumbnails.data
         if data is None or shown is None or data.manifest is not shown.manifest:
             self.thumbnails.show_data(data)  # a new split: reload (the split labels change)

@@ -63,11 +63,12 @@ class LrFinderPlot(pg.PlotWidget):
             axis.setPen(pg.mkPen(AXIS))
             axis.setTextPen(pg.mkPen(AXIS))
             axis.label.setDefaultTextColor(AXIS)
+            axis.enableAutoSIPrefix(False)  # "(x0.001)" on a log axis mislabels every tick
         item.showGrid(x=True, y=True, alpha=0.15)
         item.setMenuEnabled(False)
         item.hideButtons()
         item.setMouseEnabled(x=False, y=False)
-        legend = item.addLegend(offset=(-6, 6), labelTextColor=AXIS,
+        item.addLegend(offset=(-6, 6), labelTextColor=AXIS,
                                 brush=pg.mkBrush(255, 255, 255, 220))
         self.raw = item.plot(pen=pg.mkPen(RAW, width=1), name="Loss (each step)")
         self.smooth = item.plot(pen=pg.mkPen(SMOOTH, width=2), name="Loss (smoothed)")
@@ -83,7 +84,6 @@ class LrFinderPlot(pg.PlotWidget):
         for extra in (self.suggested, self.picked, self.point):
             item.addItem(extra)
             extra.hide()
-        legend.addItem(self.point, "Suggested")
         self.result: RangeTest | None = None
         self.scene().sigMouseClicked.connect(self._on_click)
 
@@ -100,8 +100,8 @@ class LrFinderPlot(pg.PlotWidget):
         self.suggested.setVisible(found is not None)
         self.point.setVisible(found is not None)
         if found is not None:
-            self.suggested.setValue(math.log10(found.lr))
             self.suggested.label.setFormat(f"suggested {lr_text(found.lr)}")
+            self.suggested.setValue(math.log10(found.lr))
             self.point.setData([math.log10(found.lr)], [result.smoothed[found.index]])
         finite = [v for v in smooth if math.isfinite(v)]
         if finite and lrs:
@@ -119,9 +119,9 @@ class LrFinderPlot(pg.PlotWidget):
 
     def mark_picked(self, lr: float) -> None:
         """Show the chosen rate as a solid line."""
-        self.picked.setValue(math.log10(lr))
+        self.picked.show()  # first: a hidden line's label ignores new text
         self.picked.label.setFormat(f"chosen {lr_text(lr)}")
-        self.picked.show()
+        self.picked.setValue(math.log10(lr))
 
     def lr_at(self, scene_x: float, scene_y: float) -> float | None:
         """The learning rate under a scene position, or None outside the tested range."""

@@ -235,6 +235,9 @@ class TrainingOptionsForm(QWidget):
 
 def _combo(labels: dict[str, str]) -> QComboBox:
     box = QComboBox()
+    # long labels must not widen the form past its column (it would be cut off on the right)
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(8)
     for value, label in labels.items():
         box.addItem(label, value)
     return box

@@ -68,6 +68,7 @@ def test_find_runs_off_the_gui_thread_and_a_click_on_the_plot_sets_the_rate(
     assert chosen == pytest.approx(target, rel=0.1), "the click picks the rate under the mouse"
     assert workspace.options.lr == chosen and dashboard.form.current.lr == chosen
     assert finder.plot.picked.isVisible()
+    assert finder.plot.picked.label.toPlainText() == f"chosen {chosen:.2g}"
 
     qtbot.mouseClick(finder.use_button, Qt.MouseButton.LeftButton)
     assert workspace.options.lr == pytest.approx(result.suggestion.lr)
