@@ -149,8 +149,7 @@ class TrainingDashboard(QWidget):
         left_layout.addWidget(self.finder.find_button)
         left_layout.addLayout(folds)
         left_layout.addLayout(buttons)
-        left.setMinimumWidth(290)
-        left.setMaximumWidth(360)
+        left.setFixedWidth(360)  # wide enough for every label and choice of the form
         self.log_view.setReadOnly(True)
         self.log_view.setMaximumBlockCount(LOG_LINES)
         self.log_view.setFont(QFont("monospace", 9))

@@ -34,7 +34,7 @@ CACHE_LABELS = {"auto": "Auto", "off": "Off", "memory": "In memory", "disk": "On
 KEEP_LABELS = {"best": "Best validation", "last": "Last epoch"}
 WEIGHT_LABELS = {"off": "Off", "balanced": "Balanced (rare classes weigh more)"}
 RECIPE_LABELS = {"standard": "Standard",
-                 "finetune": "Fine-tune (head, then all)"}
+                 "finetune": "Fine-tune (head first)"}
 
 TIPS = {
     "solver": "The optimiser. AdamW is a robust default for fine-tuning; SGD with momentum can "

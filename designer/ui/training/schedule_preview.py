@@ -41,6 +41,7 @@ class SchedulePreview(QWidget):
             axis.setPen(pg.mkPen(AXIS))
             axis.setTextPen(pg.mkPen(AXIS))
             axis.label.setDefaultTextColor(AXIS)
+            axis.enableAutoSIPrefix(False)  # "(x0.001)" beside log ticks misleads
         item.showGrid(x=True, y=True, alpha=0.15)
         item.setMenuEnabled(False)
         item.hideButtons()
