@@ -55,8 +55,8 @@ def test_find_runs_off_the_gui_thread_and_a_click_on_the_plot_sets_the_rate(
     result = finder.plot.result
     assert result is not None and result.suggestion is not None, finder.status.text()
     assert dashboard.start_button.isEnabled() and finder.use_button.isEnabled()
-    x, y = finder.plot.smooth.getData()
-    assert len(x) == result.suggestion.used and len(result.lrs) >= result.suggestion.used
+    _x, y = finder.plot.smooth.getData()  # the curve drawn is the test's, up to the blow-up
+    assert list(y) == result.smoothed[:result.suggestion.used]
     assert finder.plot.suggested.isVisible()
     assert f"{result.suggestion.lr:.2g}" in finder.status.text()
     # the user's design was not trained
