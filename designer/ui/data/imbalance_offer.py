@@ -5,9 +5,9 @@ least IMBALANCE_WARN times the images of the smallest). The button sets the trai
 the workspace, so the Train page's form shows it and the next run records it; the strip then
 says so and offers to turn it off again.
 
-A balanced sampler (drawing every class equally often) is the other remedy; its training option
-is not in this version, so `SAMPLER_OPTION` is None and no button is shown for it. Once
-TrainingOptions has it, name the field and its "balanced" value here and the strip offers it too.
+A balanced sampler (drawing every class equally often) is the other remedy: `SAMPLER_OPTION`
+names its training option, and the strip offers it only when TrainingOptions has that field
+(`sampler_available`), so a build without the sampler shows no button that cannot work.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from designer.data.health_text import IMBALANCE_WARN
 from designer.training.options import TrainingOptions
 from designer.ui.workspace import Workspace
 
-#: (TrainingOptions field, value that balances, value that does not) of a balanced sampler, once
-#: the engine has one (None: not offered)
-SAMPLER_OPTION: tuple[str, str, str] | None = None
+#: (TrainingOptions field, value that balances, value that does not) of the balanced sampler
+#: (None: never offered)
+SAMPLER_OPTION: tuple[str, str, str] | None = ("sampler", "balanced", "shuffle")
 
 
 def imbalance_of(report: HealthReport | None) -> tuple[str, int, str, int] | None:
