@@ -108,3 +108,20 @@ def test_without_data_the_finder_says_what_is_missing(
     assert not dashboard.finder.running
     assert dashboard.finder.status.text()  # the start check's message, in red
     assert "b3261e" in dashboard.finder.status.styleSheet()
+
+
+def test_running_out_of_memory_is_one_plain_message(
+        qtbot: QtBot, dashboard: TrainingDashboard, tiny_design: Design, shapes: PreparedData,
+        ready_to_train: Callable[..., None], monkeypatch: pytest.MonkeyPatch) -> None:
+    ready_to_train(tiny_design, shapes)
+
+    def out_of_memory(*_args: object, **_kwargs: object) -> RangeTest:
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(lr_finder, "find_learning_rate", out_of_memory)
+    with qtbot.waitSignal(dashboard.finder.runner.finished, timeout=TIMEOUT):
+        assert dashboard.finder.start()
+    text = dashboard.finder.status.text()
+    assert text.startswith("Out of memory while finding a learning rate. Lower the batch size")
+    assert "Traceback" not in text and "\n" not in text
+    assert dashboard.finder.find_button.isEnabled() and dashboard.start_button.isEnabled()
