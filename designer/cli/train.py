@@ -295,10 +295,9 @@ def _train_and_report(design: Any, config: Any, options: Any, args: argparse.Nam
 
 def _find_lr(design: Any, data: Any, options: Any) -> Any:
     """The options with the range test's suggested learning rate (unchanged when there is none)."""
-    from designer.training.lr_finder import range_test
+    from designer.project.lr_range import find_learning_rate
 
-    result = range_test(design.build(), data.datasets["train"], options,
-                        lr_factors=design.lr_factors(), augmented=data.config.augment.enabled)
+    result = find_learning_rate(design, data, options)
     tried = (f"{len(result.lrs)} steps, learning rate {result.lrs[0]:.1e} to {result.lrs[-1]:.1e}"
              if result.lrs else "no steps")
     print(f"learning-rate range test: {tried}. {result.message}", file=sys.stderr)

@@ -61,7 +61,7 @@ from designer.training.result import FitResult
 from designer.training.resume import TrainingState, load_model_state, restore_training_state
 from designer.training.run_dir import CHECKPOINT, INITIAL, RunDir
 from designer.training.samples import dataset_labels, user_message
-from designer.training.schedules import LrSchedule
+from designer.training.schedules import LrSchedule, phase_lr, phase_schedule
 from designer.training.sources import choose_sources
 from designer.training.steps import (
     LossDiverged,
@@ -218,8 +218,7 @@ class _Trainer:
             assert self.train_src is not None
             self.optimizer = build_optimizer(trainability.groups, options.solver, options.lr,
                                              options.momentum)
-            epochs = options.head_epochs if options.recipe == "finetune" else options.epochs
-            self._make_stepper(LrSchedule(options, len(self.train_src), epochs))
+            self._make_stepper(phase_schedule(options, len(self.train_src), 1))
             self._start_average()
         if checkpoint is not None:
             self.state = restore_training_state(checkpoint, self.optimizer, self.scaler, self.best)
@@ -353,7 +352,7 @@ class _Trainer:
             param.requires_grad_(True)
         factors = finetune_factors(names, head, self.lr_factors, FINETUNE_GROUPS,
                                    options.layer_lr_decay)
-        lr = options.lr * options.finetune_lr_ratio
+        lr = phase_lr(options, 2)
         self.trainability = prepare(model, lr, options.weight_decay, factors)
         self.trainability.original_flags = flags
         set_train_mode(model, self.trainability.frozen_batchnorms)
@@ -373,8 +372,7 @@ class _Trainer:
         self.optimizer = build_optimizer(self.trainability.groups, options.solver, lr,
                                          options.momentum)
         per_epoch = len(self.train_src)
-        self._make_stepper(LrSchedule(options, per_epoch, options.epochs - options.head_epochs,
-                                      start=options.head_epochs * per_epoch))
+        self._make_stepper(phase_schedule(options, per_epoch, 2))
         self._start_average()
         old, self.best = self.best, BestTracker(mutable_keys(model))
         if old.state is not None:  # phase one's best: the unchanged backbone + its best head

@@ -36,7 +36,7 @@ WEIGHT_LABELS = {"off": "Off", "balanced": "Balanced (rare classes weigh more)"}
 SAMPLER_LABELS = {"shuffle": "Shuffle (each image once)",
                   "balanced": "Balanced (classes equally often)"}
 RECIPE_LABELS = {"standard": "Standard",
-                 "finetune": "Fine-tune (head, then all)"}
+                 "finetune": "Fine-tune (head first)"}
 
 TIPS = {
     "solver": "The optimiser. AdamW is a robust default for fine-tuning; SGD with momentum can "
@@ -211,6 +211,12 @@ class TrainingOptionsForm(QWidget):
         """The options as currently shown (raises OptionsError when they cannot work)."""
         return self._options.replace(**{name: _read(w) for name, w in self.fields.items()})
 
+    def set_value(self, name: str, value: Any) -> None:
+        """Put `value` in field `name` as if the user had typed it (published when valid)."""
+        if name not in self.fields:
+            raise KeyError(f"no field {name!r} on the training form")
+        _write(self.fields[name], value)
+
     def set_options(self, options: TrainingOptions) -> None:
         """Show `options` (from the workspace or a loaded project) without echoing them back."""
         self._options = options
@@ -250,6 +256,9 @@ class TrainingOptionsForm(QWidget):
 
 def _combo(labels: dict[str, str]) -> QComboBox:
     box = QComboBox()
+    # long labels must not widen the form past its column (it would be cut off on the right)
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(8)
     for value, label in labels.items():
         box.addItem(label, value)
     return box
