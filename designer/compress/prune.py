@@ -92,7 +92,8 @@ def prune_design(design: Design, ratio: float, *, importance: Importance = "magn
     times = measure({"before": lambda: _forward(original, x), "after": lambda: _forward(pruned, x)},
                     warmup=2, repeats=10, cancel=cancel)
     percent = round(100 * ratio)
-    info = replace(design.info, model_name=name or f"{design.info.model_name}-pruned{percent}")
+    info = replace(design.info, model_name=name or f"{design.info.model_name}-pruned{percent}",
+                   architecture=design.info.architecture or design.info.model_name)
     new = Design.from_module(pruned, info)
     _keep_frozen(design, new)
     return PruneResult(new, ratio, importance, int(params_before), int(params_after),
