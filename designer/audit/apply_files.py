@@ -33,7 +33,8 @@ from designer.core.paths import PathEscapeError, inside, is_within
 from designer.data import SplitManifest
 from designer.data.sources import split_folders
 from designer.data.split import ManifestEntry
-from designer.project.dataset_versions import DatasetEdits, DatasetVersionError
+from designer.project.data_config import DataConfig
+from designer.project.dataset_versions import DatasetEdits, DatasetVersionError, DatasetVersions
 from designer.training.run_dir import write_json
 
 OURS = ".netdesigner"
@@ -345,3 +346,47 @@ def _move(root: Path, source: str, target: str) -> None:
         os.rename(src, dst)
         return
     os.unlink(src)
+
+
+# ----- the project's side: which dataset version the folder now holds ---------------------------
+_APPLIED_NOTE = "written to the files"
+
+
+def data_folder(source: str) -> Path:
+    """The folder a data source string names; ApplyError for the samples (never changed)."""
+    if source.startswith("sample:"):
+        raise ApplyError("apply to files works on your own image folder; the sample data is "
+                         "never changed. Choose your folder on the Data page.")
+    root = Path(source).expanduser()
+    if not root.is_dir():
+        raise ApplyError(f"{root} is not a folder.")
+    return root
+
+
+def config_after_apply(config: DataConfig, journal: Journal, manifest: SplitManifest,
+                       project_folder: Path) -> DataConfig:
+    """Save the version the folder now holds (``manifest``, the edited split, with the moved
+    files' new names; only the reviewed marks remain as edits) and return its config."""
+    where = {m.source: m.target for m in journal.plan.moves}
+    edits = DatasetEdits(reviewed=frozenset(where.get(p, p) for p in config.edits.reviewed
+                                            if p not in config.edits.excluded))
+    version = DatasetVersions(project_folder).save(
+        edits, journal.plan.remap(manifest), config.dataset_version,
+        note=f"v{config.dataset_version} {_APPLIED_NOTE} (apply-{journal.number:04d})")
+    return replace(config, dataset_version=version.number, edits=edits)
+
+
+def config_after_undo(config: DataConfig, journal: Journal) -> DataConfig:
+    """The config of the version the undone apply had written (its edits, as before)."""
+    return replace(config, dataset_version=journal.plan.version, edits=journal.plan.edits)
+
+
+def is_applied_version(config: DataConfig, project_folder: Path) -> bool:
+    """Whether the config's version is one "apply to files" made (undo it with `undo`)."""
+    if config.dataset_version is None:
+        return False
+    try:
+        note = DatasetVersions(project_folder).load(config.dataset_version).note
+    except DatasetVersionError:
+        return False
+    return _APPLIED_NOTE in note
