@@ -9,7 +9,7 @@ canvas colours nodes by that share (``session.set_timings``).
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -38,12 +38,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer.compress.profile import Profile, ProfileCancelledError, profile_snapshot, snapshot
 from designer.core.analysis import NetworkAnalysis
 from designer.core.network import Network
 from designer.ui.formatting import count_text
 from designer.ui.session import DesignSession
 from designer.workers.task import TaskCancelled, TaskRunner
+
+if TYPE_CHECKING:
+    from designer.compress.profile import Profile
 
 _HEADERS = ("#", "Layer", "Kind", "Output", "Params", "MACs", "ms ×1", "ms ×N", "Time",
             "Trainable")
@@ -254,6 +256,8 @@ class AnalyzerPanel(QWidget):
         design = self.session.design
         if design is None or self.profile_runner.running:
             return
+        from designer.compress.profile import ProfileCancelledError, profile_snapshot, snapshot
+
         network, store = snapshot(design)
         size, batch = design.info.input_size, self.batch_box.value()
 
@@ -285,7 +289,7 @@ class AnalyzerPanel(QWidget):
 
     def _on_profiled(self, result: object) -> None:
         assert isinstance(result, tuple)
-        one, many = cast(tuple[Profile, Profile], result)
+        one, many = cast("tuple[Profile, Profile]", result)
         self.profiles = (one, many)
         self.model.set_profiles(self.profiles)
         self.table.resizeColumnsToContents()
