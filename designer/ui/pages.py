@@ -16,11 +16,13 @@ from designer.ui.workspace import Workspace
 
 PageFactory = Callable[[], QWidget]
 
-#: Qt-free modules the pages import (torch, the engine, evaluation, the audit's cleanlab):
-#: loaded on a worker thread before the pages are built, so building them does not freeze the
-#: window for the import. Only Qt-free packages: Qt objects belong to the GUI thread.
+#: what the pages import (torch, the engine, evaluation, the audit's cleanlab, the plots'
+#: pyqtgraph): loaded on a worker thread before the pages are built, so building them does not
+#: freeze the window for seconds of import. Module code only: no widget is made there (Qt
+#: objects belong to the GUI thread; pyqtgraph's import defines classes and connects a slot).
 PAGE_IMPORTS = ("torch", "torchvision", "designer.data", "designer.training",
-                "designer.evaluation", "designer.project", "designer.audit", "designer.export")
+                "designer.evaluation", "designer.project", "designer.audit", "designer.export",
+                "pyqtgraph")
 
 
 def import_modules(names: tuple[str, ...]) -> None:

@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pytestqt.qtbot import QtBot
+
 from designer.ui.main_window import START_MODEL
 
 CHILD = r'''
@@ -94,3 +96,29 @@ def test_window_is_painted_before_torch_loads_then_fills_in(tmp_path: Path) -> N
     assert seen["rows_at_paint"] == 0  # ...nor for the zoo listing
     assert seen["opened"] is True and seen["model"] == START_MODEL  # the start model arrives
     assert seen["listed"] > 10 and seen["families"] > 2  # and so does the model list
+
+
+def test_a_page_clicked_before_it_is_built_says_so_then_shows_itself(qtbot: QtBot,
+                                                                     tmp_path: Path) -> None:
+    """The user clicks Train while the pages are still being built: the tab switches at once to
+    a "Preparing" note (not an empty page), and the real Train page replaces it in place."""
+    from designer.ui.main_window import MainWindow
+    from designer.ui.pages import PendingPage
+    from designer.ui.training import TrainingDashboard
+
+    win = MainWindow(restore_layout=False, deferred_pages=True)
+    win.projects.new(tmp_path / "project")
+    qtbot.addWidget(win)
+    train = next(i for i in range(win.pages.count()) if "Train" in win.pages.tabText(i))
+    win.pages.switcher.setCurrentIndex(train)  # clicked before the first paint built anything
+    shown = win.pages.currentWidget()
+    assert isinstance(shown, PendingPage) and shown.label.text() == "Preparing the Train page…"
+    assert not win.docks["browser"].isVisibleTo(win)  # the Design docks step aside as usual
+    with qtbot.waitSignal(win.pages_ready, timeout=120_000):
+        win.show()
+    page = win.pages.currentWidget()
+    assert isinstance(page, TrainingDashboard) and page.isVisible()  # same tab, real page
+    assert win.pages.switcher.currentIndex() == train
+    assert not any(isinstance(win.pages.widget(i), PendingPage) for i in range(win.pages.count()))
+    page.page_requested.emit("Data")  # its links to other pages work once it is built
+    assert "Data" in win.pages.tabText(win.pages.currentIndex())

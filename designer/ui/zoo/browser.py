@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,7 +39,14 @@ from designer.ui.zoo.filter_proxy import ALL_FAMILIES, ZooFilterProxy
 from designer.ui.zoo.measure_panel import MeasurePanel
 from designer.ui.zoo.open_flow import OpenFlow
 from designer.ui.zoo.prompts import BrowserPrompts
-from designer.ui.zoo.table_model import HEADERS, NAME_ROLE, Column, ZooTableModel
+from designer.ui.zoo.table_model import (
+    HEADERS,
+    NAME_ROLE,
+    Column,
+    MachineState,
+    ZooTableModel,
+    machine_state,
+)
 from designer.workers.task import TaskRunner
 from designer.zoo.entry import ZooEntry
 from designer.zoo.registry import list_entries
@@ -188,17 +202,21 @@ class ModelBrowser(QWidget):
         """List the zoo off the GUI thread, then fill the table, choices and chart."""
         if self.is_listed or self._lister.running:
             return
-        self._lister.start(lambda _progress, _cancelled: list_entries())
+        def work(_progress: object, _cancelled: object) -> tuple[list[ZooEntry], MachineState]:
+            entries = list_entries()
+            return entries, machine_state(entries)
 
-    def _fill(self, entries: object) -> None:
-        assert isinstance(entries, list)
-        rows: list[ZooEntry] = entries
-        self.table_model.set_entries(rows)
+        self._lister.start(work)
+
+    def _fill(self, listed: object) -> None:
+        assert isinstance(listed, tuple)
+        rows, state = listed
+        self.table_model.set_entries(rows, state)
         self.is_listed = True
         self._make_chart()
         self._fill_choices()
         self.table.fit_columns()
-        self._refresh_chart()
+        self._schedule_refresh()  # once, with the refreshes the model reset asked for
         self.listed.emit()
 
     def _apply_limits(self, *_args: object) -> None:
