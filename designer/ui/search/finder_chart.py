@@ -77,9 +77,22 @@ class FinderChart(QWidget):
         self._labels = []
         if not self.rows:
             return
-        middle = (min(r.latency_ms for r in self.rows) + max(r.latency_ms for r in self.rows)) / 2
-        for r in self.rows:
-            name = r.model.replace("_bundled", "") + ("" if r.weights == "pretrained" else " (rnd)")
+        xs = [r.latency_ms for r in self.rows]
+        ys = [100 * r.cv_accuracy for r in self.rows]
+        middle, width = (min(xs) + max(xs)) / 2, (max(xs) - min(xs)) or 1.0
+        height = (max(ys) - min(ys)) or 1.0
+        groups: list[list[ProbeResult]] = []  # points whose labels would collide share one
+        for r, x, y in zip(self.rows, xs, ys, strict=True):
+            near = next((g for g in groups if abs(g[0].latency_ms - x) < 0.15 * width
+                         and abs(100 * g[0].cv_accuracy - y) < 0.06 * height), None)
+            if near is None:
+                groups.append([r])
+            else:
+                near.append(r)
+        for group in groups:
+            r = group[0]
+            name = " / ".join(g.model.replace("_bundled", "") + (
+                "" if g.weights == "pretrained" else " (rnd)") for g in group)
             label = pg.TextItem(name, color=(30, 30, 30),
                                 anchor=(1.1, 1.1) if r.latency_ms > middle else (-0.1, 1.1))
             label.setPos(r.latency_ms, 100 * r.cv_accuracy)

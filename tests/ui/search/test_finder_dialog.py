@@ -49,6 +49,13 @@ def test_finder_probes_a_shortlist_in_the_background_and_opens_a_row(
     assert dialog.table.rowCount() == 1
     assert dialog.table.item(0, 0).text() == "squeezenet1_1 (random)"
     assert dialog.table.item(0, 6).text() == "★", "a single model is its own Pareto front"
+    dialog.resize(1300, 720)  # as the window opens it (the screen is 1366 wide at the least)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    header, last = dialog.table.horizontalHeader(), dialog.table.columnCount() - 1
+    assert header.sectionViewportPosition(last) + header.sectionSize(last) <= \
+        dialog.table.viewport().width(), "the Pareto column is visible without scrolling"
+    assert header.sectionSize(0) >= 120, "the model name keeps room to be read"
     assert len(dialog.chart.rows) == 1 and len(dialog.chart.front) == 1
     assert "Skipped" in dialog.plan_label.text() and "download" in dialog.plan_label.text()
 
