@@ -368,7 +368,7 @@ def test_bundled_lite0_is_rebuilt_from_timm_with_its_pretrained_weights(tmp_path
     assert 'model = timm.create_model("tf_efficientnet_lite0", pretrained=False)' in source
     assert "model.classifier = nn.Sequential(nn.Dropout(p=0.3), nn.Linear(" in " ".join(
         line.strip() for line in source.splitlines()).replace("( ", "(")
-    module, network = network_of(tmp_path)
+    _, network = network_of(tmp_path)
     assert max_diff(design, network) <= 1e-6
     assert [n for n, p in network.named_parameters() if p.requires_grad] == ["classifier.1.weight",
                                                                              "classifier.1.bias"]

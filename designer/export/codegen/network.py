@@ -111,6 +111,7 @@ def _whole_network(design: Design, base: BaseArchitecture | None, init: list[str
         '    Submodule names match the tensor names in weights.safetensors.', '    """', "",
         "    def __init__(self) -> None:",
     ]
-    build = ["", "", _SIGNATURE, '    """The network as designed in NetDesigner, with the design\'s weights."""',
-             "    model = DesignedNetwork()", *textwrap.indent("\n".join(_LOAD_AND_FREEZE), "    ").split("\n")]
+    doc = '"""The network as designed in NetDesigner, with the design\'s weights."""'
+    body_lines = [doc, "model = DesignedNetwork()", *_LOAD_AND_FREEZE]
+    build = ["", "", _SIGNATURE, *textwrap.indent("\n".join(body_lines), "    ").split("\n")]
     return "\n".join([*head, body, "", textwrap.indent(forward, "    "), *build])
