@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from designer.surgery.design import Design
 from designer.ui.session import DesignSession
 from designer.workers.task import TaskRunner
+
+if TYPE_CHECKING:  # torch stays off the window's start-up path
+    import torch
+
+    from designer.surgery.design import Design
 
 FILTER = "Weights trained by train.py (*.safetensors);;All files (*)"
 
@@ -56,9 +61,7 @@ class ScriptWeightsLoader(QObject):
         self.runner.start(work)
 
     def _apply(self, result: object) -> None:
-        assert isinstance(result, tuple)
-        design, graph, path, state = result
-        assert isinstance(design, Design) and isinstance(path, Path) and isinstance(state, dict)
+        design, graph, path, state = cast("tuple[Design, object, Path, dict[str, torch.Tensor]]", result)
         if self.session.design is not design or design.network.graph is not graph:
             self.session.error_occurred.emit("The design changed while its trained weights were read; "
                                              "load them again.")

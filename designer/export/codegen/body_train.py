@@ -4,8 +4,8 @@ The loop mirrors ``designer.training.loop`` and calls the engine's own recipe fu
 order, seeds per epoch, optimiser groups, per-iteration schedule, frozen BatchNorm, autocast),
 which ``script.py`` copies verbatim from ``designer.training.recipe``; a run of the script on the
 same data therefore matches the app's run. Only what the run uses is written: a line ending in
-``#?name`` is kept when feature ``name`` is on (``#?!name``: when it is off), so a run without
-early stopping, gradient clipping or the fine-tune recipe has none of their code.
+``#?name`` is kept when feature ``name`` is on (``#?!name``: when it is off; ``#?a+!b``: both),
+so a run without early stopping, MixUp, EMA or the fine-tune recipe has none of their code.
 """
 
 # ruff: noqa: E501 - template lines carry "#?feature" markers past the width; the written script
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-_MARK = re.compile(r"\s*#\?(!?)(\w+)$")
+_MARK = re.compile(r"\s*#\?([!\w+]+)$")
 
 TRAINING = '''
 
@@ -23,13 +23,17 @@ TRAINING = '''
 # ---- 5. Training and evaluation (args also holds the device, autocast dtype, rank and world) ---  #?ddp
 def train_one_epoch(net: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
                     loss_fn: nn.Module, data: Dataset, epoch: int, step: int, epochs: int,
-                    args: argparse.Namespace) -> tuple[int, dict]:
+                    args: argparse.Namespace) -> tuple[int, dict]:  #?!ema
+                    args: argparse.Namespace, ema: nn.Module) -> tuple[int, dict]:  #?ema
     \"\"\"One pass over the training batches, formed and seeded as NetDesigner does.\"\"\"
-    batches = epoch_order(len(data), args.batch_size, args.seed, epoch, True)  #?!ddp
+    weights = balanced_weights([label for _, label in data.items])  # each class equally often  #?balanced_sampler
+    batches = epoch_order(len(data), args.batch_size, args.seed, epoch, True)  #?!ddp+!balanced_sampler
+    batches = epoch_order(len(data), args.batch_size, args.seed, epoch, True, 1, weights)  #?!ddp+balanced_sampler
     generator = torch.Generator().manual_seed(mix_seed(args.seed, epoch, 1))  # workers' augmentation  #?!ddp
     seed_generators(mix_seed(args.seed, epoch, 0), args.device.type == "cuda")  # dropout etc.  #?!ddp
     batches = [b[args.rank::args.world]  # every process takes its share of each global batch  #?ddp
-               for b in epoch_order(len(data), args.batch_size, args.seed, epoch, True, args.world)]  #?ddp
+               for b in epoch_order(len(data), args.batch_size, args.seed, epoch, True, args.world)]  #?ddp+!balanced_sampler
+               for b in epoch_order(len(data), args.batch_size, args.seed, epoch, True, args.world, weights)]  #?ddp+balanced_sampler
     generator = torch.Generator().manual_seed(mix_seed(args.seed, epoch, 1) + args.rank)  # workers  #?ddp
     seed_generators(mix_seed(args.seed, epoch, 0) + args.rank, args.device.type == "cuda")  # dropout etc.  #?ddp
     params = [p for group in optimizer.param_groups for p in group["params"]]  #?grad_clip
@@ -41,9 +45,11 @@ def train_one_epoch(net: nn.Module, optimizer: torch.optim.Optimizer, scaler: to
         factor = lr_multiplier(step, len(batches), epochs, SCHEDULE, args.warmup_epochs, 0, 0.0)  #?!step_schedule
         for group in optimizer.param_groups:
             group["lr"] = group["base_lr"] * factor
-        labels = labels.to(args.device)
+        images, labels = images.to(args.device, memory_format=MEMORY_FORMAT), labels.to(args.device)
+        if args.mixup_alpha or args.cutmix_alpha:  # mixed images, soft targets  #?mix
+            images, labels = mix_batch(images, labels, len(CLASS_NAMES), args.mixup_alpha, args.cutmix_alpha)  #?mix
         with torch.autocast(args.device.type, dtype=args.amp, enabled=args.amp is not None):
-            logits = net(images.to(args.device, memory_format=MEMORY_FORMAT))
+            logits = net(images)
             loss = loss_fn(logits, labels)
         if not math.isfinite(loss.item()):
             raise SystemExit(f"the loss became {loss.item()} at step {step + 1}: lower --lr")
@@ -54,8 +60,11 @@ def train_one_epoch(net: nn.Module, optimizer: torch.optim.Optimizer, scaler: to
             nn.utils.clip_grad_norm_(params, args.grad_clip)  #?grad_clip
         scaler.step(optimizer)
         scaler.update()
+        ema.update_parameters(net.module if args.world > 1 else net)  # the running average  #?ema+ddp
+        ema.update_parameters(net)  # the running average of the weights  #?ema+!ddp
         step += 1
-        correct = int((logits.argmax(1) == labels).sum())
+        correct = int((logits.argmax(1) == labels).sum())  #?!mix
+        correct = int((logits.argmax(1) == (labels if labels.dim() == 1 else labels.argmax(1))).sum())  #?mix
         totals += torch.tensor([loss.item() * len(labels), correct, len(labels)])
     if args.world > 1:  #?ddp
         dist.all_reduce(totals)  #?ddp
@@ -91,26 +100,33 @@ def fit(model: nn.Module, data: dict[str, SplitDataset], args: argparse.Namespac
     weight = class_weights([label for _, label in data["train"].items], len(CLASS_NAMES))  #?class_weights
     loss_fn = nn.CrossEntropyLoss(weight=weight.to(args.device), label_smoothing=args.label_smoothing)  #?class_weights
     phase_epochs = args.head_epochs  # phase one trains what the design trains  #?finetune
+    ema = ema_model(model, args.ema_decay)  # validation and the kept weights use this average  #?ema
     best, best_key, stale, step, history = None, None, 0, 0, []
     for epoch in range(1, args.epochs + 1):
         if epoch == args.head_epochs + 1:  #?finetune
             optimizer, frozen_bn = start_fine_tuning(model, args, epoch)  #?finetune
-            net = DistributedDataParallel(model) if args.world > 1 else model  # the new parameters  #?finetune_ddp
+            net = DistributedDataParallel(model) if args.world > 1 else model  # the new parameters  #?finetune+ddp
+            ema = ema_model(model, args.ema_decay)  # a new average  #?finetune+ema
             phase_epochs, step = args.epochs - args.head_epochs, 0  #?finetune
         started = time.perf_counter()
         set_train_mode(model, frozen_bn)
         step, row = train_one_epoch(net, optimizer, scaler, loss_fn, data["train"], epoch, step,  #?ddp
         step, row = train_one_epoch(model, optimizer, scaler, loss_fn, data["train"], epoch, step,  #?!ddp
-                                    args.epochs, args)  #?!finetune
-                                    phase_epochs, args)  #?finetune
+                                    args.epochs, args)  #?!finetune+!ema
+                                    phase_epochs, args)  #?finetune+!ema
+                                    args.epochs, args, ema)  #?!finetune+ema
+                                    phase_epochs, args, ema)  #?finetune+ema
         if args.rank == 0 and len(data["val"]):  # process 0 validates  #?ddp
         if len(data["val"]):  #?!ddp
-            result = evaluate(model, data["val"], args)
+            result = evaluate(model, data["val"], args)  #?!ema
+            result = evaluate(ema.module, data["val"], args)  #?ema
             row.update(val_loss=result["loss"], val_acc=result["accuracy"])
             key = (result["accuracy"], -result["loss"])  # higher accuracy, then lower loss
             stale = 0 if best_key is None or key > best_key else stale + 1
             if not stale:
-                best_key, best = key, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+                best_key, best = key, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}  #?!ema
+                state = ema.module.state_dict()  #?ema
+                best_key, best = key, {k: v.detach().cpu().clone() for k, v in state.items()}  #?ema
         history.append({"epoch": epoch, **row, "seconds": time.perf_counter() - started})
         numbers = " ".join(f"{k} {v:.4f}" for k, v in row.items()) + (" *" if best_key and not stale else "")
         if args.rank == 0:  #?ddp
@@ -118,7 +134,8 @@ def fit(model: nn.Module, data: dict[str, SplitDataset], args: argparse.Namespac
         print(f"epoch {epoch}/{args.epochs} {numbers}", flush=True)  #?!ddp
         if stop_early(stale, args):  #?early_stopping
             break  #?early_stopping
-    return (best if args.keep == "best" and best is not None else model.state_dict()), history
+    return (best if args.keep == "best" and best is not None else model.state_dict()), history  #?!ema
+    return (best if args.keep == "best" and best is not None else ema.module.state_dict()), history  #?ema
 '''
 
 EARLY_STOPPING = '''
@@ -223,16 +240,20 @@ if __name__ == "__main__":
 
 
 def select(template: str, features: Mapping[str, bool]) -> str:
-    """`template` with the lines of features that are off removed and the markers stripped."""
+    """`template` with the lines of features that are off removed and the markers stripped.
+
+    A marker is ``#?name``, ``#?!name`` (when off) or several joined by ``+`` (all must hold).
+    """
     out = []
     for line in template.split("\n"):
         mark = _MARK.search(line)
         if mark is None:
             out.append(line)
             continue
-        negated, name = mark.group(1) == "!", mark.group(2)
-        if name not in features:
-            raise KeyError(f"unknown script feature {name!r}")
-        if features[name] != negated:
+        terms = mark.group(1).split("+")
+        unknown = [t for t in terms if t.lstrip("!") not in features]
+        if unknown:
+            raise KeyError(f"unknown script feature {unknown[0]!r}")
+        if all(features[t.lstrip("!")] != t.startswith("!") for t in terms):
             out.append(line[:mark.start()])
     return "\n".join(out)

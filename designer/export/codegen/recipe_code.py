@@ -32,9 +32,16 @@ def recipe_for(source: str, known: Mapping[str, Any] | None = None,
                recipe: Sequence[Callable[..., object]] = RECIPE) -> list[str]:
     """The (specialised) source of each recipe function `source` needs, in the recipe's order.
 
-    known: parameter name -> the value every call of the script passes for it.
+    known: parameter name (or ``function.parameter``) -> the value every call of the script
+    passes for it.
     """
-    texts = {f.__name__: specialise(inspect.getsource(f), known or {}) for f in recipe}
+    known = known or {}
+
+    def known_for(name: str) -> dict[str, Any]:
+        return {**{k: v for k, v in known.items() if "." not in k},
+                **{k.split(".", 1)[1]: v for k, v in known.items() if k.startswith(f"{name}.")}}
+
+    texts = {f.__name__: specialise(inspect.getsource(f), known_for(f.__name__)) for f in recipe}
     wanted: set[str] = set()
     todo = used_names(source) & texts.keys()
     while todo:
@@ -129,6 +136,11 @@ def _value(test: ast.expr, known: Mapping[str, Any]) -> Any:
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         value = _value(test.operand, known)
         return value if value is _UNKNOWN else not value
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is | ast.IsNot):
+        left, right = _operand(test.left, known), _operand(test.comparators[0], known)
+        if left is _UNKNOWN or right is _UNKNOWN:
+            return _UNKNOWN
+        return (left is right) == isinstance(test.ops[0], ast.Is)
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         left, right = _operand(test.left, known), _operand(test.comparators[0], known)
         if left is _UNKNOWN or right is _UNKNOWN:

@@ -55,6 +55,9 @@ _OPTIONS = {
     "head_epochs": ("head_epochs", "fine-tune recipe: epochs that train only the head"),
     "finetune_lr_ratio": ("finetune_lr_ratio", "fine-tune recipe: phase-two lr = lr x this"),
     "layer_lr_decay": ("layer_lr_decay", "fine-tune recipe: lr factor per earlier layer group"),
+    "mixup_alpha": ("mixup_alpha", "MixUp of training batches, 0 = off"),
+    "cutmix_alpha": ("cutmix_alpha", "CutMix of training batches, 0 = off (both on: one per batch)"),
+    "ema_decay": ("ema_decay", "model EMA: validate and keep averaged weights"),
 }
 
 
@@ -65,6 +68,12 @@ _NOT_OPTIONS = frozenset({"data_root", "split", "weights", "out_dir", "rank", "w
 def _fixed(options: TrainingOptions) -> dict[str, str]:
     """The choices the script's recipe code is specialised for (recipe parameter -> value)."""
     return {"solver": options.solver, "schedule": options.schedule, "precision": options.mixed_precision}
+
+
+def _known(options: TrainingOptions) -> dict[str, object]:
+    """What every call of the script passes to a recipe parameter (``function.parameter`` keys
+    hold for that function only)."""
+    return {**_fixed(options), **({} if options.sampler == "balanced" else {"epoch_order.weights": None})}
 
 
 @dataclass(frozen=True)
@@ -109,7 +118,9 @@ def script_features(design: Design, options: TrainingOptions, distributed: bool 
         "momentum": options.solver == "sgdm",
         "step_schedule": options.schedule == "step",
         "ddp": distributed,
-        "finetune_ddp": distributed and options.recipe == "finetune",
+        "balanced_sampler": options.sampler == "balanced",
+        "mix": options.mixup_alpha > 0 or options.cutmix_alpha > 0,
+        "ema": options.ema_decay > 0,
     }
 
 
@@ -129,7 +140,7 @@ def generated_script(design: Design, *, options: TrainingOptions, manifest: Spli
         *([select(FINETUNE, features).rstrip("\n")] if features["finetune"] else []),
         select(MAIN, features)])
     code = network.section + rest
-    recipe = "\n\n\n".join(text.rstrip("\n") for text in recipe_for(code, _fixed(options)))
+    recipe = "\n\n\n".join(text.rstrip("\n") for text in recipe_for(code, _known(options)))
     body = "\n".join([
         _settings(design, options, plan, classes, image_size, weights_file, code, features),
         network.section, "\n\n# ---- 2. The training recipe: NetDesigner's own functions "
@@ -254,6 +265,11 @@ def _augment_steps(aug: AugmentOptions, how: str, resize: list[str], mean_fill: 
         translate = f", translate={literal((aug.translate, aug.translate))}" if aug.translate > 0 else ""
         steps.append(f"v2.RandomAffine({literal(float(aug.rotation_degrees))}{translate}, "
                      f"interpolation=v2.InterpolationMode.BILINEAR, fill={fill}),")
+    if aug.policy != "none":
+        fill = literal(list(aug.fill or mean_fill))
+        magnitude = "" if aug.magnitude == 9 else f"magnitude={aug.magnitude}, "
+        steps.append(f"v2.RandAugment({magnitude}fill={fill})," if aug.policy == "randaugment"
+                     else f"v2.TrivialAugmentWide(fill={fill}),")
     if aug.colour_enabled:
         jitter = ", ".join(f"{k}={literal(float(v))}" for k, v in (
             ("brightness", aug.brightness), ("contrast", aug.contrast), ("saturation", aug.saturation),
