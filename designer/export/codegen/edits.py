@@ -94,7 +94,10 @@ def minimal_form(design: Design, base: BaseArchitecture) -> MinimalForm | None:
 def _propose(design: Design, base_layers: list[Layer], base: nn.Module) -> dict[str, _Slot] | None:
     ours = {layer.name: layer for layer in design.network}
     theirs = {layer.name: layer for layer in base_layers}
-    heads = {layer.name for layer in design.head_layers()}
+    try:
+        heads = {layer.name for layer in design.head_layers()}
+    except Exception:  # noqa: BLE001 - no classifier layer: comments name layers instead
+        heads = set()
     slots: dict[str, _Slot] = {}
 
     def slot(path: str) -> _Slot:
