@@ -55,6 +55,11 @@ def test_cross_validation_trains_k_runs_and_tabulates_their_spread(
                for c in range(table.table.columnCount())]
     assert headers == ["Metric", "Mean ± std", "Fold 1", "Fold 2", "Fold 3"]
 
+    again = TrainingDashboard(workspace)  # the project reopened: its last table is there
+    qtbot.addWidget(again)
+    assert again.kfold_table.row_values("test_acc") == table.row_values("test_acc")
+    again.shutdown()
+
     compare = ComparePage(workspace)
     qtbot.addWidget(compare)
     try:
