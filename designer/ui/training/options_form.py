@@ -33,6 +33,8 @@ PRECISION_LABELS = {"auto": "Auto", "off": "Off (fp32)", "bf16": "bfloat16", "fp
 CACHE_LABELS = {"auto": "Auto", "off": "Off", "memory": "In memory", "disk": "On disk"}
 KEEP_LABELS = {"best": "Best validation", "last": "Last epoch"}
 WEIGHT_LABELS = {"off": "Off", "balanced": "Balanced (rare classes weigh more)"}
+SAMPLER_LABELS = {"shuffle": "Shuffle (each image once)",
+                  "balanced": "Balanced (classes equally often)"}
 RECIPE_LABELS = {"standard": "Standard",
                  "finetune": "Fine-tune (head first)"}
 
@@ -77,6 +79,16 @@ TIPS = {
     "class_weights": "For an imbalanced training set (the data health report warns about it): "
                      "weigh each image's loss by 1 / its class's count, so every class counts "
                      "as much. Recorded in the run's options.",
+    "sampler": "For an imbalanced training set: draw the images of each epoch so every class "
+               "is seen about equally often (rare images repeat, common ones are skipped). Can "
+               "be combined with class weights. Recorded in the run's options.",
+    "mixup_alpha": "MixUp: blend pairs of training images and their labels (soft targets); "
+                   "0.2-0.4 is common, 0 = off. Mixed images turn the feature cache off.",
+    "cutmix_alpha": "CutMix: paste a patch of another training image, labels mixed by area; "
+                    "1.0 is common, 0 = off. With MixUp also on, each batch gets one of the two.",
+    "ema_decay": "Model EMA: keep an exponential moving average of the weights (averaging about "
+                 "1 / (1 - decay) steps); validation, checkpoints and the saved model use it. "
+                 "0.99-0.999 for long runs, lower for short ones; 0 = off.",
     "keep": "Which weights the run keeps: those with the best validation accuracy, or the last.",
 }
 
@@ -103,6 +115,7 @@ class TrainingOptionsForm(QWidget):
         layout.addWidget(self._optimiser_group())
         layout.addWidget(self._schedule_group())
         layout.addWidget(self._run_group())
+        layout.addWidget(self._regularisers_group())
         layout.addWidget(self._hardware_group(cuda_available))
         layout.addWidget(self.error_label)
         layout.addStretch(1)
@@ -157,6 +170,14 @@ class TrainingOptionsForm(QWidget):
             ("class_weights", "Class weights", _combo(WEIGHT_LABELS)),
             ("seed", "Seed", _int(0, 2**31 - 1)),
             ("keep", "Keep weights", _combo(KEEP_LABELS)),
+        ])
+
+    def _regularisers_group(self) -> QGroupBox:
+        return self._group("Regularisers", [
+            ("sampler", "Sampler", _combo(SAMPLER_LABELS)),
+            ("mixup_alpha", "MixUp alpha", _double(0.0, 10.0, 0.1, 2, "Off")),
+            ("cutmix_alpha", "CutMix alpha", _double(0.0, 10.0, 0.1, 2, "Off")),
+            ("ema_decay", "EMA decay", _double(0.0, 0.9999, 0.001, 4, "Off")),
         ])
 
     def _hardware_group(self, cuda_available: bool) -> QGroupBox:
