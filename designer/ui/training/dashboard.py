@@ -356,6 +356,7 @@ class TrainingDashboard(QWidget):
         if event.fold > 1:
             self.plots.finish_run()
         self.plots.clear()
+        self.progress.prefix = f"Fold {event.fold} of {event.k}   ·   "
         self.progress.preparing()
         self._on_log(LogEvent(f"— fold {event.fold} of {event.k}: {event.name} —"))
         self.message.show_message(f"Cross-validation: training fold {event.fold} of {event.k} "
@@ -382,6 +383,7 @@ class TrainingDashboard(QWidget):
         self._set_running(False)
         if self._kfold is not None:
             self._kfold = None
+            self.progress.prefix = ""
             self.workspace.reload_runs()
             self._resumable = None
             self.resume_button.setEnabled(False)
