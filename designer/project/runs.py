@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from designer.evaluation import EvaluationResult
 from designer.training.history import History
 from designer.training.options import TrainingOptions
 from designer.training.run_dir import RunDir
@@ -28,6 +27,9 @@ from designer.training.run_records import (
     text,
 )
 
+if TYPE_CHECKING:
+    from designer.evaluation import EvaluationResult
+
 
 @dataclass(frozen=True)
 class RunEvaluation:
@@ -37,17 +39,23 @@ class RunEvaluation:
     accuracy: float | None
     classes: tuple[str, ...]
     document: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False)
+    #: what the confidences were computed with (1: the model's own; written by calibrating)
+    temperature: float = 1.0
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunEvaluation:
         classes = data.get("classes")
+        temperature = number(data.get("temperature"))
         return cls(split=text(data.get("split")), accuracy=number(data.get("accuracy")),
                    classes=tuple(str(c) for c in classes) if isinstance(classes, list) else (),
-                   document=frozen_mapping(data))
+                   document=frozen_mapping(data),
+                   temperature=temperature if temperature is not None and temperature > 0 else 1.0)
 
     def result(self) -> EvaluationResult:
         """Per-class metrics, confusion matrix and predictions (raises KeyError/TypeError/
         ValueError for a damaged file)."""
+        from designer.evaluation import EvaluationResult  # torch: only when a result is read
+
         return EvaluationResult.from_dict(dict(self.document))
 
     def brief(self) -> dict[str, Any]:

@@ -22,11 +22,10 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication
 
 from designer.core.network import Network
-from designer.surgery import edits
-from designer.surgery.design import Design
 from designer.ui.session import DesignSession
 
 if TYPE_CHECKING:
+    from designer.surgery.design import Design
     from designer.ui.project_controller import ProjectController
     from designer.ui.workspace import Workspace
 
@@ -185,6 +184,8 @@ class DesignActions(QObject):
             return []
         graph = design.network.graph  # a new object after every structural edit
         if self._backbone[0] is not graph:
+            from designer.surgery import edits  # loaded with the design (torch)
+
             try:
                 head = edits.final_parametric_layer(design.network)
                 names = [n for n in design.network.upstream(head.name)

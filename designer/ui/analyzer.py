@@ -10,9 +10,8 @@ canvas colours nodes by that share (``session.set_timings``).
 from __future__ import annotations
 
 import os
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import torch
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -40,12 +39,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer.compress.profile import Profile, ProfileCancelledError, profile_snapshot, snapshot
 from designer.core.analysis import NetworkAnalysis
 from designer.core.network import Network
 from designer.ui.formatting import count_text
 from designer.ui.session import DesignSession
 from designer.workers.task import TaskCancelled, TaskRunner
+
+if TYPE_CHECKING:
+    from designer.compress.profile import Profile
 
 _HEADERS = ("#", "Layer", "Kind", "Output", "Params", "MACs", "ms ×1", "ms ×N", "Time",
             "Trainable")
@@ -234,7 +235,9 @@ class AnalyzerPanel(QWidget):
         self.batch_box.setPrefix("and batch ")
         self.threads_box = QSpinBox()
         self.threads_box.setRange(1, max(1, os.cpu_count() or 1))
-        self.threads_box.setValue(min(self.threads_box.maximum(), torch.get_num_threads()))
+        # torch's own default is one thread per core; torch itself is not imported before the
+        # first paint (start-up), so the default is taken from the core count
+        self.threads_box.setValue(self.threads_box.maximum())
         self.threads_box.setSuffix(" thread(s)")
         self.threads_box.setToolTip("CPU threads to measure with. On a busy machine 1 thread "
                                     "gives steadier numbers: with several, every layer waits "
@@ -269,6 +272,8 @@ class AnalyzerPanel(QWidget):
         design = self.session.design
         if design is None or self.profile_runner.running:
             return
+        from designer.compress.profile import ProfileCancelledError, profile_snapshot, snapshot
+
         network, store = snapshot(design)
         size, batch = design.info.input_size, self.batch_box.value()
         threads = self.threads_box.value()
@@ -302,7 +307,7 @@ class AnalyzerPanel(QWidget):
 
     def _on_profiled(self, result: object) -> None:
         assert isinstance(result, tuple)
-        one, many = cast(tuple[Profile, Profile], result)
+        one, many = cast("tuple[Profile, Profile]", result)
         self.profiles = (one, many)
         self.model.set_profiles(self.profiles)
         self.table.resizeColumnsToContents()

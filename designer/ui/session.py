@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from designer.core.analysis import NetworkAnalysis
 from designer.core.errors import UserError
 from designer.core.network import Network
-from designer.surgery.analysis import analyze
-from designer.surgery.design import Design
 from designer.workers.task import TaskRunner
 from designer.workers.unexpected import report_unexpected
+
+if TYPE_CHECKING:
+    from designer.surgery.design import Design
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,8 @@ class DesignSession(QObject):
         self.open_runner.start(opener)
 
     def _on_open_done(self, design: object) -> None:
+        from designer.surgery.design import Design  # torch: loaded by the opener already
+
         assert isinstance(design, Design)
         self.set_design(design)
         self.open_finished.emit(True)
@@ -220,6 +223,8 @@ class DesignSession(QObject):
         shape = design.info.input_shape
         version = self._version
         self.status.emit("Analysing…")
+        from designer.surgery.analysis import analyze  # torch: loaded with the design
+
         self._analysis_runner.start(lambda _p, _c: (version, analyze(network, store, shape)))
 
     def _on_analysis_done(self, result: object) -> None:

@@ -7,12 +7,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from designer.project.data_config import DataConfig, PreparedData, prepare_data
@@ -27,6 +28,33 @@ if TYPE_CHECKING:
     from designer.ui.main_window import MainWindow
 
 LEARNING_RATES = (1e-3, 3e-2)
+
+W = TypeVar("W", bound=QWidget)
+Show = Callable[..., W]
+
+
+@pytest.fixture
+def session(qtbot: QtBot) -> Iterator[DesignSession]:
+    """A design session of the test's own; its worker threads are joined afterwards."""
+    own = DesignSession()
+    yield own
+    own.shutdown()
+
+
+@pytest.fixture
+def show(qtbot: QtBot, request: pytest.FixtureRequest) -> Show[QWidget]:
+    """`show(widget, size=(1100, 700))`: the widget shown and exposed at the size the main
+    window gives a page; its `shutdown()` (when it has one) runs at teardown."""
+    def shown(widget: W, size: tuple[int, int] = (1100, 700)) -> W:
+        qtbot.addWidget(widget)
+        widget.resize(*size)
+        widget.show()
+        qtbot.waitExposed(widget)
+        stop = getattr(widget, "shutdown", None)
+        if callable(stop):
+            request.addfinalizer(stop)
+        return widget
+    return shown
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@ driver that clicks, right-clicks and answers menus the way a user would."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -40,13 +40,6 @@ def resnet18_import() -> Imported:
     design = Design.from_module(torchvision.models.resnet18(weights=None).eval(),
                                 DesignInfo(model_name="resnet18", input_size=64))
     return Imported(design.network.state(), dict(design.store), design.info)
-
-
-@pytest.fixture
-def session(qtbot: QtBot) -> Iterator[DesignSession]:
-    session = DesignSession()
-    yield session
-    session.shutdown()
 
 
 @pytest.fixture

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from pytestqt.qtbot import QtBot
 
 from designer.ui.compare import ComparePage
 from designer.ui.workspace import Workspace
+from tests.ui.conftest import Show
 
 
 @pytest.fixture
-def page(qtbot: QtBot, workspace: Workspace) -> Iterator[ComparePage]:
-    widget = ComparePage(workspace)
-    qtbot.addWidget(widget)
-    widget.resize(1100, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    widget.shutdown()
+def page(show: Show[ComparePage], workspace: Workspace) -> ComparePage:
+    return show(ComparePage(workspace))

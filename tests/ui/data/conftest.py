@@ -19,13 +19,6 @@ WAIT_MS = 20_000
 
 
 @pytest.fixture
-def session(qtbot: QtBot) -> Iterator[DesignSession]:
-    session = DesignSession()
-    yield session
-    session.shutdown()
-
-
-@pytest.fixture
 def workspace(session: DesignSession, tmp_path: Path) -> Workspace:
     space = Workspace(session, project_dir=tmp_path / "project")
     space.set_data_config(DataConfig(source=SAMPLE_SHAPES, image_size=32))

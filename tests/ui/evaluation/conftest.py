@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from pytestqt.qtbot import QtBot
 
 from designer.ui.evaluation import EvaluationPage
 from designer.ui.workspace import Workspace
+from tests.ui.conftest import Show
 
 
 @pytest.fixture
-def page(qtbot: QtBot, workspace: Workspace) -> Iterator[EvaluationPage]:
-    widget = EvaluationPage(workspace)
-    qtbot.addWidget(widget)
-    widget.resize(1100, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    widget.shutdown()
+def page(show: Show[EvaluationPage], workspace: Workspace) -> EvaluationPage:
+    return show(EvaluationPage(workspace))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,19 +9,14 @@ from pytestqt.qtbot import QtBot
 
 from designer.evaluation import Prediction
 from designer.ui.evaluation.gallery import AHEAD, CellGallery
+from tests.ui.conftest import Show
 
 COUNT = 1500
 
 
 @pytest.fixture
-def gallery(qtbot: QtBot) -> Iterator[CellGallery]:
-    widget = CellGallery()
-    qtbot.addWidget(widget)
-    widget.resize(540, 560)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    widget.shutdown()
+def gallery(show: Show[CellGallery]) -> CellGallery:
+    return show(CellGallery(), (540, 560))
 
 
 def _predictions(folder: Path) -> list[Prediction]:

@@ -15,6 +15,7 @@ from designer.training.options import TrainingOptions
 from designer.ui.session import DesignSession
 from designer.ui.training import TrainingDashboard
 from designer.ui.workspace import Workspace
+from tests.ui.conftest import Show
 
 IMAGE_SIZE = 32
 
@@ -42,14 +43,8 @@ def workspace(qtbot: QtBot, tmp_path: Path) -> Iterator[Workspace]:
 
 
 @pytest.fixture
-def dashboard(qtbot: QtBot, workspace: Workspace) -> Iterator[TrainingDashboard]:
-    page = TrainingDashboard(workspace)
-    qtbot.addWidget(page)
-    page.resize(1100, 700)
-    page.show()
-    qtbot.waitExposed(page)
-    yield page
-    page.shutdown()
+def dashboard(show: Show[TrainingDashboard], workspace: Workspace) -> TrainingDashboard:
+    return show(TrainingDashboard(workspace))
 
 
 ReadyToTrain = Callable[..., None]

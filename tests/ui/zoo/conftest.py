@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch.hub
-from pytestqt.qtbot import QtBot
 
 from designer.ui.session import DesignSession
 from designer.ui.zoo import ModelBrowser
+from tests.ui.conftest import Show
 
 
 @pytest.fixture(autouse=True)
@@ -23,18 +22,5 @@ def private_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def session(qtbot: QtBot) -> Iterator[DesignSession]:
-    session = DesignSession()
-    yield session
-    session.shutdown()
-
-
-@pytest.fixture
-def browser(qtbot: QtBot, session: DesignSession) -> Iterator[ModelBrowser]:
-    widget = ModelBrowser(session)
-    qtbot.addWidget(widget)
-    widget.resize(900, 600)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    widget.shutdown()
+def browser(show: Show[ModelBrowser], session: DesignSession) -> ModelBrowser:
+    return show(ModelBrowser(session), (900, 600))
