@@ -48,7 +48,7 @@ from designer.workers.task import TaskCancelled, TaskRunner
 
 _PERCENT = f"{100 * PRUNE_EXAMPLE_RATIO:.0f} %"
 HEADERS = ("#", "Layer", "Kind", "Params", "Weights", "Activations", "Prunable",
-           f"Pruning {_PERCENT} saves", "INT8 saves", "ms ×1", "Time", "Why")
+           f"Pruning {_PERCENT}\nsaves", "INT8\nsaves", "ms ×1", "Time", "Why")
 _TIPS = {
     4: "Memory of the layer's weights as stored (fp32)",
     5: "Memory of the layer's output at batch 1 (fp32)",
@@ -235,7 +235,7 @@ class CompressionDialog(QDialog):
             analyzer.profile_runner.progressed.connect(
                 lambda f, m: self.status.setText(f"Measuring latency: {m} ({100 * f:.0f} %)"))
         session.design_replaced.connect(lambda _d: self.start() if self.isVisible() else None)
-        self.resize(1240, 640)
+        self.resize(1340, 660)
         self._set_busy(False)
 
     def start(self) -> None:
@@ -283,7 +283,8 @@ class CompressionDialog(QDialog):
         self.model.set_analysis(result)
         self._take_profile()
         self.table.resizeColumnsToContents()
-        self.table.setColumnWidth(1, min(self.table.columnWidth(1), 220))
+        for column, widest in ((1, 210), (2, 130)):
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), widest))
         self._finish(f"{len(result.layers)} layers")
 
     def _finish(self, text: str) -> None:

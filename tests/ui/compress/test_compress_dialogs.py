@@ -73,7 +73,7 @@ def test_analysis_lists_every_layer_with_the_library_numbers_and_totals(
         assert _cell(dialog, row, "Weights") == (bytes_text(layer.weight_bytes)
                                                  if layer.weight_bytes else "")
         assert _cell(dialog, row, "Prunable") == (layer.prunable or "—")
-        assert _cell(dialog, row, "INT8 saves") == (bytes_text(layer.int8_saving_bytes)
+        assert _cell(dialog, row, "INT8\nsaves") == (bytes_text(layer.int8_saving_bytes)
                                                     if layer.int8_saving_bytes else "")
         assert _cell(dialog, row, "Why") == layer.reason
     totals = dialog.totals.text()
