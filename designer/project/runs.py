@@ -39,13 +39,17 @@ class RunEvaluation:
     accuracy: float | None
     classes: tuple[str, ...]
     document: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False)
+    #: what the confidences were computed with (1: the model's own; written by calibrating)
+    temperature: float = 1.0
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunEvaluation:
         classes = data.get("classes")
+        temperature = number(data.get("temperature"))
         return cls(split=text(data.get("split")), accuracy=number(data.get("accuracy")),
                    classes=tuple(str(c) for c in classes) if isinstance(classes, list) else (),
-                   document=frozen_mapping(data))
+                   document=frozen_mapping(data),
+                   temperature=temperature if temperature is not None and temperature > 0 else 1.0)
 
     def result(self) -> EvaluationResult:
         """Per-class metrics, confusion matrix and predictions (raises KeyError/TypeError/

@@ -80,8 +80,9 @@ def _count_text(verb: str, count: int) -> str:
 # ----- the tables -------------------------------------------------------------------------
 DESIGN_TABLE: tuple[ActionSpec[DesignActions], ...] = (
     ActionSpec("undo", "Undo", lambda a: a.session.undo(), QKeySequence.StandardKey.Undo,
-               enabled_when=lambda _a, d: d.history.can_undo,
-               text_for=lambda _a, d: f"Undo {d.history.undo_label}" if d.history.can_undo
+               enabled_when=lambda a, d: d.history.can_undo or a.session.can_return_to_origin,
+               text_for=lambda a, d: f"Undo {d.history.undo_label}" if d.history.can_undo
+               else f"Undo {a.session.origin_label}" if a.session.can_return_to_origin
                else "Undo"),
     ActionSpec("redo", "Redo", lambda a: a.session.redo(), "Ctrl+Shift+Z",
                enabled_when=lambda _a, d: d.history.can_redo,
@@ -286,6 +287,12 @@ class WindowCommands(Protocol):
     def open_model_finder(self) -> None:
         """Model ▸ Find a model for my data (designer.ui.search)."""
 
+    def open_compression_analysis(self) -> None:
+        """Model ▸ Analyze for compression (designer.ui.compress)."""
+
+    def open_pruning(self) -> None:
+        """Model ▸ Prune channels (designer.ui.compress)."""
+
     def close(self) -> bool:
         """Quit (asks about unsaved changes)."""
 
@@ -314,4 +321,11 @@ WINDOW_TABLE: tuple[ActionSpec[WindowCommands], ...] = (
     ActionSpec("about", "About NetDesigner", lambda w: w.about()),
     ActionSpec("find_model", "Find a model for my data…", lambda w: w.open_model_finder(), None,
                "Probe a shortlist of pretrained models on your data: accuracy vs speed"),
+    ActionSpec("analyze_compression", "Analyze for compression…",
+               lambda w: w.open_compression_analysis(), None,
+               "Per layer: parameters, weight and activation memory, what pruning and INT8 can "
+               "save, and the measured time"),
+    ActionSpec("prune", "Prune channels…", lambda w: w.open_pruning(), None,
+               "Remove a share of every layer's channels; the smaller network opens as a new "
+               "design (Undo returns to this one)"),
 )

@@ -216,6 +216,9 @@ class MainWindow(QMainWindow):
         for action_id in ("replace_head", "fit_head_to_data", "freeze_backbone", "unfreeze_all"):
             model_menu.addAction(self.commands[action_id])
         model_menu.addAction(self.window_commands["find_model"])
+        model_menu.addSeparator()
+        model_menu.addAction(self.window_commands["analyze_compression"])
+        model_menu.addAction(self.window_commands["prune"])
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
@@ -310,6 +313,32 @@ class MainWindow(QMainWindow):
         dialog.resize(1300, 720)
         dialog.show()
 
+    def open_compression_analysis(self) -> None:
+        """Model ▸ Analyze for compression: the per-layer table (designer.ui.compress)."""
+        from designer.ui.compress import CompressionDialog
+
+        if self.session.design is None:
+            self.banner.show_message("Open a model first.")
+            return
+        dialog = getattr(self, "compression_dialog", None)
+        if dialog is None:
+            dialog = self.compression_dialog = CompressionDialog(self.session, self.analyzer, self)
+        dialog.show()
+        dialog.raise_()
+        dialog.start()
+
+    def open_pruning(self) -> None:
+        """Model ▸ Prune channels: prune into a new design, then offer the recovery fine-tune."""
+        from designer.ui.compress import PruneDialog
+
+        if self.session.design is None:
+            self.banner.show_message("Open a model first.")
+            return
+        dialog = PruneDialog(self.workspace, self)
+        dialog.finetune_requested.connect(lambda: self.show_page("Train"))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+
     def _open_from_finder(self, opener: Callable[..., Design]) -> None:
         self.session.open_in_background(opener)
         self.show_page("Design")
@@ -372,6 +401,8 @@ class MainWindow(QMainWindow):
         settings.setValue("window/state", self.saveState())
         self.session.shutdown()
         self.browser.shutdown()
+        if getattr(self, "compression_dialog", None) is not None:
+            self.compression_dialog.shutdown()
         if self._page_imports is not None:  # closed while the pages' imports still ran
             self._page_imports.finished.disconnect(self._build_next_page)
             self._page_imports.shutdown()

@@ -62,6 +62,10 @@ class DesignSession(QObject):
         self.locked = False
         #: layer name -> share of the measured forward time (set by the analyzer's profile)
         self.timings: dict[str, float] | None = None
+        #: the design a derived one (a pruned copy) was made from: undo returns to it once the
+        #: derived design's own edits are undone; None for designs opened any other way
+        self.origin: Design | None = None
+        self.origin_label = ""
         self._version = 0
         self._analysis_runner = TaskRunner(self)
         self._analysis_runner.succeeded.connect(self._on_analysis_done)
@@ -69,6 +73,7 @@ class DesignSession(QObject):
             f"Analysis failed: {m}"))
         self._analysis_runner.finished.connect(self._on_analysis_finished)
         self._pending_analysis = False
+        self._closing = False
         self.open_runner = TaskRunner(self)
         self.open_runner.progressed.connect(self.open_progress)
         self.open_runner.succeeded.connect(self._on_open_done)
@@ -82,6 +87,7 @@ class DesignSession(QObject):
             self.design.network.changed.disconnect(self._on_network_changed)
             self.design.history.changed.disconnect(self.history_changed.emit)
         self.design = design
+        self.origin, self.origin_label = None, ""
         self.selection = []
         design.network.changed.connect(self._on_network_changed)
         design.history.changed.connect(self.history_changed.emit)
@@ -139,8 +145,30 @@ class DesignSession(QObject):
             report_unexpected(error)
             return None
 
+    def open_derived(self, design: Design, label: str) -> None:
+        """Show `design`, made from the current one by `label` (e.g. "Prune 30 %"), as a new,
+        unsaved design; the current design is kept and Undo returns to it."""
+        origin = self.design
+        self.set_design(design)
+        design.history.set_unsaved()
+        self.origin, self.origin_label = origin, label
+        self.history_changed.emit()
+
+    @property
+    def can_return_to_origin(self) -> bool:
+        """Whether Undo would go back to the design this one was derived from."""
+        return (self.origin is not None and self.design is not None and not self.locked
+                and not self.design.history.can_undo)
+
     def undo(self) -> None:
-        """Undo the last edit."""
+        """Undo the last edit (or, on a derived design with no edits left, go back to the
+        design it was made from)."""
+        if self.can_return_to_origin:
+            assert self.origin is not None
+            origin, label = self.origin, self.origin_label
+            self.set_design(origin)
+            self.status.emit(f"Undid {label}: back to {origin.info.model_name}")
+            return
         self.edit(lambda d: d.undo())
 
     def redo(self) -> None:
@@ -182,6 +210,8 @@ class DesignSession(QObject):
         self._request_analysis()
 
     def _request_analysis(self) -> None:
+        if self._closing:
+            return
         if self._analysis_runner.running:
             self._pending_analysis = True
             return
@@ -215,6 +245,8 @@ class DesignSession(QObject):
             self._request_analysis()
 
     def shutdown(self) -> None:
-        """Stop background work (window closing)."""
+        """Stop background work (window closing); a queued analysis is dropped, not started."""
+        self._closing = True
+        self._pending_analysis = False
         self._analysis_runner.shutdown()
         self.open_runner.shutdown()

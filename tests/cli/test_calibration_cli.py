@@ -86,3 +86,35 @@ def test_predict_and_evaluate_with_tta(trained_run: Path, image_folder: Path, tt
     assert main(["evaluate", str(trained_run), "--data", str(image_folder), "--json",
                  "--tta", tta]) == 0
     assert 0.0 <= json.loads(capsys.readouterr().out)["accuracy"] <= 1.0
+
+
+def test_evaluation_json_holds_the_calibrated_confidences(calibrated_run: Path,
+                                                          trained_run: Path) -> None:
+    """What the Evaluate page, top losses and the threshold slider read is what predict gives."""
+    plain_record = RunRecord.load(trained_run).evaluation
+    run = RunRecord.load(calibrated_run)
+    assert plain_record is not None and run.evaluation is not None
+    assert plain_record.temperature == 1.0 and run.evaluation.temperature == run.temperature != 1.0
+    plain, stored = plain_record.result(), run.evaluation.result()
+    design = run_design(calibrated_run)
+    model = design.build().eval()
+    transform = build_transforms(design.info.preprocessing, None, train=False,
+                                 image_size=run.image_size)
+    assert stored.predictions
+    for p in stored.predictions:
+        assert p.path is not None
+        with torch.no_grad():
+            logits = model(transform(load_rgb(p.path)).unsqueeze(0))[0]
+        calibrated = torch.softmax(logits / run.temperature, 0)
+        assert p.predicted == int(calibrated.argmax())
+        assert p.confidence == pytest.approx(float(calibrated.max()), abs=1e-4)
+    assert [p.predicted for p in stored.predictions] == [p.predicted for p in plain.predictions]
+    assert stored.accuracy == plain.accuracy, "a temperature never changes a prediction"
+    assert [p.confidence for p in stored.predictions] != pytest.approx(
+        [p.confidence for p in plain.predictions], abs=1e-3)
+    # removing the temperature gives the model's own confidences back
+    assert main(["calibrate", str(calibrated_run), "--clear"]) == 0
+    cleared = RunRecord.load(calibrated_run).evaluation
+    assert cleared is not None and cleared.temperature == 1.0
+    assert [p.confidence for p in cleared.result().predictions] == pytest.approx(
+        [p.confidence for p in plain.predictions], abs=1e-4)

@@ -9,6 +9,7 @@ epoch's validation accuracy within one validation image, losses within 1e-3 (rel
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -109,13 +110,17 @@ def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return result
 
 
-#: (design, options): every kind of edit with the standard recipe, and the fine-tune recipe
-CASES = [(edits, "standard") for edits in DESIGNS] + [("head_freeze_lr", "finetune")]
+#: (design, options): every kind of edit with the standard recipe, the fine-tune recipe, and the
+#: regularisers (balanced sampler, MixUp + CutMix, model EMA, RandAugment)
+CASES = [(edits, "standard") for edits in DESIGNS] + [("head_freeze_lr", "finetune"),
+                                                        ("head_freeze_lr", "regularisers")]
 RECIPES = {
     "standard": OPTIONS,
     # head first, then the whole network with discriminative learning rates
     "finetune": OPTIONS.replace(recipe="finetune", head_epochs=1, finetune_lr_ratio=0.5,
                                 class_weights="balanced"),
+    "regularisers": OPTIONS.replace(sampler="balanced", mixup_alpha=0.4, cutmix_alpha=1.0,
+                                    ema_decay=0.6),
 }
 
 
@@ -129,6 +134,8 @@ def test_script_reproduces_the_apps_run(edits: str, recipe: str, shapes: SplitMa
     source_form = network_code(design)
     assert source_form.minimal == (edits != "rewired_block")
     augment = AugmentOptions.recommended()
+    if recipe == "regularisers":
+        augment = dataclasses.replace(augment, policy="randaugment", magnitude=12)
     script = write_script_bundle(tmp_path / "bundle", design, options, shapes, augment, SIZE)
     sets = datasets_from_manifest(shapes, design.info.preprocessing, augment, image_size=SIZE)
     model = design.build()

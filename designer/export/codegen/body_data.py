@@ -118,12 +118,13 @@ class EpochBatches(Sampler):
     """
 
     def __init__(self, n: int, batch_size: int, seed: int, shuffle: bool, rank: int = 0,
-                 world: int = 1) -> None:
+                 world: int = 1, weights: torch.Tensor | None = None) -> None:
         self.n, self.batch_size, self.seed, self.shuffle = n, batch_size, seed, shuffle
-        self.rank, self.world, self.epoch = rank, world, 1
+        self.rank, self.world, self.epoch, self.weights = rank, world, 1, weights
 
     def batches(self) -> list[list[int]]:
-        batches = epoch_order(self.n, self.batch_size, self.seed, self.epoch, self.shuffle, self.world)
+        batches = epoch_order(self.n, self.batch_size, self.seed, self.epoch, self.shuffle, self.world,
+                              self.weights)
         return [b[self.rank::self.world] for b in batches]
 
     def __iter__(self) -> Iterator[list[int]]:

@@ -35,6 +35,8 @@ class Run:
         self.loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
         self.iteration = 0  # steps taken in this phase (the schedule spans the phase)
         self.phase_epochs = args.head_epochs if args.recipe == "finetune" else args.epochs
+        # model EMA: validation and the saved model use an average of the weights
+        self.ema = ema_model(model, args.ema_decay) if args.ema_decay else None
 
     def start_fine_tuning(self) -> None:
         """Phase two of the fine-tune recipe: the whole network trains, earlier layers slower
@@ -50,6 +52,7 @@ class Run:
         self.frozen_bn = frozen_batchnorm_names(model)
         self.optimizer = build_optimizer(groups, a.solver, lr, a.momentum)
         self.iteration, self.phase_epochs = 0, a.epochs - a.head_epochs
+        self.ema = ema_model(model, a.ema_decay) if a.ema_decay else None  # a new average
         if self.world > 1:  # DDP must see the newly trainable parameters
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.net = DistributedDataParallel(model, device_ids=ids)
@@ -69,9 +72,11 @@ class Run:
                                a.warmup_epochs, a.step_size, a.gamma)
         for group in self.optimizer.param_groups:
             group["lr"] = group["base_lr"] * factor
-        labels = labels.to(self.device)
+        labels, images = labels.to(self.device), self.to_device(images)
+        if a.mixup_alpha or a.cutmix_alpha:  # mixed images, soft targets
+            images, labels = mix_batch(images, labels, len(CLASS_NAMES), a.mixup_alpha, a.cutmix_alpha)
         with self.autocast():
-            logits = self.net(self.to_device(images))
+            logits = self.net(images)
             loss = self.loss_fn(logits, labels)
         value = loss.item()
         if not math.isfinite(value):
@@ -91,8 +96,16 @@ class Run:
             self.scaler.update()
         else:
             self.optimizer.step()
+        if self.ema is not None:
+            self.ema.update_parameters(self.model)
         self.iteration += 1
-        return value, int((logits.argmax(1) == labels).sum())
+        hard = labels if labels.dim() == 1 else labels.argmax(1)  # mixed: the larger share
+        return value, int((logits.argmax(1) == hard).sum())
+
+    @property
+    def eval_model(self) -> nn.Module:
+        """What validation runs and keeps: the EMA's averaged weights when on."""
+        return self.ema.module if self.ema is not None else self.model
 
 
 def train_one_epoch(run: Run, loader: DataLoader, epoch: int) -> tuple[float, float]:
@@ -115,12 +128,13 @@ def train_one_epoch(run: Run, loader: DataLoader, epoch: int) -> tuple[float, fl
 @torch.no_grad()
 def evaluate(run: Run, loader: DataLoader) -> dict:
     """Loss, accuracy and confusion matrix (rows: true class, columns: predicted)."""
-    run.model.eval()
+    model = run.eval_model
+    model.eval()
     confusion = torch.zeros(len(CLASS_NAMES), len(CLASS_NAMES), dtype=torch.long)
     loss_sum, count = 0.0, 0
     with run.autocast():
         for images, labels in loader:
-            logits = run.model(run.to_device(images)).float().cpu()
+            logits = model(run.to_device(images)).float().cpu()
             loss_sum += float(F.cross_entropy(logits, labels)) * len(labels)
             count += len(labels)
             for true, predicted in zip(labels.tolist(), logits.argmax(1).tolist(), strict=True):
@@ -222,6 +236,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--finetune-lr-ratio", type=float, default=o["finetune_lr_ratio"])
     parser.add_argument("--layer-lr-decay", type=float, default=o["layer_lr_decay"])
     parser.add_argument("--class-weights", choices=["off", "balanced"], default=o["class_weights"])
+    parser.add_argument("--sampler", choices=["shuffle", "balanced"], default=o["sampler"])
+    parser.add_argument("--mixup-alpha", type=float, default=o["mixup_alpha"], help="0: off")
+    parser.add_argument("--cutmix-alpha", type=float, default=o["cutmix_alpha"], help="0: off")
+    parser.add_argument("--ema-decay", type=float, default=o["ema_decay"], help="0: off")
     return parser.parse_args(argv)
 
 
@@ -236,7 +254,8 @@ def datasets(args: argparse.Namespace) -> dict[str, SplitDataset]:
 def fit(run: Run, data: dict[str, SplitDataset], workers: int) -> tuple[dict, list[dict]]:
     """Train for --epochs, validating after each epoch; returns (kept weights, history)."""
     args, main_process = run.args, run.rank == 0
-    sampler = EpochBatches(len(data["train"]), args.batch_size, args.seed, True, run.rank, run.world)
+    sampler = EpochBatches(len(data["train"]), args.batch_size, args.seed, True, run.rank, run.world,
+                           sampling_weights(args, data["train"]))
     train = make_loader(data["train"], sampler, workers, run.device, torch.Generator())
     val = make_loader(data["val"], EpochBatches(len(data["val"]), args.batch_size, args.seed, False),
                       workers, run.device, torch.Generator()) if len(data["val"]) else None
@@ -260,7 +279,7 @@ def fit(run: Run, data: dict[str, SplitDataset], workers: int) -> tuple[dict, li
             key = (result["accuracy"], -result["loss"])  # higher accuracy, then lower loss
             if best_key is None or key > best_key:
                 best_key, stale = key, 0
-                best = {k: v.detach().to("cpu", copy=True) for k, v in run.model.state_dict().items()}
+                best = {k: v.detach().to("cpu", copy=True) for k, v in run.eval_model.state_dict().items()}
             else:
                 stale += 1
         row["seconds"] = time.perf_counter() - started
@@ -271,8 +290,13 @@ def fit(run: Run, data: dict[str, SplitDataset], workers: int) -> tuple[dict, li
             if main_process:
                 print(f"validation accuracy did not improve for {args.patience} epochs: stopping")
             break
-    kept = best if args.keep == "best" and best is not None else run.model.state_dict()
+    kept = best if args.keep == "best" and best is not None else run.eval_model.state_dict()
     return kept, history
+
+
+def sampling_weights(args: argparse.Namespace, train: SplitDataset) -> torch.Tensor | None:
+    """--sampler balanced: every class drawn equally often, with replacement (None: shuffle)."""
+    return balanced_weights([label for _, label in train.items]) if args.sampler == "balanced" else None
 
 
 def print_epoch(row: dict, epochs: int, is_best: bool) -> None:
@@ -296,6 +320,7 @@ def finish(run: Run, data: dict[str, SplitDataset], kept: dict, history: list[di
     """Load the kept weights, save them, evaluate on validation and test (process 0 only)."""
     args = run.args
     run.model.load_state_dict(kept)
+    run.ema = None  # the kept weights are already the averaged ones
     out = args.out_dir
     out.mkdir(parents=True, exist_ok=True)
     cpu_copy = copy.deepcopy(run.model).to("cpu", memory_format=torch.contiguous_format)

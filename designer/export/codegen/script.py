@@ -178,6 +178,10 @@ def _options_lines(options: TrainingOptions) -> list[str]:
         "finetune_lr_ratio": (options.finetune_lr_ratio, "finetune: phase-two lr = lr x this"),
         "layer_lr_decay": (options.layer_lr_decay, "finetune: lr factor per earlier layer group"),
         "class_weights": (options.class_weights, "off | balanced (loss weighted by 1/class count)"),
+        "sampler": (options.sampler, "shuffle | balanced (every class drawn equally often)"),
+        "mixup_alpha": (options.mixup_alpha, "MixUp of training batches, 0 = off"),
+        "cutmix_alpha": (options.cutmix_alpha, "CutMix of training batches, 0 = off (both: one per batch)"),
+        "ema_decay": (options.ema_decay, "model EMA: evaluate and save averaged weights, 0 = off"),
     }
     lines = ["OPTIONS = {"]
     for key, (value, note) in values.items():
@@ -239,6 +243,11 @@ def _augment_steps(aug: AugmentOptions, mean_fill: tuple[int, ...]) -> list[str]
         steps.append(_call("v2.RandomAffine", f"degrees={literal(float(aug.rotation_degrees))}",
                            f"translate={translate}", "interpolation=v2.InterpolationMode.BILINEAR",
                            f"fill={literal(fill)}"))
+    if aug.policy != "none":
+        fill = list(aug.fill or mean_fill)
+        steps.append(f"v2.RandAugment(num_ops=2, magnitude={aug.magnitude}, fill={literal(fill)}),"
+                     if aug.policy == "randaugment" else
+                     f"v2.TrivialAugmentWide(fill={literal(fill)}),")
     if aug.colour_enabled:
         steps.append(_call("v2.ColorJitter", *(f"{k}={literal(float(v)) if v else 'None'}" for k, v in (
             ("brightness", aug.brightness), ("contrast", aug.contrast),

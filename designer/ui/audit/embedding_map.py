@@ -1,5 +1,6 @@
 """The 2-D map of every image: a pyqtgraph scatter coloured by class, split, prediction,
-correctness or confidence; hover shows the thumbnail, click (Ctrl-click adds) selects."""
+correctness or confidence; hover shows the thumbnail; click (Ctrl-click adds) or drag a lasso
+around points (Shift adds) selects. Wheel and right-drag zoom, middle-drag pans."""
 
 from __future__ import annotations
 
@@ -8,14 +9,63 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Signal
-from PySide6.QtGui import QColor, QCursor
-from PySide6.QtWidgets import QApplication, QToolTip, QVBoxLayout, QWidget
+from pyqtgraph.GraphicsScene.mouseEvents import MouseDragEvent
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QCursor, QPolygonF
+from PySide6.QtWidgets import QApplication, QLabel, QToolTip, QVBoxLayout, QWidget
 
 COLOURINGS = ("class", "split", "predicted", "correctness", "confidence")
 _PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
             "#7f7f7f", "#bcbd22", "#17becf"]
 _SPLITS = {"train": "#1f77b4", "val": "#ff7f0e", "test": "#2ca02c"}
+
+
+def inside_lasso(coords: np.ndarray, polygon: Sequence[tuple[float, float]]) -> list[int]:
+    """Rows of ``coords`` (N x 2) inside the closed free-hand ``polygon`` (even-odd rule)."""
+    if len(polygon) < 3 or not len(coords):
+        return []
+    shape = QPolygonF([QPointF(x, y) for x, y in polygon])
+    box = shape.boundingRect()
+    near = np.flatnonzero((coords[:, 0] >= box.left()) & (coords[:, 0] <= box.right())
+                          & (coords[:, 1] >= box.top()) & (coords[:, 1] <= box.bottom()))
+    return [int(i) for i in near if shape.containsPoint(
+        QPointF(float(coords[i, 0]), float(coords[i, 1])), Qt.FillRule.OddEvenFill)]
+
+
+class LassoViewBox(pg.ViewBox):
+    """A ViewBox whose left-drag draws a lasso (in data coordinates) instead of panning."""
+
+    #: a lasso was closed: (points [(x, y)], whether Shift/Ctrl asked to add)
+    lassoed = Signal(list, bool)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.outline = pg.PlotCurveItem(pen=pg.mkPen("#222", width=1.5, style=Qt.PenStyle.DashLine))
+        self.outline.setZValue(10)
+        self.addItem(self.outline, ignoreBounds=True)
+        self.points: list[tuple[float, float]] = []
+
+    def mouseDragEvent(self, ev: object, axis: int | None = None) -> None:
+        assert isinstance(ev, MouseDragEvent)
+        if ev.button() != Qt.MouseButton.LeftButton:
+            super().mouseDragEvent(ev, axis)
+            return
+        ev.accept()
+        if ev.isStart():
+            self.points = [self._data(ev.buttonDownPos())]
+        self.points.append(self._data(ev.pos()))
+        closed = [*self.points, self.points[0]]
+        self.outline.setData([p[0] for p in closed], [p[1] for p in closed])
+        if ev.isFinish():
+            add = bool(ev.modifiers() & (Qt.KeyboardModifier.ShiftModifier
+                                         | Qt.KeyboardModifier.ControlModifier))
+            points, self.points = self.points, []
+            self.outline.setData([], [])
+            self.lassoed.emit(points, add)
+
+    def _data(self, pos: QPointF) -> tuple[float, float]:
+        point = self.mapToView(pos)
+        return (point.x(), point.y())
 
 
 class EmbeddingMap(QWidget):
@@ -25,7 +75,9 @@ class EmbeddingMap(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget(background="w")
+        self.view = LassoViewBox()
+        self.view.lassoed.connect(self._on_lasso)
+        self.plot = pg.PlotWidget(background="w", viewBox=self.view)
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.plot.setMenuEnabled(False)
@@ -38,6 +90,11 @@ class EmbeddingMap(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
+        self.hint = QLabel("Drag around dots to select them (Shift adds) · click a dot · "
+                           "wheel or right-drag zooms, middle-drag pans")
+        self.hint.setStyleSheet("color: #666;")
+        self.hint.setWordWrap(True)
+        layout.addWidget(self.hint)
         self.coords = np.zeros((0, 2))
         self.paths: list[str] = []
         self.captions: list[str] = []
@@ -86,8 +143,21 @@ class EmbeddingMap(QWidget):
         self._redraw()
         self.selection_changed.emit(list(self.selected))
 
+    def lasso(self, polygon: Sequence[tuple[float, float]], add: bool = False) -> None:
+        """Select the points inside ``polygon`` (data coordinates), added to the selection
+        with ``add``; emits the new selection."""
+        rows = inside_lasso(self.coords, polygon)
+        self.selected = sorted(set(self.selected) | set(rows)) if add else rows
+        self._redraw()
+        self.selection_changed.emit(list(self.selected))
+
+    def _on_lasso(self, polygon: list[tuple[float, float]], add: bool) -> None:
+        self.lasso(polygon, add)
+
     def _on_hovered(self, _item: object, points: Sequence[pg.SpotItem], _event: object = None) -> None:
-        if not len(points):
+        buttons = getattr(_event, "buttons", None)
+        dragging = bool(self.view.points) or (callable(buttons) and bool(buttons()))
+        if not len(points) or dragging:  # no thumbnails popping up while lassoing
             QToolTip.hideText()
             return
         row = int(points[0].data())

@@ -2,7 +2,8 @@
 
 Relabel / exclude / mark reviewed never touch the user's files: each saves a new dataset version
 in the project (designer.project.dataset_versions) and sets the workspace's data config, which
-the Data page prepares again; Undo goes back to the previous version.
+the Data page prepares again; Undo goes back to the previous version. Only "Apply to files…"
+moves files, after a preview, and "Undo apply" moves them back (designer.audit.apply_files).
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -31,12 +32,15 @@ from PySide6.QtWidgets import (
 )
 
 from designer.audit import AuditFeatures, AuditReport, audit_features
+from designer.audit import apply_files as files
 from designer.audit.embedding import embed_2d
 from designer.audit.sources import features_for
-from designer.data import SplitManifest
+from designer.core.errors import UserError
+from designer.data import SplitManifest, scan, split_scan
 from designer.project.data_config import DataConfig, record_edits, undo_edits
+from designer.ui.audit.apply_dialog import ApplyPreview
 from designer.ui.audit.embedding_map import COLOURINGS, EmbeddingMap, category_colours, ramp
-from designer.ui.evaluation.thumbnails import load_thumbnail
+from designer.ui.audit.gallery import SelectionGallery
 from designer.ui.workspace import Workspace
 from designer.workers.task import TaskRunner
 
@@ -79,6 +83,12 @@ class AuditPage(QWidget):
         self.mapper = TaskRunner(self)
         self.mapper.succeeded.connect(self._on_umap)
         self.mapper.failed.connect(lambda message, _t: self.map_note.setText(f"map: PCA ({message})"))
+        self.mover = TaskRunner(self)  # apply to files / undo apply
+        self.mover.progressed.connect(lambda f, m: self.status.setText(f"{100 * f:.0f} %  {m}"))
+        self.mover.failed.connect(lambda message, _t: self._files_failed(message))
+        self._moving: str = ""  # what the mover is doing, for the status line
+        self.mover.succeeded.connect(lambda config: self._apply(config, self._moving, moved=True))
+        self.mover.finished.connect(lambda: self._enable_actions())
         self._build()
         workspace.data_config_changed.connect(lambda _c: self._show_version())
         workspace.runs_changed.connect(self._fill_models)
@@ -113,16 +123,14 @@ class AuditPage(QWidget):
         self.map.selection_changed.connect(self._on_map_selection)
         self.map_note = QLabel("")
         self.map_note.setWordWrap(True)
-        self.gallery = QListWidget()
-        self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
-        self.gallery.setIconSize(QPixmap(72, 72).size())
-        self.gallery.setFixedHeight(118)
-        self.gallery.setWrapping(False)
+        self.gallery = SelectionGallery()
+        self.selection_note = QLabel("")
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
         lv.addWidget(self.map, 1)
         lv.addWidget(self.map_note)
+        lv.addWidget(self.selection_note)
         lv.addWidget(self.gallery)
 
         self.summary = QLabel("")
@@ -147,17 +155,35 @@ class AuditPage(QWidget):
         self.undo.clicked.connect(self._undo)
         self.version = QLabel("")
         self.version.setWordWrap(True)
+        self.hide_reviewed = QCheckBox("Hide reviewed")
+        self.hide_reviewed.setToolTip("Hide the suspects marked as reviewed")
+        self.hide_reviewed.toggled.connect(lambda _on: self._show_status())
+        self.apply_files = QPushButton("Apply to files…")
+        self.apply_files.setToolTip("Move the relabelled images into their class folders and "
+                                    "the excluded ones into a .netdesigner folder inside the data "
+                                    "folder (preview first; nothing is deleted)")
+        self.apply_files.clicked.connect(self._apply_to_files)
+        self.undo_apply = QPushButton("Undo apply")
+        self.undo_apply.setToolTip("Move every file of the last apply back where it was")
+        self.undo_apply.clicked.connect(self._undo_apply)
         actions = QHBoxLayout()
         for w in (self.relabel, self.target, self.exclude, self.reviewed, self.undo):
             actions.addWidget(w)
         actions.addStretch(1)
+        versions = QHBoxLayout()
+        versions.addWidget(self.version, 1)
+        versions.addWidget(self.apply_files)
+        versions.addWidget(self.undo_apply)
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
-        rv.addWidget(self.summary)
+        heading = QHBoxLayout()
+        heading.addWidget(self.summary, 1)
+        heading.addWidget(self.hide_reviewed)
+        rv.addLayout(heading)
         rv.addWidget(self.table, 1)
         rv.addLayout(actions)
-        rv.addWidget(self.version)
+        rv.addLayout(versions)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
@@ -237,7 +263,7 @@ class AuditPage(QWidget):
         if self.result is None:
             return
         report, features = self.result.report, self.result.features
-        given = [report.classes[g] for g in features.labels.tolist()]
+        given = self.current_labels()
         how = COLOURINGS[self.colour.currentIndex()]
         if how == "class":
             groups, colours = given, category_colours(given, report.classes)
@@ -248,13 +274,21 @@ class AuditPage(QWidget):
             groups = [report.classes[p] for p in report.predicted]
             colours = category_colours(groups, report.classes)
         elif how == "correctness":
-            right = [p == g for p, g in zip(report.predicted, features.labels.tolist(), strict=True)]
+            right = [report.classes[p] == g for p, g in zip(report.predicted, given, strict=True)]
             groups = ["agrees with label" if r else "disagrees" for r in right]
             colours = ramp([1.0 if r else 0.0 for r in right])
         else:
             groups = [f"confidence {'≥' if c >= 0.5 else '<'} 0.5" for c in report.confidence]
             colours = ramp(report.confidence)
         self.map.colour_by(groups, colours)
+
+    def current_labels(self) -> list[str]:
+        """Each image's class in the current dataset version (relabels applied)."""
+        assert self.result is not None
+        relabelled = self.workspace.data_config.edits.relabelled
+        classes = self.result.report.classes
+        return [relabelled.get(p, classes[g]) for p, g in
+                zip(self.result.features.paths, self.result.features.labels.tolist(), strict=True)]
 
     # ----- suspects ----------------------------------------------------------------------
     def _row_of(self) -> dict[str, int]:
@@ -285,6 +319,7 @@ class AuditPage(QWidget):
             item = self.table.item(r, 5)
             if item is not None:
                 item.setText(status)
+            self.table.setRowHidden(r, self.hide_reviewed.isChecked() and path in edits.reviewed)
 
     def _cell(self, row: int, column: int) -> str:
         item = self.table.item(row, column)
@@ -308,24 +343,44 @@ class AuditPage(QWidget):
         self._show_gallery(rows)
 
     def _show_gallery(self, rows: list[int]) -> None:
-        self.gallery.clear()
         self._enable_actions()
         if self.result is None:
+            self.gallery.show_images([])
             return
         features, classes = self.result.features, self.result.report.classes
-        root = features.manifest.root
-        for i in rows[:24]:
-            image = load_thumbnail(str(root / features.paths[i]), 72)
-            item = QListWidgetItem(QIcon(QPixmap.fromImage(image)),
-                                   f"{classes[int(features.labels[i])]}\n{features.splits[i]}")
-            item.setToolTip(features.paths[i])
-            self.gallery.addItem(item)
+        edits = self.workspace.data_config.edits
+        labels = self.current_labels()
+        images = []
+        for i in rows:
+            path, given = features.paths[i], classes[int(features.labels[i])]
+            mark = " ✓" if path in edits.reviewed else ""
+            under = ("excluded" if path in edits.excluded else
+                     f"was {given}" if path in edits.relabelled else features.splits[i])
+            images.append((str(features.manifest.root / path), f"{labels[i]}{mark}\n{under}",
+                           f"{path}\nlabel now: {labels[i]} (at the audit: {given}); "
+                           f"{features.splits[i]} split"))
+        self.gallery.show_images(images)
+        more = f", the first {len(images[:200])} shown" if len(images) > 200 else ""
+        self.selection_note.setText(f"{len(rows)} image(s) selected{more}: labels as in the "
+                                    "current dataset version" if rows else "")
 
     def _enable_actions(self) -> None:
         has = bool(self.map.selected)
+        busy = self.mover.running
         for button in (self.relabel, self.exclude, self.reviewed):
-            button.setEnabled(has)
-        self.undo.setEnabled(self.workspace.data_config.dataset_version is not None)
+            button.setEnabled(has and not busy)
+        config = self.workspace.data_config
+        self.undo.setEnabled(config.dataset_version is not None and not busy)
+        own = not config.source.startswith("sample:")
+        self.apply_files.setEnabled(own and not busy and bool(config.edits.relabelled
+                                                              or config.edits.excluded))
+        self.undo_apply.setEnabled(own and not busy and self._journal() is not None)
+
+    def _journal(self) -> files.Journal | None:
+        try:
+            return files.latest(files.data_folder(self.workspace.data_config.source))
+        except UserError:
+            return None
 
     # ----- actions: a new dataset version each ------------------------------------------
     def _relabel(self) -> None:
@@ -353,6 +408,10 @@ class AuditPage(QWidget):
         self._apply(new, f"{action}: {len(paths)} image(s)")
 
     def _undo(self) -> None:
+        if files.is_applied_version(self.workspace.data_config, self.workspace.project_dir):
+            self.status.setText("This version was written to the files: use Undo apply to move "
+                                "them back first.")
+            return
         try:
             previous = undo_edits(self.workspace.data_config, self.workspace.project_dir)
         except (OSError, ValueError) as error:
@@ -360,12 +419,86 @@ class AuditPage(QWidget):
             return
         self._apply(previous, "undone")
 
-    def _apply(self, config: DataConfig, what: str) -> None:
+    def _apply(self, config: DataConfig, what: str, moved: bool = False) -> None:
         self.workspace.set_data_config(config)
         self._show_status()
         self._show_version()
+        self._recolour()
+        self._show_gallery(self.map.selected)
         self.status.setText(f"Data version {config.dataset_version or 'original'}: {what}. "
-                            "The image files are unchanged.")
+                            + ("" if moved else "The image files are unchanged."))
+
+    # ----- apply to files ----------------------------------------------------------------
+    def _apply_to_files(self) -> None:
+        """Preview the moves of the current version, then make them in the background."""
+        config = self.workspace.data_config
+        try:
+            root = files.data_folder(config.source)
+            pending = files.latest(root)
+            if pending is not None and pending.state != "applied":
+                self._offer_finish(pending)
+                return
+            plan = files.plan_apply(root, config.edits, config.dataset_version)
+        except (UserError, OSError) as error:
+            self.status.setText(f"Cannot apply to files: {error}")
+            return
+        if not plan.moves:
+            self.status.setText(plan.summary())
+            return
+        self.preview = ApplyPreview(plan, self)
+        if self.preview.exec() != QDialog.DialogCode.Accepted:
+            self.status.setText("Nothing was moved.")
+            return
+        self._run_files(lambda progress: files.apply(plan, progress), config, root)
+
+    def _offer_finish(self, journal: files.Journal) -> None:
+        done = sum(not (journal.root / m.source).exists() for m in journal.plan.moves)
+        answer = QMessageBox.question(
+            self, "Apply to files was interrupted",
+            f"An earlier apply to files stopped after moving {done} of "
+            f"{len(journal.plan.moves)} files. Finish it now? (Undo apply puts them all back.)")
+        if answer == QMessageBox.StandardButton.Yes:
+            self._run_files(lambda progress: files.finish(journal, progress),
+                            self.workspace.data_config, journal.root)
+
+    def _run_files(self, work: Callable[[Callable[[float, str], None]], files.Journal],
+                   config: DataConfig, root: Path) -> None:
+        """``work`` moves the files; then the version the folder now holds is saved."""
+        data = self.workspace.data
+        manifest = (data.manifest if data is not None else
+                    config.edits.apply(self.result.features.manifest) if self.result else None)
+        project = self.workspace.project_dir
+
+        def run(progress: Callable[[float, str], None], _cancel: Callable[[], bool]) -> DataConfig:
+            split = manifest if manifest is not None else config.edits.apply(
+                split_scan(scan(root), config.fractions, seed=config.seed, cap=config.cap))
+            journal = work(progress)
+            return files.config_after_apply(config, journal, split, project)
+
+        self._start_mover(run, "written to the files")
+
+    def _undo_apply(self) -> None:
+        """Move every file of the last apply back (in the background)."""
+        config = self.workspace.data_config
+        try:
+            root = files.data_folder(config.source)
+        except UserError as error:
+            self.status.setText(str(error))
+            return
+        self._start_mover(lambda progress, _c: files.config_after_undo(
+            config, files.undo(root, progress)), "files moved back")
+
+    def _start_mover(self, run: Callable[[Callable[[float, str], None], Callable[[], bool]],
+                                         DataConfig], what: str) -> None:
+        if self.mover.running:
+            return
+        self._moving = what
+        self.mover.start(run)
+        self._enable_actions()
+
+    def _files_failed(self, message: str) -> None:
+        self.status.setText(f"Stopped: {message}")
+        self._enable_actions()
 
     def _show_version(self) -> None:
         config = self.workspace.data_config
@@ -377,3 +510,5 @@ class AuditPage(QWidget):
         """Join the worker threads (window closing)."""
         self.runner.shutdown()
         self.mapper.shutdown()
+        self.mover.shutdown()
+        self.gallery.shutdown()

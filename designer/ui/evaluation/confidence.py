@@ -120,7 +120,7 @@ class ConfidencePanel(QWidget):
         self.runner.succeeded.connect(self._on_fitted)
         self.runner.failed.connect(lambda text, _t: self.calibration_text.setText(
             f"Could not calibrate: {html.escape(text)}"))
-        self.runner.finished.connect(lambda: self.fit_button.setEnabled(self.run is not None))
+        self.runner.finished.connect(self._enable)
         self.fit_button.clicked.connect(self.fit)
         self.clear_button.clicked.connect(self.clear)
         self.class_box = QComboBox()
@@ -162,8 +162,7 @@ class ConfidencePanel(QWidget):
     def set_run(self, run: RunRecord | None, result: EvaluationResult | None, split: str) -> None:
         """Show the run's evaluation (`split`) and its calibration, if any."""
         self.run, self.result = run, result
-        self.fit_button.setEnabled(run is not None and not self.runner.running)
-        self.clear_button.setEnabled(run is not None and run.calibration is not None)
+        self._enable()
         self.class_box.blockSignals(True)
         self.class_box.clear()
         self.class_box.addItems(result.classes if result is not None else [])
@@ -176,8 +175,8 @@ class ConfidencePanel(QWidget):
                 f"{calibration.images} validation images): expected calibration error "
                 f"{_number(calibration.ece_before)} → <b>{_number(calibration.ece_after)}</b>, "
                 f"NLL {_number(calibration.nll_before)} → {_number(calibration.nll_after)}. "
-                "Filled bars: before; outlined: after; dashed: perfect. Classify, "
-                "<tt>netdesigner predict</tt> and exports use it.")
+                "Filled bars: before; outlined: after; dashed: perfect. The evaluation, "
+                "Classify, <tt>netdesigner predict</tt> and exports use it.")
         elif result is not None and result.predictions:
             measured = reliability([p.confidence for p in result.predictions],
                                    [p.correct for p in result.predictions])
@@ -205,12 +204,27 @@ class ConfidencePanel(QWidget):
         self.runner.start(fit_it)
 
     def clear(self) -> None:
-        if self.run is not None:
-            clear_calibration(self.run.run_dir)
-            self._on_fitted(self.run.run_dir)
+        """Remove the temperature (the evaluation is redone without it, in the background)."""
+        if self.run is None or self.runner.running:
+            return
+        folder = self.run.run_dir
+
+        def clear_it(progress: Callable[[float, str], None], cancel: Callable[[], bool]) -> Path:
+            clear_calibration(folder, progress=progress, cancel=cancel)
+            return folder
+
+        self.clear_button.setEnabled(False)
+        self.fit_button.setEnabled(False)
+        self.runner.start(clear_it)
 
     def shutdown(self) -> None:
         self.runner.shutdown()
+
+    def _enable(self) -> None:
+        idle = self.run is not None and not self.runner.running
+        self.fit_button.setEnabled(idle)
+        self.clear_button.setEnabled(idle and self.run is not None
+                                     and self.run.calibration is not None)
 
     def _on_fitted(self, folder: object) -> None:
         assert isinstance(folder, Path)

@@ -1,7 +1,8 @@
 """The Evaluate page: how good is a run, where does it go wrong, and what does it say on new images.
 
-Reads everything from the run's evaluation.json (written by the training workflow), so a run
-evaluated yesterday opens instantly. Only "Classify image…" runs the model, on a worker thread.
+Reads everything from the run's evaluation.json (written by the training workflow, rewritten
+with calibrated confidences when the run is calibrated), so a run evaluated yesterday opens
+instantly. "Classify image…" and "Evaluate with TTA" run the model, on worker threads.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from designer.ui.evaluation.confusion import ConfusionMatrixView
 from designer.ui.evaluation.gallery import CellGallery
 from designer.ui.evaluation.run_classifier import ClassifierCache
 from designer.ui.evaluation.run_picker import RunPicker
+from designer.ui.evaluation.tta_evaluation import TtaEvaluation
 from designer.ui.workspace import Workspace
 
 NO_EVALUATION = ("This run has no evaluation: it stopped before training finished, or there were "
@@ -41,7 +43,23 @@ NO_EVALUATION = ("This run has no evaluation: it stopped before training finishe
 NO_RUNS = "No runs yet: train the design on the Train page, then its results appear here."
 
 
-def summary_text(result: EvaluationResult, split: str) -> str:
+def confidence_label(run: RunRecord) -> tuple[str, str]:
+    """(what the summary says about the confidences shown, a warning when they are not the ones
+    the run gives now): evaluation.json records the temperature it was computed with."""
+    evaluation = run.evaluation
+    shown = evaluation.temperature if evaluation is not None else 1.0
+    if abs(shown - run.temperature) > 1e-9:
+        now = (f"its temperature {run.temperature:.2f}" if run.calibration is not None
+               else "no temperature")
+        was = f"temperature {shown:.2f}" if shown != 1.0 else "the model's own confidences"
+        return "", (f"The confidences shown were computed with {was}, but the run now has {now}: "
+                    "fit or remove the temperature again on the Confidence tab to update them.")
+    if shown != 1.0:
+        return f"confidences calibrated (temperature {shown:.2f})", ""
+    return "", ""
+
+
+def summary_text(result: EvaluationResult, split: str, note: str = "") -> str:
     """'Accuracy 92.5 %  ·  top-3 100 %  ·  loss 0.231  ·  macro F1 0.91  ·  test split, 40 images'."""
     parts = [f"<b>Accuracy {result.accuracy:.1%}</b>"]
     parts += [f"top-{k} {v:.1%}" for k, v in sorted(result.top_k_accuracy.items()) if k > 1]
@@ -52,6 +70,8 @@ def summary_text(result: EvaluationResult, split: str) -> str:
         names = ", ".join(Path(s.path).name if s.path else f"#{s.index}" for s in result.skipped[:3])
         more = ", …" if len(result.skipped) > 3 else ""
         parts.append(f"{len(result.skipped)} unreadable and left out ({names}{more})")
+    if note:
+        parts.append(note)
     return "  ·  ".join(parts)
 
 
@@ -74,6 +94,12 @@ class EvaluationPage(QWidget):
         self.tta_kind.addItem("flip", "flip")
         self.tta_kind.addItem("crops", "crops")
         self.tta_kind.setEnabled(False)
+        self.tta_evaluate = QPushButton("Evaluate with TTA")
+        self.tta_evaluate.setToolTip("Evaluate this run's test images again with the chosen "
+                                     "augmentation, in the background; the numbers appear "
+                                     "beside the plain ones")
+        self.tta_evaluate.setEnabled(False)
+        self.tta_result = TtaEvaluation()
         self.export_button = QPushButton("Export")
         self.export_button.setToolTip("Save this run's model as files for deployment, or as a "
                                       "PyTorch training script")
@@ -106,6 +132,9 @@ class EvaluationPage(QWidget):
         self.confidence.calibration_changed.connect(workspace.update_run)
         self.tta_check.toggled.connect(lambda _on: self._set_tta())
         self.tta_kind.currentIndexChanged.connect(lambda _i: self._set_tta())
+        self.tta_evaluate.clicked.connect(lambda: self.tta_result.start(self.tta_kind.currentData()))
+        self.tta_result.runner.started.connect(self._set_tta)
+        self.tta_result.runner.finished.connect(self._set_tta)
         self.classify_panel.message.connect(lambda _t: self.tabs.setCurrentWidget(self.classify_panel))
         workspace.runs_changed.connect(self._on_runs_changed)
         workspace.run_selected.connect(self.set_run)
@@ -119,6 +148,7 @@ class EvaluationPage(QWidget):
         top.addWidget(self.classify_button)
         top.addWidget(self.tta_check)
         top.addWidget(self.tta_kind)
+        top.addWidget(self.tta_evaluate)
         top.addWidget(self.export_button)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.confusion)
@@ -135,6 +165,7 @@ class EvaluationPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.summary)
+        layout.addWidget(self.tta_result)
         layout.addWidget(self.note)
         layout.addWidget(main, 1)
         self._main = main
@@ -184,6 +215,7 @@ class EvaluationPage(QWidget):
         self.top_losses.shutdown()
         self.confidence.shutdown()
         self.classify_panel.shutdown()
+        self.tta_result.shutdown()
 
     # ----- events ----------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -200,6 +232,7 @@ class EvaluationPage(QWidget):
     def _set_tta(self) -> None:
         on = self.tta_check.isChecked()
         self.tta_kind.setEnabled(on)
+        self.tta_evaluate.setEnabled(on and self.result is not None and not self.tta_result.running)
         self.classify_panel.tta = self.tta_kind.currentData() if on else None
 
     def _choose_and_classify(self) -> None:
@@ -216,6 +249,8 @@ class EvaluationPage(QWidget):
         self.gallery.run = self.top_losses.run = record
         self.classify_button.setEnabled(record is not None)
         self.result = None
+        self.tta_result.set_run(None, None)
+        self._set_tta()
         try:
             if record is not None and record.evaluation is not None:
                 self.result = record.evaluation.result()
@@ -226,9 +261,13 @@ class EvaluationPage(QWidget):
         if self.result is None or record is None:
             self._show_note(NO_RUNS if record is None else NO_EVALUATION)
             return
-        self.note.hide()
+        label, warning = confidence_label(record)
+        self.note.setText(warning)
+        self.note.setVisible(bool(warning))
         split = record.evaluation.split if record.evaluation is not None else ""
-        self.summary.setText(summary_text(self.result, split))
+        self.summary.setText(summary_text(self.result, split, label))
+        self.tta_result.set_run(record, self.result)
+        self._set_tta()
         self.summary.show()
         self.confusion.set_matrix(self.result.classes, self.result.confusion)
         self.class_table.set_metrics(self.result.per_class)

@@ -55,10 +55,27 @@ def test_fit_temperature_saves_it_with_the_run(qtbot: QtBot, page: EvaluationPag
         assert calibrated is not None and calibrated.calibration is not None
         t = calibrated.calibration.temperature
         assert f"Temperature {t:.2f}" in page.confidence.calibration_text.text()
+        # the page now shows the calibrated confidences, and says so
+        shown = page.result
+        assert shown is not None and shown is not result
+        assert f"confidences calibrated (temperature {t:.2f})" in page.summary.text()
+        assert not page.note.isVisible()
+        assert [p.predicted for p in shown.predictions] == [p.predicted for p in result.predictions]
+        assert [p.confidence for p in shown.predictions] != pytest.approx(
+            [p.confidence for p in result.predictions], abs=1e-3)
+        assert page.top_losses.predictions == shown.misclassified()
+        page.confidence.class_box.setCurrentIndex(0)
+        page.confidence.threshold.setValue(50)
+        point = at_threshold(shown.predictions, 0, 0.5)
+        assert f"{point.kept} of {point.predicted} predictions" in page.confidence.threshold_text.text()
         assert len(page.confidence.diagram.after) == len(page.confidence.diagram.before) > 0
-        assert page.confidence.clear_button.isEnabled()
+        qtbot.waitUntil(page.confidence.clear_button.isEnabled, timeout=TIMEOUT)
         with qtbot.waitSignal(page.workspace.runs_changed, timeout=TIMEOUT):
             qtbot.mouseClick(page.confidence.clear_button, Qt.MouseButton.LeftButton)
         assert page.run is not None and page.run.calibration is None
+        assert "calibrated" not in page.summary.text()
+        back = page.result
+        assert back is not None and [p.confidence for p in back.predictions] == pytest.approx(
+            [p.confidence for p in result.predictions], abs=1e-4)
     finally:  # the runs are shared by the other tests of the session
         clear_calibration(run.run_dir)
