@@ -404,9 +404,10 @@ class MainWindow(QMainWindow):
         self.browser.shutdown()
         if getattr(self, "compression_dialog", None) is not None:
             self.compression_dialog.shutdown()
-        if self._page_imports is not None:
+        if self._page_imports is not None:  # closed while the pages' imports still ran
             self._page_imports.finished.disconnect(self._build_next_page)
             self._page_imports.shutdown()
+            self._page_imports = None
         for page in (self.pages.widget(i) for i in range(self.pages.count())):
             shutdown = getattr(page, "shutdown", None)
             if callable(shutdown):
