@@ -213,7 +213,8 @@ class MainWindow(QMainWindow):
         for action_id in ("freeze", "unfreeze", "set_lr_factor", "delete"):
             edit_menu.addAction(self.commands[action_id])
         model_menu = self.menuBar().addMenu("&Model")
-        for action_id in ("replace_head", "fit_head_to_data", "freeze_backbone", "unfreeze_all"):
+        for action_id in ("replace_head", "fit_head_to_data", "freeze_backbone", "unfreeze_all",
+                          "load_script_weights"):
             model_menu.addAction(self.commands[action_id])
         model_menu.addAction(self.window_commands["find_model"])
         model_menu.addSeparator()
@@ -403,9 +404,10 @@ class MainWindow(QMainWindow):
         self.browser.shutdown()
         if getattr(self, "compression_dialog", None) is not None:
             self.compression_dialog.shutdown()
-        if self._page_imports is not None:
+        if self._page_imports is not None:  # closed while the pages' imports still ran
             self._page_imports.finished.disconnect(self._build_next_page)
             self._page_imports.shutdown()
+            self._page_imports = None
         for page in (self.pages.widget(i) for i in range(self.pages.count())):
             shutdown = getattr(page, "shutdown", None)
             if callable(shutdown):

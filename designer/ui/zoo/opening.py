@@ -51,8 +51,6 @@ class OpenAttempt:
 
     def __call__(self, progress: Progress, cancelled: Cancelled) -> Design:
         """Open the model (the ``opener`` given to ``DesignSession.open_in_background``)."""
-        from designer.surgery.opening import open_model  # torch: on this worker thread
-
         progress(0.0, f"Opening {get_entry(self.name).display_name}…")
         try:
             if self.allow_unsafe and isinstance(self.weights, Path | str) \
@@ -84,6 +82,15 @@ class OpenAttempt:
                                        list(weights.mismatched) if weights else [])
         self.report = result.report
         raise NeedsUserChoice(result.report.came_in)
+
+
+def open_model(name: str, weights: WeightsChoice, progress: Progress | None = None,
+               cancel: Cancelled | None = None) -> Design:
+    """``designer.surgery.opening.open_model``, imported when first called: it loads torch
+    (seconds), which happens on the worker thread that opens the model, not at start-up."""
+    from designer.surgery import opening
+
+    return opening.open_model(name, weights, progress=progress, cancel=cancel)
 
 
 def open_trusting_file(name: str, path: Path, cancelled: Cancelled | None = None) -> Design:
