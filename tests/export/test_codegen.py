@@ -158,8 +158,8 @@ def test_command_line_defaults_are_the_runs_options(bundle: Path) -> None:
 
 def test_script_holds_the_engines_recipe_functions_it_uses(bundle: Path) -> None:
     """One recipe: each recipe function the script calls is the engine's, specialised for the
-    run's fixed choices (sgdm, step schedule, precision off) and nothing else; functions the run
-    does not use (fine-tune factors, class weights) are not there."""
+    run's fixed choices (sgdm, step schedule, precision off, no sampler weights) and nothing else;
+    functions the run does not use (fine-tune factors, class weights, MixUp, EMA) are not there."""
     import inspect
 
     from designer.export.codegen.recipe_code import specialise
@@ -167,7 +167,7 @@ def test_script_holds_the_engines_recipe_functions_it_uses(bundle: Path) -> None
     from designer.training.schedules import LrSchedule
 
     text = (bundle / SCRIPT_NAME).read_text(encoding="utf-8")
-    fixed = {"solver": "sgdm", "schedule": "step", "precision": "off"}
+    fixed = {"solver": "sgdm", "schedule": "step", "precision": "off", "weights": None}  # no sampler
     used = {"mix_seed", "seed_generators", "epoch_order", "lr_factor", "parameter_groups",
             "build_optimizer", "lr_multiplier", "frozen_batchnorm_names", "set_train_mode", "autocast_dtype"}
     for function in recipe.RECIPE:

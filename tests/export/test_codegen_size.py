@@ -159,3 +159,14 @@ def test_weights_of_another_design_or_a_broken_file_are_refused_plainly(design: 
     path.write_bytes(b"not a safetensors file")
     with pytest.raises(CodegenError, match="not a readable safetensors file"):
         script_weights(design, path)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a CUDA GPU")
+def test_asking_the_script_for_a_gpu_that_is_not_there_stops_with_a_message(
+        design: Design, tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(script_of(design, TrainingOptions()), encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), "--device", "cuda"], capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode != 0
+    assert "PyTorch sees no CUDA GPU here" in done.stderr, done.stderr[-2000:]

@@ -206,6 +206,8 @@ def save_results(model: nn.Module, data: dict[str, SplitDataset], history: list[
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: PyTorch sees no CUDA GPU here; use --device auto or cpu")
     cuda = args.device != "cpu" and torch.cuda.is_available()
     args.device = torch.device("cuda" if cuda else "cpu")  #?!ddp
     args.world, args.rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))  #?ddp
