@@ -74,7 +74,7 @@ class CompressionAnalysis:
                 f"prunable layers hold {self.prunable_weight_bytes / mb:.1f} MB "
                 f"({100 * self.prunable_weight_bytes / max(1, self.weight_bytes):.0f} %), about "
                 f"{self.prune_example_saving_bytes / mb:.1f} MB saved at "
-                f"{PRUNE_EXAMPLE_RATIO:.0%} of channels")
+                f"{100 * PRUNE_EXAMPLE_RATIO:.0f} % of channels")
 
 
 def analyze_compression(design: Design, *, progress: Progress | None = None,
@@ -97,8 +97,7 @@ def analyze_compression(design: Design, *, progress: Progress | None = None,
     x = torch.randn(design.info.input_shape)
     graph = tp.DependencyGraph().build_dependency(model, example_inputs=x)
     classes = design.num_classes
-    heavy = [m for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
-    last = heavy[-1] if heavy else None
+    last = last_heavy_module(model)
     names = {id(m): n for n, m in modules.items()}
     rows: list[LayerCompression] = []
     seen: set[int] = set()
@@ -127,17 +126,31 @@ def analyze_compression(design: Design, *, progress: Progress | None = None,
                                prunable_bytes)
 
 
+def last_heavy_module(model: nn.Module) -> nn.Module | None:
+    """The last convolution or linear layer the forward runs (the classifier), found in the
+    graph's execution order: a traced module registers its modules in another order."""
+    graph = getattr(model, "graph", None)
+    if graph is not None:
+        for node in reversed(graph.nodes):
+            if node.op == "call_module":
+                module = model.get_submodule(str(node.target))
+                if isinstance(module, nn.Conv2d | nn.Linear):
+                    return module
+    heavy = [m for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+    return heavy[-1] if heavy else None
+
+
 def _prunability(module: nn.Module | None, graph: Any, tp: Any, last: nn.Module | None,
                  classes: int | None, names: dict[int, str]) -> tuple[str, str]:
     if module is None or not any(True for _ in module.parameters(recurse=False)):
         return "", "no weights"
     if not isinstance(module, nn.Conv2d | nn.Linear):
-        return "with others", "follows the channels of the layer before it"
+        return "with others", "follows the layer before it"
     if module is last or (isinstance(module, nn.Linear) and module.out_features == classes):
         return "no", "its outputs are the classes"
     if isinstance(module, nn.Conv2d) and module.groups > 1 and \
             module.groups == module.in_channels == module.out_channels:
-        return "with others", "depthwise: loses exactly the channels its input loses"
+        return "with others", "depthwise: follows its input's channels"
     handler = tp.prune_conv_out_channels if isinstance(module, nn.Conv2d) \
         else tp.prune_linear_out_channels
     group = graph.get_pruning_group(module, handler, idxs=[0])
@@ -146,5 +159,5 @@ def _prunability(module: nn.Module | None, graph: Any, tp: Any, last: nn.Module 
                       if dep.handler in outputs and dep.target.module is not module})
     if coupled:
         shown = ", ".join(coupled[:3]) + (" …" if len(coupled) > 3 else "")
-        return "with others", f"tied by a residual add to {shown}: pruned together"
-    return "yes", "its output channels can be removed"
+        return "with others", f"tied by a residual add to {shown}"
+    return "yes", "output channels can be removed"

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,13 +148,21 @@ def profile_module(module: fx.GraphModule, x: torch.Tensor, *, groups: dict[str,
                    progress: Progress | None = None, cancel: Cancel | None = None) -> Profile:
     """Per-node and whole-model forward times of `module` on `x` (any fx.GraphModule), at
     `threads` CPU threads (None: the calling thread's current setting)."""
+    with cpu_threads(threads):
+        return _profile(module, x, groups or {}, warmup, repeats, progress, cancel)
+
+
+@contextmanager
+def cpu_threads(threads: int | None) -> Iterator[None]:
+    """Run the block at `threads` CPU threads (None: unchanged). PyTorch's setting belongs to
+    the calling thread, so a worker thread's measurement leaves other threads alone."""
     if threads is not None and threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
     previous = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        return _profile(module, x, groups or {}, warmup, repeats, progress, cancel)
+        yield
     finally:
         torch.set_num_threads(previous)
 

@@ -21,6 +21,8 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
+from designer.compress.analysis import last_heavy_module
+from designer.compress.profile import cpu_threads
 from designer.core.errors import UserError
 from designer.export.timing import measure
 from designer.surgery.design import Design
@@ -48,6 +50,8 @@ class PruneResult:
     macs_after: int
     ms_before: float
     ms_after: float
+    #: CPU threads the latency was measured at
+    threads: int = 1
 
     def table(self) -> list[str]:
         """Before/after rows (accuracy is added by whoever fine-tunes and evaluates)."""
@@ -57,15 +61,17 @@ class PruneResult:
         return [f"{'':<22}{'before':>14}{'after':>14}",
                 row("parameters", self.params_before, self.params_after, ",.0f"),
                 row("MACs", self.macs_before, self.macs_after, ",.0f"),
-                row("latency batch 1 (ms)", self.ms_before, self.ms_after, ".2f")]
+                row(f"latency b1 {self.threads} thr (ms)", self.ms_before, self.ms_after, ".2f")]
 
 
 def prune_design(design: Design, ratio: float, *, importance: Importance = "magnitude",
                  batches: Iterable[tuple[Tensor, Tensor]] = (), name: str | None = None,
-                 progress: Progress | None = None, cancel: Cancel | None = None) -> PruneResult:
+                 threads: int | None = None, progress: Progress | None = None,
+                 cancel: Cancel | None = None) -> PruneResult:
     """Remove `ratio` of the channels of every prunable layer; `design` is not changed.
 
     `batches` (images, labels) are needed for Taylor importance (a few training batches).
+    Latency is measured at `threads` CPU threads (None: the calling thread's setting).
     A design torch-pruning cannot handle raises one :class:`PruneError` saying so.
     """
     import torch_pruning as tp
@@ -108,8 +114,9 @@ def prune_design(design: Design, ratio: float, *, importance: Importance = "magn
                          "pruning can shrink (see Analyze for compression)")
     _check_cancel(cancel)
     report(0.65, "measuring the latency before and after")
-    times = measure({"before": lambda: _forward(original, x), "after": lambda: _forward(pruned, x)},
-                    warmup=2, repeats=10, cancel=cancel)
+    with cpu_threads(threads):
+        times = measure({"before": lambda: _forward(original, x),
+                         "after": lambda: _forward(pruned, x)}, warmup=2, repeats=10, cancel=cancel)
     _check_cancel(cancel)
     percent = round(100 * ratio)
     info = replace(design.info, model_name=name or f"{design.info.model_name}-pruned{percent}",
@@ -120,7 +127,7 @@ def prune_design(design: Design, ratio: float, *, importance: Importance = "magn
     report(1.0, "done")
     return PruneResult(new, ratio, importance, int(params_before), int(params_after),
                        int(macs_before), int(macs_after), times["before"].median_ms,
-                       times["after"].median_ms)
+                       times["after"].median_ms, threads or torch.get_num_threads())
 
 
 def training_batches(dataset: Dataset[tuple[Tensor, int]], *, batches: int = 4,
@@ -160,7 +167,7 @@ def _forward(model: nn.Module, x: Tensor) -> None:
 
 def _classifiers(model: nn.Module, classes: int | None) -> list[nn.Module]:
     """Layers whose outputs are the classes: pruning them would remove classes."""
-    last = [m for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d)][-1:]
+    last = [m for m in [last_heavy_module(model)] if m is not None]
     by_size = [m for m in model.modules()
                if (isinstance(m, nn.Linear) and m.out_features == classes)]
     return list({id(m): m for m in [*last, *by_size]}.values())

@@ -249,10 +249,16 @@ class _Trainer:
         )
 
     def _class_count(self) -> int:
+        """Classes of the soft targets: the data's, else the model's last Linear layer's."""
         assert self.data is not None
         train_data = self.data[0]
-        labels = dataset_labels(train_data) or [0]
-        return len(getattr(train_data, "classes", ())) or max(labels) + 1
+        labels = dataset_labels(train_data)
+        if getattr(train_data, "classes", None):
+            return len(train_data.classes)  # type: ignore[attr-defined]
+        if labels:
+            return max(labels) + 1
+        heads = [m.out_features for m in self.model.modules() if isinstance(m, nn.Linear)]
+        return heads[-1] if heads else 1
 
     def _balanced_sampler(self, train_data: Dataset[Any]) -> None:
         """Per-image draw weights for the balanced sampler (recorded in the run log)."""

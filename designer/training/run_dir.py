@@ -83,8 +83,11 @@ def atomic_write(path: Path, write: Callable[[Path], object], size: int | None =
     except OSError as error:
         _raise_if_disk_full(error, path, size)
         raise
-    os.close(fd)
     try:
+        # held until the rename: a reader's clean-up (RunDir.clean_leftovers) skips a temporary
+        # file that is being written; a killed writer's lock is released by the OS
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
         write(Path(tmp))
         _fsync(tmp)
         os.replace(tmp, path)
@@ -92,6 +95,8 @@ def atomic_write(path: Path, write: Callable[[Path], object], size: int | None =
         Path(tmp).unlink(missing_ok=True)
         _raise_if_disk_full(error, path, size)
         raise
+    finally:
+        os.close(fd)
     with contextlib.suppress(OSError):  # the rename itself; not every file system allows it
         _fsync(path.parent)
 
@@ -389,11 +394,32 @@ class RunDir:
                       and any(p.name.startswith(f".{name}.") for name in _WRITTEN))
 
     def clean_leftovers(self) -> list[Path]:
-        """Remove :meth:`leftovers` (call only when no process trains here); returns them."""
-        removed = self.leftovers()
+        """Remove :meth:`leftovers` (call only when no process trains here) except those that a
+        live writer is still writing (e.g. the run's start or finish, which happen outside the
+        training lock, in this or another process); returns the removed ones."""
+        removed = [path for path in self.leftovers() if not _being_written(path)]
         for path in removed:
             path.unlink(missing_ok=True)
         return removed
+
+
+def _being_written(path: Path) -> bool:
+    """True while :func:`atomic_write` (of any process) holds its lock on the temporary file."""
+    if fcntl is None:  # pragma: no cover - Windows: no way to tell; treat as abandoned
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return True  # renamed or removed meanwhile: nothing to clean
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
 
 
 def _checkpoint_weights(checkpoint: Mapping[str, Any], which: str) -> dict[str, torch.Tensor]:

@@ -22,6 +22,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication
 
 from designer.core.network import Network
+from designer.ui.script_weights import ScriptWeightsLoader
 from designer.ui.session import DesignSession
 
 if TYPE_CHECKING:
@@ -114,6 +115,9 @@ DESIGN_TABLE: tuple[ActionSpec[DesignActions], ...] = (
                "Train the selected layers' weights again",
                enabled_when=lambda a, d: would_set_frozen(d.network, a.selection(), False),
                text_for=lambda a, _d: _count_text("Unfreeze", len(a.selection()))),
+    ActionSpec("load_script_weights", "Load weights trained by train.py…",
+               lambda a: a.script_weights.ask_and_load(), None,
+               "Load the trained.safetensors a generated training script wrote into this design"),
     ActionSpec("set_lr_factor", "Set learning-rate factor…", lambda a: a.ask_lr_factor(), None,
                "Multiply the learning rate of the selected layers' weights",
                enabled_when=lambda a, _d: bool(a.selection())),
@@ -131,12 +135,14 @@ class DesignActions(QObject):
 
     session: DesignSession
     workspace: Workspace | None
+    script_weights: ScriptWeightsLoader
 
     def __init__(self, session: DesignSession, workspace: Workspace | None = None) -> None:
         super().__init__(session)
         self.session = session
         self.workspace = workspace
         self.actions = build_actions(DESIGN_TABLE, self, self)
+        self.script_weights = ScriptWeightsLoader(session)
         self._backbone: tuple[object, list[str]] = (None, [])
         for signal in (session.design_replaced, session.document_changed,
                        session.history_changed, session.selection_changed,

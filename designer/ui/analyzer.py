@@ -163,6 +163,12 @@ class _ShareBar(QStyledItemDelegate):
         super().paint(painter, option, index)
 
 
+def _gap_text(unattributed_ms: float) -> str:
+    if unattributed_ms >= 0:
+        return f"{unattributed_ms:.1f} ms unattributed"
+    return f"the per-layer clocks add {-unattributed_ms:.1f} ms"
+
+
 class AnalyzerPanel(QWidget):
     """Layer table with a filter, and the issues found, side by side."""
 
@@ -308,7 +314,7 @@ class AnalyzerPanel(QWidget):
         per_image = many.total_ms / many.batch
         self._profile_done(
             f"Batch 1: layers sum to {one.sum_ms:.1f} ms, measured forward {one.total_ms:.1f} ms "
-            f"({100 * one.coverage:.0f} %; unattributed {one.unattributed_ms:+.1f} ms). "
+            f"({100 * one.coverage:.0f} %: {_gap_text(one.unattributed_ms)}). "
             f"Batch {many.batch}: {many.total_ms:.1f} ms "
             f"({per_image:.1f} ms per image, {1000 / per_image:.0f} images/s). "
             f"{one.threads} CPU thread(s); median of {one.repeats} runs after {one.warmup} "

@@ -213,7 +213,8 @@ class MainWindow(QMainWindow):
         for action_id in ("freeze", "unfreeze", "set_lr_factor", "delete"):
             edit_menu.addAction(self.commands[action_id])
         model_menu = self.menuBar().addMenu("&Model")
-        for action_id in ("replace_head", "fit_head_to_data", "freeze_backbone", "unfreeze_all"):
+        for action_id in ("replace_head", "fit_head_to_data", "freeze_backbone", "unfreeze_all",
+                          "load_script_weights"):
             model_menu.addAction(self.commands[action_id])
         model_menu.addAction(self.window_commands["find_model"])
         model_menu.addSeparator()

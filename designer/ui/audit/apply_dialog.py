@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -31,6 +32,7 @@ class ApplyPreview(QDialog):
         self.table.setHorizontalHeaderLabels(["what", "from", "to"])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the buttons keep the keyboard
         rows = [("relabel" if m.reason == "relabel" else "exclude", m.source, m.target)
                 for m in plan.moves]
         rows += [("not found", path, "(left alone)") for path in plan.missing]

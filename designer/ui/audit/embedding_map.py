@@ -155,8 +155,7 @@ class EmbeddingMap(QWidget):
         self.lasso(polygon, add)
 
     def _on_hovered(self, _item: object, points: Sequence[pg.SpotItem], _event: object = None) -> None:
-        buttons = getattr(_event, "buttons", None)
-        dragging = bool(self.view.points) or (callable(buttons) and bool(buttons()))
+        dragging = bool(self.view.points) or _pressed(_event)
         if not len(points) or dragging:  # no thumbnails popping up while lassoing
             QToolTip.hideText()
             return
@@ -165,6 +164,14 @@ class EmbeddingMap(QWidget):
         QToolTip.showText(QCursor.pos() + QPointF(12, 12).toPoint(),
                           f'<img src="{path}" width="112"><br>{html.escape(self.captions[row])}',
                           self.plot)
+
+
+def _pressed(event: object) -> bool:
+    """Whether a mouse button is held in this hover event (an exit event knows no buttons)."""
+    try:
+        return bool(event.buttons())  # type: ignore[attr-defined]
+    except (AttributeError, TypeError):
+        return False
 
 
 def category_colours(names: Sequence[str], order: Sequence[str]) -> list[QColor]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtCore import QPoint, QSize, Qt
+from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from designer.ui.evaluation.thumbnails import ThumbnailLoader
@@ -24,9 +24,11 @@ class SelectionGallery(QListWidget):
         self.setViewMode(QListWidget.ViewMode.IconMode)
         self.setIconSize(QSize(_SIDE, _SIDE))
         self.setGridSize(QSize(_SIDE + 40, _SIDE + 40))
-        self.setFixedHeight(_SIDE + 60)
+        self.setFixedHeight(_SIDE + 66)
         self.setWrapping(False)
+        self.setFlow(QListWidget.Flow.LeftToRight)
         self.setMovement(QListWidget.Movement.Static)
+        self.setUniformItemSizes(True)
         self.loader = ThumbnailLoader(size=_SIDE, parent=self)
         self.loader.loaded.connect(self._on_loaded)
         self._items: dict[str, QListWidgetItem] = {}
@@ -35,12 +37,8 @@ class SelectionGallery(QListWidget):
         """(absolute path, caption, tooltip) per image, in order."""
         self.clear()
         self._items = {}
-        blank = QPixmap(_SIDE, _SIDE)
-        blank.fill(Qt.GlobalColor.lightGray)
         for path, caption, tip in images[:SHOWN]:
-            image = self.loader.image(path)
-            icon = QPixmap.fromImage(image) if image is not None else blank
-            item = QListWidgetItem(QIcon(icon), caption)
+            item = QListWidgetItem(_square(self.loader.image(path)), caption)
             item.setToolTip(tip)
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
             self.addItem(item)
@@ -58,5 +56,18 @@ class SelectionGallery(QListWidget):
         assert isinstance(images, dict)
         for path, image in images.items():
             item = self._items.get(path)
-            if item is not None and not image.isNull():
-                item.setIcon(QIcon(QPixmap.fromImage(image)))
+            if item is not None:
+                item.setIcon(_square(image))
+
+
+def _square(image: QImage | None) -> QIcon:
+    """The thumbnail centred on a white square (grey while loading), so every item has the
+    same size and the row's layout never shifts as thumbnails arrive."""
+    square = QPixmap(_SIDE, _SIDE)
+    square.fill(Qt.GlobalColor.lightGray if image is None else Qt.GlobalColor.white)
+    if image is not None and not image.isNull():
+        painter = QPainter(square)
+        painter.drawImage(QPoint((_SIDE - image.width()) // 2, (_SIDE - image.height()) // 2),
+                          image)
+        painter.end()
+    return QIcon(square)

@@ -18,11 +18,9 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -32,14 +30,13 @@ from PySide6.QtWidgets import (
 )
 
 from designer.audit import AuditFeatures, AuditReport, audit_features
-from designer.audit import apply_files as files
+from designer.audit.apply_files import is_applied_version
 from designer.audit.embedding import embed_2d
 from designer.audit.sources import features_for
-from designer.core.errors import UserError
-from designer.data import SplitManifest, scan, split_scan
+from designer.data import SplitManifest
 from designer.project.data_config import DataConfig, record_edits, undo_edits
-from designer.ui.audit.apply_dialog import ApplyPreview
 from designer.ui.audit.embedding_map import COLOURINGS, EmbeddingMap, category_colours, ramp
+from designer.ui.audit.file_actions import FileActions
 from designer.ui.audit.gallery import SelectionGallery
 from designer.ui.workspace import Workspace
 from designer.workers.task import TaskRunner
@@ -83,13 +80,11 @@ class AuditPage(QWidget):
         self.mapper = TaskRunner(self)
         self.mapper.succeeded.connect(self._on_umap)
         self.mapper.failed.connect(lambda message, _t: self.map_note.setText(f"map: PCA ({message})"))
-        self.mover = TaskRunner(self)  # apply to files / undo apply
-        self.mover.progressed.connect(lambda f, m: self.status.setText(f"{100 * f:.0f} %  {m}"))
-        self.mover.failed.connect(lambda message, _t: self._files_failed(message))
-        self._moving: str = ""  # what the mover is doing, for the status line
-        self.mover.succeeded.connect(lambda config: self._apply(config, self._moving, moved=True))
-        self.mover.finished.connect(lambda: self._enable_actions())
+        self.files = FileActions(workspace, self)  # apply to files / undo apply
         self._build()
+        self.files.message.connect(lambda text: self.status.setText(text))
+        self.files.moved.connect(self._on_moved)
+        self.files.busy_changed.connect(lambda: self._enable_actions())
         workspace.data_config_changed.connect(lambda _c: self._show_version())
         workspace.runs_changed.connect(self._fill_models)
         self._fill_models()
@@ -162,10 +157,10 @@ class AuditPage(QWidget):
         self.apply_files.setToolTip("Move the relabelled images into their class folders and "
                                     "the excluded ones into a .netdesigner folder inside the data "
                                     "folder (preview first; nothing is deleted)")
-        self.apply_files.clicked.connect(self._apply_to_files)
+        self.apply_files.clicked.connect(self.files.apply_to_files)
         self.undo_apply = QPushButton("Undo apply")
         self.undo_apply.setToolTip("Move every file of the last apply back where it was")
-        self.undo_apply.clicked.connect(self._undo_apply)
+        self.undo_apply.clicked.connect(self.files.undo_apply)
         actions = QHBoxLayout()
         for w in (self.relabel, self.target, self.exclude, self.reviewed, self.undo):
             actions.addWidget(w)
@@ -366,21 +361,12 @@ class AuditPage(QWidget):
 
     def _enable_actions(self) -> None:
         has = bool(self.map.selected)
-        busy = self.mover.running
+        busy = self.files.running
         for button in (self.relabel, self.exclude, self.reviewed):
             button.setEnabled(has and not busy)
-        config = self.workspace.data_config
-        self.undo.setEnabled(config.dataset_version is not None and not busy)
-        own = not config.source.startswith("sample:")
-        self.apply_files.setEnabled(own and not busy and bool(config.edits.relabelled
-                                                              or config.edits.excluded))
-        self.undo_apply.setEnabled(own and not busy and self._journal() is not None)
-
-    def _journal(self) -> files.Journal | None:
-        try:
-            return files.latest(files.data_folder(self.workspace.data_config.source))
-        except UserError:
-            return None
+        self.undo.setEnabled(self.workspace.data_config.dataset_version is not None and not busy)
+        self.apply_files.setEnabled(self.files.can_apply())
+        self.undo_apply.setEnabled(self.files.can_undo())
 
     # ----- actions: a new dataset version each ------------------------------------------
     def _relabel(self) -> None:
@@ -408,7 +394,7 @@ class AuditPage(QWidget):
         self._apply(new, f"{action}: {len(paths)} image(s)")
 
     def _undo(self) -> None:
-        if files.is_applied_version(self.workspace.data_config, self.workspace.project_dir):
+        if is_applied_version(self.workspace.data_config, self.workspace.project_dir):
             self.status.setText("This version was written to the files: use Undo apply to move "
                                 "them back first.")
             return
@@ -419,96 +405,41 @@ class AuditPage(QWidget):
             return
         self._apply(previous, "undone")
 
-    def _apply(self, config: DataConfig, what: str, moved: bool = False) -> None:
+    def _apply(self, config: DataConfig, what: str) -> None:
         self.workspace.set_data_config(config)
         self._show_status()
         self._show_version()
         self._recolour()
         self._show_gallery(self.map.selected)
         self.status.setText(f"Data version {config.dataset_version or 'original'}: {what}. "
-                            + ("" if moved else "The image files are unchanged."))
+                            "The image files are unchanged.")
 
-    # ----- apply to files ----------------------------------------------------------------
-    def _apply_to_files(self) -> None:
-        """Preview the moves of the current version, then make them in the background."""
-        config = self.workspace.data_config
-        try:
-            root = files.data_folder(config.source)
-            pending = files.latest(root)
-            if pending is not None and pending.state != "applied":
-                self._offer_finish(pending)
-                return
-            plan = files.plan_apply(root, config.edits, config.dataset_version)
-        except (UserError, OSError) as error:
-            self.status.setText(f"Cannot apply to files: {error}")
-            return
-        if not plan.moves:
-            self.status.setText(plan.summary())
-            return
-        self.preview = ApplyPreview(plan, self)
-        if self.preview.exec() != QDialog.DialogCode.Accepted:
-            self.status.setText("Nothing was moved.")
-            return
-        self._run_files(lambda progress: files.apply(plan, progress), config, root)
-
-    def _offer_finish(self, journal: files.Journal) -> None:
-        done = sum(not (journal.root / m.source).exists() for m in journal.plan.moves)
-        answer = QMessageBox.question(
-            self, "Apply to files was interrupted",
-            f"An earlier apply to files stopped after moving {done} of "
-            f"{len(journal.plan.moves)} files. Finish it now? (Undo apply puts them all back.)")
-        if answer == QMessageBox.StandardButton.Yes:
-            self._run_files(lambda progress: files.finish(journal, progress),
-                            self.workspace.data_config, journal.root)
-
-    def _run_files(self, work: Callable[[Callable[[float, str], None]], files.Journal],
-                   config: DataConfig, root: Path) -> None:
-        """``work`` moves the files; then the version the folder now holds is saved."""
-        data = self.workspace.data
-        manifest = (data.manifest if data is not None else
-                    config.edits.apply(self.result.features.manifest) if self.result else None)
-        project = self.workspace.project_dir
-
-        def run(progress: Callable[[float, str], None], _cancel: Callable[[], bool]) -> DataConfig:
-            split = manifest if manifest is not None else config.edits.apply(
-                split_scan(scan(root), config.fractions, seed=config.seed, cap=config.cap))
-            journal = work(progress)
-            return files.config_after_apply(config, journal, split, project)
-
-        self._start_mover(run, "written to the files")
-
-    def _undo_apply(self) -> None:
-        """Move every file of the last apply back (in the background)."""
-        config = self.workspace.data_config
-        try:
-            root = files.data_folder(config.source)
-        except UserError as error:
-            self.status.setText(str(error))
-            return
-        self._start_mover(lambda progress, _c: files.config_after_undo(
-            config, files.undo(root, progress)), "files moved back")
-
-    def _start_mover(self, run: Callable[[Callable[[float, str], None], Callable[[], bool]],
-                                         DataConfig], what: str) -> None:
-        if self.mover.running:
-            return
-        self._moving = what
-        self.mover.start(run)
-        self._enable_actions()
-
-    def _files_failed(self, message: str) -> None:
-        self.status.setText(f"Stopped: {message}")
-        self._enable_actions()
+    def _on_moved(self, config: object, what: str) -> None:
+        """Files moved: the audit's paths are out of date, so its map and list go."""
+        assert isinstance(config, DataConfig)
+        self.result = None
+        self.map.show_points(np.zeros((0, 2)), [], [])
+        self.map.colour_by([], [])
+        self.table.setRowCount(0)
+        self.summary.setText("")
+        self._show_gallery([])
+        self.workspace.set_data_config(config)
+        self._show_version()
+        self.status.setText(f"Data version {config.dataset_version or 'original'}: {what}. "
+                            "Run the audit again to see the folder as it is now.")
 
     def _show_version(self) -> None:
         config = self.workspace.data_config
         number = "original (as scanned)" if config.dataset_version is None else f"v{config.dataset_version}"
-        self.version.setText(f"Dataset version: {number} — {config.edits.summary()}")
+        what = config.edits.summary()
+        if is_applied_version(config, self.workspace.project_dir):
+            what = f"the files hold it (Apply to files); {what}"
+        self.version.setText(f"Dataset version: {number} — {what}")
         self._enable_actions()
 
     def shutdown(self) -> None:
         """Join the worker threads (window closing)."""
         self.runner.shutdown()
         self.mapper.shutdown()
-        self.mover.shutdown()
+        self.files.shutdown()
         self.gallery.shutdown()

@@ -28,6 +28,7 @@ from designer.ui.compare.label_editor import RunLabelEditor
 from designer.ui.compare.run_list import RunList
 from designer.ui.compare.scatter import ParetoScatter
 from designer.ui.compare.tables import ConfigDiffTable, RunMetricsTable
+from designer.ui.search.finder_panel import FinderPanel
 from designer.ui.search.sweep_panel import SweepPanel
 from designer.ui.workspace import Workspace
 from designer.workers.task import TaskRunner
@@ -55,6 +56,7 @@ class ComparePage(QWidget):
         self.diff_note.setWordWrap(True)
         self.scatter = ParetoScatter(self.colours)
         self.sweeps = SweepPanel(workspace)
+        self.finder = FinderPanel(workspace)
         self.folds = FoldsPanel()
         self.tabs = QTabWidget()
         self.reopen_button = QPushButton("Re-open this run's design")
@@ -89,6 +91,7 @@ class ComparePage(QWidget):
         self.tabs.addTab(diff_box, "Settings that differ")
         self.tabs.addTab(self.scatter, "Accuracy vs latency")
         self.tabs.addTab(self.sweeps, "Sweeps")
+        self.tabs.addTab(self.finder, "Model finder")
         self.tabs.addTab(self.folds, "Cross-validation")
         checks = QHBoxLayout()
         checks.addWidget(self._small_button("Check all", lambda: self.run_list.set_all_checked(True)))

@@ -46,14 +46,15 @@ from designer.ui.formatting import bytes_text, count_text
 from designer.ui.session import DesignSession
 from designer.workers.task import TaskCancelled, TaskRunner
 
+_PERCENT = f"{100 * PRUNE_EXAMPLE_RATIO:.0f} %"
 HEADERS = ("#", "Layer", "Kind", "Params", "Weights", "Activations", "Prunable",
-           f"Pruning {PRUNE_EXAMPLE_RATIO:.0%} saves", "INT8 saves", "ms ×1", "Time", "Why")
+           f"Pruning {_PERCENT}\nsaves", "INT8\nsaves", "ms ×1", "Time", "Why")
 _TIPS = {
     4: "Memory of the layer's weights as stored (fp32)",
     5: "Memory of the layer's output at batch 1 (fp32)",
     6: "Can structured pruning remove this layer's output channels? 'with others': only "
        "together with the layers it is tied to (residual adds, the convolution it follows)",
-    7: f"Weight memory pruning {PRUNE_EXAMPLE_RATIO:.0%} of the channels saves here (the layer "
+    7: f"Weight memory pruning {_PERCENT} of the channels saves here (the layer "
        f"keeps about (1 − {PRUNE_EXAMPLE_RATIO})² of its weights)",
     8: "Weight memory INT8 saves here (convolution and linear weights: 4 bytes → 1)",
     9: "Measured forward time of the layer at batch 1 (median; Measure latency)",
@@ -152,15 +153,22 @@ def totals_text(analysis: CompressionAnalysis, profile: Profile | None) -> str:
             f"({100 * analysis.int8_saving_bytes / weights:.0f} % of the weights). "
             f"<b>Pruning</b>: prunable layers hold {bytes_text(analysis.prunable_weight_bytes)} "
             f"({100 * analysis.prunable_weight_bytes / weights:.0f} %, the most pruning can "
-            f"save); at {PRUNE_EXAMPLE_RATIO:.0%} of channels about "
+            f"save); at {_PERCENT} of channels about "
             f"{bytes_text(analysis.prune_example_saving_bytes)}.")
     if profile is not None:
-        left = profile.total_ms - profile.sum_ms
-        text += (f"<br><b>Time</b> at batch 1: the layers sum to {profile.sum_ms:.1f} ms of a "
-                 f"measured forward of {profile.total_ms:.1f} ms "
-                 f"({100 * profile.coverage:.0f} %); unattributed {left:+.1f} ms "
-                 "(the per-layer clock's own cost, or work the plain forward overlaps).")
+        text += (f"<br><b>Time</b> at batch 1 ({profile.threads} thread(s)): the layers sum to "
+                 f"{profile.sum_ms:.1f} ms of a measured forward of {profile.total_ms:.1f} ms "
+                 f"({100 * profile.coverage:.0f} %); {unattributed_text(profile)}.")
     return text
+
+
+def unattributed_text(profile: Profile) -> str:
+    """What the per-layer times leave out of the measured forward, in words."""
+    left = profile.unattributed_ms
+    if left >= 0:
+        return f"{left:.1f} ms unattributed (work between layers no layer's clock sees)"
+    return (f"the per-layer clocks add {-left:.1f} ms (the node-by-node run's own cost, and "
+            "pauses of a busy machine)")
 
 
 class CompressionDialog(QDialog):
@@ -227,7 +235,7 @@ class CompressionDialog(QDialog):
             analyzer.profile_runner.progressed.connect(
                 lambda f, m: self.status.setText(f"Measuring latency: {m} ({100 * f:.0f} %)"))
         session.design_replaced.connect(lambda _d: self.start() if self.isVisible() else None)
-        self.resize(1240, 640)
+        self.resize(1340, 660)
         self._set_busy(False)
 
     def start(self) -> None:
@@ -275,7 +283,8 @@ class CompressionDialog(QDialog):
         self.model.set_analysis(result)
         self._take_profile()
         self.table.resizeColumnsToContents()
-        self.table.setColumnWidth(1, min(self.table.columnWidth(1), 220))
+        for column, widest in ((1, 210), (2, 130)):
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), widest))
         self._finish(f"{len(result.layers)} layers")
 
     def _finish(self, text: str) -> None:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from designer.data import AugmentOptions
 
 POLICY_LABELS = {"none": "None", "randaugment": "RandAugment",
-                 "trivialaugment": "TrivialAugment (wide)"}
+                 "trivialaugment": "TrivialAugment"}
 _POLICY_TIP = ("An automatic preset on top of the choices above: RandAugment applies two random "
                "operations (rotate, shear, colour, contrast, ...) at the chosen magnitude; "
                "TrivialAugment applies one at a random strength and needs no tuning. The previews "
@@ -81,7 +81,6 @@ class AugmentPanel(QGroupBox):
         self.policy.setToolTip(_POLICY_TIP)
         self.magnitude = QSpinBox()
         self.magnitude.setRange(0, 30)
-        self.magnitude.setPrefix("magnitude ")
         self.magnitude.setToolTip("RandAugment's strength, 0-30 (9 is the usual choice)")
         self._build_layout()
         self._options = [self.hflip, self.vflip, self.rotation, self.crop, self.scale_min,
@@ -111,7 +110,8 @@ class AugmentPanel(QGroupBox):
                                             self.jitter["contrast"]))
         form.addRow("Saturation", self._row(self.jitter["saturation"], QLabel("Hue"),
                                             self.jitter["hue"]))
-        form.addRow("Preset", self._row(self.policy, self.magnitude))
+        form.addRow("Preset", self.policy)
+        form.addRow("Magnitude", self.magnitude)
 
     @staticmethod
     def _row(*widgets: QWidget) -> QHBoxLayout:

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.project.data_config import PreparedData
-from designer.project.kfold import MAX_FOLDS, KFoldSummary
+from designer.project.kfold import MAX_FOLDS, KFoldSummary, load_summaries
 from designer.project.runs import RunRecord
 from designer.surgery.snapshot import FrozenDesign
 from designer.training.errors import OptionsError
@@ -223,8 +223,10 @@ class TrainingDashboard(QWidget):
         runner.fold_started.connect(self._on_fold_started)
         runner.kfold_finished.connect(self._on_kfold_finished)
         runner.finished.connect(self._on_finished)
+        self.workspace.runs_changed.connect(self._show_last_kfold)
         self.schedule.set_options(self.form.current)
         self._on_data_changed(self.workspace.data)
+        self._show_last_kfold()
 
     def showEvent(self, event: QShowEvent) -> None:
         """Have the data the Data page shows prepared by the time Start is pressed."""
@@ -348,11 +350,13 @@ class TrainingDashboard(QWidget):
         self._on_log(LogEvent(message, "error"))
 
     def _on_fold_started(self, event: FoldStarted) -> None:
-        """A new fold: its own curves; the folds done so far appear in the runs list."""
+        """A new fold: its own curves. The runs list is re-read only when the series ends:
+        reading a run folder tidies leftovers of interrupted writes, which would race with the
+        worker writing the next fold's first files (their temporary names look the same)."""
         if event.fold > 1:
             self.plots.finish_run()
-            self.workspace.reload_runs()
         self.plots.clear()
+        self.progress.prefix = f"Fold {event.fold} of {event.k}   ·   "
         self.progress.preparing()
         self._on_log(LogEvent(f"— fold {event.fold} of {event.k}: {event.name} —"))
         self.message.show_message(f"Cross-validation: training fold {event.fold} of {event.k} "
@@ -379,6 +383,7 @@ class TrainingDashboard(QWidget):
         self._set_running(False)
         if self._kfold is not None:
             self._kfold = None
+            self.progress.prefix = ""
             self.workspace.reload_runs()
             self._resumable = None
             self.resume_button.setEnabled(False)
@@ -430,6 +435,12 @@ class TrainingDashboard(QWidget):
         self.finder.find_button.setEnabled(not running and not finding)
         self.kfold_check.setEnabled(not running)
         self.kfold_count.setEnabled(not running and self.kfold_check.isChecked())
+
+    def _show_last_kfold(self) -> None:
+        """The project's latest cross-validation in its tab (a reopened project shows it)."""
+        if self._kfold is None:
+            saved = load_summaries(self.workspace.runs_root)
+            self.kfold_table.show_summary(saved[-1] if saved else None)
 
     def _on_kfold_toggled(self, on: bool) -> None:
         self.kfold_count.setEnabled(on and not self.runner.running)

@@ -21,8 +21,8 @@ GROUPS = [QColor(120, 80, 170), QColor(150, 110, 190), QColor(180, 145, 210),
           QColor(205, 180, 228)]
 PHASE_LINE = QColor(123, 31, 162)
 AXIS = QColor(40, 40, 40)
-#: points drawn at most (the plan samples the steps, keeping every jump)
-MAX_POINTS = 4000
+#: points drawn at most (the plan samples the steps, keeping every jump; ~1 per pixel)
+MAX_POINTS = 1500
 #: steps per epoch assumed before any data is prepared
 ASSUMED_PER_EPOCH = 100
 

@@ -193,14 +193,15 @@ def test_apply_to_files_previews_moves_then_undo_apply_restores(
     seen: list[list[str]] = []
 
     def confirm() -> None:
-        dialog = page.preview
+        dialog = page.files.preview
+        assert dialog is not None
         rows = [[dialog.table.item(r, c).text() for c in range(3)]
                 for r in range(dialog.table.rowCount())]
         seen.extend(rows)
         dialog.move_button.click()
 
     QTimer.singleShot(200, confirm)
-    with qtbot.waitSignal(page.mover.finished, timeout=60_000):
+    with qtbot.waitSignal(page.files.runner.finished, timeout=60_000):
         qtbot.mouseClick(page.apply_files, Qt.MouseButton.LeftButton)
     name = Path(first).name
     assert seen == [["relabel", first, f"{suggested}/{name}"],
@@ -210,12 +211,15 @@ def test_apply_to_files_previews_moves_then_undo_apply_restores(
     config = page.workspace.data_config
     assert config.dataset_version == version + 1 and not config.edits.relabelled
     assert "written to the files" in page.status.text()
+    assert "Run the audit again" in page.status.text() and page.table.rowCount() == 0
+    assert len(page.map.coords) == 0, "the map of the old file names is gone"
+    assert "the files hold it" in page.version.text()
     assert page.undo_apply.isEnabled() and not page.apply_files.isEnabled()
     qtbot.mouseClick(page.undo, Qt.MouseButton.LeftButton)
     assert "Undo apply" in page.status.text(), "undoing the version alone would not move files"
     assert page.workspace.data_config.dataset_version == version + 1
 
-    with qtbot.waitSignal(page.mover.finished, timeout=60_000):
+    with qtbot.waitSignal(page.files.runner.finished, timeout=60_000):
         qtbot.mouseClick(page.undo_apply, Qt.MouseButton.LeftButton)
     assert _tree(root) == before, "every file back, byte for byte"
     restored = page.workspace.data_config

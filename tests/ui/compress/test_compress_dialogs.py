@@ -20,7 +20,7 @@ from designer.surgery.opening import open_model
 from designer.ui.analyzer import AnalyzerPanel
 from designer.ui.canvas.scene import NetworkScene
 from designer.ui.compress import CompressionDialog, PruneDialog
-from designer.ui.compress.analysis_dialog import HEADERS
+from designer.ui.compress.analysis_dialog import HEADERS, unattributed_text
 from designer.ui.formatting import bytes_text, count_text
 from designer.ui.session import DesignSession
 from designer.ui.workspace import Workspace
@@ -73,7 +73,7 @@ def test_analysis_lists_every_layer_with_the_library_numbers_and_totals(
         assert _cell(dialog, row, "Weights") == (bytes_text(layer.weight_bytes)
                                                  if layer.weight_bytes else "")
         assert _cell(dialog, row, "Prunable") == (layer.prunable or "—")
-        assert _cell(dialog, row, "INT8 saves") == (bytes_text(layer.int8_saving_bytes)
+        assert _cell(dialog, row, "INT8\nsaves") == (bytes_text(layer.int8_saving_bytes)
                                                     if layer.int8_saving_bytes else "")
         assert _cell(dialog, row, "Why") == layer.reason
     totals = dialog.totals.text()
@@ -90,7 +90,9 @@ def test_analysis_lists_every_layer_with_the_library_numbers_and_totals(
     dialog.measure_button.click()
     qtbot.waitUntil(lambda: dialog.model.profile is not None, timeout=TIMEOUT)
     assert float(_cell(dialog, 0, "ms ×1")) > 0
-    assert "unattributed" in dialog.totals.text()
+    profile = dialog.model.profile
+    assert f"{profile.total_ms:.1f} ms" in dialog.totals.text()
+    assert unattributed_text(profile) in dialog.totals.text()
     dialog.table.clicked.emit(dialog.proxy.index(0, 1))
     assert session.selection == [heaviest.name]
 

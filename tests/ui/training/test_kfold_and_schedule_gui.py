@@ -29,11 +29,16 @@ def test_cross_validation_trains_k_runs_and_tabulates_their_spread(
     dashboard.kfold_count.setValue(3)
     assert dashboard.start_button.text() == "Start cross-validation (3 runs)"
     folds_seen: list[int] = []
+    bar_texts: list[str] = []
     dashboard.runner.fold_started.connect(lambda event: folds_seen.append(event.fold))
+    dashboard.runner.iterations.connect(
+        lambda _events: bar_texts.append(dashboard.progress.bar.format()))
     with qtbot.waitSignal(dashboard.run_finished, timeout=TIMEOUT):
         qtbot.mouseClick(dashboard.start_button, Qt.MouseButton.LeftButton)
         assert workspace.session.locked
     assert folds_seen == [1, 2, 3]
+    assert {t.split("   ·   ")[0] for t in bar_texts} == {"Fold 1 of 3", "Fold 2 of 3", "Fold 3 of 3"}
+    assert not dashboard.progress.bar.format().startswith("Fold")
     runs = [r for r in workspace.runs if " fold " in r.name]
     assert sorted(r.name.rsplit(" ", 1)[-1] for r in runs) == ["1/3", "2/3", "3/3"]
     assert all(r.status == "completed" for r in runs)
@@ -54,6 +59,11 @@ def test_cross_validation_trains_k_runs_and_tabulates_their_spread(
     headers = [table.table.horizontalHeaderItem(c).text()
                for c in range(table.table.columnCount())]
     assert headers == ["Metric", "Mean ± std", "Fold 1", "Fold 2", "Fold 3"]
+
+    again = TrainingDashboard(workspace)  # the project reopened: its last table is there
+    qtbot.addWidget(again)
+    assert again.kfold_table.row_values("test_acc") == table.row_values("test_acc")
+    again.shutdown()
 
     compare = ComparePage(workspace)
     qtbot.addWidget(compare)
