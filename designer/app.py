@@ -53,15 +53,17 @@ def run_gui(project: str | None, model: str | None, screenshot: str | None) -> i
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("NetDesigner")
     app.setOrganizationName("NetDesigner")
-    window = MainWindow(restore_layout=not screenshot)
+    # the pages import torch (seconds): placeholders first, the pages after the first paint
+    window = MainWindow(restore_layout=not screenshot, deferred_pages=not screenshot)
     if screenshot:
         window.projects.prompts = HeadlessPrompts(None)  # nobody is there to answer a dialog
     # bugs (not UserErrors) from any thread: traceback to logs/, a dialog, the app keeps running
     CrashHandler(save_project=window.projects.save, parent=window).install()
-    # torch, Qt and the window are loaded: move them out of the collector's reach, so full
-    # collections stay cheap (~0 ms instead of ~260 ms of frozen window)
+    # Qt and the window are loaded: move them out of the collector's reach, so full collections
+    # stay cheap (~0 ms instead of ~260 ms of frozen window); again once torch and the pages are
     gc.collect()
     gc.freeze()
+    window.pages_ready.connect(gc.freeze)
     if screenshot:
         window.browser.list_in_background()
         _open_first(window, project, model, screenshot=True)

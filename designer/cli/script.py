@@ -23,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--out", required=True, type=Path,
                         help="folder to write into (created if needed; files of the same names "
                         "are replaced)")
+    parser.add_argument("--torchrun", action="store_true",
+                        help="the script also runs under torchrun (DistributedDataParallel)")
     parser.add_argument("--json", action="store_true", help="print the written paths as JSON")
     parser.set_defaults(handler=run)
 
@@ -33,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         source = ExportSource.from_run(args.run)
-        report = source.write_script(args.out)
+        report = source.write_script(args.out, distributed=args.torchrun)
     except Exception as error:  # noqa: BLE001 - any failure becomes one clear line
         print(f"netdesigner script: {error}", file=sys.stderr)
         return 1

@@ -58,13 +58,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                        help="finetune: epochs on the head only (default: a third of --epochs)")
     train.add_argument("--class-weights", choices=("off", "balanced"), default="off",
                        help="balanced: weigh the loss by 1 / class count (imbalanced data)")
+    train.add_argument("--sampler", choices=("shuffle", "balanced"), default=None,
+                       help="balanced: draw every class equally often each epoch (imbalanced "
+                       "data; default shuffle)")
+    train.add_argument("--mixup-alpha", type=float, default=None, metavar="ALPHA",
+                       help="MixUp of training batches (0.2-0.4 is common; 0: off)")
+    train.add_argument("--cutmix-alpha", type=float, default=None, metavar="ALPHA",
+                       help="CutMix of training batches (1.0 is common; 0: off; with --mixup-alpha "
+                       "each batch gets one of the two)")
+    train.add_argument("--ema-decay", type=float, default=None, metavar="DECAY",
+                       help="model EMA: validate and save an average of the weights (0.99-0.999; "
+                       "0: off)")
     train.add_argument("--find-lr", action="store_true",
                        help="run a learning-rate range test first (a few dozen steps, on cached "
                        "features when the backbone is frozen) and train with its suggestion")
     train.add_argument("--batch-size", type=int, default=32)
     train.add_argument("--solver", default="adamw", choices=("sgdm", "adam", "adamw", "rmsprop"))
     train.add_argument("--image-size", type=int, help="train at this size instead of the model's")
-    train.add_argument("--augment", choices=("none", "recommended"), default="none")
+    train.add_argument("--augment", choices=AUGMENT_CHOICES, default="none",
+                       help="recommended: flip, crop, small rotation, colour jitter; "
+                       "randaugment / trivialaugment: that preset on top of the recommended set")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     train.add_argument("--out", type=Path, default=_DEFAULT_RUNS, help="folder for run folders")
@@ -95,7 +108,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_train(args: argparse.Namespace) -> int:
     """Handler of `netdesigner train`."""
-    from designer.data import AugmentOptions
     from designer.project.data_config import DataConfig
     from designer.training.options import TrainingOptions
 
@@ -121,7 +133,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.data is None:
         return _fail("--data is required with --model / --design (a folder or sample:shapes)")
     try:  # the options first: a wrong value is named before anything slow happens
-        augment = AugmentOptions.recommended() if args.augment == "recommended" else AugmentOptions()
+        augment = augment_options(args.augment)
         config = DataConfig(source=args.data, seed=args.seed, augment=augment,
                             image_size=args.image_size)
         epochs = _DEFAULT_EPOCHS if args.epochs is None else args.epochs
@@ -131,11 +143,35 @@ def run_train(args: argparse.Namespace) -> int:
                                   solver=args.solver, seed=args.seed, device=args.device,
                                   recipe=args.recipe, head_epochs=head_epochs,
                                   class_weights=args.class_weights)
+        options = with_regularisers(options, args)
         design = _open_design(args)
         return _train_and_report(design, config, options, args, args.num_classes,
                                  args.freeze_up_to)
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear message
         return _fail(error)
+
+
+AUGMENT_CHOICES = ("none", "recommended", "randaugment", "trivialaugment")
+
+
+def augment_options(choice: str) -> Any:
+    """The AugmentOptions of an ``--augment`` choice."""
+    import dataclasses
+
+    from designer.data import AugmentOptions
+
+    if choice == "none":
+        return AugmentOptions()
+    policy = "none" if choice == "recommended" else choice
+    return dataclasses.replace(AugmentOptions.recommended(), policy=policy)
+
+
+def with_regularisers(options: Any, args: argparse.Namespace) -> Any:
+    """``options`` with the sampler/MixUp/CutMix/EMA flags given on the command line (validated:
+    a wrong value raises OptionsError naming it)."""
+    changes = {name: getattr(args, name, None)
+               for name in ("sampler", "mixup_alpha", "cutmix_alpha", "ema_decay")}
+    return options.replace(**{k: v for k, v in changes.items() if v is not None})
 
 
 def _train_project(args: argparse.Namespace) -> int:
@@ -148,6 +184,7 @@ def _train_project(args: argparse.Namespace) -> int:
 
     try:
         project = open_project(args.project)
+        project.options = with_regularisers(project.options, args)
         data = prepare_data(project.data_config, project.design.info.preprocessing,
                             manifest=project.manifest)
         if getattr(args, "folds", None) is not None:
@@ -258,10 +295,9 @@ def _train_and_report(design: Any, config: Any, options: Any, args: argparse.Nam
 
 def _find_lr(design: Any, data: Any, options: Any) -> Any:
     """The options with the range test's suggested learning rate (unchanged when there is none)."""
-    from designer.training.lr_finder import range_test
+    from designer.project.lr_range import find_learning_rate
 
-    result = range_test(design.build(), data.datasets["train"], options,
-                        lr_factors=design.lr_factors(), augmented=data.config.augment.enabled)
+    result = find_learning_rate(design, data, options)
     tried = (f"{len(result.lrs)} steps, learning rate {result.lrs[0]:.1e} to {result.lrs[-1]:.1e}"
              if result.lrs else "no steps")
     print(f"learning-rate range test: {tried}. {result.message}", file=sys.stderr)

@@ -8,13 +8,21 @@ account for (``coverage``): interpreter overhead makes the sum a little larger, 
 overlapping work can make it smaller. The per-layer sum is taken run by run (the median of each
 run's layer total), so a busy machine's pauses land in it the same way as in the whole-model
 time; the per-layer medians are what the table shows. Blocks get the sum of their layers.
+
+Threads: the profile runs at `threads` CPU threads of the calling thread (PyTorch's setting is
+per thread, so a profile on a worker thread leaves training and the GUI alone). On a busy
+machine several threads make both numbers unsteady: every operator ends at a barrier that waits
+for the slowest thread, and a thread the OS has paused holds everybody up, so the sum of
+per-layer times and the whole forward disagree by up to 2× run to run. One thread measures
+steadily there (bench/layer_profile.py prints both side by side with the load average).
 """
 
 from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +56,12 @@ class Profile:
     threads: int = field(default=1)
     #: median over the repeats of each run's per-layer total (None: the sum of the medians)
     run_sum_ms: float | None = None
+
+    @property
+    def unattributed_ms(self) -> float:
+        """Measured forward time no layer accounts for (negative: the per-layer clocks cost
+        more than the plain forward, e.g. the interpreter's own work per node)."""
+        return self.total_ms - self.sum_ms
 
     @property
     def sum_ms(self) -> float:
@@ -96,15 +110,16 @@ class _TimedInterpreter(fx.Interpreter):
 
 def profile_design(design: Design, *, batch: int = 1, input_size: int | None = None,
                    warmup: int = 3, repeats: int = 10, device: str = "cpu",
-                   progress: Progress | None = None, cancel: Cancel | None = None) -> Profile:
+                   threads: int | None = None, progress: Progress | None = None,
+                   cancel: Cancel | None = None) -> Profile:
     """Measure `design` at `batch` images of its input size on `device` (see module doc)."""
     if batch < 1 or warmup < 0 or repeats < 1:
         raise ValueError(f"batch and repeats must be >= 1 and warmup >= 0, got batch {batch}, "
                          f"warmup {warmup}, repeats {repeats}")
     network, store = snapshot(design)
     return profile_snapshot(network, store, input_size or design.info.input_size, batch=batch,
-                            warmup=warmup, repeats=repeats, device=device, progress=progress,
-                            cancel=cancel)
+                            warmup=warmup, repeats=repeats, device=device, threads=threads,
+                            progress=progress, cancel=cancel)
 
 
 def snapshot(design: Design) -> tuple[Network, Store]:
@@ -114,7 +129,8 @@ def snapshot(design: Design) -> tuple[Network, Store]:
 
 def profile_snapshot(network: Network, store: Store, input_size: int, *, batch: int = 1,
                      warmup: int = 3, repeats: int = 10, device: str = "cpu",
-                     progress: Progress | None = None, cancel: Cancel | None = None) -> Profile:
+                     threads: int | None = None, progress: Progress | None = None,
+                     cancel: Cancel | None = None) -> Profile:
     """:func:`profile_design` on a :func:`snapshot` (what the GUI's background task runs)."""
     if batch < 1 or warmup < 0 or repeats < 1:
         raise ValueError(f"batch and repeats must be >= 1 and warmup >= 0, got batch {batch}, "
@@ -124,13 +140,35 @@ def profile_snapshot(network: Network, store: Store, input_size: int, *, batch: 
                     generator=torch.Generator().manual_seed(0)).to(device)
     groups = {layer.name: layer.group for layer in network if layer.group}
     return profile_module(module, x, groups=groups, warmup=warmup, repeats=repeats,
-                          progress=progress, cancel=cancel)
+                          threads=threads, progress=progress, cancel=cancel)
 
 
 def profile_module(module: fx.GraphModule, x: torch.Tensor, *, groups: dict[str, str] | None = None,
-                   warmup: int = 3, repeats: int = 10, progress: Progress | None = None,
-                   cancel: Cancel | None = None) -> Profile:
-    """Per-node and whole-model forward times of `module` on `x` (any fx.GraphModule)."""
+                   warmup: int = 3, repeats: int = 10, threads: int | None = None,
+                   progress: Progress | None = None, cancel: Cancel | None = None) -> Profile:
+    """Per-node and whole-model forward times of `module` on `x` (any fx.GraphModule), at
+    `threads` CPU threads (None: the calling thread's current setting)."""
+    with cpu_threads(threads):
+        return _profile(module, x, groups or {}, warmup, repeats, progress, cancel)
+
+
+@contextmanager
+def cpu_threads(threads: int | None) -> Iterator[None]:
+    """Run the block at `threads` CPU threads (None: unchanged). PyTorch's setting belongs to
+    the calling thread, so a worker thread's measurement leaves other threads alone."""
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _profile(module: fx.GraphModule, x: torch.Tensor, groups: dict[str, str], warmup: int,
+             repeats: int, progress: Progress | None, cancel: Cancel | None) -> Profile:
     report = progress or (lambda _f, _m: None)
     stop = cancel or (lambda: False)
     sync = torch.cuda.synchronize if x.device.type == "cuda" else (lambda: None)
@@ -158,7 +196,7 @@ def profile_module(module: fx.GraphModule, x: torch.Tensor, *, groups: dict[str,
                     runs.setdefault(name, []).append(ms)
     report(1.0, "done")
     layers = {name: statistics.median(values) for name, values in runs.items()}
-    return Profile(int(x.shape[0]), str(x.device), layers, _block_times(layers, groups or {}),
+    return Profile(int(x.shape[0]), str(x.device), layers, _block_times(layers, groups),
                    statistics.median(totals), repeats, warmup, torch.get_num_threads(),
                    statistics.median(run_sums))
 

@@ -200,6 +200,10 @@ class CommandStack:
         """Mark the current point as saved."""
         self._clean_index = len(self._done)
 
+    def set_unsaved(self) -> None:
+        """Mark the document as never saved (a design made by the app, e.g. by pruning)."""
+        self._clean_index = None
+
     @property
     def is_clean(self) -> bool:
         """Whether the document is as it was when last saved."""

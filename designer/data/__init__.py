@@ -11,7 +11,9 @@ Typical use::
 
 from __future__ import annotations
 
-from designer.data.dataset import ImageDataset, PoolSubset, datasets_from_manifest
+from typing import TYPE_CHECKING
+
+from designer.core.lazy import lazy_exports
 from designer.data.errors import (
     DataError,
     DataSourceError,
@@ -19,18 +21,31 @@ from designer.data.errors import (
     OperationCancelledError,
     SampleError,
 )
-from designer.data.health import DuplicateGroup, HealthReport, LargeImage, health_report
-from designer.data.loading import load_rgb, load_rgb_tensor
-from designer.data.samples import default_sample_root, generated_dataset, tuxpaint_source
 from designer.data.scan import BadFile, DataScan, Sample, scan, scan_class_folders, scan_folder
 from designer.data.sources import SPLITS, ClassFolders
 from designer.data.split import ManifestEntry, SplitManifest, split_scan
-from designer.data.transforms import (
-    AugmentOptions,
-    augmented_previews,
-    build_transforms,
-    without_normalize,
-)
+
+if TYPE_CHECKING:
+    from designer.data.dataset import ImageDataset, PoolSubset, datasets_from_manifest
+    from designer.data.health import DuplicateGroup, HealthReport, LargeImage, health_report
+    from designer.data.loading import load_rgb, load_rgb_tensor
+    from designer.data.samples import default_sample_root, generated_dataset, tuxpaint_source
+    from designer.data.transforms import (
+        AugmentOptions,
+        augmented_previews,
+        build_transforms,
+        without_normalize,
+    )
+
+# torch, PIL, numpy: imported when first used (the window starts without them)
+__getattr__ = lazy_exports(__name__, {
+    **dict.fromkeys(('ImageDataset', 'PoolSubset', 'datasets_from_manifest'), 'dataset'),
+    **dict.fromkeys(('DuplicateGroup', 'HealthReport', 'LargeImage', 'health_report'), 'health'),
+    **dict.fromkeys(('load_rgb', 'load_rgb_tensor'), 'loading'),
+    **dict.fromkeys(('default_sample_root', 'generated_dataset', 'tuxpaint_source'), 'samples'),
+    **dict.fromkeys(('AugmentOptions', 'augmented_previews', 'build_transforms',
+                     'without_normalize'), 'transforms'),
+})
 
 __all__ = [
     "SPLITS",

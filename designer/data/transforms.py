@@ -23,6 +23,9 @@ from designer.zoo.preprocessing import Preprocessing
 if TYPE_CHECKING:
     from torchvision.transforms import v2
 
+#: automatic augmentation presets (torchvision.transforms.v2)
+POLICIES = ("none", "randaugment", "trivialaugment")
+
 
 def _interpolation(name: str) -> v2.InterpolationMode:
     """The torchvision mode for a Preprocessing interpolation name (bilinear when unknown)."""
@@ -42,7 +45,9 @@ class AugmentOptions:
 
     ``scale`` is RandomResizedCrop's area range (None: resize and centre-crop like evaluation);
     ``translate`` is the largest shift as a fraction of the image size; the colour values are
-    ColorJitter's (0 = off; hue at most 0.5).
+    ColorJitter's (0 = off; hue at most 0.5). ``policy`` adds an automatic augmentation
+    preset after the geometric steps: "randaugment" (two random operations per image at
+    ``magnitude``, 0-30) or "trivialaugment" (TrivialAugmentWide: one at a random strength).
     """
 
     hflip: bool = False
@@ -56,6 +61,17 @@ class AugmentOptions:
     saturation: float = 0.0
     hue: float = 0.0
     fill: tuple[int, int, int] | None = field(default=None)
+    policy: str = "none"
+    magnitude: int = 9
+
+    def __post_init__(self) -> None:
+        if self.policy not in POLICIES:
+            raise ValueError(f"augmentation policy {self.policy!r} is not one of "
+                             f"{', '.join(POLICIES)}.")
+        if isinstance(self.magnitude, bool) or not isinstance(self.magnitude, int) \
+                or not 0 <= self.magnitude <= 30:
+            raise ValueError(f"RandAugment magnitude must be a whole number from 0 to 30 "
+                             f"(got {self.magnitude!r}; 9 is the usual choice).")
 
     @property
     def enabled(self) -> bool:
@@ -67,6 +83,7 @@ class AugmentOptions:
             or self.scale is not None
             or self.translate > 0
             or self.colour_enabled
+            or self.policy != "none"
         )
 
     @property
@@ -170,6 +187,8 @@ def _augmentation(
                 fill=list(fill),
             )
         )
+    if aug.policy != "none":
+        steps.append(policy_transform(aug, pre))
     if aug.colour_enabled:
         steps.append(
             v2.ColorJitter(
@@ -180,6 +199,16 @@ def _augmentation(
             )
         )
     return steps
+
+
+def policy_transform(aug: AugmentOptions, pre: Preprocessing) -> v2.Transform:
+    """RandAugment or TrivialAugmentWide on uint8 images; uncovered pixels get the mean colour."""
+    from torchvision.transforms import v2
+
+    fill = list(aug.fill or tuple(round(m * 255) for m in pre.mean))
+    if aug.policy == "randaugment":
+        return v2.RandAugment(num_ops=2, magnitude=aug.magnitude, fill=fill)
+    return v2.TrivialAugmentWide(fill=fill)
 
 
 def decode_min_side(pre: Preprocessing, image_size: int | None = None) -> int:

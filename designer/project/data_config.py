@@ -10,26 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from designer.core.errors import UserError
-from designer.data import (
-    AugmentOptions,
-    ClassFolders,
-    DataScan,
-    HealthReport,
-    ImageDataset,
-    SplitManifest,
-    datasets_from_manifest,
-    default_sample_root,
-    generated_dataset,
-    health_report,
-    scan,
-    split_scan,
-    tuxpaint_source,
-)
+from designer.data import ClassFolders, DataScan, SplitManifest, scan, split_scan
+from designer.data.transforms import AugmentOptions
 from designer.project.dataset_versions import DatasetEdits, DatasetVersions
 from designer.zoo.preprocessing import Preprocessing
+
+if TYPE_CHECKING:
+    from designer.data import HealthReport, ImageDataset
 
 SAMPLE_TUXPAINT = "sample:tuxpaint"
 SAMPLE_SHAPES = "sample:shapes"
@@ -117,6 +107,8 @@ class PreparedData:
 
 def resolve_source(source: str) -> Path | ClassFolders:
     """A folder or the sample data a source string names."""
+    from designer.data.samples import default_sample_root, generated_dataset, tuxpaint_source
+
     if source == SAMPLE_TUXPAINT:
         folders = tuxpaint_source()
         if folders is None:
@@ -135,6 +127,8 @@ def resolve_source(source: str) -> Path | ClassFolders:
 
 def default_source() -> str:
     """The real photos when installed, else the generated shapes."""
+    from designer.data.samples import tuxpaint_source
+
     return SAMPLE_TUXPAINT if tuxpaint_source() is not None else SAMPLE_SHAPES
 
 
@@ -142,6 +136,8 @@ def prepare_data(config: DataConfig, preprocessing: Preprocessing, *, check_heal
                  manifest: SplitManifest | None = None, progress: Progress | None = None,
                  cancel: Callable[[], bool] | None = None) -> PreparedData:
     """Scan, split (or reuse `manifest`), check and wrap the data for training."""
+    from designer.data import datasets_from_manifest, health_report  # torch, PIL, numpy
+
     report_progress = progress or (lambda _f, _m: None)
     report_progress(0.0, "Scanning images…")
     scanned = scan(resolve_source(config.source), cancel=cancel)

@@ -8,6 +8,7 @@ replaces or adds library modules from their saved parameters, then loads the wei
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,8 @@ def info_to_dict(info: DesignInfo) -> dict[str, Any]:
     return {"model_name": info.model_name, "source": info.source, "weights": info.weights,
             "class_names": list(info.class_names), "input_size": info.input_size,
             "preprocessing": info.preprocessing.to_dict(), "head": list(info.head),
-            "stages": [list(stage) for stage in info.stages]}
+            "stages": [list(stage) for stage in info.stages],
+            "architecture": info.architecture}
 
 
 def info_from_dict(data: dict[str, Any]) -> DesignInfo:
@@ -57,7 +59,8 @@ def info_from_dict(data: dict[str, Any]) -> DesignInfo:
                       input_size=int(data.get("input_size", 224)),
                       head=tuple(str(h) for h in data.get("head") or ()),
                       stages=tuple((str(label), str(path))
-                                   for label, path in data.get("stages") or ()))
+                                   for label, path in data.get("stages") or ()),
+                      architecture=str(data.get("architecture") or ""))
 
 
 @dataclass(frozen=True)
@@ -116,20 +119,25 @@ def _read_weights(path: Path) -> dict[str, torch.Tensor]:
 
 def _base_store(info: DesignInfo) -> Store:
     """The modules of the architecture the design started from (random weights)."""
+    name = info.architecture or info.model_name
     try:
-        get_entry(info.model_name)
+        get_entry(name)
     except LookupError:
         return {}
-    _network, store = network_from_module(create_model(info.model_name, "none"))
+    _network, store = network_from_module(create_model(name, "none"))
     return store
 
 
 def _rebuild_store(network: Network, info: DesignInfo, tensors: dict[str, torch.Tensor]) -> Store:
     base = _base_store(info)
     store: Store = {}
+    resized: set[str] = set()
     for layer in network:
         if layer.op == "module" and layer.target not in store:
             store[layer.target] = _module_for(layer.target, layer.kind, layer.params, base)
+            if store[layer.target] is not base.get(layer.target) and \
+                    catalog_kind(layer.kind) is None and layer.kind != "OpaqueOp":
+                resized.add(layer.target)
         elif layer.op == "constant" and layer.target not in store:
             if layer.target not in tensors:
                 raise DesignLoadError(f"the saved weights have no tensor {layer.target}")
@@ -141,6 +149,8 @@ def _rebuild_store(network: Network, info: DesignInfo, tensors: dict[str, torch.
         if isinstance(item, nn.Module):
             prefix = f"{target}."
             sub = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+            if target in resized:
+                _take_shapes(item, sub)
             try:
                 item.load_state_dict(sub, strict=True)
             except RuntimeError as error:
@@ -148,11 +158,43 @@ def _rebuild_store(network: Network, info: DesignInfo, tensors: dict[str, torch.
     return store
 
 
+def _resized(original: nn.Module, params: dict[str, Any]) -> nn.Module:
+    """The architecture's own module with other channel counts (a pruned design): a copy whose
+    simple constructor attributes (in/out channels, groups, num_features) take the saved
+    values; `_take_shapes` gives its tensors the saved shapes before the weights load."""
+    module = copy.deepcopy(original)
+    known = module_params(original)
+    for key, value in params.items():
+        if key in known and value != known[key] and type(value) is type(known[key]) and \
+                isinstance(value, int) and key != "bias":  # channel counts and groups
+            setattr(module, key, value)
+    return module
+
+
+def _take_shapes(module: nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+    """Give a resized module's parameters and buffers the saved tensors' shapes (the values
+    are loaded next, strictly: every name must still match)."""
+    for key, value in tensors.items():
+        owner_path, _, leaf = key.rpartition(".")
+        try:
+            owner = module.get_submodule(owner_path)
+        except AttributeError:
+            continue  # strict loading names it
+        current = getattr(owner, leaf, None)
+        if isinstance(current, nn.Parameter):
+            setattr(owner, leaf, nn.Parameter(torch.empty_like(value),
+                                              requires_grad=current.requires_grad))
+        elif isinstance(current, torch.Tensor):
+            setattr(owner, leaf, torch.empty_like(value))
+
+
 def _module_for(target: str, kind: str, params: dict[str, Any], base: Store) -> nn.Module:
     original = base.get(target)
-    if isinstance(original, nn.Module) and type(original).__name__ == kind and \
-            module_params(original) == params:
-        return original
+    if isinstance(original, nn.Module) and type(original).__name__ == kind:
+        if module_params(original) == params:
+            return original
+        if catalog_kind(kind) is None:
+            return _resized(original, params)
     if kind == "OpaqueOp":  # an imported operation kept as one node (surgery/opaque.py)
         try:
             return from_file_spec(params.get("spec"), target)

@@ -123,17 +123,18 @@ class ExportSource:
                              preprocessing=self.preprocessing, progress=progress, cancel=cancel,
                              temperature=self.temperature)
 
-    def write_script(self, folder: Path | str, *, progress: Progress | None = None,
-                     cancel: Cancel | None = None) -> ScriptReport:
-        """Write ``train.py`` + weights + split into `folder`, checked against the design."""
+    def write_script(self, folder: Path | str, *, distributed: bool = False,
+                     progress: Progress | None = None, cancel: Cancel | None = None) -> ScriptReport:
+        """Write ``train.py`` + weights + split into `folder`, checked against the design
+        (distributed: the script also runs under torchrun)."""
         outputs, classes = self.design.num_classes, self.manifest and len(self.manifest.classes)
         if classes and outputs != classes:
             raise ExportError(f"{self.title} has {outputs} outputs but the data has {classes} "
                               "classes, so its script could not train: replace the final layers "
                               "for these classes first (right-click the last layer)")
         return write_verified_bundle(folder, self.design, self.options, self.manifest,
-                                     self.augment, self.image_size, progress=progress,
-                                     cancel=cancel)
+                                     self.augment, self.image_size, distributed=distributed,
+                                     progress=progress, cancel=cancel)
 
 
 def file_stem(model_name: str) -> str:

@@ -216,6 +216,22 @@ def fold_metrics(run: RunRecord) -> dict[str, float | None]:
 FoldProgress = Callable[[int, int, str], None]
 
 
+@dataclass(frozen=True)
+class KFoldRequest:
+    """A cross-validation as a value: what crosses from the GUI thread to a worker (``design``
+    is a snapshot, so the live design may change meanwhile)."""
+
+    design: FrozenDesign
+    data: PreparedData
+    options: TrainingOptions
+    runs_root: Path
+    k: int
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        check_fold_count(self.k)
+
+
 def train_folds(design: Design | FrozenDesign, data: PreparedData, options: TrainingOptions, k: int,
                 *, runs_root: Path, name: str | None = None, callbacks: Iterable[Callback] = (),
                 should_stop: Callable[[], bool] | None = None,

@@ -26,18 +26,20 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from designer.core.errors import UserError
 from designer.core.paths import PathEscapeError, inside, is_within, remove_generated
 from designer.data import SplitManifest
 from designer.data.errors import ManifestError
 from designer.project.data_config import DataConfig
-from designer.project.design_io import DesignLoadError, DesignSnapshot, load_design, save_design
 from designer.project.runs import RunRecord, list_runs
-from designer.surgery.design import Design
 from designer.training.options import TrainingOptions
 from designer.training.run_dir import write_json
+
+if TYPE_CHECKING:
+    from designer.project.design_io import DesignSnapshot
+    from designer.surgery.design import Design
 
 PROJECT_JSON = "project.json"
 FORMAT = "netdesigner.project"
@@ -74,6 +76,8 @@ class Project:
 
 def save_project(project: Project) -> Path:
     """Write the project (atomically; the previous design folder is removed afterwards)."""
+    from designer.project.design_io import save_design  # torch: not on the start-up path
+
     folder = project.folder
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -97,6 +101,8 @@ def save_project(project: Project) -> Path:
 
 def open_project(folder: Path) -> Project:
     """Read a project folder; refuses newer formats clearly and skips interrupted runs."""
+    from designer.project.design_io import DesignLoadError, load_design
+
     data = _read_project_json(folder)
     try:
         design_dir = inside(folder, data.get("design"), what="the project's design folder")
@@ -175,6 +181,8 @@ def save_as(project: Project, folder: Path) -> Project:
 # ----- autosave and crash recovery --------------------------------------------------------
 def autosave(folder: Path, design: Design | DesignSnapshot) -> Path:
     """Save the design to the project's .autosave folder (atomically, file by file)."""
+    from designer.project.design_io import DesignSnapshot
+
     target = folder / AUTOSAVE
     if target.is_symlink() or (target.exists() and not is_within(target, folder)):
         remove_generated(folder, AUTOSAVE, _AUTOSAVE_NAME)  # never write through a link

@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from designer.evaluation import EvaluationResult
 from designer.training.history import History
 from designer.training.options import TrainingOptions
 from designer.training.run_dir import RunDir
@@ -27,6 +26,9 @@ from designer.training.run_records import (
     number,
     text,
 )
+
+if TYPE_CHECKING:
+    from designer.evaluation import EvaluationResult
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class RunEvaluation:
     def result(self) -> EvaluationResult:
         """Per-class metrics, confusion matrix and predictions (raises KeyError/TypeError/
         ValueError for a damaged file)."""
+        from designer.evaluation import EvaluationResult  # torch: only when a result is read
+
         return EvaluationResult.from_dict(dict(self.document))
 
     def brief(self) -> dict[str, Any]:

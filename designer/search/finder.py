@@ -48,6 +48,9 @@ FINDER_DIR = "finder"
 RESULT_FILE = "finder.json"
 FORMAT = "netdesigner.finder"
 VERSION = 1
+#: the default probe size (px): features at 128 px cost ~1/3 of the 224 px a zoo model trains at
+#: by default, and rank models as 224 px does on the sample photos (bench/find_model.py)
+PROBE_SIZE = 128
 
 
 class FinderError(UserError, ValueError):
@@ -221,6 +224,8 @@ def probe_candidate(candidate: Candidate, data: PreparedData, *, image_size: int
     design = open_candidate(candidate, data.classes, image_size=size, cancel=cancel)
     datasets = datasets_from_manifest(data.manifest, entry.preprocessing, None, image_size=size)
     features = extract_features(design, datasets, store=store, progress=progress, cancel=cancel)
+    if progress is not None:
+        progress(0.95, "Fitting the probe")
     fit = fit_probe(features, folds=folds, cancel=cancel)
     if progress is not None:
         progress(0.98, "Timing on this machine")

@@ -6,8 +6,10 @@ RDB URL — so several processes or machines work on one study. The search space
 the study, so a process that joins with no ranges of its own searches the same space.
 
 Budgets: ``trials`` counts trials over all processes (trial numbers are handed out by the
-storage in order, so exactly that many run); ``minutes`` starts no trial that the time left
-cannot hold (judged by the mean trial so far) and stops a running one at the deadline.
+storage in order, so exactly that many run; an interrupted trial — its process killed — is
+marked so when the study is next opened, `designer.search.stale_trials`, and not counted);
+``minutes`` starts no trial that the time left cannot hold (judged by the mean trial so far)
+and stops a running one at the deadline.
 Poor trials are pruned: each run reports its validation accuracy per epoch (MedianPruner).
 """
 
@@ -26,6 +28,7 @@ from designer.project.data_config import prepare_data
 from designer.project.project_file import Project, ProjectError, open_project
 from designer.project.runs import RunRecord
 from designer.project.workflow import train_design
+from designer.search.stale_trials import INTERRUPTED, fail_interrupted, running
 from designer.surgery.design import Design
 from designer.surgery.edits import final_parametric_layer
 from designer.surgery.opening import open_model
@@ -134,11 +137,12 @@ class TrialRow:
     """One trial as Compare shows it."""
 
     number: int
-    state: str  # "complete", "pruned", "failed", "running"
+    state: str  # "complete", "pruned", "failed", "interrupted", "running"
     params: Mapping[str, Any]
     accuracy: float | None
     latency_ms: float | None
     run: str | None  # the run folder's name under the project's runs/
+    note: str = ""  # why it failed or was interrupted
 
 
 @dataclass(frozen=True)
@@ -187,11 +191,13 @@ def load_study(project: Path, study: str, storage: str | None = None) -> Any:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.create_study(
+        handle = optuna.create_study(
             study_name=study, storage=_storage(storage_url(project, study, storage)),
             direction="maximize", load_if_exists=True,
             sampler=optuna.samplers.TPESampler(seed=None, n_startup_trials=3),
             pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1))
+    fail_interrupted(handle)
+    return handle
 
 
 def run_sweep(project_folder: Path, budget: SweepBudget, space: SweepSpace | None = None, *,
@@ -215,10 +221,10 @@ def run_sweep(project_folder: Path, budget: SweepBudget, space: SweepSpace | Non
             if left <= 0 or (durations and left < sum(durations) / len(durations)):
                 reason = "the time budget is spent"
                 break
-        if budget.trials is not None and _started(handle) >= budget.trials:
+        if budget.trials is not None and trials_counted(handle) >= budget.trials:
             break
         trial = handle.ask()
-        if budget.trials is not None and trial.number >= budget.trials:
+        if budget.trials is not None and trials_counted(handle, before=trial.number) >= budget.trials:
             # another process took the last trial number between our check and ask
             trial.set_user_attr("not_run", "over the trial budget")
             handle.tell(trial, state=optuna.trial.TrialState.FAIL)
@@ -234,8 +240,10 @@ def run_sweep(project_folder: Path, budget: SweepBudget, space: SweepSpace | Non
             return late or (cancel is not None and cancel())
 
         try:
-            state, value = _run_trial(project, trial, space, study, stop)
-        except BaseException:  # a bug or Ctrl-C: the trial must not stay "running" for ever
+            with running(trial):  # kill -9: the next opening of the study fails the trial
+                state, value = _run_trial(project, trial, space, study, stop)
+        except BaseException as error:  # a bug or Ctrl-C: not "running" for ever either
+            trial.set_user_attr(INTERRUPTED, f"stopped by {type(error).__name__}")
             handle.tell(trial, state=optuna.trial.TrialState.FAIL)
             raise
         handle.tell(trial, value if state == optuna.trial.TrialState.COMPLETE else None,
@@ -267,9 +275,12 @@ def _shared_space(handle: Any, space: SweepSpace | None) -> SweepSpace:
     return SweepSpace.from_dict(stored)
 
 
-def _started(handle: Any) -> int:
-    """Trials that count against the budget: all but the ones told "not run"."""
-    return sum(1 for t in handle.get_trials(deepcopy=False) if "not_run" not in t.user_attrs)
+def trials_counted(handle: Any, before: int | None = None) -> int:
+    """Trials that count against the budget (numbered below ``before``): all but the ones told
+    "not run" and the interrupted ones (a restarted sweep still runs its number of trials)."""
+    return sum(1 for t in handle.get_trials(deepcopy=False)
+               if "not_run" not in t.user_attrs and INTERRUPTED not in t.user_attrs
+               and (before is None or t.number < before))
 
 
 class _Pruning(Callback):
@@ -376,9 +387,14 @@ def summarize(handle: Any) -> SweepSummary:
         if "not_run" in t.user_attrs:
             continue
         accuracy = t.value if t.value is not None else t.user_attrs.get("accuracy")
-        rows.append(TrialRow(t.number, names.get(t.state, "waiting"), dict(t.params),
+        state = names.get(t.state, "waiting")
+        if state == "failed" and (INTERRUPTED in t.user_attrs or "error" not in t.user_attrs):
+            state = "interrupted"  # its process was killed or stopped, not a failed run
+        rows.append(TrialRow(t.number, state, dict(t.params),
                              None if accuracy is None else float(accuracy),
-                             t.user_attrs.get("latency_ms"), t.user_attrs.get("run")))
+                             t.user_attrs.get("latency_ms"), t.user_attrs.get("run"),
+                             str(t.user_attrs.get(INTERRUPTED) or t.user_attrs.get("error")
+                                 or "")))
     placed = [r for r in rows if r.state == "complete" and r.latency_ms is not None]
     front = tuple(placed[i].number for i in pareto_front(
         [(float(r.latency_ms or 0.0), float(r.accuracy or 0.0)) for r in placed]))
@@ -417,6 +433,7 @@ def sweep_summary(project: Path, study: str, storage: str | None = None) -> Swee
             storage_url(project, study, storage)))
     except KeyError as error:
         raise SweepError(f"no sweep called {study!r} in {project}") from error
+    fail_interrupted(handle)
     return summarize(handle)
 
 

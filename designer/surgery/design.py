@@ -48,6 +48,9 @@ class DesignInfo:
     head: tuple[str, ...] = ()
     #: (label, module path) of each stage boundary (timm's ``feature_info``), shallow first
     stages: tuple[tuple[str, str], ...] = ()
+    #: the zoo entry whose modules this design is built from, when `model_name` names
+    #: something derived from it (a pruned copy); empty: `model_name` itself
+    architecture: str = ""
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:

@@ -34,17 +34,19 @@ class BatchSource(Protocol):
     """What the loop iterates: ``batches(epoch, skip)`` yields (inputs, labels)."""
 
     num_samples: int
+    weights: torch.Tensor | None  # per-sample draw weights (balanced sampler), None: shuffle
 
     def __len__(self) -> int: ...
 
     def batches(self, epoch: int, skip: int = 0) -> Iterator[Batch]: ...
 
 
-def _order(n: int, batch_size: int, seed: int, epoch: int, train: bool) -> list[list[int]]:
+def _order(n: int, batch_size: int, seed: int, epoch: int, train: bool,
+           weights: torch.Tensor | None = None) -> list[list[int]]:
     """This process's share of every batch of ``epoch`` (training batches are shared out
     between the processes of a torchrun group, see designer.training.ddp)."""
     rank, world = shard() if train else (0, 1)
-    batches = epoch_order(n, batch_size, seed, epoch, train, world)
+    batches = epoch_order(n, batch_size, seed, epoch, train, world, weights)
     return batches if world == 1 else [b[rank::world] for b in batches]
 
 
@@ -52,9 +54,11 @@ class _EpochBatchSampler(Sampler[list[int]]):
     def __init__(self, n: int, batch_size: int, seed: int, train: bool) -> None:
         self.n, self.batch_size, self.seed, self.train = n, batch_size, seed, train
         self.epoch, self.skip = 1, 0
+        self.weights: torch.Tensor | None = None
 
     def __iter__(self) -> Iterator[list[int]]:
-        yield from _order(self.n, self.batch_size, self.seed, self.epoch, self.train)[self.skip:]
+        yield from _order(self.n, self.batch_size, self.seed, self.epoch, self.train,
+                          self.weights)[self.skip:]
 
     def __len__(self) -> int:
         return _batch_count(self.n, self.batch_size, self.train, shard()[1] if self.train else 1)
@@ -80,6 +84,14 @@ class LoaderSource:
     def __len__(self) -> int:
         return len(self._sampler)
 
+    @property
+    def weights(self) -> torch.Tensor | None:
+        return self._sampler.weights
+
+    @weights.setter
+    def weights(self, value: torch.Tensor | None) -> None:
+        self._sampler.weights = value
+
     def batches(self, epoch: int, skip: int = 0) -> Iterator[Batch]:
         self._sampler.epoch, self._sampler.skip = epoch, skip
         # Worker processes seed their RNGs (augmentation) from this generator: fixed per epoch
@@ -104,6 +116,7 @@ class TensorSource:
         self.labels = labels
         self.num_samples = int(labels.shape[0])
         self.batch_size, self.seed, self.train = batch_size, seed, train
+        self.weights: torch.Tensor | None = None
 
     def __len__(self) -> int:
         world = shard()[1] if self.train else 1
@@ -111,7 +124,8 @@ class TensorSource:
 
     def batches(self, epoch: int, skip: int = 0) -> Iterator[Batch]:
         tensors = self.views[(epoch - 1) % len(self.views)]
-        order = _order(self.num_samples, self.batch_size, self.seed, epoch, self.train)
+        order = _order(self.num_samples, self.batch_size, self.seed, epoch, self.train,
+                       self.weights)
         for indices in order[skip:]:
             index = torch.tensor(indices)
             yield tuple(t[index] for t in tensors), self.labels[index]

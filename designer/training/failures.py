@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import errno
 import shutil
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import torch
 
 from designer.data.errors import TransformError
 from designer.training.errors import TrainingError
@@ -30,6 +29,12 @@ OUT_OF_MEMORY_ADVICE = ("Lower the batch size or the image size, or freeze the b
                         "layers to train), then train again.")
 
 
+def _torch() -> Any:
+    """torch if it is loaded (None: no tensor or torch error can exist yet). The start-up path
+    reads runs without importing torch (seconds) just to recognise torch's objects."""
+    return sys.modules.get("torch")
+
+
 class DiskFullError(TrainingError, OSError):
     """A file could not be written because its disk is full; names the folder and the space."""
 
@@ -37,7 +42,9 @@ class DiskFullError(TrainingError, OSError):
 def is_out_of_memory(error: BaseException) -> bool:
     """True for MemoryError, torch's OutOfMemoryError and allocator errors (also when wrapped,
     e.g. by a transform or a DataLoader worker, which keep the allocator's words)."""
-    if isinstance(error, MemoryError | torch.OutOfMemoryError):
+    torch = _torch()
+    if isinstance(error, MemoryError) or (
+            torch is not None and isinstance(error, torch.OutOfMemoryError)):
         return True
     return isinstance(error, RuntimeError | TransformError) and any(
         t in str(error).lower() for t in _OUT_OF_MEMORY_TEXT)
@@ -82,7 +89,8 @@ def require_free_space(folder: Path, needed: int) -> None:
 
 def tensor_bytes(value: Any) -> int:
     """Bytes of every tensor in a (nested) state dict, list or tuple."""
-    if isinstance(value, torch.Tensor):
+    torch = _torch()
+    if torch is not None and isinstance(value, torch.Tensor):
         return value.numel() * value.element_size()
     if isinstance(value, Mapping):
         return sum(tensor_bytes(v) for v in value.values())

@@ -97,6 +97,10 @@ def plan_cache(model: nn.Module, options: TrainingOptions, augmented: bool) -> C
     """Decide from the graph and the options alone (cheap; no data is read)."""
     if options.feature_cache == "off":
         return CachePlan(None, "feature cache: off (as requested)")
+    if options.mixes_batches:
+        return CachePlan(None, "feature cache not used: MixUp/CutMix mix the images of every "
+                         "batch, so the frozen layers see new inputs at every step (mixing "
+                         "cached features instead would be a different method)")
     if not isinstance(model, fx.GraphModule):
         return CachePlan(None, "feature cache not used: the model is not a torch.fx graph")
     if augmented and options.cache_augmented_views == 0:

@@ -40,6 +40,8 @@ class RunView(Protocol):
 
     def checkpoint_state(self) -> dict[str, Any]: ...
 
+    def apply_average(self) -> None: ...
+
     def log(self, message: str, level: str = "info") -> None: ...
 
 
@@ -135,6 +137,9 @@ class Finisher:
         ready = run.setup_complete and run.state.iteration > 0
         if self.run_dir is not None and ready:
             self.run_dir.save_checkpoint(run.checkpoint_state())
+        if ready:  # with model EMA on, the kept weights are the averaged ones
+            run.apply_average()
+        if self.run_dir is not None and ready:
             self.run_dir.save_weights("last", self.model.state_dict(), kind="last")
         kept = "last" if ready else "none"
         if self.options.keep == "best" and run.best.state is not None:

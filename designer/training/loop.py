@@ -15,9 +15,10 @@ Ctrl+C (KeyboardInterrupt) is treated as a stop. The only exception fit raises i
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from designer.training import ddp
 from designer.training.accel import Acceleration, choose
 from designer.training.batches import BatchSource, LoaderSource, mix_seed
 from designer.training.callbacks import Callback, CallbackList
-from designer.training.errors import CallbackError, SampleLoadError
+from designer.training.errors import CallbackError, CheckpointError, SampleLoadError
 from designer.training.events import (
     EpochEvent,
     FinishReason,
@@ -48,16 +49,19 @@ from designer.training.options import FINETUNE_GROUPS, TrainingOptions
 from designer.training.params import Trainability, prepare, set_train_mode
 from designer.training.provenance import changing_tensors, provenance
 from designer.training.recipe import (
+    balanced_weights,
     build_optimizer,
     class_weights,
+    ema_model,
     finetune_factors,
+    mix_batch,
     seed_generators,
 )
 from designer.training.result import FitResult
 from designer.training.resume import TrainingState, load_model_state, restore_training_state
 from designer.training.run_dir import CHECKPOINT, INITIAL, RunDir
 from designer.training.samples import dataset_labels, user_message
-from designer.training.schedules import LrSchedule
+from designer.training.schedules import LrSchedule, phase_lr, phase_schedule
 from designer.training.sources import choose_sources
 from designer.training.steps import (
     LossDiverged,
@@ -146,6 +150,8 @@ class _Trainer:
         self.data: tuple[Dataset[Any], Dataset[Any] | None, bool] | None = None
         self.lr_factors: dict[str, float] = {}
         self.loss_weights: torch.Tensor | None = None
+        self.sample_weights: torch.Tensor | None = None  # balanced sampler
+        self.ema: torch.optim.swa_utils.AveragedModel | None = None
 
     # -- phases ------------------------------------------------------------------------------
 
@@ -202,6 +208,7 @@ class _Trainer:
         self.best = BestTracker(mutable_keys(model))
         self.data, self.lr_factors = (train_data, val_data, augmented), dict(lr_factors or {})
         self._class_weights(train_data)
+        self._balanced_sampler(train_data)
         self.scaler = torch.amp.GradScaler("cuda") if accel.needs_grad_scaler else None
         if checkpoint is not None and options.recipe == "finetune" \
                 and int(checkpoint.get("epoch", 0)) >= options.head_epochs:
@@ -211,10 +218,11 @@ class _Trainer:
             assert self.train_src is not None
             self.optimizer = build_optimizer(trainability.groups, options.solver, options.lr,
                                              options.momentum)
-            epochs = options.head_epochs if options.recipe == "finetune" else options.epochs
-            self._make_stepper(LrSchedule(options, len(self.train_src), epochs))
+            self._make_stepper(phase_schedule(options, len(self.train_src), 1))
+            self._start_average()
         if checkpoint is not None:
             self.state = restore_training_state(checkpoint, self.optimizer, self.scaler, self.best)
+            self._restore_average(checkpoint)
             self.finisher.continue_clock(float(checkpoint.get("elapsed", 0.0)))
             self.log(f"resumed from {resume_from} at epoch {self.state.epoch + 1}, "
                      f"iteration {self.state.iteration}")
@@ -227,10 +235,96 @@ class _Trainer:
         smoothing = self.options.label_smoothing
         loss: nn.Module = nn.CrossEntropyLoss(label_smoothing=smoothing) \
             if self.loss_weights is None else WeightedCrossEntropy(self.loss_weights, smoothing)
+        options = self.options
+        mix = None
+        if options.mixes_batches:
+            mix = functools.partial(mix_batch, classes=self._class_count(),
+                                    mixup_alpha=options.mixup_alpha,
+                                    cutmix_alpha=options.cutmix_alpha)
+        assert self.train_src is not None
+        self.train_src.weights = self.sample_weights
         self.stepper = Stepper(
             ddp.wrap(self.net, self.accel.device), self.optimizer, schedule, self.accel, loss,
-            self.options.grad_clip, self.scaler,
+            options.grad_clip, self.scaler, mix,
         )
+
+    def _class_count(self) -> int:
+        """Classes of the soft targets: the data's, else the model's last Linear layer's."""
+        assert self.data is not None
+        train_data = self.data[0]
+        labels = dataset_labels(train_data)
+        if getattr(train_data, "classes", None):
+            return len(train_data.classes)  # type: ignore[attr-defined]
+        if labels:
+            return max(labels) + 1
+        heads = [m.out_features for m in self.model.modules() if isinstance(m, nn.Linear)]
+        return heads[-1] if heads else 1
+
+    def _balanced_sampler(self, train_data: Dataset[Any]) -> None:
+        """Per-image draw weights for the balanced sampler (recorded in the run log)."""
+        options = self.options
+        if options.mixes_batches:
+            self.log(f"MixUp/CutMix on (mixup alpha {options.mixup_alpha:g}, cutmix alpha "
+                     f"{options.cutmix_alpha:g}): training batches are mixed, with soft targets; "
+                     "training accuracy counts the class with the larger share")
+        if options.sampler != "balanced":
+            return
+        labels = dataset_labels(train_data)
+        if not labels:
+            self.log("balanced sampler not applied: the training set does not list its labels",
+                     "warning")
+            return
+        self.sample_weights = balanced_weights(labels)
+        counts = torch.bincount(torch.tensor(labels))
+        self.log(f"balanced sampler: each epoch draws {len(labels)} training images with "
+                 f"replacement, every class equally often (class sizes {counts.min().item()} to "
+                 f"{counts.max().item()})")
+
+    def _start_average(self) -> None:
+        """A fresh EMA of the weights that train (the model, or its suffix on cached features)."""
+        decay = self.options.ema_decay
+        if not decay:
+            return
+        self.ema = ema_model(self.net, decay)
+        assert self.train_src is not None
+        steps = len(self.train_src) * self.options.epochs
+        self.log(f"model EMA on (decay {decay:g}, averaging about the last {1 / (1 - decay):.0f} "
+                 "steps): validation, checkpoints and the saved model use the averaged weights")
+        if 1 / (1 - decay) > steps / 2:
+            self.log(f"the EMA averages over about {1 / (1 - decay):.0f} steps but the run has "
+                     f"{steps}: the averaged weights stay close to the starting weights. Lower "
+                     f"the decay (e.g. {max(0.5, 1 - 10 / max(steps, 1)):.2g}) or train longer.",
+                     "warning")
+
+    def _restore_average(self, checkpoint: Mapping[str, Any]) -> None:
+        """The EMA from a checkpoint of the same phase (a new phase starts a new average)."""
+        state = checkpoint.get("ema")
+        if self.ema is None or state is None or checkpoint.get("ema_phase", 1) != self.phase:
+            return
+        try:
+            self.ema.load_state_dict(state)
+        except RuntimeError as error:
+            raise CheckpointError(f"The checkpoint's averaged (EMA) weights do not fit this "
+                                  f"model ({error}). Start a new run.") from error
+
+    @contextlib.contextmanager
+    def _averaged_weights(self) -> Iterator[None]:
+        """The trained module holds the EMA weights inside the block (validation, best)."""
+        if self.ema is None:
+            yield
+            return
+        saved = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
+        self.net.load_state_dict(self.ema.module.state_dict())
+        try:
+            yield
+        finally:
+            self.net.load_state_dict(saved)
+
+    def apply_average(self) -> None:
+        """End of the run: the model keeps the EMA weights (saved, exported, evaluated)."""
+        if self.ema is not None:
+            self.net.load_state_dict(self.ema.module.state_dict())
+            self.log("the saved weights are the EMA (averaged) weights")
 
     def _class_weights(self, train_data: Dataset[Any]) -> None:
         """Inverse-frequency loss weights when asked for (recorded in the run log)."""
@@ -264,7 +358,7 @@ class _Trainer:
             param.requires_grad_(True)
         factors = finetune_factors(names, head, self.lr_factors, FINETUNE_GROUPS,
                                    options.layer_lr_decay)
-        lr = options.lr * options.finetune_lr_ratio
+        lr = phase_lr(options, 2)
         self.trainability = prepare(model, lr, options.weight_decay, factors)
         self.trainability.original_flags = flags
         set_train_mode(model, self.trainability.frozen_batchnorms)
@@ -284,8 +378,8 @@ class _Trainer:
         self.optimizer = build_optimizer(self.trainability.groups, options.solver, lr,
                                          options.momentum)
         per_epoch = len(self.train_src)
-        self._make_stepper(LrSchedule(options, per_epoch, options.epochs - options.head_epochs,
-                                      start=options.head_epochs * per_epoch))
+        self._make_stepper(phase_schedule(options, per_epoch, 2))
+        self._start_average()
         old, self.best = self.best, BestTracker(mutable_keys(model))
         if old.state is not None:  # phase one's best: the unchanged backbone + its best head
             state = model.state_dict()
@@ -378,6 +472,8 @@ class _Trainer:
             except LossDiverged as bad:
                 message = bad.describe(epoch, state.iteration + 1, self.options.lr)
                 raise _Halt("diverged", f"{message} {self._roll_back()}") from None
+            if self.ema is not None:
+                self.ema.update_parameters(self.net)
             now = time.perf_counter()
             self.throughput.add(now - tick, count)
             epoch_mean.add(loss, correct, count)
@@ -418,10 +514,11 @@ class _Trainer:
             return
         self.state.validation_pending = True
         self.model.eval()
-        mean = validation_pass(self.net, self.val_src, self.accel, self._check_stop)
-        set_train_mode(self.model, self.trainability.frozen_batchnorms)
         state = self.state
-        is_best = self.best.update(mean.accuracy, mean.loss, state.iteration, self.model)
+        with self._averaged_weights():
+            mean = validation_pass(self.net, self.val_src, self.accel, self._check_stop)
+            is_best = self.best.update(mean.accuracy, mean.loss, state.iteration, self.model)
+        set_train_mode(self.model, self.trainability.frozen_batchnorms)
         event = ValidationEvent(state.iteration, epoch, self.since_validation.loss,
                                 self.since_validation.accuracy, mean.loss, mean.accuracy, is_best)
         self.since_validation = RunningMean()
@@ -442,6 +539,7 @@ class _Trainer:
         if path is not None and path.is_file() and self.accel is not None:
             checkpoint = load_model_state(self.model, path, self.accel.device)
             self.state = restore_training_state(checkpoint, self.optimizer, self.scaler, self.best)
+            self._restore_average(checkpoint)
             self.finisher.continue_clock(float(checkpoint.get("elapsed", 0.0)))
             return (f"The weights of epoch {self.state.epoch} (the last checkpoint) are kept; "
                     "resume from there with a lower learning rate.")
@@ -463,9 +561,12 @@ class _Trainer:
 
     def checkpoint_state(self) -> dict[str, Any]:
         """Everything needed to resume (tensors and primitives only)."""
+        averaged = {} if self.ema is None else {
+            "ema": {k: v.detach().cpu() for k, v in self.ema.state_dict().items()},
+            "ema_phase": self.phase}
         return {**self.state.to_checkpoint(self.model, self.optimizer, self.scaler, self.best,
                                            self.options),
-                "elapsed": self.finisher.elapsed()}
+                "elapsed": self.finisher.elapsed(), **averaged}
 
     def log(self, message: str, level: str = "info") -> None:
         self.events.emit(LogEvent(message, level))  # type: ignore[arg-type]

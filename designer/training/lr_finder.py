@@ -115,11 +115,13 @@ def range_test(
     lr_factors: dict[str, float] | None = None, augmented: bool = False, steps: int = 60,
     start_lr: float = 1e-7, end_lr: float = 10.0, emit: Callable[[Event], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    step_done: Callable[[int, int], None] | None = None,
 ) -> RangeTest:
     """Run the range test on ``model`` (its weights and flags are restored afterwards).
 
     Uses the run's solver, weight decay, batch size and per-layer factors; stops early when the
-    loss blows up. Raises :class:`CacheCancelled` when stopped.
+    loss blows up. ``step_done(done, steps)`` is told after every step. Raises
+    :class:`CacheCancelled` when stopped.
     """
     if not (isinstance(steps, int) and steps >= 5):
         raise ValueError(f"steps must be a whole number ≥ 5 (got {steps!r})")
@@ -141,7 +143,7 @@ def range_test(
         optimizer = build_optimizer(trainability.groups, options.solver, options.lr,
                                     options.momentum)
         lrs, losses = _sweep(sources.net, sources.train, optimizer, steps, start_lr, end_lr,
-                             accel.device, stop)
+                             accel.device, stop, step_done)
     finally:
         model.load_state_dict(saved)
         for name, param in model.named_parameters():
@@ -161,6 +163,7 @@ def range_test(
 def _sweep(
     net: nn.Module, source: Any, optimizer: torch.optim.Optimizer, steps: int, start_lr: float,
     end_lr: float, device: torch.device, stop: Callable[[], bool],
+    step_done: Callable[[int, int], None] | None,
 ) -> tuple[list[float], list[float]]:
     loss_fn = nn.CrossEntropyLoss()
     lrs: list[float] = []
@@ -184,6 +187,8 @@ def _sweep(
             lowest = min(lowest, value)
             loss.backward()
             optimizer.step()
+            if step_done is not None:
+                step_done(len(lrs), steps)
             if len(lrs) >= steps:
                 break
         epoch += 1

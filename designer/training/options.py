@@ -19,6 +19,7 @@ KEEP = ("best", "last")
 FEATURE_CACHE = ("auto", "off", "memory", "disk")
 RECIPES = ("standard", "finetune")
 CLASS_WEIGHTS = ("off", "balanced")
+SAMPLERS = ("shuffle", "balanced")
 FINETUNE_GROUPS = 4  # runs of layers with their own learning rate in the fine-tune phase
 
 _CHOICES: dict[str, tuple[str, ...]] = {
@@ -31,6 +32,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "feature_cache": FEATURE_CACHE,
     "recipe": RECIPES,
     "class_weights": CLASS_WEIGHTS,
+    "sampler": SAMPLERS,
 }
 
 
@@ -74,6 +76,10 @@ class TrainingOptions:
     finetune_lr_ratio: float = 0.1
     layer_lr_decay: float = 0.3
     class_weights: str = "off"  # "balanced": weigh the loss by inverse class frequency
+    sampler: str = "shuffle"  # "balanced": sample every class equally often (with replacement)
+    mixup_alpha: float = 0.0
+    cutmix_alpha: float = 0.0
+    ema_decay: float = 0.0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -105,11 +111,27 @@ class TrainingOptions:
         if not (0 < self.finetune_lr_ratio <= 1 and 0 < self.layer_lr_decay <= 1):
             raise OptionsError("finetune_lr_ratio and layer_lr_decay must be in (0, 1] (got "
                                f"{self.finetune_lr_ratio}, {self.layer_lr_decay}).")
+        self._check_regularisers()
         if self.schedule == "step" and self.step_size < 1:
             raise OptionsError(f"step_size must be at least 1 epoch (got {self.step_size}).")
         workers = self.num_workers
         if not (workers == "auto" or (isinstance(workers, int) and workers >= 0)):
             raise OptionsError(f"num_workers must be 'auto' or an integer ≥ 0 (got {workers!r}).")
+
+    def _check_regularisers(self) -> None:
+        for name in ("mixup_alpha", "cutmix_alpha"):
+            alpha = getattr(self, name)
+            if alpha < 0:
+                raise OptionsError(f"{name} must be greater than 0 to mix batches, or 0 for off "
+                                   f"(got {alpha}; 0.2 for MixUp and 1.0 for CutMix are common).")
+        if self.ema_decay != 0 and not 0 < self.ema_decay < 1:
+            raise OptionsError(f"ema_decay must be between 0 and 1 (exclusive), or 0 for off "
+                               f"(got {self.ema_decay}; 0.99-0.9999 are common).")
+
+    @property
+    def mixes_batches(self) -> bool:
+        """True when MixUp or CutMix is on (then training sees images, never cached features)."""
+        return self.mixup_alpha > 0 or self.cutmix_alpha > 0
 
     def _check_numbers(self) -> None:
         """Whole numbers are ints and real numbers finite (a NaN or inf learning rate trains
@@ -126,7 +148,9 @@ class TrainingOptions:
             "lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay,
             "gamma": self.gamma, "warmup_epochs": self.warmup_epochs,
             "label_smoothing": self.label_smoothing, "grad_clip": self.grad_clip,
-            "finetune_lr_ratio": self.finetune_lr_ratio, "layer_lr_decay": self.layer_lr_decay}
+            "finetune_lr_ratio": self.finetune_lr_ratio, "layer_lr_decay": self.layer_lr_decay,
+            "mixup_alpha": self.mixup_alpha, "cutmix_alpha": self.cutmix_alpha,
+            "ema_decay": self.ema_decay}
         for name, real in reals.items():
             if isinstance(real, bool) or not isinstance(real, int | float) \
                     or not math.isfinite(real):

@@ -1,9 +1,9 @@
 """The training recipe: the pure pieces the engine and the generated ``train.py`` share.
 
-Each function here is self-contained (it uses only ``math``, ``torch`` and ``nn`` and its own
-arguments), because :mod:`designer.export.codegen` copies its source verbatim into the
-generated script with ``inspect.getsource``; the engine imports the same functions, so the two
-cannot drift. A test compares the script's text with this module's source.
+Each function here is self-contained (it uses only ``math``, ``torch``, ``nn``, torchvision's
+``v2`` and its own arguments), because :mod:`designer.export.codegen` copies its source verbatim
+into the generated script with ``inspect.getsource``; the engine imports the same functions, so
+the two cannot drift. A test compares the script's text with this module's source.
 Keep them plain: no imports from designer, no module constants, no closures.
 """
 
@@ -13,6 +13,7 @@ import math
 
 import torch
 from torch import nn
+from torchvision.transforms import v2
 
 
 def mix_seed(seed: int, *parts: int) -> int:
@@ -34,16 +35,21 @@ def seed_generators(seed: int, cuda: bool) -> None:
 
 
 def epoch_order(n: int, batch_size: int, seed: int, epoch: int, train: bool,
-                world: int = 1) -> list[list[int]]:
+                world: int = 1, weights: torch.Tensor | None = None) -> list[list[int]]:
     """Sample indices of every global batch of ``epoch``: shuffled by (seed, epoch) when training.
 
+    With ``weights`` (one per sample, see :func:`balanced_weights`) training draws ``n`` samples
+    with replacement in proportion to them, the draw of torch's ``WeightedRandomSampler``.
     With ``world`` processes each global batch is shared out (``batch[rank::world]``), so the
     batches do not depend on the number of processes. A last training batch too small to give
     every process two samples is dropped: BatchNorm cannot train on a single sample.
     """
     if train:
         generator = torch.Generator().manual_seed(mix_seed(seed, epoch))
-        order = torch.randperm(n, generator=generator).tolist()
+        if weights is not None:
+            order = torch.multinomial(weights.double(), n, True, generator=generator).tolist()
+        else:
+            order = torch.randperm(n, generator=generator).tolist()
     else:
         order = list(range(n))
     batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
@@ -111,6 +117,35 @@ def class_weights(labels: list[int], classes: int) -> torch.Tensor:
     counts = torch.bincount(torch.tensor(labels, dtype=torch.long), minlength=classes).double()
     balanced = counts.sum() / ((counts > 0).sum() * counts.clamp(min=1))
     return torch.where(counts > 0, balanced, torch.zeros_like(counts)).float()
+
+
+def balanced_weights(labels: list[int]) -> torch.Tensor:
+    """Sampling weight per training image for a balanced sampler: 1 / its class's count, so an
+    epoch draws every class about equally often (rare images repeat, common ones are skipped)."""
+    targets = torch.tensor(labels, dtype=torch.long)
+    counts = torch.bincount(targets).double()
+    return 1.0 / counts[targets]
+
+
+def mix_batch(images: torch.Tensor, labels: torch.Tensor, classes: int, mixup_alpha: float,
+              cutmix_alpha: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """MixUp and/or CutMix of a training batch (torchvision.transforms.v2): mixed images and
+    soft targets (one row per image, summing to 1). With both on, each batch gets one of the
+    two at random. Draws from torch's default generator, which the loop seeds per epoch."""
+    mixers: list[nn.Module] = []
+    if mixup_alpha > 0:
+        mixers.append(v2.MixUp(alpha=mixup_alpha, num_classes=classes))
+    if cutmix_alpha > 0:
+        mixers.append(v2.CutMix(alpha=cutmix_alpha, num_classes=classes))
+    mixer = mixers[0] if len(mixers) == 1 else v2.RandomChoice(mixers)
+    return mixer(images, labels)
+
+
+def ema_model(model: nn.Module, decay: float) -> torch.optim.swa_utils.AveragedModel:
+    """An exponential moving average of ``model``'s weights and buffers (``update_parameters``
+    after every optimiser step: ``ema = decay * ema + (1 - decay) * weights``)."""
+    return torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(decay), use_buffers=True)
 
 
 def build_optimizer(groups: list[dict], solver: str, lr: float,
@@ -186,5 +221,5 @@ def autocast_dtype(precision: str, device: torch.device, cpu_bf16_faster: bool) 
 
 #: copied into the generated script, in this order
 RECIPE = (mix_seed, seed_generators, epoch_order, lr_factor, parameter_groups, finetune_factors,
-          class_weights, build_optimizer,
+          class_weights, balanced_weights, mix_batch, ema_model, build_optimizer,
           lr_multiplier, frozen_batchnorm_names, set_train_mode, autocast_dtype)

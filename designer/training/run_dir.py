@@ -27,10 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
-
-import torch
-from safetensors.torch import load_file, save_file
+from typing import TYPE_CHECKING, Any
 
 from designer.training.errors import CheckpointError
 from designer.training.failures import (
@@ -44,6 +41,9 @@ from designer.training.history import History
 from designer.training.options import TrainingOptions
 from designer.training.run_records import RunCalibration, RunInfo, RunStatus, RunSummary
 from designer.zoo.cache import read_json
+
+if TYPE_CHECKING:
+    import torch
 
 try:  # advisory locks: POSIX only (elsewhere a run is never reported as running)
     import fcntl
@@ -119,6 +119,8 @@ def write_json(path: Path, data: Any) -> None:
 
 def save_weights(path: Path, state: Mapping[str, torch.Tensor], metadata: dict[str, str]) -> None:
     """safetensors needs contiguous, unshared CPU tensors: copy each (tied weights stay loadable)."""
+    from safetensors.torch import save_file  # torch: not on the window's start-up path
+
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state.items()}
     atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata),
                  size=tensor_bytes(tensors))
@@ -126,11 +128,15 @@ def save_weights(path: Path, state: Mapping[str, torch.Tensor], metadata: dict[s
 
 def load_weights(path: Path | str) -> dict[str, torch.Tensor]:
     """A state dict saved by :func:`save_weights` (``model.load_state_dict(load_weights(p))``)."""
+    from safetensors.torch import load_file
+
     return load_file(str(path))
 
 
 def load_checkpoint(path: Path | str, device: torch.device | str = "cpu") -> dict[str, Any]:
     """Resume state; only tensors and primitives are unpickled (``weights_only=True``)."""
+    import torch
+
     path = Path(path)
     if path.is_dir():
         path = path / CHECKPOINT
@@ -231,6 +237,8 @@ class RunDir:
         return path
 
     def save_checkpoint(self, state: Mapping[str, Any]) -> None:
+        import torch
+
         atomic_write(self.path / CHECKPOINT, lambda tmp: torch.save({"format": 1, **state}, tmp),
                      size=tensor_bytes(state))
 

@@ -49,6 +49,8 @@ class Stepper:
     loss_fn: nn.Module
     grad_clip: float = 0.0
     scaler: torch.amp.GradScaler | None = None
+    #: MixUp/CutMix (recipe.mix_batch with its settings bound): images, labels -> mixed, soft
+    mix: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None
     params: list[nn.Parameter] = field(init=False)
     start_loss: float | None = field(init=False, default=None)
 
@@ -64,10 +66,14 @@ class Stepper:
         lr = self.schedule.apply(optimizer, iteration)
         xs = tuple(accel.batch_to_device(t) for t in inputs)
         y = labels.to(accel.device, non_blocking=accel.device.type == "cuda")
+        if self.mix is not None:  # soft targets; "correct" then means the larger share's class
+            mixed, y = self.mix(xs[0], y)
+            xs = (mixed, *xs[1:])
         with accel.autocast():
             logits = logits_of(self.net(*xs))
-            loss = self.loss_fn(logits, y)
-        correct, count = int((logits.detach().argmax(1) == y).sum()), int(y.shape[0])
+            loss = self.loss_fn(logits, _fit_targets(y, int(logits.shape[-1])))
+        hard = y if y.dim() == 1 else y.argmax(1)
+        correct, count = int((logits.detach().argmax(1) == hard).sum()), int(y.shape[0])
         if shard()[1] > 1:  # every process decides on the global batch's numbers
             value, correct, total = global_totals(loss, correct, count)
             loss = loss * (count * shard()[1] / total)  # DDP averages: weight by share
@@ -99,6 +105,12 @@ class Stepper:
             raise LossDiverged(value, lr, start)
         if value > DIVERGENCE_FACTOR * max(start, math.log(max(classes, 2))):
             raise LossDiverged(value, lr, start)
+
+
+def _fit_targets(targets: torch.Tensor, outputs: int) -> torch.Tensor:
+    """Soft targets padded with zeros to the model's outputs (more outputs than data classes)."""
+    missing = outputs - int(targets.shape[-1]) if targets.dim() == 2 else 0
+    return nn.functional.pad(targets, (0, missing)) if missing > 0 else targets
 
 
 def validation_pass(

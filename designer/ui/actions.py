@@ -22,11 +22,11 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication
 
 from designer.core.network import Network
-from designer.surgery import edits
-from designer.surgery.design import Design
+from designer.ui.script_weights import ScriptWeightsLoader
 from designer.ui.session import DesignSession
 
 if TYPE_CHECKING:
+    from designer.surgery.design import Design
     from designer.ui.project_controller import ProjectController
     from designer.ui.workspace import Workspace
 
@@ -81,8 +81,9 @@ def _count_text(verb: str, count: int) -> str:
 # ----- the tables -------------------------------------------------------------------------
 DESIGN_TABLE: tuple[ActionSpec[DesignActions], ...] = (
     ActionSpec("undo", "Undo", lambda a: a.session.undo(), QKeySequence.StandardKey.Undo,
-               enabled_when=lambda _a, d: d.history.can_undo,
-               text_for=lambda _a, d: f"Undo {d.history.undo_label}" if d.history.can_undo
+               enabled_when=lambda a, d: d.history.can_undo or a.session.can_return_to_origin,
+               text_for=lambda a, d: f"Undo {d.history.undo_label}" if d.history.can_undo
+               else f"Undo {a.session.origin_label}" if a.session.can_return_to_origin
                else "Undo"),
     ActionSpec("redo", "Redo", lambda a: a.session.redo(), "Ctrl+Shift+Z",
                enabled_when=lambda _a, d: d.history.can_redo,
@@ -114,6 +115,9 @@ DESIGN_TABLE: tuple[ActionSpec[DesignActions], ...] = (
                "Train the selected layers' weights again",
                enabled_when=lambda a, d: would_set_frozen(d.network, a.selection(), False),
                text_for=lambda a, _d: _count_text("Unfreeze", len(a.selection()))),
+    ActionSpec("load_script_weights", "Load weights trained by train.py…",
+               lambda a: a.script_weights.ask_and_load(), None,
+               "Load the trained.safetensors a generated training script wrote into this design"),
     ActionSpec("set_lr_factor", "Set learning-rate factor…", lambda a: a.ask_lr_factor(), None,
                "Multiply the learning rate of the selected layers' weights",
                enabled_when=lambda a, _d: bool(a.selection())),
@@ -131,12 +135,14 @@ class DesignActions(QObject):
 
     session: DesignSession
     workspace: Workspace | None
+    script_weights: ScriptWeightsLoader
 
     def __init__(self, session: DesignSession, workspace: Workspace | None = None) -> None:
         super().__init__(session)
         self.session = session
         self.workspace = workspace
         self.actions = build_actions(DESIGN_TABLE, self, self)
+        self.script_weights = ScriptWeightsLoader(session)
         self._backbone: tuple[object, list[str]] = (None, [])
         for signal in (session.design_replaced, session.document_changed,
                        session.history_changed, session.selection_changed,
@@ -184,6 +190,8 @@ class DesignActions(QObject):
             return []
         graph = design.network.graph  # a new object after every structural edit
         if self._backbone[0] is not graph:
+            from designer.surgery import edits  # loaded with the design (torch)
+
             try:
                 head = edits.final_parametric_layer(design.network)
                 names = [n for n in design.network.upstream(head.name)
@@ -285,6 +293,12 @@ class WindowCommands(Protocol):
     def open_model_finder(self) -> None:
         """Model ▸ Find a model for my data (designer.ui.search)."""
 
+    def open_compression_analysis(self) -> None:
+        """Model ▸ Analyze for compression (designer.ui.compress)."""
+
+    def open_pruning(self) -> None:
+        """Model ▸ Prune channels (designer.ui.compress)."""
+
     def close(self) -> bool:
         """Quit (asks about unsaved changes)."""
 
@@ -313,4 +327,11 @@ WINDOW_TABLE: tuple[ActionSpec[WindowCommands], ...] = (
     ActionSpec("about", "About NetDesigner", lambda w: w.about()),
     ActionSpec("find_model", "Find a model for my data…", lambda w: w.open_model_finder(), None,
                "Probe a shortlist of pretrained models on your data: accuracy vs speed"),
+    ActionSpec("analyze_compression", "Analyze for compression…",
+               lambda w: w.open_compression_analysis(), None,
+               "Per layer: parameters, weight and activation memory, what pruning and INT8 can "
+               "save, and the measured time"),
+    ActionSpec("prune", "Prune channels…", lambda w: w.open_pruning(), None,
+               "Remove a share of every layer's channels; the smaller network opens as a new "
+               "design (Undo returns to this one)"),
 )

@@ -9,7 +9,8 @@ canvas colours nodes by that share (``session.set_timings``).
 
 from __future__ import annotations
 
-from typing import Any, cast
+import os
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -38,12 +39,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer.compress.profile import Profile, ProfileCancelledError, profile_snapshot, snapshot
 from designer.core.analysis import NetworkAnalysis
 from designer.core.network import Network
 from designer.ui.formatting import count_text
 from designer.ui.session import DesignSession
 from designer.workers.task import TaskCancelled, TaskRunner
+
+if TYPE_CHECKING:
+    from designer.compress.profile import Profile
 
 _HEADERS = ("#", "Layer", "Kind", "Output", "Params", "MACs", "ms ×1", "ms ×N", "Time",
             "Trainable")
@@ -160,6 +163,12 @@ class _ShareBar(QStyledItemDelegate):
         super().paint(painter, option, index)
 
 
+def _gap_text(unattributed_ms: float) -> str:
+    if unattributed_ms >= 0:
+        return f"{unattributed_ms:.1f} ms unattributed"
+    return f"the per-layer clocks add {-unattributed_ms:.1f} ms"
+
+
 class AnalyzerPanel(QWidget):
     """Layer table with a filter, and the issues found, side by side."""
 
@@ -224,6 +233,15 @@ class AnalyzerPanel(QWidget):
         self.batch_box.setRange(2, 256)
         self.batch_box.setValue(8)
         self.batch_box.setPrefix("and batch ")
+        self.threads_box = QSpinBox()
+        self.threads_box.setRange(1, max(1, os.cpu_count() or 1))
+        # torch's own default is one thread per core; torch itself is not imported before the
+        # first paint (start-up), so the default is taken from the core count
+        self.threads_box.setValue(self.threads_box.maximum())
+        self.threads_box.setSuffix(" thread(s)")
+        self.threads_box.setToolTip("CPU threads to measure with. On a busy machine 1 thread "
+                                    "gives steadier numbers: with several, every layer waits "
+                                    "for the slowest thread")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.colour_box = QCheckBox("Colour canvas by time")
@@ -234,7 +252,7 @@ class AnalyzerPanel(QWidget):
         self.profile_progress.setMaximumWidth(160)
         self.profile_progress.hide()
         self.profile_row = QHBoxLayout()
-        for widget in (self.profile_button, self.batch_box, self.cancel_button,
+        for widget in (self.profile_button, self.batch_box, self.threads_box, self.cancel_button,
                        self.profile_progress, self.colour_box):
             self.profile_row.addWidget(widget)
         self.profile_row.addStretch(1)
@@ -254,15 +272,19 @@ class AnalyzerPanel(QWidget):
         design = self.session.design
         if design is None or self.profile_runner.running:
             return
+        from designer.compress.profile import ProfileCancelledError, profile_snapshot, snapshot
+
         network, store = snapshot(design)
         size, batch = design.info.input_size, self.batch_box.value()
+        threads = self.threads_box.value()
 
         def work(progress: Any, cancelled: Any) -> tuple[Profile, Profile]:
             try:
-                one = profile_snapshot(network, store, size, batch=1, repeats=10,
+                one = profile_snapshot(network, store, size, batch=1, repeats=10, threads=threads,
                                        progress=lambda f, m: progress(0.5 * f, f"batch 1: {m}"),
                                        cancel=cancelled)
                 many = profile_snapshot(network, store, size, batch=batch, repeats=5,
+                                        threads=threads,
                                         progress=lambda f, m: progress(0.5 + 0.5 * f,
                                                                        f"batch {batch}: {m}"),
                                         cancel=cancelled)
@@ -285,14 +307,15 @@ class AnalyzerPanel(QWidget):
 
     def _on_profiled(self, result: object) -> None:
         assert isinstance(result, tuple)
-        one, many = cast(tuple[Profile, Profile], result)
+        one, many = cast("tuple[Profile, Profile]", result)
         self.profiles = (one, many)
         self.model.set_profiles(self.profiles)
         self.table.resizeColumnsToContents()
         per_image = many.total_ms / many.batch
         self._profile_done(
             f"Batch 1: layers sum to {one.sum_ms:.1f} ms, measured forward {one.total_ms:.1f} ms "
-            f"({100 * one.coverage:.0f} %). Batch {many.batch}: {many.total_ms:.1f} ms "
+            f"({100 * one.coverage:.0f} %: {_gap_text(one.unattributed_ms)}). "
+            f"Batch {many.batch}: {many.total_ms:.1f} ms "
             f"({per_image:.1f} ms per image, {1000 / per_image:.0f} images/s). "
             f"{one.threads} CPU thread(s); median of {one.repeats} runs after {one.warmup} "
             "warm-up.")

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -21,8 +22,6 @@ from PySide6.QtWidgets import (
 )
 
 from designer.core.grouping import BLOCK_PREFIX
-from designer.project.runs import RunRecord
-from designer.surgery.design import Design
 from designer.ui.actions import WINDOW_TABLE, build_actions, design_actions
 from designer.ui.analyzer import AnalyzerPanel
 from designer.ui.banner import MessageBanner
@@ -31,11 +30,16 @@ from designer.ui.first_paint import after_first_paint
 from designer.ui.formatting import count_text
 from designer.ui.inspector import Inspector
 from designer.ui.library import LayerLibrary
-from designer.ui.pages import WorkflowPages, workflow_pages
+from designer.ui.pages import PAGE_IMPORTS, WorkflowPages, import_modules, workflow_pages
 from designer.ui.project_controller import ProjectController
 from designer.ui.session import DesignSession
 from designer.ui.workspace import Workspace
 from designer.ui.zoo import ModelBrowser
+from designer.workers.task import TaskRunner
+
+if TYPE_CHECKING:
+    from designer.project.runs import RunRecord
+    from designer.surgery.design import Design
 
 APP_TITLE = "NetDesigner"
 #: the model a new window or File ▸ New project starts with (works offline)
@@ -45,7 +49,13 @@ START_MODEL = "efficientnet_lite0_bundled"
 class MainWindow(QMainWindow):
     """Model browser (left), canvas (centre), inspector + library (right), analyzer (bottom)."""
 
-    def __init__(self, session: DesignSession | None = None, restore_layout: bool = True) -> None:
+    #: every workflow page is built (at once, or after the first paint with `deferred_pages`)
+    pages_ready = Signal()
+
+    def __init__(self, session: DesignSession | None = None, restore_layout: bool = True,
+                 deferred_pages: bool = False) -> None:
+        """`deferred_pages`: start with placeholders and build the workflow pages after the
+        first paint, their imports (torch, seconds) on a worker thread (what the app does)."""
         super().__init__()
         self.session = session or DesignSession(self)
         self.setWindowTitle(APP_TITLE)
@@ -60,7 +70,7 @@ class MainWindow(QMainWindow):
         self.workspace = Workspace(self.session)
         self.pages = WorkflowPages()
         self.pages.add_page(centre, "1 · Design")
-        self._add_workflow_pages()
+        self._add_workflow_pages(deferred_pages)
         self.pages.currentChanged.connect(self._on_page_changed)
         self.setCentralWidget(self.pages)
         self.projects = ProjectController(self.workspace, parent=self)
@@ -116,13 +126,36 @@ class MainWindow(QMainWindow):
         if not short:
             self.resizeDocks([inspector, library], [560, 360], Qt.Orientation.Vertical)
 
-    def _add_workflow_pages(self) -> None:
-        """Data, Train, Evaluate and Compare pages, in workflow order."""
-        for title, page in workflow_pages(self.workspace):
-            self.pages.add_page(page, title)
-            requested = getattr(page, "page_requested", None)
-            if requested is not None:
-                requested.connect(self.show_page)
+    def _add_workflow_pages(self, deferred: bool) -> None:
+        """Data, Train, Evaluate, Compare and Audit, in workflow order: now, or placeholders
+        now and the pages after the first paint."""
+        self._page_imports: TaskRunner | None = None
+        self.pages.page_built.connect(self._on_page_built)
+        for title, factory in workflow_pages(self.workspace):
+            self.pages.add_pending(title, factory)
+        if deferred:
+            after_first_paint(self, self._import_page_modules)
+        else:
+            self.pages.build_all()
+            self.pages_ready.emit()
+
+    def _import_page_modules(self) -> None:
+        """Load what the pages import on a worker thread, then build them one per turn of the
+        event loop (the window stays live; a page clicked meanwhile says it is preparing)."""
+        self._page_imports = TaskRunner(self)
+        self._page_imports.finished.connect(self._build_next_page)
+        self._page_imports.start(lambda _progress, _cancelled: import_modules(PAGE_IMPORTS))
+
+    def _build_next_page(self) -> None:
+        if self.pages.build_next():
+            QTimer.singleShot(0, self._build_next_page)
+        elif not self.pages.pending:
+            self.pages_ready.emit()
+
+    def _on_page_built(self, page: QWidget) -> None:
+        requested = getattr(page, "page_requested", None)
+        if requested is not None:
+            requested.connect(self.show_page)
 
     def show_page(self, name: str) -> None:
         """Switch to the page whose title contains `name` ("Design", "Data", ...)."""
@@ -180,9 +213,13 @@ class MainWindow(QMainWindow):
         for action_id in ("freeze", "unfreeze", "set_lr_factor", "delete"):
             edit_menu.addAction(self.commands[action_id])
         model_menu = self.menuBar().addMenu("&Model")
-        for action_id in ("replace_head", "fit_head_to_data", "freeze_backbone", "unfreeze_all"):
+        for action_id in ("replace_head", "fit_head_to_data", "freeze_backbone", "unfreeze_all",
+                          "load_script_weights"):
             model_menu.addAction(self.commands[action_id])
         model_menu.addAction(self.window_commands["find_model"])
+        model_menu.addSeparator()
+        model_menu.addAction(self.window_commands["analyze_compression"])
+        model_menu.addAction(self.window_commands["prune"])
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
@@ -249,6 +286,7 @@ class MainWindow(QMainWindow):
         from designer.ui.evaluation import EvaluationPage
         from designer.ui.export import ExportDialog
 
+        self.pages.build_all()
         pages = [self.pages.widget(i) for i in range(self.pages.count())]
         run = None if self.pages.currentIndex() == 0 else next(
             (p.run for p in pages if isinstance(p, EvaluationPage)), None)
@@ -256,12 +294,15 @@ class MainWindow(QMainWindow):
 
     def open_start_model(self, name: str | None = None) -> None:
         """Open `name` (default: the bundled offline model) in the background."""
-        from designer.surgery.opening import open_model
-
         model = name or START_MODEL
         weights = "bundled" if model.endswith("_bundled") else "none"
-        self.session.open_in_background(lambda progress, cancelled: open_model(
-            model, weights, progress=progress, cancel=cancelled))
+
+        def opener(progress: Callable[[float, str], None], cancelled: Callable[[], bool]) -> Design:
+            from designer.surgery.opening import open_model  # torch: on the worker thread
+
+            return open_model(model, weights, progress=progress, cancel=cancelled)
+
+        self.session.open_in_background(opener)
 
     def open_model_finder(self) -> None:
         """Model ▸ Find a model for my data: the finder dialog (designer.ui.search)."""
@@ -271,6 +312,32 @@ class MainWindow(QMainWindow):
         dialog.open_requested.connect(self._open_from_finder)
         dialog.runs_added.connect(self._add_runs)
         dialog.resize(1300, 720)
+        dialog.show()
+
+    def open_compression_analysis(self) -> None:
+        """Model ▸ Analyze for compression: the per-layer table (designer.ui.compress)."""
+        from designer.ui.compress import CompressionDialog
+
+        if self.session.design is None:
+            self.banner.show_message("Open a model first.")
+            return
+        dialog = getattr(self, "compression_dialog", None)
+        if dialog is None:
+            dialog = self.compression_dialog = CompressionDialog(self.session, self.analyzer, self)
+        dialog.show()
+        dialog.raise_()
+        dialog.start()
+
+    def open_pruning(self) -> None:
+        """Model ▸ Prune channels: prune into a new design, then offer the recovery fine-tune."""
+        from designer.ui.compress import PruneDialog
+
+        if self.session.design is None:
+            self.banner.show_message("Open a model first.")
+            return
+        dialog = PruneDialog(self.workspace, self)
+        dialog.finetune_requested.connect(lambda: self.show_page("Train"))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
 
     def _open_from_finder(self, opener: Callable[..., Design]) -> None:
@@ -335,6 +402,12 @@ class MainWindow(QMainWindow):
         settings.setValue("window/state", self.saveState())
         self.session.shutdown()
         self.browser.shutdown()
+        if getattr(self, "compression_dialog", None) is not None:
+            self.compression_dialog.shutdown()
+        if self._page_imports is not None:  # closed while the pages' imports still ran
+            self._page_imports.finished.disconnect(self._build_next_page)
+            self._page_imports.shutdown()
+            self._page_imports = None
         for page in (self.pages.widget(i) for i in range(self.pages.count())):
             shutdown = getattr(page, "shutdown", None)
             if callable(shutdown):

@@ -15,7 +15,6 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from designer.project.design_io import DesignSnapshot, load_design
 from designer.project.project_file import (
     Project,
     ProjectError,
@@ -282,6 +281,8 @@ class ProjectController(QObject):
             return
         if self._autosaver.running:
             return
+        from designer.project.design_io import DesignSnapshot  # torch: loaded with the design
+
         snapshot = DesignSnapshot.of(design)
         folder = self.workspace.project_dir
         self._autosaver.start(lambda _p, _c: autosave(folder, snapshot))
@@ -296,6 +297,8 @@ class ProjectController(QObject):
         saved = self._recoverable.pop(folder, None)  # asked once per crash
         if saved is None or not self.prompts.restore_autosave(folder):
             return False
+        from designer.project.design_io import load_design  # torch (seconds), after asking
+
         try:
             self.session.set_design(load_design(saved))
         except (ValueError, OSError) as error:

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from designer.core.analysis import NetworkAnalysis
 from designer.core.errors import UserError
 from designer.core.network import Network
-from designer.surgery.analysis import analyze
-from designer.surgery.design import Design
 from designer.workers.task import TaskRunner
 from designer.workers.unexpected import report_unexpected
+
+if TYPE_CHECKING:
+    from designer.surgery.design import Design
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,10 @@ class DesignSession(QObject):
         self.locked = False
         #: layer name -> share of the measured forward time (set by the analyzer's profile)
         self.timings: dict[str, float] | None = None
+        #: the design a derived one (a pruned copy) was made from: undo returns to it once the
+        #: derived design's own edits are undone; None for designs opened any other way
+        self.origin: Design | None = None
+        self.origin_label = ""
         self._version = 0
         self._analysis_runner = TaskRunner(self)
         self._analysis_runner.succeeded.connect(self._on_analysis_done)
@@ -68,6 +73,7 @@ class DesignSession(QObject):
             f"Analysis failed: {m}"))
         self._analysis_runner.finished.connect(self._on_analysis_finished)
         self._pending_analysis = False
+        self._closing = False
         self.open_runner = TaskRunner(self)
         self.open_runner.progressed.connect(self.open_progress)
         self.open_runner.succeeded.connect(self._on_open_done)
@@ -81,6 +87,7 @@ class DesignSession(QObject):
             self.design.network.changed.disconnect(self._on_network_changed)
             self.design.history.changed.disconnect(self.history_changed.emit)
         self.design = design
+        self.origin, self.origin_label = None, ""
         self.selection = []
         design.network.changed.connect(self._on_network_changed)
         design.history.changed.connect(self.history_changed.emit)
@@ -102,6 +109,8 @@ class DesignSession(QObject):
         self.open_runner.start(opener)
 
     def _on_open_done(self, design: object) -> None:
+        from designer.surgery.design import Design  # torch: loaded by the opener already
+
         assert isinstance(design, Design)
         self.set_design(design)
         self.open_finished.emit(True)
@@ -136,8 +145,30 @@ class DesignSession(QObject):
             report_unexpected(error)
             return None
 
+    def open_derived(self, design: Design, label: str) -> None:
+        """Show `design`, made from the current one by `label` (e.g. "Prune 30 %"), as a new,
+        unsaved design; the current design is kept and Undo returns to it."""
+        origin = self.design
+        self.set_design(design)
+        design.history.set_unsaved()
+        self.origin, self.origin_label = origin, label
+        self.history_changed.emit()
+
+    @property
+    def can_return_to_origin(self) -> bool:
+        """Whether Undo would go back to the design this one was derived from."""
+        return (self.origin is not None and self.design is not None and not self.locked
+                and not self.design.history.can_undo)
+
     def undo(self) -> None:
-        """Undo the last edit."""
+        """Undo the last edit (or, on a derived design with no edits left, go back to the
+        design it was made from)."""
+        if self.can_return_to_origin:
+            assert self.origin is not None
+            origin, label = self.origin, self.origin_label
+            self.set_design(origin)
+            self.status.emit(f"Undid {label}: back to {origin.info.model_name}")
+            return
         self.edit(lambda d: d.undo())
 
     def redo(self) -> None:
@@ -179,6 +210,8 @@ class DesignSession(QObject):
         self._request_analysis()
 
     def _request_analysis(self) -> None:
+        if self._closing:
+            return
         if self._analysis_runner.running:
             self._pending_analysis = True
             return
@@ -190,6 +223,8 @@ class DesignSession(QObject):
         shape = design.info.input_shape
         version = self._version
         self.status.emit("Analysing…")
+        from designer.surgery.analysis import analyze  # torch: loaded with the design
+
         self._analysis_runner.start(lambda _p, _c: (version, analyze(network, store, shape)))
 
     def _on_analysis_done(self, result: object) -> None:
@@ -210,6 +245,8 @@ class DesignSession(QObject):
             self._request_analysis()
 
     def shutdown(self) -> None:
-        """Stop background work (window closing)."""
+        """Stop background work (window closing); a queued analysis is dropped, not started."""
+        self._closing = True
+        self._pending_analysis = False
         self._analysis_runner.shutdown()
         self.open_runner.shutdown()

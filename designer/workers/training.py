@@ -25,6 +25,7 @@ import torch
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from designer.core.errors import UserError
+from designer.project.kfold import KFoldRequest, KFoldSummary, train_folds
 from designer.project.runs import RunRecord
 from designer.project.workflow import RunRequest, run_request
 from designer.training.callbacks import Recorder
@@ -43,7 +44,8 @@ from designer.workers.unexpected import is_expected, report_unexpected
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RunRequest", "TrainingRunner", "cuda_available", "describe_failure"]
+__all__ = ["FoldStarted", "KFoldRequest", "RunRequest", "TrainingRunner", "cuda_available",
+           "describe_failure"]
 
 #: how often the GUI hears about progress (ms); 50 ms = 20 updates a second
 DRAIN_INTERVAL_MS = 50
@@ -65,14 +67,25 @@ def describe_failure(error: BaseException) -> str:
     return f"Training could not run: {type(error).__name__}: {text}"
 
 
+@dataclass(frozen=True)
+class FoldStarted(Event):
+    """A cross-validation began fold ``fold`` of ``k`` (1-based), as the run ``name``."""
+
+    fold: int
+    k: int
+    name: str
+
+
 @dataclass
 class _Job:
-    """One run's request (an immutable value), and (filled on the worker thread) how it ended."""
+    """One run's (or cross-validation's) request, an immutable value, and (filled on the worker
+    thread) how it ended."""
 
-    request: RunRequest
+    request: RunRequest | KFoldRequest
     queue: deque[Event]
     stop: threading.Event
     run: RunRecord | None = None
+    summary: KFoldSummary | None = None
     error: str | None = None
 
 
@@ -89,9 +102,17 @@ class _Worker(QObject):
     @Slot()
     def run(self) -> None:
         job = self._job
+        request = job.request
         try:
-            job.run = run_request(job.request, callbacks=[Recorder(job.queue)],
-                                  should_stop=job.stop.is_set)
+            if isinstance(request, KFoldRequest):
+                job.summary = train_folds(
+                    request.design, request.data, request.options, request.k,
+                    runs_root=request.runs_root, name=request.name,
+                    callbacks=[Recorder(job.queue)], should_stop=job.stop.is_set,
+                    fold_started=lambda i, k, name: job.queue.append(FoldStarted(i, k, name)))
+            else:
+                job.run = run_request(request, callbacks=[Recorder(job.queue)],
+                                      should_stop=job.stop.is_set)
         except Exception as error:  # noqa: BLE001 - every failure is reported to the GUI
             log.warning("training failed outside the engine:\n%s", traceback.format_exc())
             if not is_expected(error):
@@ -122,6 +143,10 @@ class TrainingRunner(QObject):
     log = Signal(object)
     #: the engine's own end-of-run report (FinishedEvent), before `finished`
     engine_finished = Signal(object)
+    #: a cross-validation began a fold (FoldStarted)
+    fold_started = Signal(object)
+    #: a cross-validation ended (KFoldSummary of the folds done), just before `finished`
+    kfold_finished = Signal(object)
     #: training could not run or crashed outside the engine (a user-facing message)
     failed = Signal(str)
     #: emitted last, after the thread has ended: (RunRecord or None, FinishedEvent or None)
@@ -147,9 +172,10 @@ class TrainingRunner(QObject):
         """Whether a stop was requested for the current run."""
         return self._job is not None and self._job.stop.is_set()
 
-    def start(self, request: RunRequest) -> None:
-        """Carry out `request` on a new thread (its design is a snapshot: the live design may
-        keep changing meanwhile, and is never read or written by the worker)."""
+    def start(self, request: RunRequest | KFoldRequest) -> None:
+        """Carry out `request` (a run, or K runs over folds) on a new thread (its design is a
+        snapshot: the live design may keep changing meanwhile, and is never read or written by
+        the worker)."""
         if self._thread is not None:
             raise RuntimeError("a training run is already in progress; stop it first")
         job = _Job(request, deque(), threading.Event())
@@ -224,6 +250,8 @@ class TrainingRunner(QObject):
         elif isinstance(event, FinishedEvent):
             self._last_finished = event
             self.engine_finished.emit(event)
+        elif isinstance(event, FoldStarted):
+            self.fold_started.emit(event)
 
     @Slot()
     def _on_thread_finished(self) -> None:
@@ -239,4 +267,6 @@ class TrainingRunner(QObject):
         assert job is not None
         if job.error is not None:
             self.failed.emit(job.error)
+        if job.summary is not None:
+            self.kfold_finished.emit(job.summary)
         self.finished.emit(job.run, self._last_finished)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -57,3 +59,22 @@ def test_compression_analysis_says_what_can_shrink_and_why() -> None:
     assert 0.7 * report.weight_bytes < report.int8_saving_bytes < 0.76 * report.weight_bytes
     assert 0 < report.prunable_weight_bytes < report.weight_bytes
     assert report.activation_bytes > 0 and "INT8 saves up to" in report.summary()
+
+
+def test_a_pruned_timm_design_saves_and_loads_back(tmp_path: Path) -> None:
+    """Lite0's own modules (Conv2dSame, BatchNormAct2d) come back at the pruned channel counts."""
+    from designer.compress.analysis import analyze_compression
+    from designer.project.design_io import load_design, save_design
+
+    design = open_model("efficientnet_lite0_bundled", "none", input_size=64)
+    rows = {r.name: r for r in analyze_compression(design).layers}
+    assert rows["classifier"].prunable == "no", "the classifier runs last, whatever the order " \
+        "its module was registered in"
+    assert rows["blocks_6_0_conv_pwl"].prunable != "no"
+    pruned = prune_design(design, 0.3).design
+    assert pruned.info.architecture == "efficientnet_lite0_bundled"
+    assert pruned.network["conv_stem"].params["out_channels"] < 32
+    loaded = load_design(save_design(pruned, tmp_path / "design").parent)
+    assert loaded.info.model_name == "efficientnet_lite0_bundled-pruned30"
+    x = torch.randn(2, 3, 64, 64)
+    assert torch.allclose(loaded.build()(x), pruned.build()(x), atol=1e-5)

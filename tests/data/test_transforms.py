@@ -132,3 +132,29 @@ def test_interpolation_comes_from_the_model(interpolation: str) -> None:
     pre = Preprocessing(resize_size=40, crop_size=32, interpolation=interpolation)
     resize = next(t for t in build_transforms(pre).transforms if isinstance(t, v2.Resize))
     assert resize.interpolation.value == interpolation
+
+
+@pytest.mark.parametrize("policy", ["randaugment", "trivialaugment"])
+def test_policy_presets_show_in_the_preview_and_repeat_for_a_seed(
+    policy: str, tmp_path: Path, make_image: MakeImage
+) -> None:
+    path = make_image(tmp_path / "x.jpg", size=(160, 120))
+    plain = AugmentOptions(hflip=True)
+    preset = AugmentOptions(hflip=True, policy=policy, magnitude=15)
+    assert preset.enabled and AugmentOptions(policy=policy).enabled
+    steps = build_transforms(PRE, preset, train=True).transforms
+    expected = v2.RandAugment if policy == "randaugment" else v2.TrivialAugmentWide
+    assert sum(isinstance(t, expected) for t in steps) == 1
+    ours = [np.asarray(p).tobytes() for p in augmented_previews(path, PRE, preset, n=6, seed=3)]
+    without = [np.asarray(p).tobytes() for p in augmented_previews(path, PRE, plain, n=6, seed=3)]
+    assert sum(a != b for a, b in zip(ours, without, strict=True)) >= 4  # the preset changes them
+    again = [np.asarray(p).tobytes() for p in augmented_previews(path, PRE, preset, n=6, seed=3)]
+    assert again == ours
+    assert AugmentOptions.from_dict(preset.to_dict()) == preset
+
+
+def test_policy_values_are_checked() -> None:
+    with pytest.raises(ValueError, match="augmentation policy 'autoaugment' is not one of"):
+        AugmentOptions(policy="autoaugment")
+    with pytest.raises(ValueError, match="RandAugment magnitude must be a whole number from 0 to 30"):
+        AugmentOptions(policy="randaugment", magnitude=31)

@@ -9,6 +9,7 @@ epoch's validation accuracy within one validation image, losses within 1e-3 (rel
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -30,7 +31,13 @@ from designer.data import (
     scan,
     split_scan,
 )
-from designer.export.codegen import SCRIPT_NAME, write_script_bundle
+from designer.export.codegen import (
+    SCRIPT_NAME,
+    import_script,
+    load_script_weights,
+    script_weights,
+    write_script_bundle,
+)
 from designer.export.codegen.network import network_code
 from designer.surgery.design import Design
 from designer.surgery.opening import open_model
@@ -109,13 +116,17 @@ def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return result
 
 
-#: (design, options): every kind of edit with the standard recipe, and the fine-tune recipe
-CASES = [(edits, "standard") for edits in DESIGNS] + [("head_freeze_lr", "finetune")]
+#: (design, options): every kind of edit with the standard recipe, the fine-tune recipe, and the
+#: regularisers (balanced sampler, MixUp + CutMix, model EMA, RandAugment)
+CASES = [(edits, "standard") for edits in DESIGNS] + [("head_freeze_lr", "finetune"),
+                                                        ("head_freeze_lr", "regularisers")]
 RECIPES = {
     "standard": OPTIONS,
     # head first, then the whole network with discriminative learning rates
     "finetune": OPTIONS.replace(recipe="finetune", head_epochs=1, finetune_lr_ratio=0.5,
                                 class_weights="balanced"),
+    "regularisers": OPTIONS.replace(sampler="balanced", mixup_alpha=0.4, cutmix_alpha=1.0,
+                                    ema_decay=0.6),
 }
 
 
@@ -129,6 +140,8 @@ def test_script_reproduces_the_apps_run(edits: str, recipe: str, shapes: SplitMa
     source_form = network_code(design)
     assert source_form.minimal == (edits != "rewired_block")
     augment = AugmentOptions.recommended()
+    if recipe == "regularisers":
+        augment = dataclasses.replace(augment, policy="randaugment", magnitude=12)
     script = write_script_bundle(tmp_path / "bundle", design, options, shapes, augment, SIZE)
     sets = datasets_from_manifest(shapes, design.info.preprocessing, augment, image_size=SIZE)
     model = design.build()
@@ -138,7 +151,7 @@ def test_script_reproduces_the_apps_run(edits: str, recipe: str, shapes: SplitMa
     help_text = run([sys.executable, str(script), "--help"], tmp_path).stdout
     assert "--data-root" in help_text and "--epochs" in help_text
     output = run([sys.executable, str(script), "--out-dir", str(tmp_path / "out")], tmp_path).stdout
-    assert "epoch 2/2" in output and "confusion matrix" in output
+    assert "epoch 2/2" in output and "val: accuracy" in output and "confusion matrix" in output
     assert ("phase 2 from epoch 2" in output) == (options.recipe == "finetune")
     results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
 
@@ -156,6 +169,15 @@ def test_script_reproduces_the_apps_run(edits: str, recipe: str, shapes: SplitMa
     assert set(kept) == set(trained)
     assert max(float((kept[k].float() - trained[k].float()).abs().max()) for k in kept) <= 1e-3
 
+    # the app loads the script's trained weights back into the design (the script's tensor names
+    # differ where it nests a layer): the design then predicts what the script's network does
+    load_script_weights(design, tmp_path / "out" / "trained.safetensors")
+    assert design.history.undo_label.startswith("Load weights trained by train.py")
+    network = import_script(script).build_model(tmp_path / "out" / "trained.safetensors").eval()
+    x = torch.randn(3, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert torch.equal(design.build().eval()(x), network(x))
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -167,7 +189,7 @@ def free_port() -> int:
 def test_two_process_ddp_trains_and_loads_back(shapes: SplitManifest, tmp_path: Path) -> None:
     design = edited_resnet()
     folder = tmp_path / "bundle"
-    write_script_bundle(folder, design, OPTIONS, shapes, None, SIZE)
+    write_script_bundle(folder, design, OPTIONS, shapes, None, SIZE, distributed=True)
     moved = tmp_path / "images"
     shutil.copytree(shapes.root, moved)  # --data-root points the split at another folder
     output = run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
@@ -181,9 +203,7 @@ def test_two_process_ddp_trains_and_loads_back(shapes: SplitManifest, tmp_path: 
     model = design.build()
     before = {k: v.clone() for k, v in model.state_dict().items()}
     # the script names the head "fc.1" (its Dropout and Linear share an nn.Sequential)
-    design_name = {network_code(design).rename(k): k for k in before}
-    trained = {design_name[k]: v for k, v in
-               safetensors.torch.load_file(str(tmp_path / "out" / "trained.safetensors")).items()}
+    trained = script_weights(design, tmp_path / "out" / "trained.safetensors")
     model.load_state_dict(trained, strict=True)
     frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
     changed = {k for k, v in model.state_dict().items() if not torch.equal(v, before[k])}

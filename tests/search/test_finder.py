@@ -15,6 +15,7 @@ from PIL import Image
 from designer.data import tuxpaint_source
 from designer.project.data_config import SAMPLE_TUXPAINT, DataConfig, PreparedData, prepare_data
 from designer.search.finder import (
+    PROBE_SIZE,
     FinderCancelled,
     FinderError,
     find_models,
@@ -162,7 +163,7 @@ def test_lite0_probe_is_within_5_points_of_a_full_frozen_backbone_run(tmp_path: 
     from designer.project.workflow import train_design
     from designer.training.options import TrainingOptions
 
-    size = 160
+    size = PROBE_SIZE
     data = prepare_data(DataConfig(source=SAMPLE_TUXPAINT, image_size=size), Preprocessing(),
                         check_health=False)
     [row] = find_models(data, [Candidate(LITE0)], image_size=size).results

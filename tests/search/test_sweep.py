@@ -25,6 +25,7 @@ from designer.search.sweep import (
     set_freeze_depth,
     space_from_text,
     sweep_summary,
+    trials_counted,
 )
 from designer.surgery.opening import open_model
 from designer.training.options import TrainingOptions
@@ -138,3 +139,41 @@ def test_ranges_from_text_are_checked() -> None:
         space_from_text(lr="fast")
     with pytest.raises(SweepError, match="budget"):
         SweepBudget()
+
+
+def test_a_trial_whose_process_is_killed_is_shown_interrupted_not_running(project: Path) -> None:
+    """kill -9 mid-trial: opening the study again fails that trial as interrupted, it does not
+    count against the trial budget, and the Sweeps table says so."""
+    import signal
+
+    import optuna
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get(
+        "PYTHONPATH", "")])}
+    command = [sys.executable, "-m", "designer", "sweep", str(project), "--trials", "1",
+               "--study", "killed", "--lr", "1e-3:1e-2", "--set", "epochs=500"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and process.poll() is None:
+            time.sleep(1)
+            journal = project / "sweeps" / "killed.journal"
+            if journal.is_file() and any(
+                    t.intermediate_values for t in optuna.load_study(
+                        study_name="killed", storage=optuna.storages.JournalStorage(
+                            optuna.storages.journal.JournalFileBackend(str(journal)))
+                    ).get_trials(states=(optuna.trial.TrialState.RUNNING,))):
+                break  # at least one epoch of the trial has run
+        assert process.poll() is None, "the sweep ended before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    summary = sweep_summary(project, "killed")
+    [row] = summary.rows
+    assert row.state == "interrupted" and "ended" in row.note
+    assert load_study(project, "killed").trials[0].state == optuna.trial.TrialState.FAIL
+    assert trials_counted(load_study(project, "killed")) == 0, \
+        "a restarted sweep still runs its number of trials"

@@ -73,3 +73,21 @@ def test_range_test_restores_the_model_and_suggests_a_rate_that_trains(
     assert result.suggestion is not None, result.message
     assert 1e-6 < result.suggestion.lr < 10
     assert "Suggested learning rate" in result.message
+
+
+def test_a_stopped_range_test_puts_the_model_back(tiny_model, tiny_data, options):
+    """Cancel after a few steps (the dashboard's Cancel): weights, flags and modes are as before."""
+    from designer.training.feature_cache import CacheCancelled
+
+    model = tiny_model(frozen_backbone=True)
+    model.eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    told: list[tuple[int, int]] = []
+    with pytest.raises(CacheCancelled):
+        range_test(model, tiny_data(96), options(batch_size=16), steps=40,
+                   step_done=lambda done, total: told.append((done, total)),
+                   should_stop=lambda: len(told) >= 5)
+    assert told[:5] == [(1, 40), (2, 40), (3, 40), (4, 40), (5, 40)]
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert [n for n, p in model.named_parameters() if p.requires_grad] == ["fc.weight", "fc.bias"]
+    assert not any(m.training for m in model.modules())

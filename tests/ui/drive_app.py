@@ -61,7 +61,7 @@ def wait_for_model(then: object) -> None:
     win = window() if any(isinstance(w, MainWindow) for w in QApplication.topLevelWidgets()) \
         else None
     if win is None or win.session.design is None or win.session.analysis is None \
-            or not win.isVisible():
+            or not win.isVisible() or win.pages.pending:  # the pages are built after the paint
         QTimer.singleShot(100, lambda: wait_for_model(then))
         return
     assert callable(then)

@@ -22,11 +22,17 @@ Decisions worth knowing:
   ``inspect.getsource``, so on the CPU with the same options the script reproduces the app's run.
   The app's feature cache and its CPU bf16 benchmark are not reproduced: the script trains the
   whole network and uses fp32 on CPUs.
-- Under torchrun (WORLD_SIZE > 1) it uses DistributedDataParallel (gloo on CPU, nccl on GPU);
-  every global batch of ``batch_size`` is shared out between the processes, so the batches do not
-  depend on the number of processes; process 0 validates, prints and saves.
+- With ``distributed=True``, under torchrun (WORLD_SIZE > 1) it uses DistributedDataParallel
+  (gloo on CPU, nccl on GPU); every global batch of ``batch_size`` is shared out between the
+  processes, so the batches do not depend on their number; process 0 validates, prints, saves.
 - ``write_script_bundle`` imports the written script and checks its network against the design
   (outputs within 1e-5, same frozen parameters) before anything lands in the folder.
+- Only what the run uses is written (``recipe_code``, ``body_train.select``): the recipe
+  functions its code calls, specialised for its solver, schedule and precision; early stopping,
+  gradient clipping, class weights and the fine-tune recipe only when on; torchrun support only
+  when asked for (``distributed=True``). For resnet18 with a new head that is ~350 lines.
+- ``load_script_weights`` reads a script's ``trained.safetensors`` back into the design with the
+  same name map.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from designer.export.codegen.bundle import (
     write_script_bundle,
     write_verified_bundle,
 )
+from designer.export.codegen.load_back import load_script_weights, script_weights
 from designer.export.codegen.script import generate_script
 from designer.export.codegen.values import CodegenError
 
@@ -53,6 +60,8 @@ __all__ = [
     "check_network",
     "generate_script",
     "import_script",
+    "load_script_weights",
+    "script_weights",
     "write_script_bundle",
     "write_verified_bundle",
 ]

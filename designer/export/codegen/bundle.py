@@ -51,7 +51,7 @@ class ScriptReport:
 
 def write_script_bundle(folder: Path | str, design: Design, options: TrainingOptions,
                         manifest: SplitManifest | None, augment: AugmentOptions | None,
-                        image_size: int | None, *, verify: bool = True,
+                        image_size: int | None, *, verify: bool = True, distributed: bool = False,
                         progress: Progress | None = None,
                         cancel: Callable[[], bool] | None = None) -> Path:
     """Write the bundle into `folder` (created if needed) and return the path of ``train.py``.
@@ -59,15 +59,19 @@ def write_script_bundle(folder: Path | str, design: Design, options: TrainingOpt
     See :func:`write_verified_bundle`, which this calls.
     """
     return write_verified_bundle(folder, design, options, manifest, augment, image_size,
-                                 verify=verify, progress=progress, cancel=cancel).script
+                                 verify=verify, distributed=distributed, progress=progress,
+                                 cancel=cancel).script
 
 
 def write_verified_bundle(folder: Path | str, design: Design, options: TrainingOptions,
                           manifest: SplitManifest | None, augment: AugmentOptions | None,
-                          image_size: int | None, *, verify: bool = True,
+                          image_size: int | None, *, verify: bool = True, distributed: bool = False,
                           progress: Progress | None = None,
                           cancel: Callable[[], bool] | None = None) -> ScriptReport:
     """Write the bundle into `folder` (created if needed), checked, and say what was written.
+
+    distributed: the script also runs under torchrun (DistributedDataParallel); without it the
+    script is shorter and trains in one process.
 
     Files of the same names in `folder` are replaced; other files are left alone. The design
     cannot be written as a script: CodegenError. The folder cannot take the files (read-only,
@@ -84,7 +88,8 @@ def write_verified_bundle(folder: Path | str, design: Design, options: TrainingO
         try:
             report(0.1, "writing the script")
             script = generated_script(design, options=options, manifest=manifest, augment=augment,
-                                      image_size=image_size, weights_file=WEIGHTS_NAME)
+                                      image_size=image_size, weights_file=WEIGHTS_NAME,
+                                      distributed=distributed)
             staging.main.write_text(script.text, encoding="utf-8")
             _check_cancel(cancel)
             report(0.3, "saving the design's weights")
@@ -151,8 +156,7 @@ def check_network(script: Path, design: Design, image_size: int | None,
     `rename` maps the design's parameter names to the script's.
     """
     module = import_script(script)
-    network = module.build_model(script.parent / WEIGHTS_NAME).eval()
-    module.apply_freezing(network)
+    network = module.build_model(script.parent / WEIGHTS_NAME).eval()  # frozen as the script trains it
     reference = design.build()
     frozen_script = {n for n, p in network.named_parameters() if not p.requires_grad}
     frozen_design = {rename(n) for n, p in reference.named_parameters() if not p.requires_grad}

@@ -1,4 +1,6 @@
-"""Plain constructor code for torch.nn layers (``nn.Linear(in_features=512, out_features=4)``).
+"""Plain constructor code for torch.nn layers, written as people write them: ``nn.Linear(512, 4)``,
+``nn.Conv2d(64, 128, 3, stride=2, padding=1, bias=False)`` (required arguments by position,
+others by keyword and only where they differ from the default).
 
 A constructor is only written when rebuilding it gives the same layer: the expression is
 evaluated (on the meta device) and compared with the design's module by type, repr, plain
@@ -13,7 +15,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from designer.core.catalog import catalog_kind
 from designer.export.codegen.values import CodegenError, literal
 
 _SKIPPED = frozenset({"self", "device", "dtype", "args", "kwargs"})
@@ -27,19 +28,34 @@ def constructor(module: nn.Module) -> str:
     if namespace is None:
         raise CodegenError(f"{cls.__module__}.{cls.__name__} is neither a torch.nn layer nor a "
                            "torchvision.ops layer")
-    kind = catalog_kind(cls.__name__)
-    shown = {spec.name for spec in kind.params} if kind is not None else set()
-    arguments = []
+    arguments: list[str] = []
+    by_position = True  # until an argument is left out or is keyword-only
     for name, param in inspect.signature(cls.__init__).parameters.items():
         if name in _SKIPPED or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
         value = _read(module, name)
         required = param.default is inspect.Parameter.empty
-        if required or name in shown or not _equal(value, param.default):
-            arguments.append(f"{name}={literal(value)}")
+        by_position = by_position and required and param.kind is param.POSITIONAL_OR_KEYWORD
+        if required or not _equal(value, param.default):
+            arguments.append(literal(value) if by_position else f"{name}={literal(value)}")
     expression = f"{namespace}.{cls.__name__}({', '.join(arguments)})"
     check_rebuilds(expression, module)
     return expression
+
+
+def settings_changed(old: nn.Module, new: nn.Module) -> list[tuple[str, Any, Any]]:
+    """(argument, old value, new value) for each constructor argument two layers differ in."""
+    out = []
+    for name, param in inspect.signature(type(new).__init__).parameters.items():
+        if name in _SKIPPED or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        try:
+            before, after = _read(old, name), _read(new, name)
+        except CodegenError:
+            continue
+        if not _equal(before, after):
+            out.append((name, before, after))
+    return out
 
 
 def public_namespace(cls: type) -> str | None:

@@ -29,7 +29,7 @@ from torch import nn
 
 from designer.core.layers import Layer, Ref
 from designer.export.codegen.architecture import BaseArchitecture, build_base
-from designer.export.codegen.constructors import constructor, difference, rebuild
+from designer.export.codegen.constructors import constructor, difference, rebuild, settings_changed
 from designer.export.codegen.values import CodegenError, accessor
 from designer.surgery.design import Design
 
@@ -94,6 +94,10 @@ def minimal_form(design: Design, base: BaseArchitecture) -> MinimalForm | None:
 def _propose(design: Design, base_layers: list[Layer], base: nn.Module) -> dict[str, _Slot] | None:
     ours = {layer.name: layer for layer in design.network}
     theirs = {layer.name: layer for layer in base_layers}
+    try:
+        heads = {layer.name for layer in design.head_layers()}
+    except Exception:  # noqa: BLE001 - no classifier layer: comments name layers instead
+        heads = set()
     slots: dict[str, _Slot] = {}
 
     def slot(path: str) -> _Slot:
@@ -113,7 +117,7 @@ def _propose(design: Design, base_layers: list[Layer], base: nn.Module) -> dict[
             if entry.notes:
                 continue  # a layer called twice is replaced once
             entry.core = constructor(mine)
-            entry.notes.append(f"replaced {layer.target}: {_short(old)} -> {_short(mine)}")
+            entry.notes.append(_replaced(layer.name, old, mine, layer.name in heads))
     for name, original in theirs.items():
         if name in ours:
             continue
@@ -122,7 +126,7 @@ def _propose(design: Design, base_layers: list[Layer], base: nn.Module) -> dict[
             return None  # a deleted function, or a module the design still calls elsewhere
         entry = slot(original.target)
         entry.core = _IDENTITY
-        entry.notes.append(f"deleted {original.target} (its input passes through)")
+        entry.notes.append(f"deleted {name} (its input passes through)")
     added = [ly for ly in design.network if ly.name not in theirs]
     return slots if _place_insertions(design, added, ours, theirs, slot) else None
 
@@ -160,12 +164,12 @@ def _place_insertions(design: Design, added: list[Layer], ours: dict[str, Layer]
                 after[0].inputs == [chain[-1].name]:
             target = slot(after[0].target)
             target.before.extend(modules)
-            target.notes.append(f"inserted {kinds} before {after[0].target}")
+            target.notes.append(f"inserted {kinds} before {after[0].name}")
         elif _wrappable(producer, calls, theirs) and \
                 [ly.name for ly in consumers.get(producer.name, [])] == [chain[0].name]:
             target = slot(producer.target)
             target.after.extend(modules)
-            target.notes.append(f"inserted {kinds} after {producer.target}")
+            target.notes.append(f"inserted {kinds} after {producer.name}")
         else:
             return False
     return True
@@ -184,9 +188,17 @@ def _calls_per_target(layers: Iterable[Layer]) -> dict[str, int]:
     return counts
 
 
-def _short(module: nn.Module) -> str:
-    text = repr(module)
-    return text if len(text) <= 60 and "\n" not in text else type(module).__name__
+def _replaced(name: str, old: nn.Module, new: nn.Module, head: bool) -> str:
+    """The canvas gesture behind a layer configured differently, in the user's words."""
+    if head:
+        classes = getattr(new, "out_features", None) or getattr(new, "out_channels", None)
+        was = getattr(old, "out_features", None) or getattr(old, "out_channels", None)
+        return f"replaced the classifier head: {classes} classes (was {was})" if classes and was \
+            else "replaced the classifier head"
+    if type(old) is not type(new):
+        return f"swapped {name} ({type(old).__name__}) for {type(new).__name__}"
+    changed = [f"{key} {before!r} -> {after!r}" for key, before, after in settings_changed(old, new)]
+    return f"changed {name}: {', '.join(changed)}" if changed else f"replaced {name}"
 
 
 # ----- building and proving ---------------------------------------------------------------

@@ -8,7 +8,7 @@ Preferred: the builder call and one assignment per edit (:mod:`.edits`), e.g.::
 
 When no such form reproduces the design (an edit that rewires a block, the user's own module),
 the whole network is written out: a ``DesignedNetwork`` class whose ``forward`` states every layer.
-Either way ``build_network()`` returns it and tensor names match ``weights.safetensors``.
+Either way ``build_model(weights)`` returns it, loaded from ``weights.safetensors`` and frozen as designed.
 """
 
 from __future__ import annotations
@@ -56,7 +56,17 @@ def _same_name(key: str) -> str:
 
 
 def _header(title: str) -> list[str]:
-    return ["", "", RULE, f"# 1. The network: {title}", RULE, "", ""]
+    return ["", "", f"# ---- 1. The network: {title} ----"]
+
+
+#: the end of build_model: the design's weights, then the freezing plan
+_LOAD_AND_FREEZE = [
+    'load_model(model, str(weights), strict=True, device="cpu")  # every tensor comes from the file',
+    "for name, param in model.named_parameters():  # FROZEN layers (and all inside them) never train",
+    '    param.requires_grad_(not any(name == p or name.startswith(p + ".") for p in FROZEN))',
+    "return model",
+]
+_SIGNATURE = "def build_model(weights: Path) -> nn.Module:"
 
 
 def _edited_base(design: Design, base: BaseArchitecture, form: MinimalForm) -> str:
@@ -65,15 +75,14 @@ def _edited_base(design: Design, base: BaseArchitecture, form: MinimalForm) -> s
     original = build_base(base)
     lines = [f"model = {base.expression}"]
     for edit in form.edits:
-        lines += [f"# {part}" for part in textwrap.wrap(edit.comment, 92)]
+        comment = edit.comment[:1].upper() + edit.comment[1:]
+        lines += [f"# {part}" for part in textwrap.wrap(comment, 92)]
         lines += wrap(assignment("model", original, edit.path, edit.source), 4)
     if not form.edits:
         lines.append("# (the design did not change the architecture)")
-    lines.append("return model")
-    doc = '"""The network as designed in NetDesigner (tensor names match the weights file)."""'
-    body = textwrap.indent("\n".join([doc, *lines]), "    ")
-    return "\n".join([*_header(f"{base.label} and the design's edits"),
-                      "def build_network() -> nn.Module:", body])
+    doc = '"""The network as designed in NetDesigner, with the design\'s weights."""'
+    body = textwrap.indent("\n".join([doc, *lines, *_LOAD_AND_FREEZE]), "    ")
+    return "\n".join([*_header(f"{base.label} and the design's edits"), _SIGNATURE, body])
 
 
 def _whole_network(design: Design, base: BaseArchitecture | None, init: list[str], forward: str) -> str:
@@ -102,6 +111,7 @@ def _whole_network(design: Design, base: BaseArchitecture | None, init: list[str
         '    Submodule names match the tensor names in weights.safetensors.', '    """', "",
         "    def __init__(self) -> None:",
     ]
-    build = ["", "", "def build_network() -> nn.Module:",
-             '    """The network (weights are loaded by build_model)."""', "    return DesignedNetwork()"]
+    doc = '"""The network as designed in NetDesigner, with the design\'s weights."""'
+    body_lines = [doc, "model = DesignedNetwork()", *_LOAD_AND_FREEZE]
+    build = ["", "", _SIGNATURE, *textwrap.indent("\n".join(body_lines), "    ").split("\n")]
     return "\n".join([*head, body, "", textwrap.indent(forward, "    "), *build])

@@ -24,6 +24,13 @@ class TrainingPlan:
     frozen_count: int
     trainable_count: int
 
+    def comment_lines(self) -> list[str]:
+        """What the user did on the canvas, as the comment above FROZEN."""
+        if not self.frozen:
+            return ["# Nothing was frozen on the canvas: every layer trains."]
+        return [f"# Frozen on the canvas: these layers never train ({self.frozen_count:,} parameters "
+                f"frozen, {self.trainable_count:,} trainable)."]
+
 
 def training_plan(design: Design, rename: Callable[[str], str] = str) -> TrainingPlan:
     """What trains, read from the layers' frozen flags as ``Design.build`` applies them, in the

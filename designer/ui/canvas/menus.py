@@ -22,12 +22,12 @@ from PySide6.QtWidgets import QMenu
 from designer.core.catalog import catalog_by_category
 from designer.core.categories import CATEGORIES
 from designer.core.network import Network
-from designer.surgery.design import Design
 from designer.ui.actions import design_actions, would_set_frozen
 from designer.ui.canvas import blocks
 from designer.ui.canvas.node_item import LayerItem
 
 if TYPE_CHECKING:
+    from designer.surgery.design import Design
     from designer.ui.canvas.edge_item import EdgeItem
     from designer.ui.canvas.frame_item import BlockFrame
     from designer.ui.canvas.view import NetworkView

@@ -23,10 +23,12 @@ from designer.project.runs import RunRecord
 from designer.surgery.design import Design
 from designer.ui.compare.colours import RunColours
 from designer.ui.compare.curves import CurvesPanel
+from designer.ui.compare.folds import FoldsPanel
 from designer.ui.compare.label_editor import RunLabelEditor
 from designer.ui.compare.run_list import RunList
 from designer.ui.compare.scatter import ParetoScatter
 from designer.ui.compare.tables import ConfigDiffTable, RunMetricsTable
+from designer.ui.search.finder_panel import FinderPanel
 from designer.ui.search.sweep_panel import SweepPanel
 from designer.ui.workspace import Workspace
 from designer.workers.task import TaskRunner
@@ -54,6 +56,8 @@ class ComparePage(QWidget):
         self.diff_note.setWordWrap(True)
         self.scatter = ParetoScatter(self.colours)
         self.sweeps = SweepPanel(workspace)
+        self.finder = FinderPanel(workspace)
+        self.folds = FoldsPanel()
         self.tabs = QTabWidget()
         self.reopen_button = QPushButton("Re-open this run's design")
         self.reopen_button.setToolTip("Load the highlighted run's design with its trained (best) "
@@ -71,6 +75,7 @@ class ComparePage(QWidget):
         self.run_list.current_run_changed.connect(self._on_current_changed)
         self.scatter.run_clicked.connect(self._highlight)
         self.label_editor.labelled.connect(self.workspace.update_run)
+        self.folds.compare_runs.connect(self.run_list.check_only)
         self.reopen_button.clicked.connect(self.reopen_current)
         self.evaluate_button.clicked.connect(self._show_in_evaluation)
         workspace.runs_changed.connect(self._on_runs_changed)
@@ -86,6 +91,8 @@ class ComparePage(QWidget):
         self.tabs.addTab(diff_box, "Settings that differ")
         self.tabs.addTab(self.scatter, "Accuracy vs latency")
         self.tabs.addTab(self.sweeps, "Sweeps")
+        self.tabs.addTab(self.finder, "Model finder")
+        self.tabs.addTab(self.folds, "Cross-validation")
         checks = QHBoxLayout()
         checks.addWidget(self._small_button("Check all", lambda: self.run_list.set_all_checked(True)))
         checks.addWidget(self._small_button("None", lambda: self.run_list.set_all_checked(False)))
@@ -148,6 +155,7 @@ class ComparePage(QWidget):
     # ----- internals -------------------------------------------------------------------------
     def _on_runs_changed(self) -> None:
         self.run_list.set_runs(self.workspace.runs)
+        self.folds.reload(self.workspace.runs_root)
         self._on_current_changed(self.run_list.current_run)
 
     def _refresh(self) -> None:

@@ -48,7 +48,7 @@ class RunList(QTreeWidget):
         header.setMinimumSectionSize(40)
         self.setColumnWidth(DIFFERS, 110)
         self.setColumnWidth(MODEL, 90)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keeps the end: "… fold 2/5"
         self.itemChanged.connect(self._on_item_changed)
         self.currentItemChanged.connect(lambda item, _old: self.current_run_changed.emit(
             item.data(0, _RUN_ROLE) if item is not None else None))
@@ -93,6 +93,15 @@ class RunList(QTreeWidget):
         self.blockSignals(True)
         for run in self.runs():
             self.set_checked(run.run_dir, checked)
+        self.blockSignals(False)
+        self.checked_changed.emit()
+
+    def check_only(self, run_dirs: Sequence[Path]) -> None:
+        """Check exactly these runs (e.g. one cross-validation's folds), the rest unchecked."""
+        wanted = {Path(d) for d in run_dirs}
+        self.blockSignals(True)
+        for run in self.runs():
+            self.set_checked(run.run_dir, run.run_dir in wanted)
         self.blockSignals(False)
         self.checked_changed.emit()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
@@ -20,6 +21,13 @@ from PySide6.QtWidgets import (
 )
 
 from designer.data import AugmentOptions
+
+POLICY_LABELS = {"none": "None", "randaugment": "RandAugment",
+                 "trivialaugment": "TrivialAugment"}
+_POLICY_TIP = ("An automatic preset on top of the choices above: RandAugment applies two random "
+               "operations (rotate, shear, colour, contrast, ...) at the chosen magnitude; "
+               "TrivialAugment applies one at a random strength and needs no tuning. The previews "
+               "show what they do to your images.")
 
 _JITTER_TIPS = {
     "brightness": "Random brightness change, up to ± this fraction",
@@ -67,9 +75,19 @@ class AugmentPanel(QGroupBox):
         self.translate = _spin(0, 50, 5, "Shift by up to ± this share of the image size", " %", 0)
         self.jitter = {name: _spin(0, 0.5 if name == "hue" else 1.0, 0.05, tip)
                        for name, tip in _JITTER_TIPS.items()}
+        self.policy = QComboBox()
+        for value, label in POLICY_LABELS.items():
+            self.policy.addItem(label, value)
+        self.policy.setToolTip(_POLICY_TIP)
+        self.magnitude = QSpinBox()
+        self.magnitude.setRange(0, 30)
+        self.magnitude.setToolTip("RandAugment's strength, 0-30 (9 is the usual choice)")
         self._build_layout()
         self._options = [self.hflip, self.vflip, self.rotation, self.crop, self.scale_min,
-                         self.scale_max, self.translate, *self.jitter.values()]
+                         self.scale_max, self.translate, *self.jitter.values(), self.policy,
+                         self.magnitude]
+        self.policy.currentIndexChanged.connect(self._on_edit)
+        self.magnitude.valueChanged.connect(self._on_edit)
         for box in (self.enabled, self.hflip, self.vflip, self.crop):
             box.toggled.connect(self._on_edit)
         for spin in (self.rotation, self.scale_min, self.scale_max, self.translate,
@@ -92,6 +110,8 @@ class AugmentPanel(QGroupBox):
                                             self.jitter["contrast"]))
         form.addRow("Saturation", self._row(self.jitter["saturation"], QLabel("Hue"),
                                             self.jitter["hue"]))
+        form.addRow("Preset", self.policy)
+        form.addRow("Magnitude", self.magnitude)
 
     @staticmethod
     def _row(*widgets: QWidget) -> QHBoxLayout:
@@ -112,6 +132,7 @@ class AugmentPanel(QGroupBox):
             translate=self.translate.value() / 100,
             brightness=self.jitter["brightness"].value(), contrast=self.jitter["contrast"].value(),
             saturation=self.jitter["saturation"].value(), hue=self.jitter["hue"].value(),
+            policy=self.policy.currentData(), magnitude=self.magnitude.value(),
         )
 
     def set_options(self, options: AugmentOptions) -> None:
@@ -131,6 +152,8 @@ class AugmentPanel(QGroupBox):
         self.translate.setValue(shown.translate * 100)
         for name, spin in self.jitter.items():
             spin.setValue(float(getattr(shown, name)))
+        self.policy.setCurrentIndex(max(0, self.policy.findData(shown.policy)))
+        self.magnitude.setValue(shown.magnitude)
         for widget in widgets:
             widget.blockSignals(False)
         self._update_enabled()
@@ -150,6 +173,7 @@ class AugmentPanel(QGroupBox):
             widget.setEnabled(on)
         for spin in (self.scale_min, self.scale_max):
             spin.setEnabled(on and self.crop.isChecked())
+        self.magnitude.setEnabled(on and self.policy.currentData() == "randaugment")
 
 
 class ImageSizeBox(QGroupBox):

@@ -31,6 +31,7 @@ from designer.ui.actions import design_actions
 from designer.ui.data.augment_panel import AugmentPanel, ImageSizeBox
 from designer.ui.data.head_banner import HeadBanner
 from designer.ui.data.health_view import HealthTab
+from designer.ui.data.imbalance_offer import ImbalanceOffer
 from designer.ui.data.overview import OverviewTab
 from designer.ui.data.preparer import DataPreparer
 from designer.ui.data.preview import PreviewTab
@@ -60,6 +61,7 @@ class DataPage(QWidget):
         self.augment_panel = AugmentPanel()
         self.size_box = ImageSizeBox()
         self.head_banner = HeadBanner(design_actions(self.session, workspace)["fit_head_to_data"])
+        self.imbalance = ImbalanceOffer(workspace)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.hide()
@@ -112,6 +114,7 @@ class DataPage(QWidget):
         self.tabs.addTab(self.preview, "Augmentation preview")
         right = QVBoxLayout()
         right.addWidget(self.head_banner)
+        right.addWidget(self.imbalance)
         right.addWidget(self.message)
         right.addWidget(self.progress_strip)
         right.addWidget(self.tabs, 1)
@@ -240,6 +243,9 @@ class DataPage(QWidget):
             self.message.hide()
         self.overview.show_data(data)
         self.health.show_report(data.report if data is not None else None)
+        self.imbalance.show_report(data.report if data is not None else None)
+        if self.imbalance.offered:  # the strip above the tabs says it, with what to do
+            self.overview.warning.hide()
         shown = self.thumbnails.data
         if data is None or shown is None or data.manifest is not shown.manifest:
             self.thumbnails.show_data(data)  # a new split: reload (the split labels change)

@@ -119,6 +119,12 @@ class ExportDialog(QDialog):
             what_layout.addWidget(box, row, 0)
             what_layout.addWidget(detail, row, 1)
             self.checks[item.key] = box
+        # torchrun support costs the script ~20 lines: written only when asked for
+        self.torchrun_box = QCheckBox("The script also runs under torchrun (several GPUs or processes)")
+        self.torchrun_box.setToolTip("Adds DistributedDataParallel: torchrun --nproc_per_node N train.py")
+        self.checks[SCRIPT].toggled.connect(self.torchrun_box.setEnabled)
+        self.torchrun_box.setEnabled(self.checks[SCRIPT].isChecked())
+        what_layout.addWidget(self.torchrun_box, len(ITEMS), 1)
         self.folder_edit = QLineEdit(str(self.workspace.project_dir / "exports"))
         self.folder_edit.textChanged.connect(self._update_buttons)
         self.browse_button = QPushButton("Browse…")
@@ -287,7 +293,7 @@ class ExportDialog(QDialog):
 
     def _task(self, key: str, source: ExportSource | None,
               run: RunRecord | None) -> Callable[..., tuple[ExportSource, str, object]]:
-        folder = self.folder
+        folder, distributed = self.folder, self.torchrun_box.isChecked()
 
         def work(progress: Callable[[float, str], None],
                  cancelled: Callable[[], bool]) -> tuple[ExportSource, str, object]:
@@ -297,7 +303,8 @@ class ExportDialog(QDialog):
                 progress(0.0, f"loading the trained model of {run.name}")
                 chosen = ExportSource.from_run(run.run_dir)
             if key == SCRIPT:
-                return chosen, key, chosen.write_script(folder, progress=progress, cancel=cancelled)
+                return chosen, key, chosen.write_script(folder, distributed=distributed,
+                                                        progress=progress, cancel=cancelled)
             return chosen, key, chosen.export(cast(Target, key), folder, progress=progress,
                                               cancel=cancelled)
 

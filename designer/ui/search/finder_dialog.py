@@ -14,21 +14,17 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
     QDoubleSpinBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -39,17 +35,16 @@ from designer.project.run_compare import curve
 from designer.project.runs import RunRecord
 from designer.search import shortlist as sl
 from designer.search.finder import (
+    PROBE_SIZE,
     FinderResult,
     ProbeResult,
     find_models,
     load_results,
-    open_candidate,
-    probe_head,
 )
 from designer.search.pretraining import pretrained_vs_scratch
-from designer.surgery.design import Design
 from designer.ui.compare.curves import make_plot
 from designer.ui.search.finder_chart import FinderChart
+from designer.ui.search.finder_table import FinderTable, row_opener
 from designer.ui.workspace import Workspace
 from designer.workers.task import TaskRunner
 from designer.zoo.bundled import LITE0, MOBILENET_V2_BACKBONE
@@ -58,13 +53,6 @@ from designer.zoo.registry import get_entry
 
 SHORTLISTS = ("Everything available offline", "Bundled models + random-weight controls",
               "Fastest N under X ms on this CPU", "One per family", "By hand (names)")
-COLUMNS = ("Model", "Probe acc (cv)", "Test acc", "ms / image", "Size (MB)", "ImageNet top-1",
-           "Pareto")
-Opener = Callable[[Callable[[float, str], None], Callable[[], bool]], Design]
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{100 * value:.1f} %"
 
 
 class FinderDialog(QDialog):
@@ -98,7 +86,7 @@ class FinderDialog(QDialog):
         self.max_ms = QDoubleSpinBox(suffix=" ms", minimum=1, maximum=10_000, value=50)
         self.count = QSpinBox(prefix="N = ", minimum=1, maximum=50, value=5)
         self.controls = QCheckBox("Random-weight controls")
-        self.image_size = QSpinBox(minimum=0, maximum=1024, value=160, singleStep=16,
+        self.image_size = QSpinBox(minimum=0, maximum=1024, value=PROBE_SIZE, singleStep=16,
                                    suffix=" px")
         self.image_size.setSpecialValueText("model's own")
         self.download = QCheckBox("Allow downloads")
@@ -118,19 +106,10 @@ class FinderDialog(QDialog):
                        self.controls, QLabel("Image size:"), self.image_size, self.download,
                        self.find_button, self.cancel_button):
             top.addWidget(widget)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        for column in range(len(COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table = FinderTable()
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.chart = FinderChart()
-        self.chart.clicked.connect(self._select_row_of)
+        self.chart.clicked.connect(self.table.select)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(self.chart)
@@ -289,44 +268,17 @@ class FinderDialog(QDialog):
         """Fill the table (best probe first) and the chart."""
         self.finder_result = result
         self.image_size.setValue(result.image_size or 0)  # the size these probes ran at
-        rows = result.ranked()
+        rows = self.table.show_result(result)
         front = result.pareto()
-        front_ids = {id(r) for r in front}
-        self.table.setRowCount(len(rows))
-        for index, row in enumerate(rows):
-            name = row.model.replace("_bundled", "") + ("" if row.weights == "pretrained"
-                                                        else " (random weights)")
-            cells = (name, f"{_pct(row.cv_accuracy)} ± {100 * row.cv_std:.1f}",
-                     _pct(row.test_accuracy), f"{row.latency_ms:.1f}", f"{row.size_mb:.1f}",
-                     "—" if row.imagenet_top1 is None else f"{row.imagenet_top1:.1f} %",
-                     "★" if id(row) in front_ids else "")
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if column:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if id(row) in front_ids:
-                    item.setBackground(QColor(255, 236, 214))
-                item.setData(Qt.ItemDataRole.UserRole, row)
-                self.table.setItem(index, column, item)
         self.chart.set_results(rows, front)
         skipped = "; ".join(f"{label}: {why}" for label, why in result.skipped)
         self.plan_label.setText(f"{len(rows)} model(s) probed on {result.data_source} "
                                 f"({len(result.classes)} classes)."
                                 + (f" Skipped — {skipped}" if skipped else ""))
-        if rows:
-            self.table.selectRow(0)
         self._update_buttons()
 
     def selected(self) -> ProbeResult | None:
-        items = self.table.selectedItems()
-        value = items[0].data(Qt.ItemDataRole.UserRole) if items else None
-        return value if isinstance(value, ProbeResult) else None
-
-    def _select_row_of(self, row: ProbeResult) -> None:
-        for index in range(self.table.rowCount()):
-            item = self.table.item(index, 0)
-            if item is not None and item.data(Qt.ItemDataRole.UserRole) is row:
-                self.table.selectRow(index)
+        return self.table.selected()
 
     def _update_buttons(self) -> None:
         row = self.selected()
@@ -340,21 +292,9 @@ class FinderDialog(QDialog):
         row, result = self.selected(), self.finder_result
         if row is None or result is None:
             return
-        try:
-            head = probe_head(result, row)
-        except UserError as error:
-            self.status.setText(str(error))
-            head = None
-        classes, size = result.classes, result.image_size
-
-        def opener(_progress: Callable[[float, str], None], cancelled: Callable[[], bool]
-                   ) -> Design:
-            return open_candidate(row.candidate, classes, image_size=size, head=head,
-                                  cancel=cancelled)
-
+        opener, message = row_opener(result, row)
         self.open_requested.emit(opener)
-        self.status.setText(f"Opening {row.label} for {len(classes)} classes"
-                            + (" (head from the probe)" if head is not None else "") + "…")
+        self.status.setText(message)
 
     def compare_pretraining(self) -> None:
         """Train the selected model from pretrained and from random weights, in the background."""

@@ -154,6 +154,8 @@ class SweepPanel(QWidget):
                 item = QTableWidgetItem(text)
                 if row.number in summary.front:
                     item.setBackground(QColor(255, 236, 214))
+                if column == 1 and row.note:
+                    item.setToolTip(row.note)
                 self.table.setItem(index, column, item)
         self.table.resizeColumnsToContents()
         self._draw_importance(summary)

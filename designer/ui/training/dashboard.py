@@ -1,7 +1,10 @@
 """The Train page: options, Start / Stop, live curves, progress and the run log.
 
 Training runs on a `TrainingRunner` (a QThread behind it); every signal it emits arrives on the
-GUI thread at most ~20 times a second, so the window stays responsive. The design is locked for
+GUI thread at most ~20 times a second, so the window stays responsive. Beside the live curves,
+tabs show the planned learning-rate schedule (redrawn as the options change), the learning-rate
+finder (a range test on its own background task) and the last cross-validation's table; "Cross-
+validate" makes Start train K runs over folds of the data instead of one. The design is locked for
 editing while it trains and unlocked when the run ends, whatever the outcome; a finished or
 stopped run is saved and added to the workspace's runs.
 """
@@ -19,13 +22,18 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSpinBox,
     QSplitter,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from designer.project.data_config import PreparedData
+from designer.project.kfold import MAX_FOLDS, KFoldSummary, load_summaries
 from designer.project.runs import RunRecord
+from designer.surgery.snapshot import FrozenDesign
 from designer.training.errors import OptionsError
 from designer.training.events import (
     EpochEvent,
@@ -38,18 +46,29 @@ from designer.training.history import History
 from designer.training.options import TrainingOptions
 from designer.ui.actions import design_actions
 from designer.ui.training import export
-from designer.ui.training.message import MessageStrip
+from designer.ui.training.kfold_table import KFoldTable, spread_text
+from designer.ui.training.lr_finder_panel import LrFinderPanel
+from designer.ui.training.message import Kind, MessageStrip
 from designer.ui.training.options_form import TrainingOptionsForm
 from designer.ui.training.plots import PHASE_TEXT, PLOT_TITLES, TrainingPlots
 from designer.ui.training.progress import RunProgress
 from designer.ui.training.results import HEADLINES, finish_text
+from designer.ui.training.schedule_preview import SchedulePreview
 from designer.ui.training.start_checks import StartProblem, start_problem
 from designer.ui.workspace import Workspace
-from designer.workers.training import RunRequest, TrainingRunner, cuda_available
+from designer.workers.training import (
+    FoldStarted,
+    KFoldRequest,
+    RunRequest,
+    TrainingRunner,
+    cuda_available,
+)
 
 log = logging.getLogger(__name__)
 
 LOG_LINES = 5000
+#: the right-hand tabs, in order
+TABS = ("Training curves", "Learning-rate schedule", "Learning-rate finder", "Cross-validation")
 
 
 class TrainingDashboard(QWidget):
@@ -75,6 +94,14 @@ class TrainingDashboard(QWidget):
         self.resume_button = QPushButton("Resume")
         self.log_scale = QCheckBox("Log-scale loss")
         self.export_button = QToolButton()
+        self.schedule = SchedulePreview()
+        self.finder = LrFinderPanel(self._finder_request)
+        self.kfold_table = KFoldTable()
+        self.kfold_check = QCheckBox("Cross-validate with")
+        self.kfold_count = QSpinBox()
+        self.tabs = QTabWidget()
+        self._kfold: int | None = None  # folds of the cross-validation in progress
+        self._kfold_message: tuple[str, Kind] | None = None  # how it ended, for `finished`
         self._failure: str | None = None
         self._resumable: RunRecord | None = None
         self._continuing: History | None = None  # the resumed run's history, until it starts
@@ -97,6 +124,19 @@ class TrainingDashboard(QWidget):
         self.resume_button.setToolTip("Continue the last stopped run from its checkpoint, with "
                                       "these options (raise Epochs to train longer).")
         self.resume_button.setEnabled(False)
+        self.kfold_check.setToolTip(
+            "Train K runs instead of one: the training and validation images are dealt into K "
+            "folds (by class) and each run validates on a different fold. The table shows the "
+            "mean ± standard deviation of every metric; Compare shows each fold's curves.")
+        self.kfold_count.setRange(2, MAX_FOLDS)
+        self.kfold_count.setValue(5)
+        self.kfold_count.setSuffix(" folds")
+        self.kfold_count.setToolTip(self.kfold_check.toolTip())
+        self.kfold_count.setEnabled(False)
+        folds = QHBoxLayout()
+        folds.addWidget(self.kfold_check)
+        folds.addWidget(self.kfold_count)
+        folds.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(self.form)
         scroll.setWidgetResizable(True)
@@ -106,16 +146,20 @@ class TrainingDashboard(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(scroll, 1)
+        left_layout.addWidget(self.finder.find_button)
+        left_layout.addLayout(folds)
         left_layout.addLayout(buttons)
-        left.setMinimumWidth(290)
-        left.setMaximumWidth(360)
+        left.setFixedWidth(360)  # wide enough for every label and choice of the form
         self.log_view.setReadOnly(True)
         self.log_view.setMaximumBlockCount(LOG_LINES)
         self.log_view.setFont(QFont("monospace", 9))
         self.log_view.setPlaceholderText("The run log (device, feature cache, decisions, "
                                          "warnings) appears here.")
+        for tab, title in zip((self._plot_area(), self.schedule, self.finder, self.kfold_table),
+                              TABS, strict=True):
+            self.tabs.addTab(tab, title)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self._plot_area())
+        splitter.addWidget(self.tabs)
         splitter.addWidget(self.log_view)
         splitter.setStretchFactor(0, 5)
         splitter.setStretchFactor(1, 1)
@@ -156,6 +200,15 @@ class TrainingDashboard(QWidget):
         self.resume_button.clicked.connect(self.resume)
         self.log_scale.toggled.connect(self.plots.set_loss_log_scale)
         self.form.options_edited.connect(self.workspace.set_options)
+        self.form.options_edited.connect(self.schedule.set_options)
+        self.workspace.data_changed.connect(self._on_data_changed)
+        self.finder.find_button.clicked.connect(lambda: self.show_tab("Learning-rate finder"))
+        self.finder.lr_chosen.connect(lambda lr: self.form.set_value("lr", lr))
+        self.finder.running_changed.connect(lambda _running: self._set_running(
+            self.runner.running))
+        self.kfold_check.toggled.connect(self._on_kfold_toggled)
+        self.kfold_count.valueChanged.connect(lambda _k: self._on_kfold_toggled(
+            self.kfold_check.isChecked()))
         self.workspace.options_changed.connect(self._on_workspace_options)
         self.workspace.run_selected.connect(self._on_run_selected)
         runner = self.runner
@@ -167,7 +220,13 @@ class TrainingDashboard(QWidget):
         runner.log.connect(self._on_log)
         runner.engine_finished.connect(self.progress.on_engine_finished)
         runner.failed.connect(self._on_failed)
+        runner.fold_started.connect(self._on_fold_started)
+        runner.kfold_finished.connect(self._on_kfold_finished)
         runner.finished.connect(self._on_finished)
+        self.workspace.runs_changed.connect(self._show_last_kfold)
+        self.schedule.set_options(self.form.current)
+        self._on_data_changed(self.workspace.data)
+        self._show_last_kfold()
 
     def showEvent(self, event: QShowEvent) -> None:
         """Have the data the Data page shows prepared by the time Start is pressed."""
@@ -198,6 +257,12 @@ class TrainingDashboard(QWidget):
             self.message.show_message(str(error), "error")
             return False
         assert snapshot is not None and data is not None
+        if self.kfold_check.isChecked():
+            k = self.kfold_count.value()
+            self._launch(KFoldRequest(snapshot, data, options, self.workspace.runs_root, k))
+            self._kfold = k
+            self.message.show_message(f"Cross-validation: {k} runs, one per fold.", "info")
+            return True
         self._launch(RunRequest(snapshot, data, options, self.workspace.runs_root))
         return True
 
@@ -217,9 +282,11 @@ class TrainingDashboard(QWidget):
         self._continuing = run.history  # its curves continue from where it resumes
         return True
 
-    def _launch(self, request: RunRequest) -> None:
+    def _launch(self, request: RunRequest | KFoldRequest) -> None:
         """Lock the design, reset the view and hand the run to the worker thread."""
         self._continuing = None
+        self._kfold = None
+        self.show_tab("Training curves")
         self._phase_epoch = _phase_epoch(request.options)
         self.workspace.set_options(request.options)
         self._reset_view()
@@ -235,8 +302,14 @@ class TrainingDashboard(QWidget):
             self.progress.bar.setFormat("Stopping after this batch…")
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
-        """Stop and join the training thread (window closing); True if it ended."""
+        """Stop and join the training and learning-rate finder threads (window closing); True
+        if training ended."""
+        self.finder.shutdown()
         return self.runner.shutdown(timeout_ms)
+
+    def show_tab(self, title: str) -> None:
+        """Bring one of the right-hand tabs (TABS) to the front."""
+        self.tabs.setCurrentIndex(TABS.index(title))
 
     def export_plot(self, name: str) -> None:
         """Ask for a file and save plot `name` ("loss", "accuracy", "lr") there."""
@@ -276,10 +349,50 @@ class TrainingDashboard(QWidget):
         self._failure = message
         self._on_log(LogEvent(message, "error"))
 
+    def _on_fold_started(self, event: FoldStarted) -> None:
+        """A new fold: its own curves. The runs list is re-read only when the series ends:
+        reading a run folder tidies leftovers of interrupted writes, which would race with the
+        worker writing the next fold's first files (their temporary names look the same)."""
+        if event.fold > 1:
+            self.plots.finish_run()
+        self.plots.clear()
+        self.progress.prefix = f"Fold {event.fold} of {event.k}   ·   "
+        self.progress.preparing()
+        self._on_log(LogEvent(f"— fold {event.fold} of {event.k}: {event.name} —"))
+        self.message.show_message(f"Cross-validation: training fold {event.fold} of {event.k} "
+                                  f"({event.name}).", "info")
+
+    def _on_kfold_finished(self, summary: KFoldSummary) -> None:
+        self.kfold_table.show_summary(summary)
+        self.show_tab("Cross-validation")
+        done = len(summary.completed)
+        spread = summary.metrics.get("final_val_acc")
+        accuracy = (f" Validation accuracy {spread_text('final_val_acc', spread.mean, spread.std)}."
+                    if spread is not None else "")
+        if summary.complete:
+            self._kfold_message = (f"Cross-validation finished: {done} of {summary.k} folds."
+                                   f"{accuracy} Compare shows each fold's curves.", "success")
+        else:
+            self._kfold_message = (f"Cross-validation stopped after {len(summary.folds)} of "
+                                   f"{summary.k} folds; the table covers the {done} completed."
+                                   + accuracy, "info")
+
     def _on_finished(self, run: RunRecord | None, event: FinishedEvent | None) -> None:
         self.plots.finish_run()
         self.session.set_locked(False)
         self._set_running(False)
+        if self._kfold is not None:
+            self._kfold = None
+            self.progress.prefix = ""
+            self.workspace.reload_runs()
+            self._resumable = None
+            self.resume_button.setEnabled(False)
+            said, self._kfold_message = self._kfold_message, None
+            text, kind = said if said is not None else finish_text(None, event, self._failure)
+            self.message.show_message(self._failure or text, "error" if self._failure else kind)
+            self.progress.on_done("Cross-validation ended", event.iterations if event else 0)
+            self.run_finished.emit(None)
+            return
         if run is not None:
             self.workspace.add_run(run)
         stopped = run is not None and run.resumable
@@ -313,11 +426,49 @@ class TrainingDashboard(QWidget):
         self.progress.preparing()
 
     def _set_running(self, running: bool) -> None:
-        self.start_button.setEnabled(not running)
+        finding = self.finder.running
+        self.start_button.setEnabled(not running and not finding)
         if running:
             self.resume_button.setEnabled(False)
         self.stop_button.setEnabled(running)
-        self.form.setEnabled(not running)
+        self.form.setEnabled(not running and not finding)
+        self.finder.find_button.setEnabled(not running and not finding)
+        self.kfold_check.setEnabled(not running)
+        self.kfold_count.setEnabled(not running and self.kfold_check.isChecked())
+
+    def _show_last_kfold(self) -> None:
+        """The project's latest cross-validation in its tab (a reopened project shows it)."""
+        if self._kfold is None:
+            saved = load_summaries(self.workspace.runs_root)
+            self.kfold_table.show_summary(saved[-1] if saved else None)
+
+    def _on_kfold_toggled(self, on: bool) -> None:
+        self.kfold_count.setEnabled(on and not self.runner.running)
+        k = self.kfold_count.value()
+        self.start_button.setText(f"Start cross-validation ({k} runs)" if on else "Start training")
+
+    def _on_data_changed(self, data: PreparedData | None) -> None:
+        train = data.datasets.get("train") if data is not None else None
+        self.schedule.set_train_images(len(train) if train is not None else None)
+
+    def _finder_request(self) -> tuple[FrozenDesign, PreparedData, TrainingOptions] | str:
+        """What the learning-rate finder tests now, or why it cannot run."""
+        if self.runner.running:
+            return "Training is running; find a learning rate before starting or after it ends."
+        design, data = self.session.design, self.workspace.data
+        snapshot = design.snapshot() if design is not None else None
+        problem = start_problem(snapshot, data)
+        if problem is not None and problem.fix == "open_data" and self.workspace.want_data():
+            return ("The images chosen on the Data page are being prepared; try again when they "
+                    "are ready.")
+        if problem is not None:
+            return problem.message
+        try:
+            options = self.form.options()
+        except OptionsError as error:
+            return str(error)
+        assert snapshot is not None and data is not None
+        return snapshot, data, options
 
     def _on_workspace_options(self, options: TrainingOptions) -> None:
         if options != self.form.current:

@@ -33,8 +33,10 @@ PRECISION_LABELS = {"auto": "Auto", "off": "Off (fp32)", "bf16": "bfloat16", "fp
 CACHE_LABELS = {"auto": "Auto", "off": "Off", "memory": "In memory", "disk": "On disk"}
 KEEP_LABELS = {"best": "Best validation", "last": "Last epoch"}
 WEIGHT_LABELS = {"off": "Off", "balanced": "Balanced (rare classes weigh more)"}
+SAMPLER_LABELS = {"shuffle": "Shuffle (each image once)",
+                  "balanced": "Balanced (classes equally often)"}
 RECIPE_LABELS = {"standard": "Standard",
-                 "finetune": "Fine-tune (head, then all)"}
+                 "finetune": "Fine-tune (head first)"}
 
 TIPS = {
     "solver": "The optimiser. AdamW is a robust default for fine-tuning; SGD with momentum can "
@@ -77,6 +79,16 @@ TIPS = {
     "class_weights": "For an imbalanced training set (the data health report warns about it): "
                      "weigh each image's loss by 1 / its class's count, so every class counts "
                      "as much. Recorded in the run's options.",
+    "sampler": "For an imbalanced training set: draw the images of each epoch so every class "
+               "is seen about equally often (rare images repeat, common ones are skipped). Can "
+               "be combined with class weights. Recorded in the run's options.",
+    "mixup_alpha": "MixUp: blend pairs of training images and their labels (soft targets); "
+                   "0.2-0.4 is common, 0 = off. Mixed images turn the feature cache off.",
+    "cutmix_alpha": "CutMix: paste a patch of another training image, labels mixed by area; "
+                    "1.0 is common, 0 = off. With MixUp also on, each batch gets one of the two.",
+    "ema_decay": "Model EMA: keep an exponential moving average of the weights (averaging about "
+                 "1 / (1 - decay) steps); validation, checkpoints and the saved model use it. "
+                 "0.99-0.999 for long runs, lower for short ones; 0 = off.",
     "keep": "Which weights the run keeps: those with the best validation accuracy, or the last.",
 }
 
@@ -103,6 +115,7 @@ class TrainingOptionsForm(QWidget):
         layout.addWidget(self._optimiser_group())
         layout.addWidget(self._schedule_group())
         layout.addWidget(self._run_group())
+        layout.addWidget(self._regularisers_group())
         layout.addWidget(self._hardware_group(cuda_available))
         layout.addWidget(self.error_label)
         layout.addStretch(1)
@@ -159,6 +172,14 @@ class TrainingOptionsForm(QWidget):
             ("keep", "Keep weights", _combo(KEEP_LABELS)),
         ])
 
+    def _regularisers_group(self) -> QGroupBox:
+        return self._group("Regularisers", [
+            ("sampler", "Sampler", _combo(SAMPLER_LABELS)),
+            ("mixup_alpha", "MixUp alpha", _double(0.0, 10.0, 0.1, 2, "Off")),
+            ("cutmix_alpha", "CutMix alpha", _double(0.0, 10.0, 0.1, 2, "Off")),
+            ("ema_decay", "EMA decay", _double(0.0, 0.9999, 0.001, 4, "Off")),
+        ])
+
     def _hardware_group(self, cuda_available: bool) -> QGroupBox:
         device = _combo(DEVICE_LABELS)
         if not cuda_available:
@@ -189,6 +210,12 @@ class TrainingOptionsForm(QWidget):
     def options(self) -> TrainingOptions:
         """The options as currently shown (raises OptionsError when they cannot work)."""
         return self._options.replace(**{name: _read(w) for name, w in self.fields.items()})
+
+    def set_value(self, name: str, value: Any) -> None:
+        """Put `value` in field `name` as if the user had typed it (published when valid)."""
+        if name not in self.fields:
+            raise KeyError(f"no field {name!r} on the training form")
+        _write(self.fields[name], value)
 
     def set_options(self, options: TrainingOptions) -> None:
         """Show `options` (from the workspace or a loaded project) without echoing them back."""
@@ -229,6 +256,9 @@ class TrainingOptionsForm(QWidget):
 
 def _combo(labels: dict[str, str]) -> QComboBox:
     box = QComboBox()
+    # long labels must not widen the form past its column (it would be cut off on the right)
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(8)
     for value, label in labels.items():
         box.addItem(label, value)
     return box

@@ -45,6 +45,8 @@ class RunProgress(QWidget):
         layout.addWidget(self.setup)
         self._epochs = 0
         self._total = 0
+        #: put before every bar text (a cross-validation's "Fold 2 of 5   ·   ")
+        self.prefix = ""
         self.reset()
 
     def reset(self, text: str = "Not started") -> None:
@@ -60,20 +62,21 @@ class RunProgress(QWidget):
         previous run's timing and set-up lines go, so nothing stale is shown."""
         self.reset()
         self.bar.setRange(0, 0)  # busy indicator
-        self.bar.setFormat("Preparing…")
+        self.bar.setFormat(self.prefix + "Preparing…")
 
     def on_cache_progress(self, event: CacheProgressEvent) -> None:
         """Feature caching runs before the first iteration; show it on the same bar."""
         self.bar.setRange(0, max(event.total, 1))
         self.bar.setValue(event.done)
         stage = STAGES.get(event.stage, event.stage)
-        self.bar.setFormat(f"Caching {stage} features: {event.done} / {event.total} images")
+        self.bar.setFormat(f"{self.prefix}Caching {stage} features: {event.done} / {event.total} images")
 
     def on_start(self, event: StartEvent) -> None:
         self._epochs, self._total = event.epochs, event.total_iterations
         self.bar.setRange(0, max(event.total_iterations, 1))
         self.bar.setValue(event.start_iteration)
-        self.bar.setFormat(f"Epoch 1 / {event.epochs}   ·   iteration {event.start_iteration} / "
+        self.bar.setFormat(f"{self.prefix}Epoch 1 / {event.epochs}   ·   iteration "
+                           f"{event.start_iteration} / "
                            f"{event.total_iterations}")
         parts = [event.device, "mixed precision " + event.precision
                  if event.precision not in ("fp32", "off") else "fp32"]
@@ -89,7 +92,8 @@ class RunProgress(QWidget):
         self.bar.setRange(0, max(event.total_iterations, 1))
         self.bar.setValue(event.iteration)
         epochs = self._epochs or event.epoch
-        self.bar.setFormat(f"Epoch {event.epoch} / {epochs}   ·   iteration {event.iteration} / "
+        self.bar.setFormat(f"{self.prefix}Epoch {event.epoch} / {epochs}   ·   iteration "
+                           f"{event.iteration} / "
                            f"{event.total_iterations}")
         self.timing.setText(f"Elapsed {duration_text(event.elapsed)}   ·   "
                             f"ETA {duration_text(event.eta_seconds)}   ·   "
@@ -98,7 +102,7 @@ class RunProgress(QWidget):
     def on_engine_finished(self, event: FinishedEvent) -> None:
         """Training ended; the workflow still evaluates the model before the run is complete."""
         self.bar.setRange(0, 0)
-        self.bar.setFormat(f"Evaluating the trained model…   ({event.reason.replace('_', ' ')})")
+        self.bar.setFormat(f"{self.prefix}Evaluating the trained model…   ({event.reason.replace('_', ' ')})")
         self.timing.setText(f"Elapsed {duration_text(event.elapsed)}   ·   "
                             f"{event.iterations} iterations, {event.epochs_completed} epochs")
 

@@ -6,7 +6,16 @@ with the Chart button) and the table scrolls sideways. Table and chart share one
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,16 +34,25 @@ from PySide6.QtWidgets import (
 )
 
 from designer.ui.session import DesignSession
-from designer.ui.zoo.chart import ZooChart
 from designer.ui.zoo.chart_points import chart_points
 from designer.ui.zoo.filter_proxy import ALL_FAMILIES, ZooFilterProxy
 from designer.ui.zoo.measure_panel import MeasurePanel
 from designer.ui.zoo.open_flow import OpenFlow
 from designer.ui.zoo.prompts import BrowserPrompts
-from designer.ui.zoo.table_model import HEADERS, NAME_ROLE, Column, ZooTableModel
+from designer.ui.zoo.table_model import (
+    HEADERS,
+    NAME_ROLE,
+    Column,
+    MachineState,
+    ZooTableModel,
+    machine_state,
+)
 from designer.workers.task import TaskRunner
 from designer.zoo.entry import ZooEntry
 from designer.zoo.registry import list_entries
+
+if TYPE_CHECKING:
+    from designer.ui.zoo.chart import ZooChart
 
 _MIN_NAME_WIDTH = 150
 #: on screen the columns a narrow dock needs most come first (the model keeps its order)
@@ -115,8 +133,12 @@ class ModelBrowser(QWidget):
         self.flow.opened.connect(lambda _name: self.table_model.reload_machine_state())
         self._build_filter_row()
         self._build_table()
-        self.chart = ZooChart()
-        self.chart.model_clicked.connect(self.select_model)
+        # the chart (pyqtgraph + numpy, ~0.5 s of import) comes with the list when deferred
+        self.chart_box = QWidget()
+        QVBoxLayout(self.chart_box).setContentsMargins(0, 0, 0, 0)
+        self.chart: ZooChart | None = None
+        if not deferred:
+            self._make_chart()
         self.measure = MeasurePanel(self._measure_targets, self.table_model.latency,
                                     confirm_long=lambda n, s: self.prompts.confirm_long_measure(
                                         n, s))
@@ -180,16 +202,21 @@ class ModelBrowser(QWidget):
         """List the zoo off the GUI thread, then fill the table, choices and chart."""
         if self.is_listed or self._lister.running:
             return
-        self._lister.start(lambda _progress, _cancelled: list_entries())
+        def work(_progress: object, _cancelled: object) -> tuple[list[ZooEntry], MachineState]:
+            entries = list_entries()
+            return entries, machine_state(entries)
 
-    def _fill(self, entries: object) -> None:
-        assert isinstance(entries, list)
-        rows: list[ZooEntry] = entries
-        self.table_model.set_entries(rows)
+        self._lister.start(work)
+
+    def _fill(self, listed: object) -> None:
+        assert isinstance(listed, tuple)
+        rows, state = listed
+        self.table_model.set_entries(rows, state)
         self.is_listed = True
+        self._make_chart()
         self._fill_choices()
         self.table.fit_columns()
-        self._refresh_chart()
+        self._schedule_refresh()  # once, with the refreshes the model reset asked for
         self.listed.emit()
 
     def _apply_limits(self, *_args: object) -> None:
@@ -229,7 +256,7 @@ class ModelBrowser(QWidget):
         filters.addWidget(self.family_combo, 2)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.chart)
+        self.splitter.addWidget(self.chart_box)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(True)
@@ -241,7 +268,7 @@ class ModelBrowser(QWidget):
         self.chart_button.setCheckable(True)
         self.chart_button.setChecked(True)
         self.chart_button.setToolTip("Show or hide the accuracy / latency chart")
-        self.chart_button.toggled.connect(self.chart.setVisible)
+        self.chart_button.toggled.connect(self.chart_box.setVisible)
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.measure.button, 1)
@@ -301,7 +328,8 @@ class ModelBrowser(QWidget):
         self.table.scrollTo(index)
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self.chart.highlight(str(current.data(NAME_ROLE)) if current.isValid() else None)
+        if self.chart is not None:
+            self.chart.highlight(str(current.data(NAME_ROLE)) if current.isValid() else None)
 
     # ----- actions ---------------------------------------------------------------------
     def open_selected(self) -> bool:
@@ -321,7 +349,20 @@ class ModelBrowser(QWidget):
     def _schedule_refresh(self, *_args: object) -> None:
         self._chart_timer.start()
 
+    def _make_chart(self) -> None:
+        from designer.ui.zoo.chart import ZooChart  # pyqtgraph: after the window's first paint
+
+        if self.chart is not None:
+            return
+        self.chart = ZooChart()
+        self.chart.model_clicked.connect(self.select_model)
+        layout = self.chart_box.layout()
+        assert layout is not None
+        layout.addWidget(self.chart)
+
     def _refresh_chart(self) -> None:
+        if self.chart is None:
+            return
         shown = [self.proxy.entry_at(row) for row in range(self.proxy.rowCount())]
         points, skipped = chart_points(shown, self.table_model.latency,
                                        self.table_model.entries())

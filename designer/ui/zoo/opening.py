@@ -13,15 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from designer.surgery.design import Design, DesignInfo
 from designer.surgery.import_report import ImportReport
-from designer.surgery.opening import conventions_of, open_model
-from designer.surgery.weights_import import fit_weights
 from designer.workers.task import TaskCancelled
 from designer.zoo.errors import OfflineError, UnsafeWeightsError, WeightsMismatchError
 from designer.zoo.registry import WeightsChoice, create_model, get_entry
 from designer.zoo.weights import apply_weights, load_weights_file
+
+if TYPE_CHECKING:
+    from designer.surgery.design import Design
 
 Progress = Callable[[float, str], None]
 Cancelled = Callable[[], bool]
@@ -68,6 +69,8 @@ class OpenAttempt:
     def _open_with_file(self, path: Path) -> Design:
         """The model with a weights file: whole, or (asked) its matching part; a file that
         fits in part ends the open with its report, one that fits nowhere with the error."""
+        from designer.surgery.weights_import import fit_weights
+
         result = fit_weights(self.name, load_weights_file(path), str(path),
                              load_matching=self.load_matching)
         if result.design is not None:
@@ -81,12 +84,24 @@ class OpenAttempt:
         raise NeedsUserChoice(result.report.came_in)
 
 
+def open_model(name: str, weights: WeightsChoice, progress: Progress | None = None,
+               cancel: Cancelled | None = None) -> Design:
+    """``designer.surgery.opening.open_model``, imported when first called: it loads torch
+    (seconds), which happens on the worker thread that opens the model, not at start-up."""
+    from designer.surgery import opening
+
+    return opening.open_model(name, weights, progress=progress, cancel=cancel)
+
+
 def open_trusting_file(name: str, path: Path, cancelled: Cancelled | None = None) -> Design:
     """Open ``name`` with a weights file loaded with unpickling allowed (user said it is trusted).
 
     ``create_model``/``open_model`` never unpickle, so this builds the random model and applies
     the file itself; the design is described as ``open_model`` would describe it.
     """
+    from designer.surgery.design import Design, DesignInfo
+    from designer.surgery.opening import conventions_of
+
     entry = get_entry(name)
     module = create_model(name, "none", cancel=cancelled)
     apply_weights(module, load_weights_file(path, allow_unsafe=True),

@@ -53,6 +53,17 @@ HEADERS = {
 _NUMERIC = {Column.PARAMS, Column.GFLOPS, Column.TOP1, Column.SIZE, Column.LATENCY}
 
 
+#: weights status and measured latency per model name (see `machine_state`)
+MachineState = tuple[dict[str, str], dict[str, float]]
+
+
+def machine_state(entries: Sequence[ZooEntry]) -> MachineState:
+    """Which weights are on this machine and which latencies were measured here: a file check
+    per model (~1 s for the whole zoo on a busy machine), so the browser reads it off the GUI
+    thread with the list."""
+    return {e.name: weights_status(e) for e in entries}, cached_latencies(entries)
+
+
 class ZooTableModel(QAbstractTableModel):
     """Read-only table of zoo entries plus what this machine knows (cache, latency)."""
 
@@ -65,14 +76,18 @@ class ZooTableModel(QAbstractTableModel):
         self._status: dict[str, str] = {}
         self.set_entries(list_entries() if entries is None else entries)
 
-    def set_entries(self, entries: Sequence[ZooEntry]) -> None:
-        """Show `entries` (the browser lists the zoo in the background and fills in after)."""
+    def set_entries(self, entries: Sequence[ZooEntry], state: MachineState | None = None) -> None:
+        """Show `entries` (the browser lists the zoo in the background and fills in after);
+        `state`: their `machine_state`, when it was read off the GUI thread already."""
         self.beginResetModel()
         # by display name: the browser's default order needs no sort (see ZooFilterProxy.sort)
         self._entries = sorted(entries, key=lambda e: e.display_name.casefold())
         self._rows = {e.name: row for row, e in enumerate(self._entries)}
+        if state is not None:
+            self._status, self._latency = state
         self.endResetModel()
-        self.reload_machine_state()
+        if state is None:
+            self.reload_machine_state()
 
     # ----- access ----------------------------------------------------------------------
     def entries(self) -> list[ZooEntry]:
@@ -106,8 +121,7 @@ class ZooTableModel(QAbstractTableModel):
 
     def reload_machine_state(self) -> None:
         """Re-read cached weights and latencies (after a download or a measurement elsewhere)."""
-        self._status = {e.name: weights_status(e) for e in self._entries}
-        self._latency = cached_latencies(self._entries)
+        self._status, self._latency = machine_state(self._entries)
         if self._entries:
             self.dataChanged.emit(self.index(0, Column.WEIGHTS),
                                   self.index(len(self._entries) - 1, Column.LATENCY))

@@ -113,3 +113,23 @@ def test_double_clicked_thumbnail_is_previewed(qtbot: QtBot, page: DataPage,
     qtbot.waitUntil(lambda: page.preview.shown_inputs is not None
                     and page.preview.shown_inputs.path != path, timeout=WAIT_MS)
     assert page.preview.shown_inputs.path.parent.name == "stripes"
+
+
+def test_a_preset_reaches_training_and_changes_the_previews(qtbot: QtBot, page: DataPage,
+                                                            workspace: Workspace) -> None:
+    page.tabs.setCurrentWidget(page.preview)
+    panel = page.augment_panel
+    panel.enabled.setChecked(True)
+    panel.set_options(AugmentOptions(hflip=True))
+    panel.enabled.setChecked(True)
+    wait_for_previews(qtbot, page, AugmentOptions(hflip=True))
+    plain = [bytes(i.constBits()) for i in page.preview.images]
+    assert not panel.magnitude.isEnabled()
+    panel.policy.setCurrentIndex(panel.policy.findData("randaugment"))
+    assert panel.magnitude.isEnabled()
+    panel.magnitude.setValue(20)
+    preset = AugmentOptions(hflip=True, policy="randaugment", magnitude=20)
+    wait_for_previews(qtbot, page, preset)
+    assert workspace.data_config.augment == preset
+    shown = [bytes(i.constBits()) for i in page.preview.images]
+    assert sum(a != b for a, b in zip(plain, shown, strict=True)) >= PREVIEW_COUNT // 2
