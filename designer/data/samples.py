@@ -8,11 +8,13 @@ import os
 import random
 import sys
 from pathlib import Path
-
-import numpy as np
-from PIL import Image, ImageDraw
+from typing import TYPE_CHECKING
 
 from designer.data.sources import ClassFolders
+
+if TYPE_CHECKING:  # numpy, PIL: only to generate images (tuxpaint_source is on start-up's path)
+    import numpy as np
+    from PIL import Image, ImageDraw
 
 TUXPAINT_STAMPS = Path("/usr/share/tuxpaint/stamps")
 #: The five photo classes of Debian's tuxpaint-stamps-default (169 photos, cartoons excluded).
@@ -67,6 +69,8 @@ def generated_dataset(
     marker = folder / _MARKER
     if _complete(marker, params):
         return folder
+    import numpy as np
+
     rng = random.Random(seed)
     noise = np.random.default_rng(seed)
     files = []
@@ -111,6 +115,8 @@ def _colours(
 
 
 def _draw(shape: str, classes: int, size: int, rng: random.Random) -> Image.Image:
+    from PIL import Image, ImageDraw
+
     bg, fg = _colours(SHAPES.index(shape), classes, rng)
     image = Image.new("RGB", (size, size), bg)
     draw = ImageDraw.Draw(image)
@@ -149,6 +155,9 @@ def _stripes(draw: ImageDraw.ImageDraw, size: int, fg: tuple[int, int, int], rng
 
 
 def _add_noise(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    import numpy as np
+    from PIL import Image
+
     arr = np.asarray(image).astype(np.int16)
     arr += rng.integers(-20, 21, size=arr.shape, dtype=np.int16)
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))

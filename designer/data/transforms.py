@@ -15,12 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PIL import Image
-
-from designer.data.loading import load_rgb_tensor
 from designer.zoo.preprocessing import Preprocessing
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # PIL, numpy, torch: loaded when used (AugmentOptions is on the start-up path)
+    from PIL import Image
     from torchvision.transforms import v2
 
 #: automatic augmentation presets (torchvision.transforms.v2)
@@ -243,6 +241,8 @@ def augmented_previews(
     """
     import torch
     from torchvision.transforms.v2 import functional as tvf
+
+    from designer.data.loading import load_rgb_tensor
 
     image = load_rgb_tensor(path, min_side=decode_min_side(pre, image_size))
     transform = without_normalize(build_transforms(pre, augment, train=True, image_size=image_size))

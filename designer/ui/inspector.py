@@ -49,6 +49,8 @@ class Inspector(QScrollArea):
         session.document_changed.connect(self.refresh)
         session.design_replaced.connect(self.refresh)
         session.locked_changed.connect(self.refresh)
+        session.open_started.connect(self.refresh)
+        session.open_finished.connect(self.refresh)
         self.refresh()
 
     # ----- building ----------------------------------------------------------------------
@@ -63,7 +65,10 @@ class Inspector(QScrollArea):
         layout.setAlignment(Qt.AlignmentFlag.AlignTop)
         design = self.session.design
         selection = self.session.selection
-        if design is None:
+        if design is None and self.session.open_runner.running:
+            layout.addWidget(_wrapped("Opening the model… its layers appear here and on the "
+                                      "canvas when it is ready."))
+        elif design is None:
             layout.addWidget(QLabel("Open a model from the model browser."))
         elif len(selection) == 1 and selection[0].startswith(BLOCK_PREFIX):
             self._add_block(layout, selection[0].removeprefix(BLOCK_PREFIX))

@@ -20,9 +20,8 @@ PageFactory = Callable[[], QWidget]
 #: pyqtgraph): loaded on a worker thread before the pages are built, so building them does not
 #: freeze the window for seconds of import. Module code only: no widget is made there (Qt
 #: objects belong to the GUI thread; pyqtgraph's import defines classes and connects a slot).
-PAGE_IMPORTS = ("torch", "torchvision", "designer.data", "designer.training",
-                "designer.evaluation", "designer.project", "designer.audit", "designer.export",
-                "pyqtgraph")
+PAGE_IMPORTS = ("torch", "torchvision", "pyqtgraph", "designer.data", "designer.training",
+                "designer.evaluation", "designer.project", "designer.audit", "designer.export")
 
 
 def import_modules(names: tuple[str, ...]) -> None:

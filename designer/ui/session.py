@@ -47,6 +47,8 @@ class DesignSession(QObject):
     history_changed = Signal()
     #: a model is being opened: progress (fraction, message)
     open_progress = Signal(float, str)
+    #: a model started opening in the background
+    open_started = Signal()
     #: opening finished (True on success)
     open_finished = Signal(bool)
     #: editing became locked/unlocked (e.g. while training this design)
@@ -107,6 +109,7 @@ class DesignSession(QObject):
             self.error_occurred.emit("A model is already being opened; wait or cancel it first.")
             return
         self.open_runner.start(opener)
+        self.open_started.emit()
 
     def _on_open_done(self, design: object) -> None:
         from designer.surgery.design import Design  # torch: loaded by the opener already

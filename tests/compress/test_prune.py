@@ -78,3 +78,19 @@ def test_a_pruned_timm_design_saves_and_loads_back(tmp_path: Path) -> None:
     assert loaded.info.model_name == "efficientnet_lite0_bundled-pruned30"
     x = torch.randn(2, 3, 64, 64)
     assert torch.allclose(loaded.build()(x), pruned.build()(x), atol=1e-5)
+
+
+def test_a_pruned_design_exports_as_a_script_that_rebuilds_it(tmp_path: Path) -> None:
+    """Generate PyTorch script on a pruned torchvision design: the script's network (torchvision's
+    resnet18 with the pruned layers written out) gives the pruned design's outputs."""
+    from designer.export.codegen import SCRIPT_NAME, WEIGHTS_NAME, import_script, write_script_bundle
+    from designer.training import TrainingOptions
+
+    design = open_model("resnet18", input_size=32)
+    design.replace_head(4, class_names=list("abcd"))
+    pruned = prune_design(design, 0.3).design
+    write_script_bundle(tmp_path, pruned, TrainingOptions(epochs=1), None, None, 32)
+    network = import_script(tmp_path / SCRIPT_NAME).build_model(tmp_path / WEIGHTS_NAME).eval()
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        assert float((pruned.build()(x) - network(x)).abs().max()) <= 1e-5

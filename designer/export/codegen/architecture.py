@@ -59,13 +59,14 @@ def base_architecture(design: Design) -> BaseArchitecture | None:
     from designer.zoo.bundled import LITE0, MOBILENET_V2_BACKBONE
     from designer.zoo.registry import get_entry
 
-    if info.model_name == LITE0:
+    name = info.architecture or info.model_name  # a pruned copy names the entry it came from
+    if name == LITE0:
         return BaseArchitecture('timm.create_model("tf_efficientnet_lite0", pretrained=False)',
                                 "timm's tf_efficientnet_lite0", ("timm",))
-    if info.model_name == MOBILENET_V2_BACKBONE:
+    if name == MOBILENET_V2_BACKBONE:
         return BaseArchitecture("torchvision.models.mobilenet_v2(weights=None)",
                                 "torchvision's mobilenet_v2", ("torchvision",))
-    entry = get_entry(info.model_name)
+    entry = get_entry(name)
     kwargs = "".join(f", {k}={literal(v)}" for k, v in entry.builder_kwargs.items())
     import torchvision
 

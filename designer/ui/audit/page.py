@@ -341,6 +341,7 @@ class AuditPage(QWidget):
         self._enable_actions()
         if self.result is None:
             self.gallery.show_images([])
+            self.selection_note.setText("")
             return
         features, classes = self.result.features, self.result.report.classes
         edits = self.workspace.data_config.edits
@@ -422,6 +423,7 @@ class AuditPage(QWidget):
         self.map.colour_by([], [])
         self.table.setRowCount(0)
         self.summary.setText("")
+        self.map_note.setText("")
         self._show_gallery([])
         self.workspace.set_data_config(config)
         self._show_version()

@@ -213,6 +213,7 @@ def test_apply_to_files_previews_moves_then_undo_apply_restores(
     assert "written to the files" in page.status.text()
     assert "Run the audit again" in page.status.text() and page.table.rowCount() == 0
     assert len(page.map.coords) == 0, "the map of the old file names is gone"
+    assert page.gallery.count() == 0 and not page.selection_note.text()
     assert "the files hold it" in page.version.text()
     assert page.undo_apply.isEnabled() and not page.apply_files.isEnabled()
     qtbot.mouseClick(page.undo, Qt.MouseButton.LeftButton)
