@@ -26,8 +26,8 @@ def _mime(kind: str, fmt: str = LAYER_KIND_MIME) -> QMimeData:
 def _drag_and_drop(driver: CanvasDriver, pos: QPoint, mime: QMimeData) -> QDropEvent:
     viewport = driver.canvas.view.viewport()
     buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    QApplication.sendEvent(viewport, QDragEnterEvent(QPointF(pos), COPY, mime, buttons, mods))
-    QApplication.sendEvent(viewport, QDragMoveEvent(QPointF(pos), COPY, mime, buttons, mods))
+    QApplication.sendEvent(viewport, QDragEnterEvent(pos, COPY, mime, buttons, mods))
+    QApplication.sendEvent(viewport, QDragMoveEvent(pos, COPY, mime, buttons, mods))
     drop = QDropEvent(QPointF(pos), COPY, mime, buttons, mods)
     QApplication.sendEvent(viewport, drop)
     return drop
@@ -79,8 +79,8 @@ def test_the_target_is_highlighted_while_dragging(driver: CanvasDriver) -> None:
     viewport = driver.canvas.view.viewport()
     buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     mime = _mime("Dropout")
-    QApplication.sendEvent(viewport, QDragEnterEvent(QPointF(pos), COPY, mime, buttons, mods))
-    move = QDragMoveEvent(QPointF(pos), COPY, mime, buttons, mods)
+    QApplication.sendEvent(viewport, QDragEnterEvent(pos, COPY, mime, buttons, mods))
+    move = QDragMoveEvent(pos, COPY, mime, buttons, mods)
     QApplication.sendEvent(viewport, move)
     assert move.isAccepted() and edge.highlight
     driver.canvas.view.drops.leave()
