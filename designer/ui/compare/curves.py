@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from designer.project.run_compare import curve
 from designer.project.runs import RunRecord
 from designer.ui.compare.colours import RunColours
+from designer.ui.plot_style import style_axes
 
-_AXIS = QColor(40, 40, 40)
 #: plot key -> (title, y label)
 PLOTS = {"val_acc": ("Validation accuracy", "accuracy (%)"),
          "train_loss": ("Training loss", "loss")}
@@ -28,12 +27,7 @@ def make_plot(title: str, y_label: str) -> pg.PlotWidget:
     item = plot.getPlotItem()
     item.setTitle(title, color="#282828", size="10pt")
     item.setLabel("left", y_label)
-    for side in ("bottom", "left"):
-        axis = item.getAxis(side)
-        axis.setPen(pg.mkPen(_AXIS))
-        axis.setTextPen(pg.mkPen(_AXIS))
-        axis.label.setDefaultTextColor(_AXIS)
-        axis.enableAutoSIPrefix(False)  # "accuracy (x0.001)" helps nobody
+    style_axes(item)
     item.showGrid(x=True, y=True, alpha=0.25)
     item.setMenuEnabled(False)
     item.hideButtons()

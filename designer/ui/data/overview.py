@@ -17,12 +17,12 @@ from PySide6.QtWidgets import (
 
 from designer.data.health_text import IMBALANCE_WARN
 from designer.project.data_config import PreparedData
+from designer.ui.plot_style import AXIS, style_axes
 
 SPLITS = ("train", "val", "test")
 SPLIT_LABELS = {"train": "Training", "val": "Validation", "test": "Test"}
 SPLIT_COLOURS = {"train": QColor(52, 120, 198), "val": QColor(240, 150, 40),
                  "test": QColor(90, 170, 90)}
-_AXIS = QColor(40, 40, 40)
 Counts = dict[str, dict[str, int]]
 
 
@@ -37,15 +37,11 @@ class ClassChart(pg.PlotWidget):
         super().__init__(parent, background="w")
         item = self.getPlotItem()
         item.setLabel("left", "Images")
-        for side in ("bottom", "left"):
-            axis = item.getAxis(side)
-            axis.setPen(pg.mkPen(_AXIS))
-            axis.setTextPen(pg.mkPen(_AXIS))
-            axis.label.setDefaultTextColor(_AXIS)
+        style_axes(item, si_prefix=True)
         item.setMenuEnabled(False)
         item.hideButtons()
         item.setMouseEnabled(x=False, y=False)
-        self.legend = item.addLegend(offset=(-10, 4), labelTextColor=_AXIS, colCount=3,
+        self.legend = item.addLegend(offset=(-10, 4), labelTextColor=AXIS, colCount=3,
                                      brush=pg.mkBrush(255, 255, 255, 220))
         #: split -> its bar item (tests read the heights)
         self.bars: dict[str, pg.BarGraphItem] = {}

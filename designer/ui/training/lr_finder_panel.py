@@ -28,6 +28,7 @@ from designer.project.data_config import PreparedData
 from designer.surgery.snapshot import FrozenDesign
 from designer.training.lr_finder import RangeTest
 from designer.training.options import TrainingOptions
+from designer.ui.plot_style import AXIS, style_axes
 from designer.workers.lr_finder import lr_finder_task
 from designer.workers.task import TaskRunner
 
@@ -35,7 +36,6 @@ RAW = QColor(31, 119, 180, 70)
 SMOOTH = QColor(31, 119, 180)
 SUGGESTED = QColor(44, 140, 60)
 PICKED = QColor(200, 60, 30)
-AXIS = QColor(40, 40, 40)
 
 #: what to test: (snapshot, data, options), or a sentence saying why it cannot run now
 FinderRequest = Callable[[], "tuple[FrozenDesign, PreparedData, TrainingOptions] | str"]
@@ -58,12 +58,7 @@ class LrFinderPlot(pg.PlotWidget):
         item.setLogMode(x=True, y=False)
         item.setLabel("bottom", "Learning rate (log scale) — click to choose")
         item.setLabel("left", "Training loss")
-        for side in ("bottom", "left"):
-            axis = item.getAxis(side)
-            axis.setPen(pg.mkPen(AXIS))
-            axis.setTextPen(pg.mkPen(AXIS))
-            axis.label.setDefaultTextColor(AXIS)
-            axis.enableAutoSIPrefix(False)  # "(x0.001)" on a log axis mislabels every tick
+        style_axes(item)
         item.showGrid(x=True, y=True, alpha=0.15)
         item.setMenuEnabled(False)
         item.hideButtons()

@@ -24,13 +24,13 @@ from PySide6.QtWidgets import QGridLayout, QWidget
 
 from designer.training.events import IterationEvent, ValidationEvent
 from designer.training.history import History
+from designer.ui.plot_style import AXIS, style_axes
 from designer.ui.training.series import Series, Smoother
 
 TRAIN = QColor(31, 119, 180)
 TRAIN_RAW = QColor(31, 119, 180, 70)
 VALIDATION = QColor(230, 110, 0)
 LR = QColor(44, 140, 60)
-AXIS = QColor(40, 40, 40)
 EPOCH_LINE = QColor(150, 150, 150)
 REDRAW_MS = 100
 
@@ -236,12 +236,9 @@ def _plot(name: str, title: str) -> pg.PlotWidget:
     item.setLabel("bottom", "Iteration")
     if name != "lr":  # a short plot: the title names it
         item.setLabel("left", title.replace(" (%)", ""))
+    style_axes(item, colour_titles=False)  # never "Loss (x0.001)": ticks show plain values
     for side in ("bottom", "left"):
-        axis = item.getAxis(side)
-        axis.enableAutoSIPrefix(False)  # never "Loss (x0.001)": ticks show the plain values
-        axis.setPen(pg.mkPen(AXIS))
-        axis.setTextPen(pg.mkPen(AXIS))
-        axis.setStyle(maxTickLevel=1)  # no sub-minor grid lines: cheaper and calmer
+        item.getAxis(side).setStyle(maxTickLevel=1)  # no sub-minor grid lines: cheaper, calmer
     item.showGrid(x=True, y=True, alpha=0.2)
     item.setClipToView(True)
     item.setDownsampling(auto=True, mode="peak")

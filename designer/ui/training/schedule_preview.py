@@ -15,12 +15,12 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from designer.training.options import TrainingOptions
 from designer.training.schedules import SchedulePlan, iterations_per_epoch, plan
+from designer.ui.plot_style import AXIS, style_axes
 
 HEAD = QColor(44, 140, 60)
 GROUPS = [QColor(120, 80, 170), QColor(150, 110, 190), QColor(180, 145, 210),
           QColor(205, 180, 228)]
 PHASE_LINE = QColor(123, 31, 162)
-AXIS = QColor(40, 40, 40)
 #: points drawn at most (the plan samples the steps, keeping every jump; ~1 per pixel)
 MAX_POINTS = 1500
 #: steps per epoch assumed before any data is prepared
@@ -36,12 +36,7 @@ class SchedulePreview(QWidget):
         item = self.plot.getPlotItem()
         item.setLabel("bottom", "Epoch")
         item.setLabel("left", "Learning rate")
-        for side in ("bottom", "left"):
-            axis = item.getAxis(side)
-            axis.setPen(pg.mkPen(AXIS))
-            axis.setTextPen(pg.mkPen(AXIS))
-            axis.label.setDefaultTextColor(AXIS)
-            axis.enableAutoSIPrefix(False)  # "(x0.001)" beside log ticks misleads
+        style_axes(item)
         item.showGrid(x=True, y=True, alpha=0.15)
         item.setMenuEnabled(False)
         item.hideButtons()

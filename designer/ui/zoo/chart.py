@@ -17,6 +17,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from designer.ui.plot_style import style_axes
 from designer.ui.zoo.chart_points import ChartPoint
 
 _FILL = QColor(52, 120, 198, 150)
@@ -30,7 +31,6 @@ _PALETTE: tuple[tuple[int, int, int], ...] = (
 _OTHER = (150, 150, 150)
 #: families with their own colour (the rest are grey "other"): two legend lines in a dock
 LEGEND_FAMILIES = 8
-_AXIS = QColor(40, 40, 40)
 
 
 class LatencyAxis(pg.AxisItem):
@@ -84,14 +84,9 @@ class ZooChart(QWidget):
         item = self.plot.getPlotItem()
         item.setLabel("bottom", "Latency on this CPU, log scale (ms)")
         item.setLabel("left", "ImageNet top-1 (%)")
-        for side in ("bottom", "left"):
-            axis = item.getAxis(side)
-            # ticks are log10 values labelled in plain ms: pyqtgraph's SI prefix would read
-            # the log10 range 0..0.7 (1-5 ms) as milli and add a false "(x0.001)" to the label
-            axis.enableAutoSIPrefix(False)
-            axis.setPen(pg.mkPen(_AXIS))
-            axis.setTextPen(pg.mkPen(_AXIS))
-            axis.label.setDefaultTextColor(_AXIS)
+        # no SI prefix: ticks are log10 values labelled in plain ms, and pyqtgraph would read
+        # the log10 range 0..0.7 (1-5 ms) as milli and add a false "(x0.001)" to the label
+        style_axes(item)
         item.showGrid(x=True, y=True, alpha=0.25)
         item.setMenuEnabled(False)
         item.layout.setContentsMargins(0, 4, 14, 0)  # room for the last tick label
