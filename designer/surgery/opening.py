@@ -15,10 +15,13 @@ from designer.zoo.registry import WeightsChoice, create_model, get_entry
 
 def open_model(name: str, weights: WeightsChoice = "none", *,
                progress: Callable[[float, str], None] | None = None,
-               cancel: Callable[[], bool] | None = None, input_size: int | None = None) -> Design:
+               cancel: Callable[[], bool] | None = None, input_size: int | None = None,
+               analyse: bool = True) -> Design:
     """A design of zoo model `name` with weights "none", "pretrained", "bundled" or a file.
 
     `input_size` overrides the model's crop size for analysis (e.g. small images).
+    `analyse=False` returns it traced but not analysed (the GUI draws it at once and analyses
+    it in the background: `Design.__init__`).
     """
     entry = get_entry(name)
     with seeded_init("open_model", entry.name):  # random weights ("none") are the same everywhere
@@ -30,7 +33,7 @@ def open_model(name: str, weights: WeightsChoice = "none", *,
         input_size=input_size or entry.preprocessing.crop_size,
         **conventions_of(module),
     )
-    return Design.from_module(module, info)
+    return Design.from_module(module, info, analyse=analyse)
 
 
 def conventions_of(module: nn.Module) -> dict[str, Any]:
