@@ -83,6 +83,8 @@ class Design:
         """`analyse=False` leaves the analysis for later (a background thread, `analyze()`):
         helper layers the graph shows to be plumbing are hidden now, the rest when the first
         analysis arrives, so the design can be drawn before its shapes are known."""
+        if not isinstance(analyse, bool):
+            raise edits.EditError(f"analyse must be True or False, got {analyse!r}")
         self.network = network
         self.store = store
         self.info = info or DesignInfo()
@@ -107,8 +109,6 @@ class Design:
             raise edits.EditError(f"module must be a torch.nn.Module, got {type(module).__name__}")
         if info is not None and not isinstance(info, DesignInfo):
             raise edits.EditError(f"info must be a DesignInfo, got {type(info).__name__}")
-        if not isinstance(analyse, bool):
-            raise edits.EditError(f"analyse must be True or False, got {analyse!r}")
         network, store = network_from_module(module)
         return cls(network, store, info, analyse=analyse)
 

@@ -9,6 +9,7 @@ from torch import nn
 
 from designer.surgery.design import Design, DesignInfo
 from designer.surgery.modules import seeded_init
+from designer.surgery.trace import network_from_module
 from designer.zoo.conventions import classifier_paths, stages
 from designer.zoo.registry import WeightsChoice, create_model, get_entry
 
@@ -33,7 +34,9 @@ def open_model(name: str, weights: WeightsChoice = "none", *,
         input_size=input_size or entry.preprocessing.crop_size,
         **conventions_of(module),
     )
-    return Design.from_module(module, info, analyse=analyse)
+    # the module was built here and nothing else holds it: the design takes it without a copy
+    network, store = network_from_module(module, copy_module=False)
+    return Design(network, store, info, analyse=analyse)
 
 
 def conventions_of(module: nn.Module) -> dict[str, Any]:

@@ -69,6 +69,7 @@ def _open(qtbot: QtBot, session: DesignSession, opener: Callable[[], Design]) ->
     """Open through the session's background open, as the model browser does."""
     with qtbot.waitSignal(session.open_finished, timeout=60_000):
         session.open_in_background(lambda _p, _c: opener())
+    qtbot.waitUntil(lambda: not session.open_runner.running, timeout=20_000)  # thread ended
 
 
 def test_the_graph_is_drawn_before_the_analysis_and_shapes_follow(
