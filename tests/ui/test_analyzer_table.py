@@ -42,6 +42,8 @@ def test_header_clicks_sort_and_the_filter_and_selection_follow(
     session.set_design(open_model("resnet18", input_size=32))
     macs = _column(panel, "MACs")
     assert _shown(panel, 0) == sorted(_shown(panel, 0)), "execution order at first"
+    panel.table.selectRow(3)
+    picked = panel.proxy.index(3, 1).data()
     _click_header(qtbot, panel, macs)
     first = _shown(panel, macs)
     _click_header(qtbot, panel, macs)
@@ -49,6 +51,8 @@ def test_header_clicks_sort_and_the_filter_and_selection_follow(
     assert {tuple(first), tuple(second)} == {tuple(sorted(first)), tuple(sorted(first,
                                                                              reverse=True))}
     assert first != second and max(first) > 0  # type: ignore[type-var]
+    still = [i.data() for i in panel.table.selectionModel().selectedRows(1)]
+    assert still == [picked], "the selected layer stays selected when the rows move"
     biggest = panel.proxy.index(second.index(max(second)), 1)  # type: ignore[type-var]
     panel.table.clicked.emit(biggest)
     assert session.selection == [biggest.data()]
