@@ -399,7 +399,8 @@ class AnalyzerPanel(QWidget):
             self.issues.addItem(item)
         errors = sum(1 for i in visible if i.severity == "error")
         self.issues_title.setText(f"Issues: {errors} error(s), {len(visible) - errors} "
-                                  "warning(s)" if visible else "Issues: none")
+                                  "warning(s)" if visible else "Issues: none" if analysis
+                                  is not None or design is None else "Issues: analysing…")
 
     def _on_issue_clicked(self, item: QListWidgetItem) -> None:
         self.session.select([str(item.data(Qt.ItemDataRole.UserRole))])
