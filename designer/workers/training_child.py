@@ -30,6 +30,8 @@ import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 
+#: the first argument that makes a frozen (PyInstaller) NetDesigner act as a training process
+CHILD_FLAG = "--training-process"
 #: added to the process's nice value: the window's process wins a contended core
 NICENESS = 10
 #: how often buffered events go to the GUI process (s); it redraws at 20 Hz

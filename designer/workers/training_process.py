@@ -28,12 +28,11 @@ from multiprocessing import Pipe
 from pathlib import Path
 from typing import Any
 
+from designer.workers.training_child import CHILD_FLAG
 from designer.workers.training_wire import STOP, Setup, dumps, loads
 
 log = logging.getLogger(__name__)
 
-#: the first argument that makes a frozen (PyInstaller) NetDesigner act as a training process
-CHILD_FLAG = "--training-process"
 _BOOTSTRAP = ("import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
               "from designer.workers.training_child import main; main(sys.argv[2:])")
 
@@ -171,6 +170,12 @@ def take() -> TrainingProcess:
     if spare is not None:
         spare.close()
     return TrainingProcess()
+
+
+def spare_pid() -> int | None:
+    """The spare process's id, if one is waiting."""
+    with _spare_lock:
+        return None if _spare is None else _spare.pid
 
 
 def discard_spare() -> None:
