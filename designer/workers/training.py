@@ -254,13 +254,21 @@ class TrainingRunner(QObject):
         self._timer.start()
         thread.start()
 
+    @staticmethod
+    def prewarm() -> None:
+        """Have a training process loading the engine before Start is pressed, when the app
+        enabled warm starts (training_process.enable_warm_start); else nothing."""
+        training_process.prewarm_if_enabled()
+
     def stop(self) -> None:
         """Ask the run to stop before its next batch; it saves what it has and finishes."""
         if self._job is not None:
             self._job.stop.set()
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
-        """Stop, join the thread and deliver the last events (window close); True if it ended."""
+        """Stop, join the thread and deliver the last events (window close); True if it ended.
+        A spare training process (warm start) is ended too."""
+        training_process.discard_spare()
         if self._thread is None:
             return True
         self.stop()
