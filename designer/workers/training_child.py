@@ -32,8 +32,9 @@ from multiprocessing.connection import Connection
 
 #: the first argument that makes a frozen (PyInstaller) NetDesigner act as a training process
 CHILD_FLAG = "--training-process"
-#: added to the process's nice value: the window's process wins a contended core
-NICENESS = 10
+#: added to the process's nice value, so the window wins a contended core; mild, because under
+#: a second CPU-bound program training's threads would otherwise get a small share of theirs
+NICENESS = 5
 #: how often buffered events go to the GUI process (s); it redraws at 20 Hz
 SEND_INTERVAL_S = 0.025
 _PR_SET_PDEATHSIG = 1
@@ -142,6 +143,7 @@ def serve(fd: int, parent: int) -> None:
     # so the window sees the pipe's end as soon as this process ends, whatever they do.
     os.register_at_fork(after_in_child=lambda: _blind(fd))
     # the engine first, while nobody waits (this process may be started before the click)
+    import timm  # noqa: F401 - a design's modules unpickle from timm's classes (Lite0 too)
     import torch
 
     from designer.project.kfold import KFoldRequest, train_folds
