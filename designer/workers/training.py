@@ -96,7 +96,7 @@ class _Job:
 
 
 class _Worker(QObject):
-    """Lives on the worker thread and carries out one `RunRequest`."""
+    """Lives on the worker thread and supervises the training process of one request."""
 
     done = Signal()
 
