@@ -21,8 +21,7 @@ def open_model(name: str, weights: WeightsChoice = "none", *,
     `input_size` overrides the model's crop size for analysis (e.g. small images).
     """
     entry = get_entry(name)
-    with seeded_init("open_model", entry.name):  # random weights ("none") are the same everywhere
-        module: nn.Module = create_model(name, weights=weights, progress=progress, cancel=cancel)
+    module = create_seeded(name, weights, progress=progress, cancel=cancel)
     info = DesignInfo(
         model_name=entry.name, source=entry.source,
         weights=str(weights), class_names=tuple(entry.categories) if weights != "none" else (),
@@ -31,6 +30,15 @@ def open_model(name: str, weights: WeightsChoice = "none", *,
         **conventions_of(module),
     )
     return Design.from_module(module, info)
+
+
+def create_seeded(name: str, weights: WeightsChoice = "none", *,
+                  progress: Callable[[float, str], None] | None = None,
+                  cancel: Callable[[], bool] | None = None) -> nn.Module:
+    """The module `open_model` builds (eval mode), without tracing it into a design: random
+    weights ("none") are the same everywhere and in every use."""
+    with seeded_init("open_model", get_entry(name).name):
+        return create_model(name, weights=weights, progress=progress, cancel=cancel)
 
 
 def conventions_of(module: nn.Module) -> dict[str, Any]:
