@@ -89,7 +89,7 @@ def cached_latency(name: str, batch_size: int = 1, image_size: int | None = None
 def cached_latencies(entries: Sequence[ZooEntry], batch_size: int = 1) -> dict[str, float]:
     """``cached_latency`` of many entries at their own input size, reading the cache once."""
     if not entries:
-        return {}  # (machine_key imports torch: not for an empty list)
+        return {}  # (nothing to read)
     records = read_json(latency_cache_path())
     machine = timing_key()
     found = {}
