@@ -6,13 +6,18 @@ routing: the canvas bows long skip edges itself.
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import networkx as nx  # imported on first use: it is not on the start-up path
 
 
 def layered_positions(graph: nx.DiGraph, sweeps: int = 4) -> dict[str, tuple[int, int]]:
     """(column, row) per node: rows follow the data flow, columns reduce crossings."""
     if len(graph) == 0:
         return {}
+    import networkx as nx
+
     rank: dict[str, int] = {}
     for node in nx.topological_sort(graph):
         preds = list(graph.predecessors(node))
