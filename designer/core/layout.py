@@ -7,8 +7,10 @@ routing: the canvas bows long skip edges itself.
 from __future__ import annotations
 
 from collections.abc import Generator
+from typing import TYPE_CHECKING
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx  # imported on first use: it is not on the start-up path
 
 
 def layered_positions(graph: nx.DiGraph, sweeps: int = 4) -> dict[str, tuple[int, int]]:
@@ -28,6 +30,8 @@ def layered_positions_in_steps(graph: nx.DiGraph, sweeps: int = 4, nodes_per_ste
     (maxvit_t flat: ~25 ms at once on a quiet machine, several times that on a busy one)."""
     if len(graph) == 0:
         return {}
+    import networkx as nx
+
     budget = _Budget(nodes_per_step)
     rank: dict[str, int] = {}
     for node in nx.topological_sort(graph):

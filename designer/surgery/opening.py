@@ -25,8 +25,7 @@ def open_model(name: str, weights: WeightsChoice = "none", *,
     it in the background: `Design.__init__`).
     """
     entry = get_entry(name)
-    with seeded_init("open_model", entry.name):  # random weights ("none") are the same everywhere
-        module: nn.Module = create_model(name, weights=weights, progress=progress, cancel=cancel)
+    module = create_seeded(name, weights, progress=progress, cancel=cancel)
     info = DesignInfo(
         model_name=entry.name, source=entry.source,
         weights=str(weights), class_names=tuple(entry.categories) if weights != "none" else (),
@@ -37,6 +36,15 @@ def open_model(name: str, weights: WeightsChoice = "none", *,
     # the module was built here and nothing else holds it: the design takes it without a copy
     network, store = network_from_module(module, copy_module=False)
     return Design(network, store, info, analyse=analyse)
+
+
+def create_seeded(name: str, weights: WeightsChoice = "none", *,
+                  progress: Callable[[float, str], None] | None = None,
+                  cancel: Callable[[], bool] | None = None) -> nn.Module:
+    """The module `open_model` builds (eval mode), without tracing it into a design: random
+    weights ("none") are the same everywhere and in every use."""
+    with seeded_init("open_model", get_entry(name).name):
+        return create_model(name, weights=weights, progress=progress, cancel=cancel)
 
 
 def conventions_of(module: nn.Module) -> dict[str, Any]:

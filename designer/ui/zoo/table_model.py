@@ -46,7 +46,8 @@ HEADERS = {
     Column.SIZE: ("Size (MB)", "Size of the pretrained weights file"),
     Column.WEIGHTS: ("Weights", "bundled: installed with the app; cached: downloaded before; "
                                 "download: fetched once when you open it with pretrained weights"),
-    Column.LATENCY: ("Latency (ms)", "One image on this machine's CPU, measured here; "
+    Column.LATENCY: ("Latency (ms)", "One image on one thread of this machine's CPU (fastest "
+                                     "of 10 runs), measured here; "
                                      "'—' until you press Measure speed"),
 }
 
