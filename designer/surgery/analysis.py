@@ -20,6 +20,7 @@ from designer.core.analysis import Issue, LayerInfo, NetworkAnalysis
 from designer.core.catalog import catalog_kind
 from designer.core.network import Network
 from designer.surgery.build import build_module
+from designer.surgery.fx_release import release_graph_module
 from designer.surgery.store import Store
 
 
@@ -112,12 +113,15 @@ def analyze(network: Network, store: Store, input_shape: tuple[int, ...]) -> Net
     except Exception as error:  # noqa: BLE001 - a broken document is reported, never raised
         return NetworkAnalysis(issues=(*issues, Issue(network.output().name, str(error))),
                                input_shape=input_shape)
-    with FlopCounterMode(display=False) as counter:
-        recorder = _Recorder(module, counter)
-        inputs = [torch.empty(input_shape, device="meta") for _ in network.inputs()]
-        with torch.no_grad():
-            recorder.run(*inputs)
-    return _summarise(network, store, recorder, issues, input_shape)
+    try:
+        with FlopCounterMode(display=False) as counter:
+            recorder = _Recorder(module, counter)
+            inputs = [torch.empty(input_shape, device="meta") for _ in network.inputs()]
+            with torch.no_grad():
+                recorder.run(*inputs)
+        return _summarise(network, store, recorder, issues, input_shape)
+    finally:  # the result is plain data: free the fx structures without the collector
+        release_graph_module(module)
 
 
 def _summarise(network: Network, store: Store, recorder: _Recorder, issues: list[Issue],

@@ -12,6 +12,7 @@ from designer.core.categories import category_of
 from designer.core.errors import UserError
 from designer.core.layers import Layer, Ref
 from designer.core.network import Network
+from designer.surgery.fx_release import release_graph
 from designer.surgery.encoding import encode_arg, function_kind, function_name
 from designer.surgery.modules import count_params, module_kind, module_params
 from designer.surgery.store import Store
@@ -38,11 +39,14 @@ def network_from_module(module: nn.Module, *, copy_module: bool = True) -> tuple
     store: Store = {}
     buffers = _named_tensors_by_storage(owned)
     layers: list[Layer] = []
-    for node in graph.nodes:
-        if node.op == "get_attr" and node.target.startswith("_tensor_constant"):
-            layers.extend(_constant_layers(node, owned, store, buffers))
-        else:
-            layers.append(_layer_from_node(node, owned, store))
+    try:
+        for node in graph.nodes:
+            if node.op == "get_attr" and node.target.startswith("_tensor_constant"):
+                layers.extend(_constant_layers(node, owned, store, buffers))
+            else:
+                layers.append(_layer_from_node(node, owned, store))
+    finally:
+        release_graph(graph)  # the layers are plain data: nothing is left for the collector
     return Network(layers), store
 
 

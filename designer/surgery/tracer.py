@@ -22,6 +22,8 @@ from typing import Any
 import torch
 from torch import fx, nn
 
+from designer.surgery.fx_release import release_tracer
+
 
 def _mode_dependent_leaves() -> tuple[type[nn.Module], ...]:
     from torchvision.models.swin_transformer import (
@@ -79,6 +81,9 @@ class DesignTracer(fx.Tracer):
         """Record the call, unless another thread runs a module while we trace."""
         if self._foreign():
             return forward(*args, **kwargs)
+        # the patcher of this trace: its patches and their closures form a cycle with it and
+        # this tracer, which release_tracer breaks (torch keeps no other reference to it)
+        self._patcher = getattr(fx._symbolic_trace, "CURRENT_PATCHER", None)
         return super().call_module(m, forward, args, kwargs)
 
     def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: dict[str, Any]) -> Any:
@@ -99,8 +104,10 @@ def trace_graph(module: nn.Module) -> fx.Graph:
     """Trace `module` (in eval mode, so aux heads that only exist in training are dropped)."""
     was_training = module.training
     module.eval()
+    tracer = DesignTracer()
     try:
         with torch.no_grad():
-            return DesignTracer().trace(module)
+            return tracer.trace(module)
     finally:
+        release_tracer(tracer)
         module.train(was_training)
