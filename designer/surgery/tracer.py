@@ -14,9 +14,11 @@ the thread that traces; other threads run their modules as if nothing were patch
 
 from __future__ import annotations
 
+import bisect
+import dis
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -59,6 +61,41 @@ def _reads_training(cls: type[nn.Module], has_children: bool) -> bool:
     return _READS_TRAINING[cls]
 
 
+def _iter_proxy(self: fx.Proxy) -> Iterator[Any]:
+    """fx's `Proxy.__iter__` without its self-made reference cycle: torch's keeps its own frame
+    in a local, which holds the whole call stack of the trace (every module, the layers being
+    built: ~60k objects on maxvit_t, which unpacks shapes) until a full garbage collection."""
+    frame = inspect.currentframe()
+    try:
+        caller = frame.f_back if frame is not None else None
+        if caller is not None:  # `a, b = proxy` unpacks into a known number of proxies
+            code = list(dis.get_instructions(caller.f_code))
+            at = bisect.bisect_left(code, caller.f_lasti, key=lambda i: i.offset)
+            if at < len(code) and code[at].opname == "UNPACK_SEQUENCE":
+                return (self[i] for i in range(code[at].argval))
+        return self.tracer.iter(self)
+    finally:
+        del frame, caller
+
+
+def _attribute(self: fx.Proxy, name: str) -> fx.proxy.Attribute:
+    return _Attribute(self, name)
+
+
+class _Proxy(fx.Proxy):
+    """The proxies `DesignTracer` makes: fx's, iterated without a reference cycle."""
+
+    __iter__ = _iter_proxy  # type: ignore[assignment]
+    __getattr__ = _attribute  # type: ignore[assignment]
+
+
+class _Attribute(fx.proxy.Attribute):
+    """`proxy.shape` and the like, iterated without a reference cycle (see `_iter_proxy`)."""
+
+    __iter__ = _iter_proxy  # type: ignore[assignment]
+    __getattr__ = _attribute  # type: ignore[assignment]
+
+
 class DesignTracer(fx.Tracer):
     """fx tracer whose leaves include every module whose code branches on `self.training`."""
 
@@ -72,6 +109,9 @@ class DesignTracer(fx.Tracer):
         """Trace `root`, recording only this thread's module calls."""
         self._thread = threading.get_ident()
         return super().trace(root, concrete_args)
+
+    def proxy(self, node: fx.Node) -> fx.Proxy:
+        return _Proxy(node, self)
 
     def _foreign(self) -> bool:
         return threading.get_ident() != getattr(self, "_thread", None)
