@@ -12,8 +12,8 @@ from designer.core.categories import category_of
 from designer.core.errors import UserError
 from designer.core.layers import Layer, Ref
 from designer.core.network import Network
-from designer.surgery.fx_release import release_graph
 from designer.surgery.encoding import encode_arg, function_kind, function_name
+from designer.surgery.fx_release import release_graph
 from designer.surgery.modules import count_params, module_kind, module_params
 from designer.surgery.store import Store
 from designer.surgery.tracer import trace_graph

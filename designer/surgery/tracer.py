@@ -72,7 +72,7 @@ def _iter_proxy(self: fx.Proxy) -> Iterator[Any]:
             code = list(dis.get_instructions(caller.f_code))
             at = bisect.bisect_left(code, caller.f_lasti, key=lambda i: i.offset)
             if at < len(code) and code[at].opname == "UNPACK_SEQUENCE":
-                return (self[i] for i in range(code[at].argval))
+                return (self[i] for i in range(code[at].argval))  # type: ignore[index]
         return self.tracer.iter(self)
     finally:
         del frame, caller
@@ -85,15 +85,15 @@ def _attribute(self: fx.Proxy, name: str) -> fx.proxy.Attribute:
 class _Proxy(fx.Proxy):
     """The proxies `DesignTracer` makes: fx's, iterated without a reference cycle."""
 
-    __iter__ = _iter_proxy  # type: ignore[assignment]
-    __getattr__ = _attribute  # type: ignore[assignment]
+    __iter__ = _iter_proxy
+    __getattr__ = _attribute
 
 
 class _Attribute(fx.proxy.Attribute):
     """`proxy.shape` and the like, iterated without a reference cycle (see `_iter_proxy`)."""
 
-    __iter__ = _iter_proxy  # type: ignore[assignment]
-    __getattr__ = _attribute  # type: ignore[assignment]
+    __iter__ = _iter_proxy
+    __getattr__ = _attribute
 
 
 class DesignTracer(fx.Tracer):

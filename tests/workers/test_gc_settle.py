@@ -31,6 +31,7 @@ def passes() -> Iterator[list[tuple[int, int]]]:
     gc.callbacks.append(record)
     yield seen
     gc.callbacks.remove(record)
+    gc.unfreeze()  # what the releases froze goes back to the collector for later tests
 
 
 def _work_that_makes_a_full_collection_due() -> weakref.ref[_Cycle]:
@@ -52,11 +53,15 @@ def test_the_full_collection_due_runs_when_the_last_user_releases(
     passes.clear()
     GuiThreadCollection.release()
     assert not gc.isenabled() and passes == [] and gone() is not None  # one task still runs
+    frozen = gc.get_freeze_count()
+    survivor = _Cycle()  # what the work made and the user keeps (a design, its scene)
     GuiThreadCollection.release()
     assert gc.isenabled()
     assert (2, threading.get_ident()) in passes
     assert gone() is None  # the garbage of the work is freed as it ends, not at a later action
     assert gc.get_count()[2] == 0
+    # and what survived is no longer rescanned by later full passes
+    assert gc.get_freeze_count() > frozen and survivor not in gc.get_objects()
 
 
 def test_no_full_collection_when_none_is_due(passes: list[tuple[int, int]]) -> None:
