@@ -64,6 +64,7 @@ def run_gui(project: str | None, model: str | None, screenshot: str | None) -> i
     gc.collect()
     gc.freeze()
     window.pages_ready.connect(gc.freeze)
+    window.pages_ready.connect(_enable_warm_training_start)
     if screenshot:
         window.browser.list_in_background()
         _open_first(window, project, model, screenshot=True)
@@ -75,6 +76,13 @@ def run_gui(project: str | None, model: str | None, screenshot: str | None) -> i
     after_first_paint(window, lambda: _open_first(window, project, model, screenshot=False))
     window.show()
     return int(app.exec())
+
+
+def _enable_warm_training_start() -> None:
+    """From now on the Train page keeps a training process ready (torch is loaded by now)."""
+    from designer.workers.training_process import enable_warm_start
+
+    enable_warm_start()
 
 
 def _open_first(window: object, project: str | None, model: str | None, screenshot: bool) -> None:

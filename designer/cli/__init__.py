@@ -19,6 +19,8 @@ from typing import NoReturn
 
 import designer.cli as _package
 from designer.cli._interrupt import interrupted, watch_sigint
+from designer.workers.training_child import CHILD_FLAG
+from designer.workers.training_child import main as training_process
 
 
 def _command_modules() -> list[str]:
@@ -77,8 +79,10 @@ def run(argv: Sequence[str] | None = None) -> NoReturn:
     one and join library threads, which took seconds after a training run's last line. The
     GUI exits normally.
     """
-    watch_sigint()
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == [CHILD_FLAG]:  # a frozen app started as its own training process
+        training_process(args_list[1:])
+    watch_sigint()
     code = main(args_list)
     if args_list and args_list[0] in build_parser()[1]:
         sys.stdout.flush()

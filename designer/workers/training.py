@@ -1,34 +1,43 @@
 """Train a design on a QThread and hear about it on the GUI thread, at most ~20 times a second.
 
-The engine calls its callbacks on the worker thread once per batch, which can be thousands of
-times a second when only a head trains on cached features. Emitting a queued Qt signal per
-event would flood the GUI's event queue, so the worker's callback only appends each event to a
-thread-safe queue and the runner (GUI thread) drains it on a 50 ms `QTimer`, re-emitting the
-events in their original order: iterations in batches (every one of them, none dropped),
-feature-caching progress coalesced to the latest, everything else one by one.
+The engine reports once per batch, which can be thousands of times a second when only a head
+trains on cached features. Emitting a queued Qt signal per event would flood the GUI's event
+queue, so the worker thread only appends each event to a thread-safe queue and the runner (GUI
+thread) drains it on a 50 ms `QTimer`, re-emitting the events in their original order:
+iterations in batches (every one of them, none dropped), feature-caching progress coalesced to
+the latest, everything else one by one.
 
 The only signal that crosses threads is `done -> QThread.quit`, connected directly (queued, it
 would deadlock a GUI thread blocked in `QThread.wait`, DESIGN.md §4). The result is handed over
 in a plain object and read after the thread has finished, on `QThread.finished`, which Qt
 queues to the runner's (GUI) thread, so views and tests only ever see GUI-thread signals.
+
+The engine itself runs in a child process (designer.workers.training_process), not on the
+worker thread: a training thread in this process held the GIL for most of each batch, and the
+GUI thread's Python painting (pyqtgraph) waited for it, 50-400 ms at a time under load. The
+worker thread starts the child, passes a stop on, and moves the child's events into the same
+queue as before; stop, resume, errors, the feature cache (on disk) and the GPU (the child's own
+CUDA context) behave as they did in the thread. A child that dies without a result becomes one
+message, and the run it had begun is reported (resumable when it completed an epoch).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
 import threading
-import traceback
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
-from designer.core.errors import UserError
-from designer.project.kfold import KFoldRequest, KFoldSummary, train_folds
+from designer.project.kfold import KFoldRequest, KFoldSummary
 from designer.project.runs import RunRecord
-from designer.project.workflow import RunRequest, run_request
-from designer.training.callbacks import Recorder
+from designer.project.workflow import RunRequest
 from designer.training.events import (
     CacheProgressEvent,
     EpochEvent,
@@ -39,13 +48,16 @@ from designer.training.events import (
     StartEvent,
     ValidationEvent,
 )
+from designer.workers import training_process
 from designer.workers.gc_guard import GuiThreadCollection
+from designer.workers.training_process import ended_message, run_folders
+from designer.workers.training_wire import Failure, FoldStarted, Setup, describe_failure
 from designer.workers.unexpected import is_expected, report_unexpected
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FoldStarted", "KFoldRequest", "RunRequest", "TrainingRunner", "cuda_available",
-           "describe_failure"]
+__all__ = ["FoldStarted", "KFoldRequest", "RunRequest", "TrainingProcessError", "TrainingRunner",
+           "cuda_available", "describe_failure"]
 
 #: how often the GUI hears about progress (ms); 50 ms = 20 updates a second
 DRAIN_INTERVAL_MS = 50
@@ -56,24 +68,16 @@ def cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def describe_failure(error: BaseException) -> str:
-    """A user-facing sentence for an exception raised outside the engine's own error handling."""
-    if isinstance(error, MemoryError | torch.OutOfMemoryError):
-        return ("Out of memory while training. Lower the batch size or the image size, freeze "
-                "more layers, or close other programs, then start again.")
-    text = str(error).strip() or type(error).__name__
-    if isinstance(error, UserError):  # WorkflowError, DataConfigError, OptionsError: worded
-        return text
-    return f"Training could not run: {type(error).__name__}: {text}"
+class TrainingProcessError(RuntimeError):
+    """A bug raised in the training process, for the crash handler: its text names the
+    original exception and its cause carries the child's traceback."""
 
 
-@dataclass(frozen=True)
-class FoldStarted(Event):
-    """A cross-validation began fold ``fold`` of ``k`` (1-based), as the run ``name``."""
+class _ChildTracebackError(Exception):
+    """The training process's traceback, shown as the cause of a `TrainingProcessError`."""
 
-    fold: int
-    k: int
-    name: str
+    def __str__(self) -> str:
+        return "\n" + str(self.args[0])
 
 
 @dataclass
@@ -87,10 +91,12 @@ class _Job:
     run: RunRecord | None = None
     summary: KFoldSummary | None = None
     error: str | None = None
+    #: the training process's id while it runs (tests kill it to check a crash is survived)
+    pid: int | None = None
 
 
 class _Worker(QObject):
-    """Lives on the worker thread and carries out one `RunRequest`."""
+    """Lives on the worker thread and supervises the training process of one request."""
 
     done = Signal()
 
@@ -102,19 +108,10 @@ class _Worker(QObject):
     @Slot()
     def run(self) -> None:
         job = self._job
-        request = job.request
         try:
-            if isinstance(request, KFoldRequest):
-                job.summary = train_folds(
-                    request.design, request.data, request.options, request.k,
-                    runs_root=request.runs_root, name=request.name,
-                    callbacks=[Recorder(job.queue)], should_stop=job.stop.is_set,
-                    fold_started=lambda i, k, name: job.queue.append(FoldStarted(i, k, name)))
-            else:
-                job.run = run_request(request, callbacks=[Recorder(job.queue)],
-                                      should_stop=job.stop.is_set)
-        except Exception as error:  # noqa: BLE001 - every failure is reported to the GUI
-            log.warning("training failed outside the engine:\n%s", traceback.format_exc())
+            self._supervise(job)
+        except Exception as error:  # every failure is reported to the GUI
+            log.warning("training failed outside the engine", exc_info=True)
             if not is_expected(error):
                 report_unexpected(error)  # a bug: the crash handler logs it and says so
             job.error = describe_failure(error)
@@ -124,6 +121,70 @@ class _Worker(QObject):
             # race with that deletion and crash).
             self.moveToThread(self._home)
             self.done.emit()
+
+    def _supervise(self, job: _Job) -> None:
+        """Run the job in a training process: forward its events and stop, then take its
+        result, its failure, or (it died) the message and the run it leaves."""
+        request = job.request
+        before = run_folders(request.runs_root)
+        process = training_process.take()
+        job.pid = process.pid
+        outcome: tuple[str, object] | None = None
+        try:
+            process.start(Setup(request, torch.get_num_threads(),
+                                logging.getLogger().getEffectiveLevel()))
+            while not process.eof:
+                if job.stop.is_set():
+                    process.stop()
+                for kind, payload in process.receive(DRAIN_INTERVAL_MS / 1000):
+                    if kind == "events":
+                        job.queue.extend(payload)
+                    elif kind == "log":
+                        logging.getLogger(payload.name).handle(payload)
+                    else:
+                        outcome = (kind, payload)
+            returncode = process.wait()
+        finally:
+            process.close()
+            job.pid = None
+        if outcome is None:
+            self._ended(job, returncode, before)
+        elif isinstance(outcome[1], KFoldSummary):
+            job.summary = outcome[1]
+        elif isinstance(outcome[1], RunRecord):
+            job.run = outcome[1]
+        elif isinstance(outcome[1], Failure):
+            self._failed(job, outcome[1])
+
+    @staticmethod
+    def _failed(job: _Job, failure: Failure) -> None:
+        job.error = failure.message
+        if failure.bug is not None:
+            kind, text, details = failure.bug
+            error = TrainingProcessError(f"{kind}: {text}" if text else kind)
+            error.__cause__ = _ChildTracebackError(details)
+            report_unexpected(error)  # a bug: the crash handler logs it and says so
+
+    @staticmethod
+    def _ended(job: _Job, returncode: int, before: set[str]) -> None:
+        """The child ended without a word: one message, and the run folder it had begun."""
+        request = job.request
+        run: RunRecord | None = None
+        if isinstance(request, RunRequest):
+            if request.resume_dir is not None:
+                folder: Path | None = request.resume_dir
+            else:
+                new = sorted(run_folders(request.runs_root) - before)
+                folder = request.runs_root / new[0] if len(new) == 1 else None
+            if folder is not None:
+                try:
+                    run = RunRecord.load(folder)
+                except (OSError, ValueError):
+                    log.warning("could not read the run left by the training process",
+                                exc_info=True)
+        log.error("the training process ended with status %d and no result", returncode)
+        job.run = run
+        job.error = ended_message(returncode, None if run is None else run.resumable)
 
 
 class TrainingRunner(QObject):
@@ -193,21 +254,42 @@ class TrainingRunner(QObject):
         self._timer.start()
         thread.start()
 
+    @staticmethod
+    def prewarm() -> None:
+        """Have a training process loading the engine before Start is pressed, when the app
+        enabled warm starts (training_process.enable_warm_start); else nothing."""
+        training_process.prewarm_if_enabled()
+
     def stop(self) -> None:
         """Ask the run to stop before its next batch; it saves what it has and finishes."""
         if self._job is not None:
             self._job.stop.set()
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
-        """Stop, join the thread and deliver the last events (window close); True if it ended."""
+        """Stop, join the thread and deliver the last events (window close); True if it ended.
+        A spare training process (warm start) is ended too."""
+        training_process.discard_spare()
         if self._thread is None:
             return True
         self.stop()
         if not self._thread.wait(timeout_ms):
-            log.error("the training thread did not stop within %d ms", timeout_ms)
+            log.error("the training run did not stop within %d ms; ending its process",
+                      timeout_ms)
+            self.kill()  # the folder stays as a kill -9 leaves it: resumable
             return False
         self._on_thread_finished()
         return True
+
+    def kill(self) -> None:
+        """End the training process at once (its run keeps every completed epoch)."""
+        if self._job is not None and self._job.pid is not None:
+            with contextlib.suppress(ProcessLookupError):  # it has just ended
+                os.kill(self._job.pid, signal.SIGKILL)
+
+    @property
+    def process_id(self) -> int | None:
+        """The training process's id while a run is in it (None before and after)."""
+        return None if self._job is None else self._job.pid
 
     @Slot()
     def _drain(self) -> None:

@@ -229,9 +229,12 @@ class TrainingDashboard(QWidget):
         self._show_last_kfold()
 
     def showEvent(self, event: QShowEvent) -> None:
-        """Have the data the Data page shows prepared by the time Start is pressed."""
+        """Have the data the Data page shows prepared, and a training process started (when
+        the app enabled warm starts), by the time Start is pressed."""
         super().showEvent(event)
         self.workspace.want_data()
+        if not self.runner.running:
+            self.runner.prewarm()
 
     # ----- actions -----------------------------------------------------------------------
     def start(self) -> bool:
@@ -391,6 +394,7 @@ class TrainingDashboard(QWidget):
             text, kind = said if said is not None else finish_text(None, event, self._failure)
             self.message.show_message(self._failure or text, "error" if self._failure else kind)
             self.progress.on_done("Cross-validation ended", event.iterations if event else 0)
+            self._prepare_next()
             self.run_finished.emit(None)
             return
         if run is not None:
@@ -402,9 +406,15 @@ class TrainingDashboard(QWidget):
         self.message.show_message(text, kind)
         headline = HEADLINES.get(event.reason, event.reason) if event is not None else "Failed"
         self.progress.on_done(headline, event.iterations if event is not None else 0)
+        self._prepare_next()
         self.run_finished.emit(run)
 
     # ----- helpers -----------------------------------------------------------------------
+    def _prepare_next(self) -> None:
+        """A training process for the next Start, while this page is shown (warm starts)."""
+        if self.isVisible():
+            self.runner.prewarm()
+
     def _show_problem(self, problem: StartProblem) -> None:
         actions = {"open_data": ("Open the Data page", lambda: self.page_requested.emit("Data")),
                    "open_model": ("Open a model", lambda: self.page_requested.emit("Design")),

@@ -4,8 +4,7 @@ run's history; Stop leaves a saved, usable run; engine errors and NaN losses bec
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -13,13 +12,13 @@ import torch
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from designer.data.dataset import ImageDataset
 from designer.project.data_config import PreparedData
 from designer.project.run_model import run_design
 from designer.project.runs import RunRecord
 from designer.surgery.design import Design
 from designer.ui.training import TrainingDashboard
 from designer.ui.workspace import Workspace
+from tests.workers.faults import with_unreadable_image
 
 TIMEOUT = 120_000
 
@@ -101,25 +100,10 @@ def test_stop_during_training_saves_a_usable_run(
     assert out.shape == (2, len(shapes.classes)) and torch.isfinite(out).all()
 
 
-class _UnreadableAt(ImageDataset):
-    """A training set in which one file cannot be read (as a truncated download would be)."""
-
-    def __init__(self, base: ImageDataset, bad: Sequence[int]) -> None:
-        super().__init__(base.samples, base.classes, base.transform, base.min_side)
-        self.bad = set(bad)
-
-    def __getitem__(self, index: int) -> Any:
-        if index in self.bad:
-            raise OSError(f"cannot identify image file {self.samples[index].path}")
-        return super().__getitem__(index)
-
-
 def test_an_unreadable_image_is_a_clear_message(
         qtbot: QtBot, dashboard: TrainingDashboard, workspace: Workspace, tiny_design: Design,
         shapes: PreparedData, ready_to_train: Callable[..., None]) -> None:
-    broken = dict(shapes.datasets, train=_UnreadableAt(shapes.datasets["train"], bad=[5]))
-    data = PreparedData(shapes.config, shapes.scan, shapes.manifest, shapes.report, broken)
-    ready_to_train(tiny_design, data)
+    ready_to_train(tiny_design, with_unreadable_image(shapes, 5))
     _click_start(qtbot, dashboard)
     assert dashboard.message.kind == "error"
     text = dashboard.message.text
