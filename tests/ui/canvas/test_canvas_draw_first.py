@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import torch
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 from torch import nn
@@ -21,6 +22,7 @@ from designer.core.analysis import NetworkAnalysis
 from designer.surgery import analysis as analysis_module
 from designer.surgery.design import Design
 from designer.surgery.opening import open_model
+from designer.ui.analyzer import AnalyzerPanel
 from designer.ui.canvas import NetworkCanvas
 from designer.ui.inspector import Inspector
 from designer.ui.session import DesignSession
@@ -76,6 +78,8 @@ def test_the_graph_is_drawn_before_the_analysis_and_shapes_follow(
         qtbot: QtBot, session: DesignSession, canvas: NetworkCanvas, gate: Gate) -> None:
     inspector = Inspector(session)
     qtbot.addWidget(inspector)
+    analyzer = AnalyzerPanel(session)
+    qtbot.addWidget(analyzer)
     _open(qtbot, session, lambda: open_model("resnet18", "none", input_size=64, analyse=False))
     scene = canvas.scene
     shown = [ly.name for ly in session.design.network if not ly.plumbing] if session.design \
@@ -86,6 +90,11 @@ def test_the_graph_is_drawn_before_the_analysis_and_shapes_follow(
     assert all(item.view.shape == "…" for item in scene.nodes.values()), \
         "no shape is shown before the analysis gives one"
     assert "analysing" in _texts(inspector)
+    assert analyzer.issues_title.text() == "Issues: analysing…"
+    assert _column(analyzer, "MACs") and set(_column(analyzer, "MACs")) == {"…"}, \
+        "the table says MACs are coming, not that they are 0"
+    assert set(_column(analyzer, "Output")) == {"…"}
+    analyzer.table.sortByColumn(5, Qt.SortOrder.DescendingOrder)  # sorting unknowns works
     with qtbot.waitSignal(session.analysis_ready, timeout=60_000):
         gate.open()
     assert session.analysis is not None and session.analysis.output_shape == (1, 1000)
@@ -93,6 +102,16 @@ def test_the_graph_is_drawn_before_the_analysis_and_shapes_follow(
     assert scene.nodes["output"].view.shape == "1000"
     text = _texts(inspector)
     assert "analysing" not in text and "MACs" in text
+    assert analyzer.issues_title.text() == "Issues: none"
+    assert "…" not in _column(analyzer, "MACs") and "…" not in _column(analyzer, "Output")
+
+
+def _column(panel: AnalyzerPanel, header: str) -> list[str]:
+    """The analyzer table's texts in one column, as shown."""
+    model = panel.table.model()
+    column = next(c for c in range(model.columnCount())
+                  if model.headerData(c, Qt.Orientation.Horizontal) == header)
+    return [str(model.index(r, column).data()) for r in range(model.rowCount())]
 
 
 def test_an_edit_while_the_analysis_runs_ends_with_the_edited_designs_analysis(
