@@ -13,10 +13,11 @@ over the same images: this ratio shows what the finder saves beyond the image si
 
 Per round (interleaved, so load from other processes hits all alike) every job gets a project
 folder of its own, so nothing reuses features another kept in the persistent feature cache.
+With --busy a CPU-bound process (bench/busy.py) runs beside the whole measurement.
 Target ≤ 0.25.
 
     python bench/find_model.py [--model efficientnet_lite0_bundled] [--rounds 1] [--augmented]
-                               [--probe-size 128] [--data sample:tuxpaint] [--threads 0]
+                               [--probe-size 128] [--data sample:tuxpaint] [--threads 0] [--busy]
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from busy import cpu_hog, load_label  # bench/ is on sys.path when run as a script
 
 from designer.data.transforms import AugmentOptions
 from designer.project.data_config import DataConfig, default_source, prepare_data
@@ -66,7 +68,7 @@ def finder(candidate: Candidate, source: str, size: int, project: Path) -> Timed
                              store=feature_store_folder(project / RUNS))
     end = time.perf_counter()
     points = [start, *(marks.get(s, end) for s in STAGES), end]
-    names = ("data + open model", "features", "probe CV + fit", "latency")
+    names = ("data + model", "features", "probe CV + fit", "latency")
     stages = {n: b - a for n, a, b in zip(names, points, points[1:], strict=False)}
     return Timed(end - start, row.test_accuracy or 0.0, stages)
 
@@ -94,6 +96,7 @@ def main() -> None:
                         help="also time a default run with the recommended augmentation")
     parser.add_argument("--data", default=None, help="default: the Tux Paint photos if installed")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's own)")
+    parser.add_argument("--busy", action="store_true", help="beside a CPU-bound process")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -108,7 +111,7 @@ def main() -> None:
         jobs["augmented"] = lambda p: training(candidate, source, None,
                                                AugmentOptions.recommended(), p)
     found: dict[str, list[Timed]] = {name: [] for name in jobs}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, cpu_hog(args.busy):
         root = Path(tmp)
         finder(candidate, source, size, root / "warm")  # imports, latency cache, page cache
         for index in range(args.rounds):
@@ -122,8 +125,8 @@ def main() -> None:
         return f"test acc {100 * found[name][-1].accuracy:.1f} %"
 
     load = os.getloadavg()[0]
-    print(f"{args.model} on {source}, {args.rounds} round(s), torch threads "
-          f"{torch.get_num_threads()}, load average {load:.1f}")
+    print(f"{args.model} on {source}, {args.rounds} round(s), {load_label(args.busy)}, torch "
+          f"threads {torch.get_num_threads()}, load average {load:.1f}")
     stages = ", ".join(f"{k} {statistics.median(t.stages[k] for t in found['finder']):.1f} s"
                        for k in found["finder"][0].stages)
     print(f"finder per candidate at {size} px: {median('finder'):.1f} s ({acc('finder')}; "

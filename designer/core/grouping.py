@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-import networkx as nx
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from designer.core.network import Network
+
+if TYPE_CHECKING:
+    import networkx as nx  # imported where a graph is built: it is not on the start-up path
 
 BLOCK_PREFIX = "block:"
 
@@ -21,8 +24,19 @@ BLOCK_PREFIX = "block:"
 class VisibleGraph:
     """Nodes and edges to draw, with the layers each node stands for."""
 
-    graph: nx.DiGraph
     members: dict[str, list[str]] = field(default_factory=dict)  # node -> layer names
+    edges: tuple[tuple[str, str], ...] = ()  # (source node, target node), each once
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        """The nodes (in `members` order) and edges as a graph, built on first use (the empty
+        canvas the window starts with never imports networkx)."""
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self.members)
+        graph.add_edges_from(self.edges)
+        return graph
 
     def node_of_layer(self, layer: str) -> str | None:
         """The visible node that shows `layer` (itself or its collapsed block)."""
@@ -108,16 +122,15 @@ def visible_graph(network: Network, collapsed: Iterable[str]) -> VisibleGraph:
         key = f"{BLOCK_PREFIX}{owner}" if owner is not None else layer.name
         key_of[layer.name] = key
         members.setdefault(key, []).append(layer.name)
-    graph = nx.DiGraph()
-    graph.add_nodes_from(members)
+    edges: dict[tuple[str, str], None] = {}  # ordered set
     sources_cache: dict[str, set[str]] = {}
     for layer in network:
         if layer.name not in key_of:
             continue
         for source in _visible_sources(network, layer.name, key_of, sources_cache):
             if key_of[source] != key_of[layer.name]:
-                graph.add_edge(key_of[source], key_of[layer.name])
-    return VisibleGraph(graph, members)
+                edges[key_of[source], key_of[layer.name]] = None
+    return VisibleGraph(members, tuple(edges))
 
 
 def _visible_sources(network: Network, name: str, key_of: dict[str, str],

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 from psygnal import Signal
 
 from designer.core.errors import UserError
 from designer.core.layers import Layer
+
+if TYPE_CHECKING:
+    import networkx as nx  # imported where a graph is built: it is not on the start-up path
 
 
 class NetworkError(UserError, ValueError):
@@ -71,6 +74,8 @@ class Network:
     def graph(self) -> nx.DiGraph:
         """Dataflow graph (edge u -> v when v reads u's output); rebuilt lazily after edits."""
         if self._graph is None:
+            import networkx as nx
+
             graph = nx.DiGraph()
             for layer in self._layers.values():
                 graph.add_node(layer.name)
@@ -86,10 +91,14 @@ class Network:
 
     def upstream(self, name: str) -> set[str]:
         """Every layer `name` depends on (not including itself)."""
+        import networkx as nx
+
         return set(nx.ancestors(self.graph, name))
 
     def downstream(self, name: str) -> set[str]:
         """Every layer that depends on `name` (not including itself)."""
+        import networkx as nx
+
         return set(nx.descendants(self.graph, name))
 
     def inputs(self) -> list[Layer]:

@@ -76,15 +76,32 @@ def collect_logits(
 
 def _on_device(model: nn.Module, device: str | torch.device,
                work: Callable[[torch.device], _Outputs]) -> _Outputs:
-    """Run ``work`` with the model in eval mode on ``device``; put it back afterwards."""
+    """Run ``work`` with the model in eval mode on ``device``; put it back afterwards (a model
+    already there is not moved: ``Module.to`` walks every tensor, twice per call)."""
     target = resolve_device(device)
     first = next(iter(model.parameters()), None)
     home, was_training = (first.device if first is not None else torch.device("cpu")), model.training
-    model.eval().to(target)
+    moved = not _same_device(home, target)
+    model.eval()
+    if moved:
+        model.to(target)
     try:
         return work(target)
     finally:
-        model.to(home).train(was_training)
+        if moved:
+            model.to(home)
+        model.train(was_training)
+
+
+def _same_device(a: torch.device, b: torch.device) -> bool:
+    """"cuda" and "cuda:0" are the same device when 0 is the current one."""
+    if a.type != b.type:
+        return False
+    if a.type != "cuda" or a.index == b.index:
+        return True
+    current = torch.cuda.current_device()
+    return (a.index if a.index is not None else current) == (
+        b.index if b.index is not None else current)
 
 
 def _run(
@@ -104,7 +121,9 @@ def _run(
     indices: list[torch.Tensor] = []
     skipped: list[SkippedSample] = []
     done = 0
-    with torch.no_grad():
+    # inference mode, as an expert's loop: no autograd bookkeeping at all (the tensors made
+    # here are copied by the torch.cat below, so callers may still use them in autograd)
+    with torch.inference_mode():
         for images, y, index, bad in loader:
             if cancel is not None and cancel():
                 raise EvaluationCancelled(f"Evaluation cancelled after {done} of {total} images.")

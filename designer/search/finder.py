@@ -1,10 +1,12 @@
 """The model finder: which model of a shortlist fits the user's data, in minutes.
 
-For each candidate: open it with its head replaced for the user's classes and its backbone
-frozen, extract features once (`designer.search.probe`), cross-validate a linear probe, and
-measure latency and size on this machine. Results are typed (`FinderResult`) and saved in the
-project as data: ``finder/<stamp>/finder.json`` plus ``probe-<n>.safetensors`` (the probes'
-head weights, so one click opens a model whose new head starts from the probe).
+For each candidate: extract the features its head reads once (`designer.search.backbone`: the
+zoo module cut before its final Linear, BatchNorm folded; models it cannot cut are opened as
+designs with the head replaced and the backbone frozen, `designer.search.probe`),
+cross-validate a linear probe, and measure latency and size on this machine. Results are typed
+(`FinderResult`) and saved in the project as data: ``finder/<stamp>/finder.json`` plus
+``probe-<n>.safetensors`` (the probes' head weights, so one click opens a model whose new head
+starts from the probe).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from designer.project.data_config import PreparedData
 from designer.project.project_file import RUNS
 from designer.project.run_compare import pareto_front
 from designer.project.workflow import feature_store_folder
+from designer.search.backbone import head_input_model, pooled_features
 from designer.search.probe import (
     ProbeCancelled,
     ProbeError,
@@ -221,16 +224,24 @@ def probe_candidate(candidate: Candidate, data: PreparedData, *, image_size: int
     start = time.perf_counter()
     entry = get_entry(candidate.model)
     size = image_size or entry.preprocessing.crop_size
-    design = open_candidate(candidate, data.classes, image_size=size, cancel=cancel)
     datasets = datasets_from_manifest(data.manifest, entry.preprocessing, None, image_size=size)
-    features = extract_features(design, datasets, store=store, progress=progress, cancel=cancel)
+    backbone = head_input_model(candidate.model, candidate.weights, len(data.classes), size,
+                                cancel=cancel)
+    if backbone is not None:  # the quick way: no design, BatchNorm folded
+        features = pooled_features(backbone, datasets, store=store, progress=progress,
+                                   cancel=cancel)
+        params = backbone.params
+    else:  # a head the quick way cannot cut off: the frozen prefix of the opened design
+        design = open_candidate(candidate, data.classes, image_size=size, cancel=cancel)
+        features = extract_features(design, datasets, store=store, progress=progress,
+                                    cancel=cancel)
+        params = sum(int(t.numel()) for t in design.state_dict().values())
     if progress is not None:
         progress(0.95, "Fitting the probe")
     fit = fit_probe(features, folds=folds, cancel=cancel)
     if progress is not None:
         progress(0.98, "Timing on this machine")
     latency = measure_latency(candidate.model, image_size=size, cancel=cancel)
-    params = sum(int(t.numel()) for t in design.state_dict().values())
     row = ProbeResult(
         model=entry.name, weights=candidate.weights,
         display_name=entry.display_name, family=entry.family,

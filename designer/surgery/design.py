@@ -23,7 +23,7 @@ from designer.core.commands import Command, CommandStack, StateCommand
 from designer.core.layers import Layer
 from designer.core.network import Network, NetworkError, NetworkState
 from designer.surgery import arguments as check
-from designer.surgery import edits
+from designer.surgery import edits, plumbing
 from designer.surgery.analysis import analyze
 from designer.surgery.build import build_module
 from designer.surgery.modules import create_module, seeded_init
@@ -78,7 +78,13 @@ class Design:
     #: heads, weights before a load...) exceed this many bytes
     history_budget_bytes: int = 1 << 30
 
-    def __init__(self, network: Network, store: Store, info: DesignInfo | None = None) -> None:
+    def __init__(self, network: Network, store: Store, info: DesignInfo | None = None, *,
+                 analyse: bool = True) -> None:
+        """`analyse=False` leaves the analysis for later (a background thread, `analyze()`):
+        helper layers the graph shows to be plumbing are hidden now, the rest when the first
+        analysis arrives, so the design can be drawn before its shapes are known."""
+        if not isinstance(analyse, bool):
+            raise edits.EditError(f"analyse must be True or False, got {analyse!r}")
         self.network = network
         self.store = store
         self.info = info or DesignInfo()
@@ -86,41 +92,60 @@ class Design:
         self._analysis: NetworkAnalysis | None = None
         self._transaction_depth = 0
         self.network.changed.connect(self._invalidate)
-        self._mark_plumbing()
+        self._plumbing_pending = True
+        hidden = plumbing.from_graph(self.network)
+        if hidden:
+            self.network.update(hidden)
+        if analyse:
+            self.analyze()
 
     # ----- construction ----------------------------------------------------------------
     @classmethod
-    def from_module(cls, module: nn.Module, info: DesignInfo | None = None) -> Design:
-        """Import any traceable nn.Module (it is copied; the original is never changed)."""
+    def from_module(cls, module: nn.Module, info: DesignInfo | None = None, *,
+                    analyse: bool = True) -> Design:
+        """Import any traceable nn.Module (it is copied; the original is never changed).
+        `analyse=False`: see `__init__` (the GUI draws first and analyses in the background)."""
         if not isinstance(module, nn.Module):
             raise edits.EditError(f"module must be a torch.nn.Module, got {type(module).__name__}")
         if info is not None and not isinstance(info, DesignInfo):
             raise edits.EditError(f"info must be a DesignInfo, got {type(info).__name__}")
         network, store = network_from_module(module)
-        return cls(network, store, info)
+        return cls(network, store, info, analyse=analyse)
 
-    def _mark_plumbing(self) -> None:
-        """Hide helper nodes (shape arithmetic, asserts) that carry no tensor to the output."""
-        analysis = self.analyze()
-        feeding = self.network.upstream(self.network.output().name)
-        hidden = [layer.with_changes(plumbing=True) for layer in self.network
-                  if layer.op not in ("input", "output", "module") and not layer.plumbing
-                  and layer.name in analysis.layers  # (not analysed: a layer that failed)
-                  and (not analysis.layers[layer.name].is_tensor or layer.name not in feeding)]
+    def _mark_plumbing(self, analysis: NetworkAnalysis) -> None:
+        """Hide the helper nodes (shape arithmetic, asserts) the first analysis shows to carry
+        no tensor to the output, beyond those the graph showed (once per design: later edits
+        keep the user's layers as they are). A change redraws the structure."""
+        if not self._plumbing_pending:
+            return
+        self._plumbing_pending = False
+        hidden = plumbing.from_analysis(self.network, analysis)
         if hidden:
-            self.network.update(hidden)
-            self._analysis = analysis  # hiding helper nodes changes no shape
+            with self.network.batch():
+                self.network.update(hidden)
+                self.network.mark_changed(None)  # the drawn graph changes
 
     # ----- reading ---------------------------------------------------------------------
+    @property
+    def cached_analysis(self) -> NetworkAnalysis | None:
+        """The analysis of the current state if one was made, else None (never computes)."""
+        return self._analysis
+
     def analyze(self) -> NetworkAnalysis:
         """Shapes, parameters, MACs and issues of the current state (cached until an edit)."""
         if self._analysis is None:
-            self._analysis = analyze(self.network, self.store, self.info.input_shape)
+            analysis = analyze(self.network, self.store, self.info.input_shape)
+            self._mark_plumbing(analysis)
+            self._analysis = analysis  # hiding helper nodes changes no shape
         return self._analysis
 
     def accept_analysis(self, analysis: NetworkAnalysis) -> None:
         """Use an analysis computed elsewhere (in the background) for the current state."""
-        self._analysis = analysis
+        if not isinstance(analysis, NetworkAnalysis):
+            raise edits.EditError(f"analysis must be a NetworkAnalysis, got "
+                                  f"{type(analysis).__name__}")
+        self._mark_plumbing(analysis)
+        self._analysis = analysis  # hiding helper nodes changes no shape
 
     def _invalidate(self, _changed: object = None) -> None:
         self._analysis = None

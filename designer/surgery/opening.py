@@ -9,20 +9,23 @@ from torch import nn
 
 from designer.surgery.design import Design, DesignInfo
 from designer.surgery.modules import seeded_init
+from designer.surgery.trace import network_from_module
 from designer.zoo.conventions import classifier_paths, stages
 from designer.zoo.registry import WeightsChoice, create_model, get_entry
 
 
 def open_model(name: str, weights: WeightsChoice = "none", *,
                progress: Callable[[float, str], None] | None = None,
-               cancel: Callable[[], bool] | None = None, input_size: int | None = None) -> Design:
+               cancel: Callable[[], bool] | None = None, input_size: int | None = None,
+               analyse: bool = True) -> Design:
     """A design of zoo model `name` with weights "none", "pretrained", "bundled" or a file.
 
     `input_size` overrides the model's crop size for analysis (e.g. small images).
+    `analyse=False` returns it traced but not analysed (the GUI draws it at once and analyses
+    it in the background: `Design.__init__`).
     """
     entry = get_entry(name)
-    with seeded_init("open_model", entry.name):  # random weights ("none") are the same everywhere
-        module: nn.Module = create_model(name, weights=weights, progress=progress, cancel=cancel)
+    module = create_seeded(name, weights, progress=progress, cancel=cancel)
     info = DesignInfo(
         model_name=entry.name, source=entry.source,
         weights=str(weights), class_names=tuple(entry.categories) if weights != "none" else (),
@@ -30,7 +33,18 @@ def open_model(name: str, weights: WeightsChoice = "none", *,
         input_size=input_size or entry.preprocessing.crop_size,
         **conventions_of(module),
     )
-    return Design.from_module(module, info)
+    # the module was built here and nothing else holds it: the design takes it without a copy
+    network, store = network_from_module(module, copy_module=False)
+    return Design(network, store, info, analyse=analyse)
+
+
+def create_seeded(name: str, weights: WeightsChoice = "none", *,
+                  progress: Callable[[float, str], None] | None = None,
+                  cancel: Callable[[], bool] | None = None) -> nn.Module:
+    """The module `open_model` builds (eval mode), without tracing it into a design: random
+    weights ("none") are the same everywhere and in every use."""
+    with seeded_init("open_model", get_entry(name).name):
+        return create_model(name, weights=weights, progress=progress, cancel=cancel)
 
 
 def conventions_of(module: nn.Module) -> dict[str, Any]:

@@ -22,9 +22,13 @@ class TraceError(UserError, RuntimeError):
     """The module cannot be turned into an editable graph."""
 
 
-def network_from_module(module: nn.Module) -> tuple[Network, Store]:
-    """Document and store for `module`; the module is deep-copied so the two never share state."""
-    owned = copy.deepcopy(module)
+def network_from_module(module: nn.Module, *, copy_module: bool = True) -> tuple[Network, Store]:
+    """Document and store for `module`; the module is deep-copied so the two never share state.
+
+    `copy_module=False` takes the module itself (its submodules become the store's): for a
+    module the caller has just built and keeps no reference to, the copy would only cost time
+    (a quarter of opening maxvit_t) and twice the memory while it is made."""
+    owned = copy.deepcopy(module) if copy_module else module
     try:
         graph = trace_graph(owned)
     except Exception as error:  # fx raises many kinds of errors on untraceable code

@@ -31,6 +31,9 @@ from designer.ui.actions import design_actions, would_set_frozen
 from designer.ui.formatting import bytes_text, count_text
 from designer.ui.session import DesignSession
 
+#: shown where the analysis's numbers go while a background analysis runs (draw first)
+ANALYSING = "analysing… shapes, parameters and MACs appear when it finishes"
+
 
 class Inspector(QScrollArea):
     """Properties of the selection; the network summary when nothing is selected."""
@@ -99,6 +102,8 @@ class Inspector(QScrollArea):
             form.addRow("Activations / image:", QLabel(bytes_text(analysis.activation_bytes)))
             errors = sum(1 for i in analysis.issues if i.severity == "error")
             form.addRow("Issues:", QLabel(f"{errors} error(s)" if errors else "none"))
+        else:
+            form.addRow("Shapes:", _wrapped(ANALYSING))
         classes = design.info.class_names
         form.addRow("Classes:", _wrapped(", ".join(classes[:12]) + (" …" if len(classes) > 12
                                                                      else "") or "—"))
@@ -158,6 +163,8 @@ class Inspector(QScrollArea):
             form.addRow("MACs:", QLabel(count_text(info.macs)))
             if info.error:
                 form.addRow("Problem:", _wrapped(info.error, "#c0392b"))
+        else:
+            form.addRow("Output:", _wrapped(ANALYSING))
         layout.addLayout(form)
         if layer.num_params > 0:
             layout.addWidget(self._training_box(layer))

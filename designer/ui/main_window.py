@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self.session.status.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.session.history_changed.connect(self._on_design_replaced)
         self.session.analysis_ready.connect(self._update_counts)
+        self.session.design_replaced.connect(self._update_counts)
         self.session.selection_changed.connect(self._update_selection_label)
         self.session.design_replaced.connect(self._on_design_replaced)
         self.workspace.data_config_changed.connect(self._on_design_replaced)
@@ -300,7 +301,7 @@ class MainWindow(QMainWindow):
         def opener(progress: Callable[[float, str], None], cancelled: Callable[[], bool]) -> Design:
             from designer.surgery.opening import open_model  # torch: on the worker thread
 
-            return open_model(model, weights, progress=progress, cancel=cancelled)
+            return open_model(model, weights, progress=progress, cancel=cancelled, analyse=False)
 
         self.session.open_in_background(opener)
 

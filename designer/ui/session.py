@@ -84,7 +84,9 @@ class DesignSession(QObject):
 
     # ----- opening ---------------------------------------------------------------------
     def set_design(self, design: Design) -> None:
-        """Make `design` the current one (its analysis is already computed at import)."""
+        """Make `design` the current one and show it at once: a design opened without its
+        analysis (``analyse=False``) is drawn first and analysed in the background, and the
+        views get its shapes, MACs and issues through `analysis_ready` when they arrive."""
         if self.design is not None:
             self.design.network.changed.disconnect(self._on_network_changed)
             self.design.history.changed.disconnect(self.history_changed.emit)
@@ -94,13 +96,16 @@ class DesignSession(QObject):
         design.network.changed.connect(self._on_network_changed)
         design.history.changed.connect(self.history_changed.emit)
         self._version += 1
-        self.analysis = design.analyze()
+        self.analysis = design.cached_analysis
         self.set_timings(None)
         self.design_replaced.emit(design)
-        self.analysis_ready.emit(self.analysis)
+        if self.analysis is not None:
+            self.analysis_ready.emit(self.analysis)
         self.selection_changed.emit([])
         self.history_changed.emit()
         self.status.emit(f"Opened {design.info.model_name}")
+        if self.analysis is None:
+            self._request_analysis()
 
     def open_in_background(self, opener: Callable[[Callable[[float, str], None],
                                                    Callable[[], bool]], Design]) -> None:

@@ -167,3 +167,31 @@ def test_trim_drops_the_oldest_commands_first() -> None:
     assert stack.trim(lambda kept: len(kept) > 1) == 1
     assert not stack.can_undo and stack.redo_label == "Freeze relu"
     assert stack.trim(lambda kept: len(kept) > 0) == 1 and not stack.can_redo
+
+
+def test_documents_and_visible_graphs_load_networkx_only_when_a_graph_is_read() -> None:
+    """networkx costs a few hundred ms of start-up: the window's empty canvas (a document, its
+    visible graph, the layout module) must not import it; the first graph read does."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from designer.core.grouping import visible_graph\n"
+        "from designer.core.layers import Layer, Ref\n"
+        "from designer.core.layout import layered_positions\n"
+        "from designer.core.network import Network\n"
+        "empty = visible_graph(Network(), ())\n"
+        "net = Network([Layer('x', 'input', 'x', 'input', 'input'),\n"
+        "               Layer('output', 'output', 'output', 'output', 'output',\n"
+        "                     args=(Ref('x'),))])\n"
+        "shown = visible_graph(net, ())\n"
+        "before = 'networkx' in sys.modules\n"
+        "edges = list(shown.graph.edges)\n"
+        "print(before, 'networkx' in sys.modules, edges, layered_positions(empty.graph))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split(" ", 2)[:2] == ["False", "True"]
+    assert "[('x', 'output')] {}" in done.stdout

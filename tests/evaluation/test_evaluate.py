@@ -129,3 +129,36 @@ def test_progress_cancel_and_model_state_restored():
 def test_class_count_mismatch_is_explained():
     with pytest.raises(EvaluationError, match="outputs 3 classes but there are 2 class names"):
         evaluate(nn.Identity(), _Scores(), device="cpu", classes=["a", "b"])
+
+
+class _Linear(nn.Module):
+    """Log-probabilities through a layer with weights (so the model has a device), noting the
+    autograd mode each forward ran in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(3))
+        self.modes: list[tuple[bool, bool]] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.modes.append((torch.is_inference_mode_enabled(), torch.is_grad_enabled()))
+        return x * self.scale
+
+
+def test_the_loop_runs_like_a_bare_inference_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What keeps evaluation as fast as an expert's loop (bench/eval_throughput.py): every batch
+    under torch.inference_mode, and a model already on the device is not moved (Module.to
+    walks every tensor); its mode is restored and the results still work in autograd."""
+    from designer.evaluation.evaluate import collect_logits
+
+    model = _Linear().train()
+    moves: list[object] = []
+    monkeypatch.setattr(model, "to", lambda *a, **k: moves.append(a) or model)
+    result = evaluate(model, _Scores(), batch_size=4, device="cpu")
+    assert result.accuracy == pytest.approx(4 / 6)
+    assert model.modes == [(True, False), (True, False)]  # two batches, both inference mode
+    assert moves == [] and model.training  # not moved, back in training mode
+    logits, _labels = collect_logits(model, _Scores(), batch_size=4, device="cpu")
+    temperature = torch.ones(1, requires_grad=True)
+    (logits / temperature).sum().backward()  # usable where calibration fits a temperature
+    assert temperature.grad is not None

@@ -1,8 +1,9 @@
 """Start-up shows the window before the heavy imports, then fills it in (issue 13).
 
 In a fresh process (imports are per process) the real entry point `designer.cli.run([])` is
-started; at the window's first paint the child notes whether torch or torchvision (seconds of
-import) have been loaded yet and what the workflow pages are, then waits until the model list,
+started; at the window's first paint the child notes whether torch, torchvision (seconds of
+import) or networkx (a few hundred ms, pulled in by the document model) have been loaded yet and
+what the workflow pages are, then waits until the model list,
 the start model and the pages have arrived, and reports what the user then sees.
 """
 
@@ -35,21 +36,27 @@ class FirstPaint(QObject):
         if event.type() == QEvent.Type.Paint and "torchvision_at_paint" not in seen:
             seen["torchvision_at_paint"] = "torchvision" in sys.modules
             seen["torch_at_paint"] = "torch" in sys.modules
+            seen["networkx_at_paint"] = "networkx" in sys.modules
             seen["rows_at_paint"] = obj.browser.table_model.rowCount()
             seen["pages_at_paint"] = [type(obj.pages.widget(i)).__name__
                                       for i in range(obj.pages.count())]
         return False
 
-# on which thread torch is first imported: the pages' imports run on a worker thread
-import builtins, threading
+# on which thread torch / networkx are first imported (however they are imported): both
+# belong on worker threads
+import threading
 seen_threads = set()
-real_import = builtins.__import__
-def spy(name, *args, **kwargs):
-    if name == "torch" and "torch" not in sys.modules:
-        seen_threads.add("gui" if threading.current_thread() is threading.main_thread()
-                         else "worker")
-    return real_import(name, *args, **kwargs)
-builtins.__import__ = spy
+first_import = {}
+class Spy:
+    def find_spec(self, name, path=None, target=None):
+        if name in ("torch", "networkx") and name not in first_import:
+            thread = ("gui" if threading.current_thread() is threading.main_thread()
+                      else "worker")
+            first_import[name] = thread
+            if name == "torch":
+                seen_threads.add(thread)
+        return None  # the normal finders import it
+sys.meta_path.insert(0, Spy())
 
 shown = mw.MainWindow.show
 def show(window):
@@ -60,6 +67,7 @@ def show(window):
     def opened(ok):
         seen["opened"] = ok
         seen["model"] = window.session.design.info.model_name if ok else None
+        seen["networkx_thread"] = first_import.get("networkx")
         report()
     def listed():
         seen["listed"] = window.browser.table_model.rowCount()
@@ -89,12 +97,14 @@ def test_window_is_painted_before_torch_loads_then_fills_in(tmp_path: Path) -> N
     seen = json.loads(lines[-1].removeprefix("REPORT "))
     assert seen["torch_at_paint"] is False  # the window did not wait for torch
     assert seen["torchvision_at_paint"] is False  # nor for torchvision
+    assert seen["networkx_at_paint"] is False  # nor for networkx (the empty canvas needs none)
     assert seen["pages_at_paint"] == ["QWidget"] + ["PendingPage"] * 5  # Design, then placeholders
     assert seen["page_threads"] == ["worker"]  # torch came in off the GUI thread
     assert seen["pages"] == ["QWidget", "DataPage", "TrainingDashboard", "EvaluationPage",
                              "ComparePage", "AuditPage"]  # then every page is built
     assert seen["rows_at_paint"] == 0  # ...nor for the zoo listing
     assert seen["opened"] is True and seen["model"] == START_MODEL  # the start model arrives
+    assert seen["networkx_thread"] == "worker"  # its graph was built off the GUI thread
     assert seen["listed"] > 10 and seen["families"] > 2  # and so does the model list
 
 

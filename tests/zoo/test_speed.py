@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from designer.zoo import speed
 from designer.zoo.errors import CancelledError
-from designer.zoo.speed import cached_latency, machine_key, measure_latency, measure_many
+from designer.zoo.speed import cached_latency, measure_latency, measure_many, timing_key
 
 TINY = {"image_size": 32, "repeats": 2}
 
@@ -18,14 +19,17 @@ def test_latency_is_measured_then_cached_for_this_machine(
     user_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reports: list[float] = []
+    threads = torch.get_num_threads()
     assert cached_latency("squeezenet1_1", image_size=32) is None
     ms = measure_latency("squeezenet1_1", progress=lambda f, m: reports.append(f), **TINY)
     assert ms > 0
+    assert torch.get_num_threads() == threads, "timed on one thread, the setting given back"
     assert reports[-1] == 1.0 and reports == sorted(reports)
 
     stored = json.loads((user_cache / "latency.json").read_text())
     (key, record), = stored.items()
-    assert machine_key() in key and "squeezenet1_1" in key and record["image_size"] == 32
+    assert timing_key() in key and "squeezenet1_1" in key and record["image_size"] == 32
+    assert (record["statistic"], record["threads"]) == ("min", 1)  # the fastest pass: not load
     assert cached_latency("squeezenet1_1", image_size=32) == ms
 
     def no_build(*args: object, **kwargs: object) -> None:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QGraphicsScene
 
 from designer.core.analysis import NetworkAnalysis
 from designer.core.grouping import BLOCK_PREFIX, VisibleGraph
-from designer.core.layout import layered_positions
+from designer.core.layout import layered_positions, layered_positions_in_steps
 from designer.core.network import Network
 from designer.ui.canvas import blocks, style
 from designer.ui.canvas.edge_item import SIDE_LANE, SOURCE_COLUMN, TARGET_COLUMN, EdgeItem
@@ -126,7 +126,8 @@ class Build:
             widest = max([widest, *(title_fm.horizontalAdvance(views[k].title) for k in part)])
             yield True
         width = _width_for(widest)
-        cells = layered_positions(self.visible.graph)
+        cells = yield from layered_positions_in_steps(self.visible.graph,
+                                                      nodes_per_step=self.CHUNK * 4)
         coords = place(cells, width)
         yield True
         built = self.built

@@ -2,17 +2,22 @@
 
 Events only append to numpy buffers and mark the plots dirty; a `QTimer` pushes the buffers to
 the curves at most 10 times a second (DESIGN.md §4 allows 20), so a run with thousands of
-iterations a second costs the GUI a few redraws, not thousands. Every point is kept (the curves
-are the run's full history); pyqtgraph's clip-to-view and peak downsampling keep long runs fast.
+iterations a second costs the GUI a few redraws, not thousands; a curve whose series did not
+change (the validation points between validations) is not set again. Every point is kept (the
+curves are the run's full history); pyqtgraph's clip-to-view and peak downsampling keep long
+runs fast.
 
-Painting is Python-heavy in pyqtgraph and competes for the GIL with the training thread, so
-each redraw is kept cheap (measured, see bench/ui_latency.py): while a run trains the x axis
-grows by doubling (axes are not re-laid out at every point), grid lines stop at minor ticks,
-and epoch boundaries are one line item per plot instead of one InfiniteLine per epoch.
+Painting is Python-heavy in pyqtgraph, so each redraw is kept cheap (measured, see
+bench/plot_redraw.py and bench/ui_latency.py): pyqtgraph's auto-range is off and the view ranges
+are set by `ranges.RangeKeeper` from running bounds, growing in steps while a run trains (the x
+axis by doubling), so the axes' ticks, labels and grid are regenerated a handful of times in a
+run, not at every redraw; grid lines stop at minor ticks, and epoch boundaries are one line item
+per plot instead of one InfiniteLine per epoch.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,11 +25,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QGridLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QWidget
 
 from designer.training.events import IterationEvent, ValidationEvent
 from designer.training.history import History
 from designer.ui.plot_style import AXIS, style_axes
+from designer.ui.training.ranges import PAD, Range, RangeKeeper, fitted
 from designer.ui.training.series import Series, Smoother
 
 TRAIN = QColor(31, 119, 180)
@@ -33,6 +39,8 @@ VALIDATION = QColor(230, 110, 0)
 LR = QColor(44, 140, 60)
 EPOCH_LINE = QColor(150, 150, 150)
 REDRAW_MS = 100
+#: between the plots' fits after a run: one plot's new axes per frame
+FRAME_MS = 20
 
 #: curve name -> (plot name, legend label)
 CURVES = {
@@ -61,13 +69,17 @@ class TrainingPlots(QWidget):
         super().__init__(parent)
         self.plots: dict[str, pg.PlotWidget] = {name: _plot(name, title)
                                                for name, title in PLOT_TITLES.items()}
-        accuracy = self.plots["accuracy"].getPlotItem()
-        accuracy.setYRange(0, 100, padding=0.03)
-        accuracy.enableAutoRange(y=False)
+        #: each plot's view range, set from the data (pyqtgraph's auto-range is off)
+        self.ranges = {name: RangeKeeper(plot.getPlotItem(),
+                                         fitted(0, 100) if name == "accuracy" else None)
+                       for name, plot in self.plots.items()}
         self.series: dict[str, Series] = {name: Series() for name in CURVES}
         self.curves: dict[str, pg.PlotDataItem] = {}
         for name, (plot, label) in CURVES.items():
             self.curves[name] = self.plots[plot].plot(name=label or None, **_style(name))
+        self._shown = dict.fromkeys(CURVES, -1)  # the series version each curve shows
+        self._fitting: list[str] = []  # plots whose fit after a run is still to come
+        self._log_loss = False
         self._smooth_loss, self._smooth_acc = Smoother(), Smoother()
         self._epochs: list[float] = []
         self._total = 0  # iterations of the run in progress (0: none, axes fit the data)
@@ -103,20 +115,31 @@ class TrainingPlots(QWidget):
                 if line in plot.getPlotItem().items:
                     plot.getPlotItem().removeItem(line)
         self._phase_lines.clear()
+        for keeper in self.ranges.values():
+            keeper.reset()
         self._dirty = True
         self.refresh()
 
     def start_run(self, total_iterations: int) -> None:
-        """Let the x axes grow in steps while the run trains (see `_grow_x_range`)."""
+        """Let the axes grow in steps while the run trains (see `_keep_ranges`)."""
         self._total = max(total_iterations, 1)
         self._x_limit = 0.0
+        for keeper in self.ranges.values():
+            keeper.reset()
 
     def finish_run(self) -> None:
-        """Fit the x axes to the data again."""
+        """Fit the axes to the data again: the last points now, then the views one plot per
+        frame (each fit regenerates that plot's axes; three at once made one long frame)."""
         self._total = 0
-        self.refresh()
-        for plot in self.plots.values():
-            plot.getPlotItem().enableAutoRange(axis="x")
+        self._push_curves()
+        self._fitting = list(self.plots)
+        self._fit_next()
+
+    def _fit_next(self) -> None:
+        if self._fitting:
+            self._keep_ranges([self._fitting.pop(0)])
+            if self._fitting:
+                QTimer.singleShot(FRAME_MS, self._fit_next)
 
     def add_iterations(self, events: Iterable[IterationEvent]) -> None:
         """Append per-iteration loss, accuracy and learning rate."""
@@ -182,28 +205,57 @@ class TrainingPlots(QWidget):
         """Push the buffers to the curves if anything changed since the last redraw."""
         if not self._dirty:
             return
+        self._push_curves()
+        self._keep_ranges(list(self.plots))
+
+    def _push_curves(self) -> None:
+        """Give each curve its series, if the series changed since it was last given."""
         self._dirty = False
         for name, curve in self.curves.items():
             series = self.series[name]
-            curve.setData(series.x.copy(), series.y.copy())
-        self._grow_x_range()
+            if self._shown[name] != series.version:
+                curve.setData(series.x.copy(), series.y.copy())
+                self._shown[name] = series.version
 
-    def _grow_x_range(self) -> None:
-        """While training, double the x range when the data reaches its end (capped at the run's
-        length): the axes change a dozen times in a run instead of at every redraw, which
-        would re-lay out and repaint every tick label and grid line, and the curves still fill
-        at least half the width."""
-        loss = self.series["loss"]
-        if not self._total or not len(loss) or loss.x[-1] <= self._x_limit:
-            return
-        self._x_limit = float(min(self._total, max(2 * loss.x[-1], 10)))
-        for plot in self.plots.values():
-            plot.getPlotItem().setXRange(0, self._x_limit, padding=0.01)
+    def _keep_ranges(self, plots: list[str]) -> None:
+        """Set the view ranges from the series' bounds: while training the x range doubles when
+        the data reaches its end (capped at the run's length) and y grows with headroom, so the
+        axes change a dozen times in a run instead of at every redraw; otherwise they fit."""
+        training = self._total > 0
+        x_range = self._x_range(training)
+        for name in plots:
+            self.ranges[name].keep(x_range, self._y_bounds(name), grow=training)
+
+    def _x_range(self, training: bool) -> Range | None:
+        xs = [series.x for series in self.series.values() if len(series)]
+        if not xs:
+            return None
+        first, last = min(float(x[0]) for x in xs), max(float(x[-1]) for x in xs)
+        if not training:
+            return fitted(first, last)
+        if last > self._x_limit:
+            self._x_limit = float(min(self._total, max(2 * last, 10)))
+        return -PAD / 3 * self._x_limit, self._x_limit * (1 + PAD / 3)
+
+    def _y_bounds(self, plot: str) -> Range | None:
+        """The plot's finite y extent over its curves, in view units (log10 on a log axis)."""
+        shown = [self.series[name] for name, (where, _label) in CURVES.items() if where == plot]
+        log = plot == "loss" and self._log_loss
+        if log:
+            low = min(series.y_positive for series in shown)
+            high = max(series.y_high for series in shown)
+            return (math.log10(low), math.log10(high)) if math.isfinite(low) and high > 0 else None
+        low, high = min(s.y_low for s in shown), max(s.y_high for s in shown)
+        return (low, high) if math.isfinite(low) and math.isfinite(high) else None
 
     def set_loss_log_scale(self, on: bool) -> None:
         """Log-scale y axis for the loss (losses spanning decades)."""
+        self._log_loss = on
         self.plots["loss"].getPlotItem().setLogMode(y=on)
         self.plots["loss"].getPlotItem().setLabel("left", "Loss (log scale)" if on else "Loss")
+        self.ranges["loss"].reset()
+        self._dirty = True
+        self.refresh()
 
 
 class _EpochMarks:
@@ -229,8 +281,35 @@ class _EpochMarks:
         self.item.setData(self._xs, ys)
 
 
+class _FewTicksAxis(pg.AxisItem):
+    """The short learning-rate plot's left axis (~60 px at 1366x768): pyqtgraph put four
+    labels there, which overlapped; this one keeps one label per ~30 px and no minor ticks."""
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float  # noqa: N803 - pyqtgraph
+                    ) -> list[tuple[float, float]]:
+        levels = super().tickSpacing(minVal, maxVal, size)
+        if not levels or levels[0][0] <= 0:
+            return levels
+        spacing, offset = levels[0]
+        most = max(3, int(size // 30))  # 3: the one at an edge often has no room
+        while _ticks_in(minVal, maxVal, spacing) > most \
+                and _ticks_in(minVal, maxVal, 2 * spacing) >= 2:
+            spacing *= 2
+        return [(spacing, offset)]
+
+
+def _ticks_in(low: float, high: float, spacing: float) -> int:
+    """How many multiples of `spacing` lie in [low, high]."""
+    low, high = min(low, high), max(low, high)
+    return int(math.floor(high / spacing) - math.ceil(low / spacing)) + 1
+
+
 def _plot(name: str, title: str) -> pg.PlotWidget:
-    widget = pg.PlotWidget(background="w")
+    axes = None
+    if name == "lr":
+        axes = {"left": _FewTicksAxis("left")}
+        axes["left"].setStyle(textFillLimits=[(0, 1.0)])  # the spacing already leaves room
+    widget = pg.PlotWidget(background="w", axisItems=axes)
     item = widget.getPlotItem()
     item.setTitle(title, color=AXIS, size="10pt")
     item.setLabel("bottom", "Iteration")
@@ -238,7 +317,11 @@ def _plot(name: str, title: str) -> pg.PlotWidget:
         item.setLabel("left", title.replace(" (%)", ""))
     style_axes(item, colour_titles=False)  # never "Loss (x0.001)": ticks show plain values
     for side in ("bottom", "left"):
-        item.getAxis(side).setStyle(maxTickLevel=1)  # no sub-minor grid lines: cheaper, calmer
+        axis = item.getAxis(side)
+        axis.setStyle(maxTickLevel=1)  # no sub-minor grid lines: cheaper, calmer
+        # the axis draws its grid over the whole view, so every new curve point repainted it
+        # (replaying every grid line and tick label): kept as a pixmap until the range moves
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     item.showGrid(x=True, y=True, alpha=0.2)
     item.setClipToView(True)
     item.setDownsampling(auto=True, mode="peak")
@@ -248,6 +331,7 @@ def _plot(name: str, title: str) -> pg.PlotWidget:
         item.addLegend(offset=offset, labelTextColor=AXIS, labelTextSize="8pt",
                        brush=pg.mkBrush(255, 255, 255, 220), pen=pg.mkPen(200, 200, 200),
                        colCount=columns, verSpacing=-4)
+        item.legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # fixed text
     widget.setMinimumHeight(110 if name == "lr" else 160)
     return widget
 

@@ -6,6 +6,7 @@ redraw would cost more than the redraw itself.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -13,12 +14,15 @@ from numpy.typing import NDArray
 
 
 class Series:
-    """(x, y) points in the order they arrived."""
+    """(x, y) points in the order they arrived, with running bounds of the finite y values (the
+    plots' view ranges need no pass over the data) and a `version` that changes with the data."""
 
     def __init__(self, capacity: int = 1024) -> None:
         self._x = np.empty(capacity, dtype=np.float64)
         self._y = np.empty(capacity, dtype=np.float64)
         self._size = 0
+        self.version = 0
+        self.clear()
 
     def __len__(self) -> int:
         return self._size
@@ -26,6 +30,10 @@ class Series:
     def clear(self) -> None:
         """Forget every point (keeps the memory)."""
         self._size = 0
+        self.version += 1
+        #: smallest and largest finite y, smallest positive y (for a log axis); inf when none
+        self.y_low = self.y_positive = math.inf
+        self.y_high = -math.inf
 
     def extend(self, xs: Iterable[float], ys: Iterable[float]) -> None:
         """Append points (same number of xs and ys)."""
@@ -41,6 +49,14 @@ class Series:
         self._x[self._size:end] = x
         self._y[self._size:end] = y
         self._size = end
+        self.version += 1
+        finite = y[np.isfinite(y)]
+        if len(finite):
+            self.y_low = min(self.y_low, float(finite.min()))
+            self.y_high = max(self.y_high, float(finite.max()))
+            positive = finite[finite > 0]
+            if len(positive):
+                self.y_positive = min(self.y_positive, float(positive.min()))
 
     @property
     def x(self) -> NDArray[np.float64]:

@@ -130,7 +130,7 @@ class ModelBrowser(QWidget):
         self.prompts = BrowserPrompts(self)
         self.flow = OpenFlow(session, self.prompts, self)
         self.flow.open_requested.connect(self.model_open_requested)
-        self.flow.opened.connect(lambda _name: self.table_model.reload_machine_state())
+        self.flow.opened.connect(self.table_model.reload_entry)
         self._build_filter_row()
         self._build_table()
         # the chart (pyqtgraph + numpy, ~0.5 s of import) comes with the list when deferred

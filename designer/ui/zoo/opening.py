@@ -58,7 +58,8 @@ class OpenAttempt:
                 return open_trusting_file(self.name, Path(self.weights), cancelled)
             if isinstance(self.weights, Path):
                 return self._open_with_file(self.weights)
-            return open_model(self.name, self.weights, progress=progress, cancel=cancelled)
+            return open_model(self.name, self.weights, progress=progress, cancel=cancelled,
+                              analyse=False)
         except (OfflineError, UnsafeWeightsError) as error:
             if cancelled():
                 raise
@@ -85,12 +86,12 @@ class OpenAttempt:
 
 
 def open_model(name: str, weights: WeightsChoice, progress: Progress | None = None,
-               cancel: Cancelled | None = None) -> Design:
+               cancel: Cancelled | None = None, *, analyse: bool = True) -> Design:
     """``designer.surgery.opening.open_model``, imported when first called: it loads torch
     (seconds), which happens on the worker thread that opens the model, not at start-up."""
     from designer.surgery import opening
 
-    return opening.open_model(name, weights, progress=progress, cancel=cancel)
+    return opening.open_model(name, weights, progress=progress, cancel=cancel, analyse=analyse)
 
 
 def open_trusting_file(name: str, path: Path, cancelled: Cancelled | None = None) -> Design:

@@ -46,7 +46,8 @@ HEADERS = {
     Column.SIZE: ("Size (MB)", "Size of the pretrained weights file"),
     Column.WEIGHTS: ("Weights", "bundled: installed with the app; cached: downloaded before; "
                                 "download: fetched once when you open it with pretrained weights"),
-    Column.LATENCY: ("Latency (ms)", "One image on this machine's CPU, measured here; "
+    Column.LATENCY: ("Latency (ms)", "One image on one thread of this machine's CPU (fastest "
+                                     "of 10 runs), measured here; "
                                      "'—' until you press Measure speed"),
 }
 
@@ -114,6 +115,22 @@ class ZooTableModel(QAbstractTableModel):
         self._latency[name] = ms
         index = self.index(row, Column.LATENCY)
         self.dataChanged.emit(index, index)
+
+    def reload_entry(self, name: str) -> None:
+        """Re-read one model's weights status and latency (it was just opened: its weights may
+        have been downloaded). Only a change is announced: every `dataChanged` redraws the
+        chart, and re-reading the whole zoo costs a file check per model."""
+        row = self.row_of(name)
+        if row < 0:
+            return
+        status, latency = machine_state([self._entries[row]])
+        if status.get(name) == self._status.get(name) and \
+                latency.get(name) == self._latency.get(name):
+            return
+        self._status[name] = status[name]
+        if name in latency:
+            self._latency[name] = latency[name]
+        self.dataChanged.emit(self.index(row, Column.WEIGHTS), self.index(row, Column.LATENCY))
 
     def weights_status(self, name: str) -> str:
         """'bundled', 'cached', 'download' (or 'missing' for an uninstalled bundle)."""

@@ -126,7 +126,7 @@ def test_cancel_in_the_progress_dialog_stops_the_open(
     errors = _errors(session)
 
     def slow_open(name: str, weights: object, *, progress: Callable[[float, str], None],
-                  cancel: Callable[[], bool]) -> object:
+                  cancel: Callable[[], bool], analyse: bool = True) -> object:
         while not cancel():  # a download stuck at 40 %, reporting as a real one does
             progress(0.4, f"Downloading {name}: 18.0 MB of 44.7 MB")
             time.sleep(0.01)
@@ -231,3 +231,33 @@ def test_enter_key_opens_the_current_model(qtbot: QtBot, browser: ModelBrowser,
     browser.table.setFocus()
     qtbot.keyClick(browser.table, Qt.Key.Key_Return)
     assert shown == ["alexnet"]
+
+
+def test_an_open_rereads_only_the_opened_models_state(
+        qtbot: QtBot, browser: ModelBrowser, session: DesignSession,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an open the row of the opened model shows what is now on disk (a download makes
+    it "cached"), without a file check per zoo model on the GUI thread."""
+    from designer.ui.zoo import table_model as table_module
+
+    read: list[list[str]] = []
+    real = table_module.machine_state
+
+    def counted(entries: list[ZooEntry]) -> object:
+        read.append([e.name for e in entries])
+        return real(entries)
+
+    monkeypatch.setattr(table_module, "machine_state", counted)
+    monkeypatch.setattr(table_module, "weights_status",
+                        lambda e: "cached" if e.name == "squeezenet1_1" else "download")
+    changed: list[int] = []
+    browser.table_model.dataChanged.connect(lambda top, _bottom: changed.append(top.row()))
+    with qtbot.waitSignal(browser.flow.opened, timeout=60_000):
+        browser.flow.start("squeezenet1_1", "none")
+    assert read == [["squeezenet1_1"]]
+    row = browser.table_model.row_of("squeezenet1_1")
+    assert changed == [row]
+    assert browser.table_model.index(row, Column.WEIGHTS).data() == "cached"
+    with qtbot.waitSignal(browser.flow.opened, timeout=60_000):
+        browser.flow.start("squeezenet1_1", "none")
+    assert changed == [row], "nothing changed on disk: no redraw of the table and chart"
