@@ -123,8 +123,10 @@ def one_run(app: QApplication, iterations: int, rate: int, epoch: int) -> dict[s
     feed.timeout.connect(batch)
     loop = QEventLoop()  # not app.exec(): quitting the application closes its windows
     probe.start(PROBE_MS)
+    cpu = time.process_time()
     feed.start()
     loop.exec()
+    cpu = time.process_time() - cpu
     training_ticks = list(ticks)
     frames = len(paint.calls)
     running_paint = list(paint.calls)
@@ -161,7 +163,8 @@ def one_run(app: QApplication, iterations: int, rate: int, epoch: int) -> dict[s
             "worst_gap": gaps[-1] if gaps else 0.0,
             "p99_gap": gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))] if gaps else 0.0,
             "finish_handler": finish_handler, "handler_paints": handler_paints,
-            "finish_frame": finish_frame, "finish_gap": finish_gap, "seconds": iterations / rate}
+            "finish_frame": finish_frame, "finish_gap": finish_gap, "seconds": iterations / rate,
+            "cpu_ms_per_s": cpu * 1000 / (iterations / rate)}
 
 
 def main() -> None:
@@ -189,13 +192,16 @@ def main() -> None:
           f"({med('moves') / med('seconds'):.1f}/s; each regenerates the axes)")
     print(f"  plot paints                 {med('frames'):.0f}, mean {med('paint_mean'):.1f} ms, "
           f"max {med('paint_max'):.1f} ms")
+    print(f"  GUI-thread CPU              {med('cpu_ms_per_s'):.0f} ms per second of run "
+          "(events, redraws and paints; the least load-dependent figure)")
     print(f"  finish handlers             {med('finish_handler'):.1f} ms "
           f"({med('handler_paints'):.0f} plot paints inside them), longest plot paint after "
           f"them {med('finish_frame'):.1f} ms, worst event-loop gap {med('finish_gap'):.1f} ms")
     worst = max(med("worst_gap"), med("finish_gap"))
     print(f"plot redraw: worst event-loop gap {worst:.1f} ms while training, p99 "
           f"{med('p99_gap'):.1f} ms, at the finish {med('finish_gap'):.1f} ms; "
-          f"{med('moves'):.0f} view moves, paint mean {med('paint_mean'):.1f} ms "
+          f"{med('moves'):.0f} view moves, paint mean {med('paint_mean'):.1f} ms, GUI CPU "
+          f"{med('cpu_ms_per_s'):.0f} ms/s "
           f"({load_label(args.busy)}; target: worst <= {TARGET_WORST_MS:g} ms)"
           f"{'' if worst <= TARGET_WORST_MS else '  MISSED'}")
 

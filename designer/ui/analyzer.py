@@ -97,7 +97,8 @@ class LayerTableModel(QAbstractTableModel):
                 return -1.0 if value is None else value
         else:
             def key(row: tuple[Any, ...]) -> Any:
-                return row[column]
+                value = row[column]  # None: not analysed yet
+                return value if value is not None else -1 if column == 5 else ""
         self._rows.sort(key=key, reverse=order == Qt.SortOrder.DescendingOrder)
 
     def _time(self, name: str, column: int) -> float | None:
@@ -122,10 +123,12 @@ class LayerTableModel(QAbstractTableModel):
                 trainable = "—" if layer.num_params == 0 else ("no" if layer.frozen else "yes")
                 if info is not None and info.error:
                     self._errors.add(layer.name)
+                pending = analysis is None  # shapes and MACs arrive with the analysis
                 self._rows.append((len(self._rows) + 1, layer.name, layer.kind,
-                                   info.shape_text if info else "",
+                                   info.shape_text if info else None if pending else "",
                                    info.params if info else layer.num_params,
-                                   info.macs if info else 0, None, None, None, trainable))
+                                   info.macs if info else None if pending else 0,
+                                   None, None, None, trainable))
         self._sort_rows()
         self.endResetModel()
 
@@ -162,9 +165,11 @@ class LayerTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.UserRole:
                 return -1.0 if value is None else value
         if role == Qt.ItemDataRole.DisplayRole:
+            if value is None:
+                return "…"  # not analysed yet (draw first, analyse after)
             return count_text(value) if column in (4, 5) else str(value)
         if role == Qt.ItemDataRole.UserRole:  # sort key
-            return value
+            return value if value is not None else -1 if column == 5 else ""
         if role == Qt.ItemDataRole.ForegroundRole and row[1] in self._errors:
             return QBrush(QColor("#c0392b"))
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in _NUMERIC:

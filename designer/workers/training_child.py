@@ -136,8 +136,6 @@ def serve(fd: int, parent: int) -> None:
     """Run one request received on socket ``fd``, report how it ended, and exit."""
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is the window's to handle
-    with contextlib.suppress(OSError):  # not allowed: the same priority as the window
-        os.nice(NICENESS)
     connection = Connection(fd)
     # Processes forked from this one (data-loader workers) get /dev/null in place of the pipe,
     # so the window sees the pipe's end as soon as this process ends, whatever they do.
@@ -155,6 +153,9 @@ def serve(fd: int, parent: int) -> None:
     pipe = _Pipe(connection)
     try:
         setup = loads(connection.recv_bytes())
+        # lower priority only now: a spare loads the engine at full speed before the click
+        with contextlib.suppress(OSError):  # not allowed: the same priority as the window
+            os.nice(NICENESS)
     except (EOFError, OSError):  # a spare process nobody needed: the window closed
         os._exit(0)
     except Exception as error:  # noqa: BLE001 - a request that cannot be read here is a bug

@@ -51,7 +51,7 @@ class TrainingProcess:
             command = [sys.executable, "-c", _BOOTSTRAP, paths]
         command += [str(theirs.fileno()), str(os.getpid())]
         self._process = subprocess.Popen(command, pass_fds=(theirs.fileno(),),
-                                         stdin=subprocess.DEVNULL)
+                                         stdin=subprocess.DEVNULL, env=child_environment())
         theirs.close()
         self._connection = ours
         self._stopped = False
@@ -111,6 +111,14 @@ class TrainingProcess:
         self.kill()
         self._process.wait()
         self._connection.close()
+
+
+def child_environment() -> dict[str, str]:
+    """Our environment, with OpenMP's idle threads sleeping instead of spinning (unless the
+    user chose otherwise). Spinning workers took the cores the training thread needed whenever
+    another program was busy: measured here beside one, 2-6 CPU-seconds per Lite0 batch instead
+    of 0.4, ten times slower."""
+    return {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
 
 
 def ended_message(returncode: int, resumable: bool | None) -> str:

@@ -10,8 +10,8 @@ import math
 from collections.abc import Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from designer.search.finder import ProbeResult
@@ -45,6 +45,7 @@ class FinderChart(QWidget):
         for item in (self.front_line, self.scatter, self.front_ring):
             self.plot.getPlotItem().addItem(item)
         self._labels: list[pg.TextItem] = []
+        self.plot.getPlotItem().getViewBox().sigResized.connect(lambda *_: self._label_points())
         self.rows: list[ProbeResult] = []
         self.front: list[ProbeResult] = []
         self.note = QLabel("Bubble area: model size. Blue: pretrained; grey: random-weight "
@@ -67,10 +68,12 @@ class FinderChart(QWidget):
         self.front_line.setData(xs, ys)
         self.front_ring.setData(spots=[{"pos": (x, y), "size": bubble_px(r.size_mb) + 8}
                                        for x, y, r in zip(xs, ys, self.front, strict=True)])
-        self._label_points()
         self._fit_view()
+        self._label_points()
 
     def _label_points(self) -> None:
+        """One label per group of nearby points, placed where it covers no other label (in
+        the view's pixels: placed again when the chart is resized)."""
         item = self.plot.getPlotItem()
         for label in self._labels:
             item.removeItem(label)
@@ -89,15 +92,42 @@ class FinderChart(QWidget):
                 groups.append([r])
             else:
                 near.append(r)
+        placed: list[QRectF] = []
         for group in groups:
             r = group[0]
             name = " / ".join(g.model.replace("_bundled", "") + (
                 "" if g.weights == "pretrained" else " (rnd)") for g in group)
-            label = pg.TextItem(name, color=(30, 30, 30),
-                                anchor=(1.1, 1.1) if r.latency_ms > middle else (-0.1, 1.1))
+            anchor = self._free_anchor(name, r.latency_ms, 100 * r.cv_accuracy,
+                                       r.latency_ms > middle, placed)
+            label = pg.TextItem(name, color=(30, 30, 30), anchor=anchor)
             label.setPos(r.latency_ms, 100 * r.cv_accuracy)
             item.addItem(label)
             self._labels.append(label)
+
+    def _free_anchor(self, text: str, x: float, y: float, left: bool,
+                     placed: list[QRectF]) -> tuple[float, float]:
+        """Above or below, on the side away from the nearer edge or else the other side: the
+        first whose box (in the view's pixels) stays inside the view and covers the fewest
+        labels placed so far (it is then added to them)."""
+        view = self.plot.getPlotItem().getViewBox()
+        (x0, x1), (y0, y1) = view.viewRange()
+        width, height = max(view.width(), 200.0), max(view.height(), 120.0)
+        px = (x - x0) / ((x1 - x0) or 1.0) * width
+        py = (y1 - y) / ((y1 - y0) or 1.0) * height  # downwards, as on screen
+        metrics = QFontMetricsF(QFont())
+        w, h = metrics.horizontalAdvance(text) + 8.0, metrics.height() + 4.0
+        sides = ((1.1, -0.1) if left else (-0.1, 1.1))
+        options = [((ax, ay), QRectF(px - w if ax > 0.5 else px, py - h if ay > 0.5 else py, w, h))
+                   for ax in sides for ay in (1.1, -0.1)]
+        frame = QRectF(0.0, 0.0, width, height)
+
+        def cost(option: tuple[tuple[float, float], QRectF]) -> tuple[bool, int]:
+            box = option[1]  # first: inside the view; then: covering the fewest labels
+            return not frame.contains(box), sum(box.intersects(p) for p in placed)
+
+        anchor, box = min(options, key=cost)  # (min keeps the earliest of equals)
+        placed.append(box)
+        return anchor
 
     def _fit_view(self) -> None:
         if not self.rows:

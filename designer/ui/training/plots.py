@@ -281,8 +281,35 @@ class _EpochMarks:
         self.item.setData(self._xs, ys)
 
 
+class _FewTicksAxis(pg.AxisItem):
+    """The short learning-rate plot's left axis (~60 px at 1366x768): pyqtgraph put four
+    labels there, which overlapped; this one keeps one label per ~30 px and no minor ticks."""
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float  # noqa: N803 - pyqtgraph
+                    ) -> list[tuple[float, float]]:
+        levels = super().tickSpacing(minVal, maxVal, size)
+        if not levels or levels[0][0] <= 0:
+            return levels
+        spacing, offset = levels[0]
+        most = max(3, int(size // 30))  # 3: the one at an edge often has no room
+        while _ticks_in(minVal, maxVal, spacing) > most \
+                and _ticks_in(minVal, maxVal, 2 * spacing) >= 2:
+            spacing *= 2
+        return [(spacing, offset)]
+
+
+def _ticks_in(low: float, high: float, spacing: float) -> int:
+    """How many multiples of `spacing` lie in [low, high]."""
+    low, high = min(low, high), max(low, high)
+    return int(math.floor(high / spacing) - math.ceil(low / spacing)) + 1
+
+
 def _plot(name: str, title: str) -> pg.PlotWidget:
-    widget = pg.PlotWidget(background="w")
+    axes = None
+    if name == "lr":
+        axes = {"left": _FewTicksAxis("left")}
+        axes["left"].setStyle(textFillLimits=[(0, 1.0)])  # the spacing already leaves room
+    widget = pg.PlotWidget(background="w", axisItems=axes)
     item = widget.getPlotItem()
     item.setTitle(title, color=AXIS, size="10pt")
     item.setLabel("bottom", "Iteration")

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import torch
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 from torch import nn
@@ -90,6 +91,10 @@ def test_the_graph_is_drawn_before_the_analysis_and_shapes_follow(
         "no shape is shown before the analysis gives one"
     assert "analysing" in _texts(inspector)
     assert analyzer.issues_title.text() == "Issues: analysing…"
+    assert _column(analyzer, "MACs") and set(_column(analyzer, "MACs")) == {"…"}, \
+        "the table says MACs are coming, not that they are 0"
+    assert set(_column(analyzer, "Output")) == {"…"}
+    analyzer.table.sortByColumn(5, Qt.SortOrder.DescendingOrder)  # sorting unknowns works
     with qtbot.waitSignal(session.analysis_ready, timeout=60_000):
         gate.open()
     assert session.analysis is not None and session.analysis.output_shape == (1, 1000)
@@ -98,6 +103,15 @@ def test_the_graph_is_drawn_before_the_analysis_and_shapes_follow(
     text = _texts(inspector)
     assert "analysing" not in text and "MACs" in text
     assert analyzer.issues_title.text() == "Issues: none"
+    assert "…" not in _column(analyzer, "MACs") and "…" not in _column(analyzer, "Output")
+
+
+def _column(panel: AnalyzerPanel, header: str) -> list[str]:
+    """The analyzer table's texts in one column, as shown."""
+    model = panel.table.model()
+    column = next(c for c in range(model.columnCount())
+                  if model.headerData(c, Qt.Orientation.Horizontal) == header)
+    return [str(model.index(r, column).data()) for r in range(model.rowCount())]
 
 
 def test_an_edit_while_the_analysis_runs_ends_with_the_edited_designs_analysis(

@@ -11,6 +11,7 @@ import math
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QFontMetricsF
 from pytestqt.qtbot import QtBot
 
 from designer.training.events import IterationEvent, ValidationEvent
@@ -198,3 +199,28 @@ def test_the_progress_bar_never_paints_inside_set_value(qtbot: QtBot) -> None:
         assert paints.count == 0 and progress.bar.value() == value
     qtbot.waitUntil(lambda: paints.count > 0)  # painted with the next frame instead
     assert progress.bar.updatesEnabled()
+
+
+@pytest.mark.parametrize("height", [390, 600])
+def test_the_short_learning_rate_plot_labels_do_not_overlap(qtbot: QtBot, height: int) -> None:
+    """At 1366x768 the LR plot's axis is ~40 px tall: pyqtgraph put 0.0002 ... 0.001 there,
+    five labels on top of each other; each label now has its own line and two are shown."""
+    widget = TrainingPlots()
+    qtbot.addWidget(widget)
+    widget.resize(980, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.start_run(TOTAL)
+    widget.add_iterations(_iterations(1, 200))
+    widget.refresh()
+    widget.finish_run()
+    item = widget.plots["lr"].getPlotItem()
+    qtbot.waitUntil(lambda: not widget._fitting, timeout=5_000)
+    axis = item.getAxis("left")
+    low, high = item.getViewBox().viewRange()[1]
+    pixels = axis.size().height()
+    ticks = [v for _spacing, values in axis.tickValues(low, high, pixels) for v in values
+             if low <= v <= high]
+    line = QFontMetricsF(axis.font()).height()  # one tick label's height
+    assert len(ticks) >= 2, "the axis still says what the values are"
+    assert (len(ticks) - 1) * line <= pixels, f"{len(ticks)} labels in {pixels:.0f} px overlap"
