@@ -17,12 +17,6 @@ class GuiThreadCollection:
     GarbageCollector does the same for a whole application). Full (generation 2) collections
     are left until the run ends: with torch and Qt loaded one takes ~260 ms here, a visible
     freeze whichever thread runs it, while generations 0 and 1 take ~2 ms.
-
-    When the last task ends, the full collection that came due meanwhile runs at once
-    (`_settle`), on the GUI thread, as the result arrives, and the survivors are frozen: left
-    to the automatic collector it ran at the next burst of allocations, the user's next action
-    (measured: 477 ms inside "Expand all" on maxvit_t). The fx structures of an open and an
-    analysis are taken apart where they are made (surgery/fx_release.py), so it finds little.
     """
 
     _users = 0
@@ -39,26 +33,7 @@ class GuiThreadCollection:
     def release(cls) -> None:
         cls._users = max(0, cls._users - 1)
         if cls._users == 0 and cls._was_enabled:
-            cls._settle()
             gc.enable()
-
-    @staticmethod
-    def _settle() -> None:
-        """A full collection now if the work left survivors in the old generation (the
-        automatic collector would run one within a few young passes, i.e. inside the user's
-        next action), else what a young pass would do.
-
-        After a full one, what survived (the opened design, its scene) is frozen as app.py
-        freezes Qt and torch: later full passes, e.g. inside "Expand all", scan only what is
-        newer (maxvit_t bench: the gen-2 pass in "Expand all", 210-230 ms, is gone). A frozen
-        object is still freed by reference counting (designs are: tests/surgery/
-        test_fx_release.py); only one that ends in a cycle stays until the process ends."""
-        threshold, count = gc.get_threshold(), gc.get_count()
-        if count[2] > 0 or count[1] > threshold[1]:  # survivors reached the old generation
-            gc.collect(2)
-            gc.freeze()
-        elif count[0] > threshold[0]:
-            gc.collect(0)
 
     @staticmethod
     def collect_if_due() -> None:
