@@ -58,3 +58,10 @@ class GuiThreadCollection:
             gc.freeze()
         elif count[0] > threshold[0]:
             gc.collect(0)
+
+    @staticmethod
+    def collect_if_due() -> None:
+        """What the automatic collector would do by now, short of a full collection."""
+        threshold, count = gc.get_threshold(), gc.get_count()
+        if count[0] > threshold[0]:
+            gc.collect(1 if count[1] > threshold[1] else 0)
