@@ -30,6 +30,11 @@ class GuiThreadCollection:
 
     _users = 0
     _was_enabled = True
+    #: objects frozen by settles since the last full pass; past `FULL_PASS_AFTER`, the next
+    #: settle unfreezes and collects everything once (a rare ~0.5 s pass at the end of a task)
+    #: so cyclic garbage that was frozen with the survivors is not kept for the whole session
+    FULL_PASS_AFTER = 2_000_000
+    _frozen_since_full = 0
 
     @classmethod
     def acquire(cls) -> None:
@@ -45,17 +50,25 @@ class GuiThreadCollection:
             cls._settle()
             gc.enable()
 
-    @staticmethod
-    def _settle() -> None:
+    @classmethod
+    def _settle(cls) -> None:
         """Young garbage freed; if survivors reached the old generation, all frozen (no
         full pass: it would scan the whole design now, on the GUI thread).
 
         A frozen object is still freed by reference counting (designs are: tests/surgery/
-        test_fx_release.py); only one that ends in a reference cycle stays until the end."""
+        test_fx_release.py); one that ends in a reference cycle stays until the next full
+        pass, which runs here once `FULL_PASS_AFTER` objects have been frozen since the last."""
         threshold, count = gc.get_threshold(), gc.get_count()
         if count[2] > 0 or count[1] > threshold[1]:
             gc.collect(1)
+            before = gc.get_freeze_count()
             gc.freeze()
+            cls._frozen_since_full += gc.get_freeze_count() - before
+            if cls._frozen_since_full > cls.FULL_PASS_AFTER:
+                gc.unfreeze()
+                gc.collect()
+                gc.freeze()
+                cls._frozen_since_full = 0
         elif count[0] > threshold[0]:
             gc.collect(0)
 

@@ -67,3 +67,33 @@ def test_nothing_is_frozen_when_nothing_reached_the_old_generation(
     assert gc.isenabled()
     assert gc.get_freeze_count() == frozen
     assert all(generation < 2 for generation, _thread in passes)
+
+
+def test_frozen_cyclic_garbage_is_freed_once_enough_was_frozen(
+        passes: list[tuple[int, int]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Freezing survivors must not keep the session's cyclic garbage forever: a cycle that was
+    frozen while still in use and dropped later goes at the first settle past the budget."""
+    monkeypatch.setattr(GuiThreadCollection, "FULL_PASS_AFTER", 10)
+    monkeypatch.setattr(GuiThreadCollection, "_frozen_since_full", 0)
+    kept = _Cycle()  # e.g. a replaced canvas scene's items, alive while the task ran
+    gone = weakref.ref(kept)
+    GuiThreadCollection.acquire()
+    gc.collect(1)  # it reaches the old generation during the task
+    monkeypatch.setattr(GuiThreadCollection, "FULL_PASS_AFTER", 10**9)
+    GuiThreadCollection.release()  # frozen with the other survivors, under budget: no full pass
+    assert all(generation < 2 for generation, _thread in passes)
+    del kept
+    gc.collect()
+    assert gone() is not None, "a frozen cycle is not collected by an ordinary full pass"
+    monkeypatch.setattr(GuiThreadCollection, "FULL_PASS_AFTER", 10)
+    GuiThreadCollection.acquire()
+    for _ in range(3):
+        _Cycle()  # garbage of the next task
+    gc.collect(1)
+    holder = [_Cycle() for _ in range(20)]  # survivors of the next task: over the budget
+    gc.collect(1)
+    passes.clear()
+    GuiThreadCollection.release()
+    assert gone() is None, "the full pass past the budget freed the frozen cycle"
+    assert any(generation == 2 for generation, _thread in passes)
+    assert gc.isenabled() and holder
