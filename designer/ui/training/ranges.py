@@ -78,6 +78,8 @@ class RangeKeeper:
         self._x: Range | None = None
         self._y: Range | None = None
         self.view.disableAutoRange()
+        if fixed_y is not None:  # before any data too: an empty accuracy plot said 0-0.8
+            self.view.setYRange(*fixed_y, padding=0)
         self.view.sigRangeChangedManually.connect(self._user_moved)
 
     def reset(self) -> None:

@@ -224,3 +224,8 @@ def test_the_short_learning_rate_plot_labels_do_not_overlap(qtbot: QtBot, height
     line = QFontMetricsF(axis.font()).height()  # one tick label's height
     assert len(ticks) >= 2, "the axis still says what the values are"
     assert (len(ticks) - 1) * line <= pixels, f"{len(ticks)} labels in {pixels:.0f} px overlap"
+
+
+def test_an_empty_accuracy_plot_already_spans_0_to_100_percent(plots: TrainingPlots) -> None:
+    low, high = plots.plots["accuracy"].getPlotItem().getViewBox().viewRange()[1]
+    assert low <= 0 and 100 <= high < 120, f"accuracy axis {low:.2f}-{high:.2f} before a run"
