@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +32,7 @@ from designer.core.network import Network
 from designer.surgery.build import build_module
 from designer.surgery.design import Design
 from designer.surgery.store import Store
+from designer.zoo.speed import torch_threads
 
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
@@ -148,23 +148,8 @@ def profile_module(module: fx.GraphModule, x: torch.Tensor, *, groups: dict[str,
                    progress: Progress | None = None, cancel: Cancel | None = None) -> Profile:
     """Per-node and whole-model forward times of `module` on `x` (any fx.GraphModule), at
     `threads` CPU threads (None: the calling thread's current setting)."""
-    with cpu_threads(threads):
+    with torch_threads(threads):
         return _profile(module, x, groups or {}, warmup, repeats, progress, cancel)
-
-
-@contextmanager
-def cpu_threads(threads: int | None) -> Iterator[None]:
-    """Run the block at `threads` CPU threads (None: unchanged). PyTorch's setting belongs to
-    the calling thread, so a worker thread's measurement leaves other threads alone."""
-    if threads is not None and threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads}")
-    previous = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _profile(module: fx.GraphModule, x: torch.Tensor, groups: dict[str, str], warmup: int,

@@ -22,10 +22,10 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
 from designer.compress.analysis import last_heavy_module
-from designer.compress.profile import cpu_threads
 from designer.core.errors import UserError
 from designer.export.timing import measure
 from designer.surgery.design import Design
+from designer.zoo.speed import torch_threads
 
 log = logging.getLogger(__name__)
 Importance = Literal["magnitude", "taylor"]
@@ -114,7 +114,7 @@ def prune_design(design: Design, ratio: float, *, importance: Importance = "magn
                          "pruning can shrink (see Analyze for compression)")
     _check_cancel(cancel)
     report(0.65, "measuring the latency before and after")
-    with cpu_threads(threads):
+    with torch_threads(threads):
         times = measure({"before": lambda: _forward(original, x),
                          "after": lambda: _forward(pruned, x)}, warmup=2, repeats=10, cancel=cancel)
     _check_cancel(cancel)

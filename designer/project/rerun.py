@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from designer.data.split import SplitManifest
 from designer.project.data_config import DataConfig, PreparedData, prepare_data
 from designer.project.run_model import run_design
@@ -25,6 +23,7 @@ from designer.training.callbacks import Callback
 from designer.training.options import TrainingOptions
 from designer.training.provenance import differences, rerun_options
 from designer.training.run_dir import RunDir
+from designer.zoo.speed import torch_threads
 
 
 @dataclass(frozen=True)
@@ -77,12 +76,7 @@ def plan_rerun(run_dir: Path) -> RerunPlan:
 def rerun(plan: RerunPlan, runs_root: Path, *, callbacks: Iterable[Callback] = (),
           should_stop: Callable[[], bool] | None = None) -> RunRecord:
     """Train ``plan`` as a new run in ``runs_root`` (on the recorded number of CPU threads)."""
-    before = torch.get_num_threads()
-    if plan.cpu_threads:
-        torch.set_num_threads(plan.cpu_threads)
-    try:
+    with torch_threads(plan.cpu_threads or None):
         return train_design(plan.design, plan.data, plan.options, runs_root=runs_root,
                             name=f"re-run of {plan.run_dir.name}", callbacks=callbacks,
                             should_stop=should_stop)
-    finally:
-        torch.set_num_threads(before)

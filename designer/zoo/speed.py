@@ -58,14 +58,16 @@ def timing_key() -> str:
 
 
 @contextlib.contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    """Run the block on ``count`` torch threads (process-wide), restoring the setting after."""
+def torch_threads(count: int | None) -> Iterator[None]:
+    """Run the block on ``count`` torch threads (None: as they are), restoring the setting
+    after. The one helper for this: latency, the finder, layer profiles, pruning and re-runs."""
     import torch
 
-    if not isinstance(count, int) or count < 1:
+    if count is not None and (not isinstance(count, int) or count < 1):
         raise ValueError(f"count must be a positive whole number, got {count!r}")
     before = torch.get_num_threads()
-    torch.set_num_threads(count)
+    if count is not None:
+        torch.set_num_threads(count)
     try:
         yield
     finally:
