@@ -213,6 +213,7 @@ def _extract(backbone: Backbone, dataset: Dataset[Any], stage: str, offset: int,
                           pin_memory=accel.device.type == "cuda")
     outputs: list[torch.Tensor] = []
     labels: list[torch.Tensor] = []
+    count = 0
     batches = prefetched(source.batches(1))  # decoding overlaps the forwards
     with contextlib.closing(batches), torch.inference_mode(), accel.autocast():
         for (images,), y in batches:
@@ -221,7 +222,7 @@ def _extract(backbone: Backbone, dataset: Dataset[Any], stage: str, offset: int,
             with backbone.threads.timed(len(images)):
                 outputs.append(backbone.model(accel.batch_to_device(images)).float().to("cpu"))
             labels.append(y)
-            count = sum(len(o) for o in outputs)
+            count += len(outputs[-1])
             _report(progress, offset + count, total, stage, count, source.num_samples)
     return torch.cat(outputs), torch.cat(labels)
 

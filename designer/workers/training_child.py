@@ -150,6 +150,11 @@ def serve(fd: int, parent: int) -> None:
     from designer.workers.training_wire import Failure, FoldStarted, describe_failure, dumps, loads
     from designer.workers.unexpected import is_expected
 
+    def failure(error: Exception, *, bug: bool = True) -> Failure:
+        """The user's sentence for ``error`` and, for a bug, its type, text and traceback."""
+        details = (type(error).__name__, str(error), traceback.format_exc()) if bug else None
+        return Failure(describe_failure(error), details)
+
     pipe = _Pipe(connection)
     try:
         setup = loads(connection.recv_bytes())
@@ -159,8 +164,7 @@ def serve(fd: int, parent: int) -> None:
     except (EOFError, OSError):  # a spare process nobody needed: the window closed
         os._exit(0)
     except Exception as error:  # noqa: BLE001 - a request that cannot be read here is a bug
-        pipe.send(dumps(("failed", Failure(describe_failure(error), (
-            type(error).__name__, str(error), traceback.format_exc())))))
+        pipe.send(dumps(("failed", failure(error))))
         os._exit(0)
     root = logging.getLogger()
     root.setLevel(setup.log_level)
@@ -187,16 +191,12 @@ def serve(fd: int, parent: int) -> None:
     except Exception as error:  # noqa: BLE001 - every failure is reported to the window
         logging.getLogger(__name__).warning("training failed outside the engine:\n%s",
                                             traceback.format_exc())
-        bug = None if is_expected(error) else (type(error).__name__, str(error),
-                                               traceback.format_exc())
-        outcome = ("failed", Failure(describe_failure(error), bug))
+        outcome = ("failed", failure(error, bug=not is_expected(error)))
     sender.finish()
     try:
         pipe.send(dumps(outcome))
     except Exception as error:  # noqa: BLE001 - a result that cannot cross is a bug to report
-        text = traceback.format_exc()
-        pipe.send(dumps(("failed", Failure(describe_failure(error),
-                                           (type(error).__name__, str(error), text)))))
+        pipe.send(dumps(("failed", failure(error))))
     # Exit at once: the interpreter's teardown (freeing torch one module at a time, joining
     # library threads) took seconds after a run, and everything is written and sent.
     logging.shutdown()
