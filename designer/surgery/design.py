@@ -93,9 +93,7 @@ class Design:
         self._transaction_depth = 0
         self.network.changed.connect(self._invalidate)
         self._plumbing_pending = True
-        hidden = plumbing.from_graph(self.network)
-        if hidden:
-            self.network.update(hidden)
+        plumbing.hide_from_graph(self.network)
         if analyse:
             self.analyze()
 
