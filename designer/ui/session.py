@@ -276,12 +276,12 @@ class DesignSession(QObject):
     def edit(self, action: Callable[[Design], Any]) -> Any:
         """Apply an edit; a refused one is reported through `error_occurred`, a bug through the
         crash handler; neither is raised (None is returned)."""
-        if self.design is None:
-            self.error_occurred.emit("Open a model first.")
-            return None
         if self.preview is not None:
             self.error_occurred.emit("The model is still being opened; edit it once its "
                                      "weights are in (the progress window closes then).")
+            return None
+        if self.design is None:
+            self.error_occurred.emit("Open a model first.")
             return None
         if self.locked:
             self.error_occurred.emit("This design is locked while it trains; stop training or "
