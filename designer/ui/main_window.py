@@ -301,7 +301,7 @@ class MainWindow(QMainWindow):
 
         def opener(progress: Callable[[float, str], None], cancelled: Callable[[], bool],
                    show: Callable[[NetworkState], None]) -> Design:
-            from designer.surgery.opening import open_model  # torch: on the worker thread
+            from designer.ui.zoo.opening import open_model  # imports torch when called
 
             return open_model(model, weights, progress=progress, cancel=cancelled, analyse=False,
                               preview=show)

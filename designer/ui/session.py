@@ -180,7 +180,9 @@ class DesignSession(QObject):
 
                 def show(graph: NetworkState) -> None:
                     shown.append(graph)
-                    deliver((request, graph))
+                    drawn = Network(graph.layers)
+                    _ = drawn.graph  # built here (and networkx imported), not on the GUI thread
+                    deliver((request, drawn))
 
                 design = opener(progress, cancelled, show)
                 return _Opened(request, design,
@@ -221,11 +223,11 @@ class DesignSession(QObject):
 
     def _on_open_preview(self, payload: object) -> None:
         assert isinstance(payload, tuple)
-        request, graph = payload
-        if request != self._request or not isinstance(graph, NetworkState):
+        request, drawn = payload
+        if request != self._request or not isinstance(drawn, Network):
             return  # an open replaced since
         was_locked = self.locked
-        self.preview = Network(graph.layers)
+        self.preview = drawn
         self.select([])
         self.preview_changed.emit(self.preview)
         if not was_locked:

@@ -19,6 +19,7 @@ from designer.core.network import NetworkState
 from designer.surgery.import_report import ImportReport
 from designer.workers.task import TaskCancelled
 from designer.zoo.errors import OfflineError, UnsafeWeightsError, WeightsMismatchError
+from designer.zoo.graph_cache import cached_graph, remember_graph
 from designer.zoo.registry import WeightsChoice, create_model, get_entry
 from designer.zoo.weights import apply_weights, load_weights_file
 
@@ -93,11 +94,20 @@ def open_model(name: str, weights: WeightsChoice, progress: Progress | None = No
                cancel: Cancelled | None = None, *, analyse: bool = True,
                preview: Show | None = None) -> Design:
     """``designer.surgery.opening.open_model``, imported when first called: it loads torch
-    (seconds), which happens on the worker thread that opens the model, not at start-up."""
+    (seconds), which happens on the worker thread that opens the model, not at start-up.
+
+    With ``preview``, the graph this model had when last opened (`designer.zoo.graph_cache`)
+    is shown before torch is even imported; else the meta-device preview once it is."""
+    graph = cached_graph(name) if preview is not None else None
+    if graph is not None and preview is not None:
+        preview(graph)
     from designer.surgery import opening
 
-    return opening.open_model(name, weights, progress=progress, cancel=cancel, analyse=analyse,
-                              preview=preview)
+    design = opening.open_model(name, weights, progress=progress, cancel=cancel,
+                                analyse=analyse, preview=None if graph is not None else preview)
+    if preview is not None and (opened := design.network.state()) != graph:
+        remember_graph(name, opened)
+    return design
 
 
 def open_trusting_file(name: str, path: Path, cancelled: Cancelled | None = None) -> Design:
