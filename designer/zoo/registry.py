@@ -12,6 +12,7 @@ import difflib
 import functools
 import importlib
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -45,6 +46,11 @@ def source_of(entry: ZooEntry) -> ZooSource:
     return _sources()[entry.source]
 
 
+#: held while the entries are listed: at start-up the browser's listing and the start model's
+#: open both ask for them on their own threads, and would otherwise both build them
+_LISTING = threading.RLock()
+
+
 @functools.cache
 def _entries_of(names: tuple[str, ...]) -> tuple[ZooEntry, ...]:
     sources = _sources()
@@ -52,7 +58,8 @@ def _entries_of(names: tuple[str, ...]) -> tuple[ZooEntry, ...]:
 
 
 def _entries() -> tuple[ZooEntry, ...]:
-    return _entries_of(tuple(_sources()))
+    with _LISTING:
+        return _entries_of(tuple(_sources()))
 
 
 @functools.cache
@@ -63,7 +70,8 @@ def _index_of(names: tuple[str, ...]) -> dict[str, ZooEntry]:
 def _by_name() -> dict[str, ZooEntry]:
     """Entries by id (built once per listing: keyed by source names, not by the entries,
     whose hashing would cost more than the lookup)."""
-    return _index_of(tuple(_sources()))
+    with _LISTING:
+        return _index_of(tuple(_sources()))
 
 
 def list_entries() -> list[ZooEntry]:

@@ -67,7 +67,13 @@ VIEW_ONLY.update(dict.fromkeys(("ghostnet", "hiera", "repghost", "senet"), _TRAI
 def pretraining_of(tag: str) -> str:
     """The datasets named in a weights tag, in training order ("augreg_in21k_ft_in1k" ->
     "in21k → in1k"); "" when the tag names none."""
-    return " → ".join(t for t in tag.split("_") if _DATASET.fullmatch(t))
+    return " → ".join(t for t in tag.split("_") if _names_dataset(t))
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_dataset(token: str) -> bool:
+    """Cached: the same few dozen tokens recur over 1,826 tags, and the pattern is slow."""
+    return _DATASET.fullmatch(token) is not None
 
 
 def _timm_version() -> str:
