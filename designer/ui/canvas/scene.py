@@ -169,7 +169,8 @@ class NetworkScene(QGraphicsScene):
                 return
             self.collapsed = blocks.known(network, self.collapsed)
             self.visible = visible_graph(network, self.collapsed)
-            job = build.Build(self, network, self.visible, self.session.analysis,
+            analysis = self.session.analysis if self.session.preview is None else None
+            job = build.Build(self, network, self.visible, analysis,
                               self.collapsed, self._framed)
             self.built = job.built
             if len(self.visible.members) >= STEPPED_FROM:
@@ -272,6 +273,8 @@ class NetworkScene(QGraphicsScene):
 
     def _on_analysis(self, analysis: object) -> None:
         assert isinstance(analysis, NetworkAnalysis)
+        if self.session.preview is not None:
+            return  # the previous design's: the drawing is of the model being opened
         self.finish_build()
         self._refresh(set(self.built.nodes), analysis)
 

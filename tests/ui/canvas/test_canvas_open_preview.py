@@ -79,11 +79,14 @@ def test_drawn_while_building_locked_then_the_real_design_keeps_the_drawing(
     errors: list[str] = []
     session.error_occurred.connect(errors.append)
     mobilenet_open.replace_head(5)  # an edit of the open design, kept in its history
+    session.analysis = mobilenet_open.analyze()  # shapes known for the open design
     held = Held(preview_graph("resnet18"), _resnet18)
     session.open_with_preview(held)
     qtbot.waitUntil(lambda: session.preview is not None, timeout=20_000)
     assert "fc" in _members(canvas), "resnet18 is drawn before its weights exist"
     assert "classifier_3" not in _members(canvas)
+    assert canvas.scene.nodes["x"].view.shape == "…", \
+        "no shape from the previous design's analysis (its input is also called x)"
     assert session.design is mobilenet_open, "edits, saves and training still see a real design"
     assert session.locked
     assert not actions["delete"].isEnabled() and not actions["undo"].isEnabled()
