@@ -50,9 +50,9 @@ def all_groups(network: Network) -> set[str]:
     """Every block path, including the enclosing ones ('layer1' and 'layer1.0')."""
     groups: set[str] = set()
     for group in {layer.group for layer in network}:  # ~300 distinct paths over 1,633 layers
-        parts = group.split(".") if group else []
-        for depth in range(1, len(parts) + 1):
-            groups.add(".".join(parts[:depth]))
+        while group and group not in groups:  # up to the first enclosing path already seen
+            groups.add(group)
+            group = group.rpartition(".")[0]
     return groups
 
 
@@ -137,26 +137,21 @@ def visible_graph(network: Network, collapsed: Iterable[str]) -> VisibleGraph:
         key_of[layer.name] = key
         members.setdefault(key, []).append(layer.name)
     edges: dict[tuple[str, str], None] = {}  # ordered set
-    sources_cache: dict[str, set[str]] = {}
+    # one pass in execution order: a hidden (plumbing) layer passes on the drawn layers that
+    # feed it, so an edge runs from a drawn layer through any plumbing to the next drawn one
+    through: dict[str, set[str]] = {}
     for layer in network:
-        if layer.name not in key_of:
+        sources: set[str] = set()
+        for source in network.inputs_of(layer.name):
+            if source in key_of:
+                sources.add(source)
+            else:
+                sources |= through.get(source, set())
+        key = key_of.get(layer.name)
+        if key is None:
+            through[layer.name] = sources
             continue
-        for source in _visible_sources(network, layer.name, key_of, sources_cache):
-            if key_of[source] != key_of[layer.name]:
-                edges[key_of[source], key_of[layer.name]] = None
+        for source in sources:
+            if key_of[source] != key:
+                edges[key_of[source], key] = None
     return VisibleGraph(members, tuple(edges))
-
-
-def _visible_sources(network: Network, name: str, key_of: dict[str, str],
-                     cache: dict[str, set[str]]) -> set[str]:
-    """Drawn layers feeding `name`, looking through hidden plumbing layers."""
-    found: set[str] = set()
-    for source in network.inputs_of(name):
-        if source in key_of:
-            found.add(source)
-        else:
-            if source not in cache:
-                cache[source] = set()  # guards against revisiting while computing
-                cache[source] = _visible_sources(network, source, key_of, cache)
-            found |= cache[source]
-    return found

@@ -96,6 +96,9 @@ class Design:
         hidden = plumbing.from_graph(self.network)
         if hidden:
             self.network.update(hidden)
+        # the dataflow graph now, on the thread that opens the design: the views read it
+        # (actions, the canvas's layout), and the first one also imports networkx (~0.3 s)
+        _ = self.network.graph
         if analyse:
             self.analyze()
 
