@@ -147,11 +147,11 @@ def visible_graph(network: Network, collapsed: Iterable[str]) -> VisibleGraph:
                 sources.add(source)
             else:
                 sources |= through.get(source, set())
-        key = key_of.get(layer.name)
-        if key is None:
+        drawn_as = key_of.get(layer.name)
+        if drawn_as is None:
             through[layer.name] = sources
             continue
         for source in sources:
-            if key_of[source] != key:
-                edges[key_of[source], key] = None
+            if key_of[source] != drawn_as:
+                edges[key_of[source], drawn_as] = None
     return VisibleGraph(members, tuple(edges))

@@ -57,7 +57,7 @@ class Later(QObject):
         if self._widget.isVisible():
             self.flush()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self._widget and event.type() == QEvent.Type.Show:
             self.flush()  # before its first paint: a view never shows a stale frame
         return False
