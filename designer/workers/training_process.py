@@ -35,6 +35,9 @@ from designer.workers.training_wire import STOP, Setup, dumps, loads
 
 log = logging.getLogger(__name__)
 
+#: the setup is pickled in slices of this long (s), the GIL left free between them
+SETUP_SLICE_S = 0.003
+
 _BOOTSTRAP = ("import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
               "from designer.workers.training_child import main; main(sys.argv[2:])")
 
@@ -66,7 +69,7 @@ class TrainingProcess:
 
     def start(self, setup: Setup) -> None:
         """Hand the child its run (raises if the request cannot be pickled: a bug)."""
-        data = dumps(setup)
+        data = dumps(setup, pause_every=SETUP_SLICE_S)  # beside the GUI thread: in slices
         try:
             self._connection.send_bytes(data)
         except OSError:  # it died before it got the request: reported as its ending
