@@ -121,7 +121,7 @@ class _Pickler(pickle.Pickler):
             time.sleep(PAUSE_S)  # the GIL is free meanwhile: the GUI thread runs
             self._since = time.perf_counter()
         size = raw.nbytes()
-        view = torch.empty(0, dtype=torch.uint8).set_(raw, 0, (size,), (1,)).numpy()
+        view = torch.empty(0, dtype=torch.uint8).set_(raw, 0, (size,), (1,)).numpy().data
         return _typed_storage, (pickle.PickleBuffer(view), storage.dtype)  # bytearray in-band
 
 
