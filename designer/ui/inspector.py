@@ -69,7 +69,10 @@ class Inspector(QScrollArea):
         layout.setAlignment(Qt.AlignmentFlag.AlignTop)
         design = self.session.design
         selection = self.session.selection
-        if design is None and self.session.open_runner.running:
+        if self.session.preview is not None:  # drawn before its weights exist: nothing to edit
+            layout.addWidget(_wrapped("Building the model's weights… its layers can be "
+                                      "inspected and edited when they are ready."))
+        elif design is None and self.session.open_runner.running:
             layout.addWidget(_wrapped("Opening the model… its layers appear here and on the "
                                       "canvas when it is ready."))
         elif design is None:
