@@ -331,7 +331,8 @@ class NetworkScene(QGraphicsScene):
         assert isinstance(names, set | frozenset | list | tuple)
         self.finish_build()
         keys = {self.built.node_of[n] for n in names if n in self.built.node_of}
-        self._refresh(keys)
+        # "Freeze backbone" on an expanded maxvit_t changes ~1,100 nodes: in sight first
+        self._refresh_later([key for key in self.built.nodes if key in keys])
 
     def _on_timings(self, shares: object) -> None:
         """Colour every node by its layers' share of the measured time (None: normal colours)."""

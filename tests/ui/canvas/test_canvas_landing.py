@@ -215,3 +215,23 @@ def test_an_analysis_landing_while_a_big_graph_builds_in_steps_reaches_every_nod
     wait_settled(qtbot, session, scene, analyzer)
     assert shown_views(scene) == eager_views(scene)
     assert all(view.shape != "…" for view in shown_views(scene).values())
+
+
+def test_freezing_many_layers_shows_them_in_sight_first_then_all(
+        qtbot: QtBot, session: DesignSession, canvas: NetworkCanvas, analyzer: AnalyzerPanel,
+        gate: Gate, open_bg: OpenInBackground, small_steps: None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    open_expanded(qtbot, canvas, open_bg, gate)
+    scene = canvas.scene
+    gate.open()
+    wait_settled(qtbot, session, scene, analyzer)
+    sight = in_sight(canvas)
+    monkeypatch.setattr(scene_module, "REFRESH_CHUNK", len(sight))
+    session.edit(lambda d: d.freeze_backbone())  # an attribute edit of most layers
+    frozen = {key for key, view in shown_views(scene).items() if view.frozen}
+    assert scene.refreshing and frozen, "the nodes in sight show it at once, the rest follow"
+    assert frozen <= sight
+    monkeypatch.setattr(scene_module, "REFRESH_CHUNK", CHUNK)
+    wait_settled(qtbot, session, scene, analyzer)
+    assert shown_views(scene) == eager_views(scene)
+    assert sum(1 for view in shown_views(scene).values() if view.frozen) > len(sight)
