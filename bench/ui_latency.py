@@ -16,7 +16,9 @@ the bench keeps a spare one started when the Train page shows (--cold: none).
 --idle measures the same window without training (the floor set by the machine's load);
 --browse clicks through the tabs every 1.5 s while training; --busy runs a CPU-bound process
 beside it (bench/busy.py); --profile samples the GUI thread's Python stack every ~2 ms and
-prints, for each gap over 40 ms, where the GUI thread was during it.
+prints, for each gap over 40 ms, where the GUI thread was during it (its Python stack, or Qt
+working / waiting when it had none), what the other threads ran meanwhile and, per gap, the
+GUI thread's CPU time. Quitting (the window closing) is not counted in any phase.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -47,6 +50,9 @@ from designer.ui.training import TrainingDashboard
 from designer.ui.workspace import Workspace
 
 PROBE_MS = 5
+#: after the run is shown, "finishing" goes on this long (s): the autosave after a run and the
+#: next spare training process are started a moment later, and their stalls count too
+FINISH_TAIL_S = 2.5
 #: the issue's targets for the event loop while training (issue 13)
 TARGET_WORST_MS, TARGET_P99_MS = 50.0, 20.0
 
@@ -56,8 +62,9 @@ class GuiSampler:
     stall's samples say which of our lines the GUI thread was in during it."""
 
     def __init__(self, interval_s: float = 0.002) -> None:
-        self.samples: list[tuple[float, str]] = []
+        self.samples: list[tuple[float, str, str]] = []
         self._gui = threading.main_thread().ident
+        self._clock = time.pthread_getcpuclockid(self._gui or 0)
         self._interval = interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -70,26 +77,77 @@ class GuiSampler:
         self._thread.join()
 
     def _run(self) -> None:
+        last = (time.perf_counter(), time.clock_gettime(self._clock))
         while not self._stop.wait(self._interval):
-            frame = sys._current_frames().get(self._gui)
-            where = []
-            while frame is not None and len(where) < 4:
-                code = frame.f_code
-                if "site-packages" not in code.co_filename or "pyqtgraph" in code.co_filename:
-                    name = code.co_filename.rsplit("/", 2)
-                    where.append(f"{'/'.join(name[-2:])}:{frame.f_lineno} {code.co_name}")
-                frame = frame.f_back
-            self.samples.append((time.perf_counter(), " < ".join(where) or "(Qt, no Python)"))
+            frames = sys._current_frames()
+            where = _stack(frames.get(self._gui), 12)
+            now = (time.perf_counter(), time.clock_gettime(self._clock))
+            if where.count(" < ") <= 3 and where.startswith("bench/"):  # in the event loop:
+                busy = (now[1] - last[1]) > 0.5 * (now[0] - last[0])  # Qt's own work, or
+                where = "(Qt, no Python)" if busy else "(waiting: GIL or idle)"  # none
+            last = now
+            others = sorted(_stack(f, 2) for ident, f in frames.items()
+                            if ident not in (self._gui, threading.get_ident())
+                            and not _waiting(f))
+            self.samples.append((now[0], where or "(Qt, no Python)",
+                                 " | ".join(others)))
 
     def explain(self, ticks: list[tuple[float, str]], over_ms: float = 40.0) -> None:
-        """For each gap between probe ticks over `over_ms`: the GUI thread's commonest stacks."""
+        """For each gap between probe ticks over `over_ms`: the GUI thread's commonest stacks,
+        and what the other threads were running meanwhile (holding the GIL, when the GUI
+        thread's stack is only the event loop)."""
         start = ticks[0][0] if ticks else 0.0
         for (a, _), (b, _) in itertools.pairwise(ticks):
             if (b - a) * 1000 <= over_ms:
                 continue
-            inside = collections.Counter(w for t, w in self.samples if a <= t <= b)
-            top = "; ".join(f"{n}x {w}" for w, n in inside.most_common(2)) or "no samples"
-            print(f"  gap {(b - a) * 1000:.0f} ms at {b - start:.1f} s: {top}")
+            inside = [(w, o) for t, w, o in self.samples if a <= t <= b]
+            gui = collections.Counter(w for w, _ in inside)
+            other = collections.Counter(o for _, o in inside if o)
+            top = "; ".join(f"{n}x {_short(w)}" for w, n in gui.most_common(6)) or "no samples"
+            print(f"  gap {(b - a) * 1000:.0f} ms at {b - start:.1f} s ({len(inside)} samples): "
+                  f"{top}")
+            if other:
+                print("      other threads: " + "; ".join(f"{n}x {w}"
+                                                      for w, n in other.most_common(4)))
+            if (b - a) * 1000 > 100:  # the handlers it ran, in order
+                steps = [_handler(w) for w, _ in inside]
+                runs = [(k, len(list(g))) for k, g in itertools.groupby(steps)]
+                print("      in order: " + " -> ".join(f"{k} x{n}" for k, n in runs))
+
+
+#: innermost functions of a thread that is waiting (not holding the GIL)
+_WAITS = ("wait", "poll", "_fsync", "select", "_recv", "recv_bytes", "_poll", "sleep", "accept", "_wait",
+          "_recv_bytes", "readinto", "read", "exec")
+
+
+def _waiting(frame: object) -> bool:
+    return frame is None or getattr(getattr(frame, "f_code", None), "co_name", "") in _WAITS
+
+
+def _short(stack: str) -> str:
+    """The innermost frame and the next two of ours."""
+    return " < ".join(stack.split(" < ")[:3])
+
+
+def _handler(stack: str) -> str:
+    """The outermost of our frames (the slot the event loop called), else the innermost."""
+    ours = [f for f in stack.split(" < ") if not f.startswith("bench/")]
+    return ours[-1] if ours else stack
+
+
+def _stack(frame: types.FrameType | None, depth: int) -> str:
+    """The innermost frame and then up to `depth` - 1 frames of our code (designer/), innermost
+    first, as "folder/file:line function"."""
+    where: list[str] = []
+    innermost = True
+    while frame is not None and len(where) < depth:
+        code = frame.f_code
+        if innermost or "/designer/" in code.co_filename:
+            name = code.co_filename.rsplit("/", 2)
+            where.append(f"{'/'.join(name[-2:])}:{frame.f_lineno} {code.co_name}")
+        innermost = False
+        frame = frame.f_back
+    return " < ".join(where)
 
 
 class Probe:
@@ -97,11 +155,25 @@ class Probe:
 
     def __init__(self) -> None:
         self.ticks: list[tuple[float, str]] = []
+        #: the GUI thread's and the whole process's CPU seconds at each tick
+        self.cpu: list[tuple[float, float]] = []
         self.phase = "training"
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(PROBE_MS)
-        self.timer.timeout.connect(lambda: self.ticks.append((time.perf_counter(), self.phase)))
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        self.ticks.append((time.perf_counter(), self.phase))
+        self.cpu.append((time.thread_time(), time.process_time()))
+
+    def cpu_in(self, at_s: float) -> tuple[float, float]:
+        """GUI-thread and process CPU ms during the gap that ended `at_s` after the first tick."""
+        start = self.ticks[0][0]
+        index = min(range(1, len(self.ticks)),
+                    key=lambda i: abs(self.ticks[i][0] - start - at_s))
+        (g1, p1), (g0, p0) = self.cpu[index], self.cpu[index - 1]
+        return (g1 - g0) * 1000, (p1 - p0) * 1000
 
     def gaps(self, phase: str | None = None) -> list[tuple[float, float]]:
         """(gap in ms, seconds since the first tick) between consecutive ticks of `phase`."""
@@ -122,6 +194,15 @@ def report(name: str, gaps: list[tuple[float, float]]) -> None:
     print(f"{name}: ticks {len(values) + 1}, worst gap {worst:.1f} ms (at {at:.1f} s; target "
           f"<= {TARGET_WORST_MS:g}), p99 {p99:.1f} ms (target <= {TARGET_P99_MS:g}), "
           f"median {statistics.median(values):.1f} ms, gaps > 50 ms: {sum(v > 50 for v in values)}")
+
+
+def print_worst(probe: Probe, gaps: list[tuple[float, float]]) -> None:
+    """The five worst gaps and the CPU time spent in each: a gap with little CPU of the GUI
+    thread was spent waiting (for the GIL, a lock, or the machine's cores)."""
+    worst = sorted(gaps, reverse=True)[:5]
+    print("five worst gaps (ms @ s):", ", ".join(f"{g:.0f} @ {t:.1f}" for g, t in worst))
+    print("  their CPU (ms, GUI thread / whole process):",
+          ", ".join("{:.0f} / {:.0f}".format(*probe.cpu_in(t)) for _, t in worst))
 
 
 def build_window(session: DesignSession, project: Path
@@ -222,6 +303,7 @@ def measure(args: argparse.Namespace) -> int:
         QTimer.singleShot(int(args.seconds * 1000), app.quit)
         app.exec()
         report("idle window (no training)", probe.gaps("idle"))
+        print_worst(probe, probe.gaps("idle"))
         return 0
     train(app, args, dashboard, tabs, probe)
     run = workspace.runs[-1] if workspace.runs else None
@@ -234,8 +316,7 @@ def measure(args: argparse.Namespace) -> int:
     report("while training", probe.gaps("training"))
     report("stop -> evaluate -> saved -> pages updated", probe.gaps("finishing"))
     report("whole run (from Start)", probe.gaps("training") + probe.gaps("finishing"))
-    worst = sorted(probe.gaps("training") + probe.gaps("finishing"), reverse=True)[:5]
-    print("five worst gaps (ms @ s):", ", ".join(f"{g:.0f} @ {t:.1f}" for g, t in worst))
+    print_worst(probe, probe.gaps("training") + probe.gaps("finishing"))
     if sampler is not None:
         sampler.stop()
         print("where the GUI thread was during the gaps over 40 ms:")
@@ -250,7 +331,11 @@ def train(app: QApplication, args: argparse.Namespace, dashboard: TrainingDashbo
     """Click Start, click Stop after --seconds, run the event loop until the run is shown."""
     def finished(_run: object) -> None:
         print(f"run took {time.perf_counter() - started:.1f} s from Start to shown")
-        QTimer.singleShot(500, app.quit)  # measure the stalls of the finishing handlers too
+        QTimer.singleShot(int(FINISH_TAIL_S * 1000), close)  # what follows a run counts too
+
+    def close() -> None:
+        probe.phase = "closing"  # quitting closes the window (asks, ends the spare): not counted
+        app.quit()
 
     def click_start() -> None:
         nonlocal started

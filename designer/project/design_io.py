@@ -26,7 +26,8 @@ from designer.surgery.design import Design, DesignInfo
 from designer.surgery.modules import create_module, module_params
 from designer.surgery.opaque import OpaqueOpError, from_file_spec
 from designer.surgery.safety import UnsafeLayerError, check_network
-from designer.surgery.store import Store
+from designer.surgery.snapshot import FrozenDesign
+from designer.surgery.store import Store, store_state_dict
 from designer.surgery.trace import network_from_module
 from designer.training.run_dir import save_weights, write_json
 from designer.zoo.preprocessing import Preprocessing
@@ -65,24 +66,33 @@ def info_from_dict(data: dict[str, Any]) -> DesignInfo:
 
 @dataclass(frozen=True)
 class DesignSnapshot:
-    """What saving needs, taken on the GUI thread so the writing can happen on another one."""
+    """What saving needs: the design's JSON and its tensors (by reference)."""
 
     network: dict[str, Any]
     info: dict[str, Any]
     tensors: dict[str, torch.Tensor]
 
     @classmethod
-    def of(cls, design: Design) -> DesignSnapshot:
-        """Snapshot (tensors by reference: edits swap modules, they never change tensors)."""
+    def of(cls, design: Design | FrozenDesign) -> DesignSnapshot:
+        """Snapshot (tensors by reference: edits swap modules, they never change tensors).
+
+        From a live `Design` this must run on the GUI thread (4-10 ms for Lite0); from a
+        `FrozenDesign` (`Design.snapshot()`, microseconds on the GUI thread) it may run on any
+        thread while the user keeps editing, which is how autosave takes it."""
+        if isinstance(design, FrozenDesign):
+            return cls(network_to_dict(design.document()), info_to_dict(design.info),
+                       store_state_dict(dict(design.store)))
         return cls(network_to_dict(design.network), info_to_dict(design.info),
                    design.state_dict())
 
-    def write(self, folder: Path) -> Path:
-        """Write design.json and weights.safetensors into `folder` (atomically, file by file)."""
+    def write(self, folder: Path, *, compact: bool = False) -> Path:
+        """Write design.json and weights.safetensors into `folder` (atomically, file by file);
+        `compact`: the JSON on one line (an autosave, written beside the GUI thread)."""
         folder.mkdir(parents=True, exist_ok=True)
         save_weights(folder / WEIGHTS, self.tensors, {"format": "netdesigner.design"})
         write_json(folder / DESIGN_JSON, {"format": "netdesigner.design", "version": 1,
-                                          "network": self.network, "info": self.info})
+                                          "network": self.network, "info": self.info},
+                   indent=None if compact else 2)
         return folder / DESIGN_JSON
 
 

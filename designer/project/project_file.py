@@ -40,6 +40,7 @@ from designer.training.run_dir import write_json
 if TYPE_CHECKING:
     from designer.project.design_io import DesignSnapshot
     from designer.surgery.design import Design
+    from designer.surgery.snapshot import FrozenDesign
 
 PROJECT_JSON = "project.json"
 FORMAT = "netdesigner.project"
@@ -179,15 +180,16 @@ def save_as(project: Project, folder: Path) -> Project:
 
 
 # ----- autosave and crash recovery --------------------------------------------------------
-def autosave(folder: Path, design: Design | DesignSnapshot) -> Path:
-    """Save the design to the project's .autosave folder (atomically, file by file)."""
+def autosave(folder: Path, design: Design | FrozenDesign | DesignSnapshot) -> Path:
+    """Save the design to the project's .autosave folder (atomically, file by file); from a
+    `FrozenDesign` or `DesignSnapshot`, on any thread."""
     from designer.project.design_io import DesignSnapshot
 
     target = folder / AUTOSAVE
     if target.is_symlink() or (target.exists() and not is_within(target, folder)):
         remove_generated(folder, AUTOSAVE, _AUTOSAVE_NAME)  # never write through a link
     snapshot = design if isinstance(design, DesignSnapshot) else DesignSnapshot.of(design)
-    snapshot.write(target)
+    snapshot.write(target, compact=True)
     write_json(target / "autosave.json", {"saved": time.time()})
     return target
 

@@ -117,8 +117,10 @@ def _fsync(path: str | Path) -> None:
         os.close(fd)
 
 
-def write_json(path: Path, data: Any) -> None:
-    text = json.dumps(data, indent=2, sort_keys=False, default=str)
+def write_json(path: Path, data: Any, *, indent: int | None = 2) -> None:
+    """``data`` as JSON, atomically; ``indent=None``: one line, by json's C encoder (~10x
+    faster than indenting, which runs in Python: a design's 30 ms, holding the GIL)."""
+    text = json.dumps(data, indent=indent, sort_keys=False, default=str)
     atomic_write(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
 
 

@@ -32,6 +32,8 @@ from designer.workers.task import TaskRunner
 
 log = logging.getLogger(__name__)
 AUTOSAVE_MS = 60_000
+#: runs changed (a run ended): autosave this long after, once the pages show it (ms)
+AUTOSAVE_AFTER_RUNS_MS = 1000
 _RECENT_KEY = "projects/recent"
 
 
@@ -120,13 +122,16 @@ class ProjectController(QObject):
         self._loader = TaskRunner(self)
         self._loader.succeeded.connect(self._on_loaded)
         self._loader.failed.connect(self._on_load_failed)
-        self._autosaver = TaskRunner(self)  # writing weights takes ~0.2 s: not on the GUI thread
+        self._autosaver = TaskRunner(self)  # snapshot to files: 40-70 ms, not on the GUI thread
         self._autosaver.failed.connect(lambda message, _tb: log.warning("autosave failed: %s",
                                                                          message))
         self.timer = QTimer(self, interval=AUTOSAVE_MS)
         self.timer.timeout.connect(self.autosave_now)
         self.timer.start()
-        self.workspace.runs_changed.connect(self.autosave_now)
+        # after a run, once the pages have updated (writing competes with them for the GIL)
+        self._after_runs = QTimer(self, singleShot=True, interval=AUTOSAVE_AFTER_RUNS_MS)
+        self._after_runs.timeout.connect(self.autosave_now)
+        self.workspace.runs_changed.connect(self._after_runs.start)
         #: autosaves left by an app that died, per folder (found before our own lock hides them)
         self._recoverable: dict[Path, Path] = {}
         #: the design came from an autosave and is not in the project file yet
@@ -275,15 +280,16 @@ class ProjectController(QObject):
 
     # ----- autosave / recovery -----------------------------------------------------------
     def autosave_now(self) -> None:
-        """Autosave the design if it changed since the last save."""
+        """Autosave the design if it changed since the last save. Only its snapshot is taken
+        here (microseconds: `Design.snapshot`); turning it into JSON and tensors and writing
+        them happens on the autosaver's thread, while the user may keep editing (edits swap
+        modules and never change a tensor in place, so the snapshot stays as it was)."""
         design = self.session.design
         if design is None or (design.history.is_clean and not self._restored):
             return
         if self._autosaver.running:
             return
-        from designer.project.design_io import DesignSnapshot  # torch: loaded with the design
-
-        snapshot = DesignSnapshot.of(design)
+        snapshot = design.snapshot()
         folder = self.workspace.project_dir
         self._autosaver.start(lambda _p, _c: autosave(folder, snapshot))
 
@@ -330,6 +336,7 @@ class ProjectController(QObject):
     def close(self) -> None:
         """Clean exit: stop autosave and release the lock."""
         self.timer.stop()
+        self._after_runs.stop()
         self._loader.shutdown()
         self._autosaver.shutdown()
         release_lock(self.workspace.project_dir)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from designer.core.analysis import NetworkAnalysis
 from designer.core.errors import UserError
@@ -49,6 +49,15 @@ class _Opened:
     request: int
     design: Design
     drawn_already: bool
+
+
+#: event-loop turns a new document state waits before its background analysis starts. The
+#: analysis is Python holding the GIL, and while it runs each Python call of the GUI thread
+#: (every painted node, every table cell) waits for the GIL, up to 5 ms each: started inside
+#: an open it made 140-470 ms gaps of 20-60 ms of GUI work (maxvit_t, resnet50). Two turns let
+#: the views show the new state first: the canvas's paint and the views' own refreshes
+#: (ui/later.py), then their paint.
+ANALYSE_AFTER_TURNS = 2
 
 
 class DesignSession(QObject):
@@ -108,6 +117,9 @@ class DesignSession(QObject):
             f"Analysis failed: {m}"))
         self._analysis_runner.finished.connect(self._on_analysis_finished)
         self._pending_analysis = False
+        self._analyse_soon = QTimer(self, singleShot=True, interval=0)
+        self._analyse_soon.timeout.connect(self._next_turn)
+        self._turns_left = 0
         self._closing = False
         self.open_runner = TaskRunner(self)
         self.open_runner.progressed.connect(self._on_open_progress)
@@ -156,7 +168,7 @@ class DesignSession(QObject):
         self.history_changed.emit()
         self.status.emit(f"Opened {design.info.model_name}")
         if self.analysis is None:
-            self._request_analysis()
+            self._analyse_after_views()
 
     def open_in_background(self, opener: Opener) -> None:
         """Run `opener(progress, cancelled) -> Design` off the GUI thread, then show it. An
@@ -344,7 +356,8 @@ class DesignSession(QObject):
     @property
     def analysing(self) -> bool:
         """True while a background analysis runs or one is queued."""
-        return self._analysis_runner.running or self._pending_analysis
+        return (self._analysis_runner.running or self._pending_analysis
+                or self._analyse_soon.isActive())
 
     def set_timings(self, shares: dict[str, float] | None) -> None:
         """Show (or clear, with None) each layer's share of the measured forward time."""
@@ -362,9 +375,22 @@ class DesignSession(QObject):
         self.document_changed.emit(changed)
         if pruned:  # deleted layers leave the selection: views and the status bar must know
             self.selection_changed.emit(list(kept))
-        self._request_analysis()
+        self._analyse_after_views()
+
+    def _analyse_after_views(self) -> None:
+        """Analyse the current state once the views have shown it (`ANALYSE_AFTER_TURNS`)."""
+        self._turns_left = ANALYSE_AFTER_TURNS
+        self._analyse_soon.start()
+
+    def _next_turn(self) -> None:
+        self._turns_left -= 1
+        if self._turns_left > 0:
+            self._analyse_soon.start()
+        else:
+            self._request_analysis()
 
     def _request_analysis(self) -> None:
+        self._analyse_soon.stop()
         if self._closing:
             return
         if self._analysis_runner.running:
@@ -404,5 +430,6 @@ class DesignSession(QObject):
         self._closing = True
         self._pending_analysis = False
         self._queued = None
+        self._analyse_soon.stop()
         self._analysis_runner.shutdown()
         self.open_runner.shutdown()

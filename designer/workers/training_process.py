@@ -35,6 +35,9 @@ from designer.workers.training_wire import STOP, Setup, dumps, loads
 
 log = logging.getLogger(__name__)
 
+#: the setup is pickled in slices of this long (s), the GIL left free between them
+SETUP_SLICE_S = 0.003
+
 _BOOTSTRAP = ("import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
               "from designer.workers.training_child import main; main(sys.argv[2:])")
 
@@ -66,7 +69,7 @@ class TrainingProcess:
 
     def start(self, setup: Setup) -> None:
         """Hand the child its run (raises if the request cannot be pickled: a bug)."""
-        data = dumps(setup)
+        data = dumps(setup, pause_every=SETUP_SLICE_S)  # beside the GUI thread: in slices
         try:
             self._connection.send_bytes(data)
         except OSError:  # it died before it got the request: reported as its ending
@@ -160,6 +163,8 @@ def run_folders(runs_root: Path) -> set[str]:
 _spare_lock = threading.Lock()
 _spare: TrainingProcess | None = None
 _warm_start = {"enabled": False}
+#: bumped by `discard_spare`: a background prewarm asked for before it starts nothing
+_generation = [0]
 
 
 def enable_warm_start() -> None:
@@ -168,17 +173,23 @@ def enable_warm_start() -> None:
 
 
 def prewarm_if_enabled() -> None:
-    """`prewarm` if the app enabled warm starts (the Train page calls this when shown)."""
+    """`prewarm` if the app enabled warm starts (the Train page calls this when shown), on a
+    background thread: starting a process from this one (~1 GB) blocks the caller 20-30 ms
+    until the child has exec'd, a stall on the GUI thread."""
     if _warm_start["enabled"]:
-        prewarm()
+        generation = _generation[0]
+        threading.Thread(target=prewarm, args=(generation,), name="prewarm", daemon=True).start()
 
 
-def prewarm() -> None:
-    """Start a spare training process now if there is none (it loads the engine and waits)."""
+def prewarm(generation: int | None = None) -> None:
+    """Start a spare training process now if there is none (it loads the engine and waits);
+    with ``generation``, only if no `discard_spare` came since it was read."""
     global _spare
     with _spare_lock:
         if _spare is not None and _spare.alive():
             return
+        if generation is not None and generation != _generation[0]:
+            return  # the window closed meanwhile
         old, _spare = _spare, TrainingProcess()
     if old is not None:
         old.close()  # a spare that died while it waited: reap it
@@ -207,5 +218,6 @@ def discard_spare() -> None:
     global _spare
     with _spare_lock:
         spare, _spare = _spare, None
+        _generation[0] += 1
     if spare is not None:
         spare.close()

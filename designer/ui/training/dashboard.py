@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -67,6 +67,14 @@ from designer.workers.training import (
 log = logging.getLogger(__name__)
 
 LOG_LINES = 5000
+#: said while a run trains (the message strip keeps its height when the outcome replaces it)
+STOP_HINT = ("Stop ends the run after the current batch: it is saved with the best weights so "
+             "far, evaluated, and can be resumed.")
+#: the other pages hear of a run that ended this long after this page shows it (ms): after
+#: the plots' fits (one per 20 ms frame)
+LIST_AFTER_MS = 80
+#: a training process for the next Start is started this long after a run ended (ms)
+PREWARM_AFTER_MS = 1500
 #: the right-hand tabs, in order
 TABS = ("Training curves", "Learning-rate schedule", "Learning-rate finder", "Cross-validation")
 
@@ -85,7 +93,7 @@ class TrainingDashboard(QWidget):
         self.session = workspace.session
         self.runner = TrainingRunner(self)
         self.form = TrainingOptionsForm(workspace.options, cuda_available())
-        self.message = MessageStrip()
+        self.message = MessageStrip(min_lines=2)
         self.progress = RunProgress()
         self.plots = TrainingPlots()
         self.log_view = QPlainTextEdit()
@@ -106,6 +114,12 @@ class TrainingDashboard(QWidget):
         self._resumable: RunRecord | None = None
         self._continuing: History | None = None  # the resumed run's history, until it starts
         self._phase_epoch: int | None = None  # fine-tune recipe: the last head-only epoch
+        #: the run that ended, until the other pages are told (`_list_run`); True: a series
+        self._listing: tuple[RunRecord | None, bool] | None = None
+        self._list_timer = QTimer(self, singleShot=True, interval=LIST_AFTER_MS)
+        self._list_timer.timeout.connect(self._list_now)
+        self._prewarm_timer = QTimer(self, singleShot=True, interval=PREWARM_AFTER_MS)
+        self._prewarm_timer.timeout.connect(self._prewarm_if_shown)
         self._build()
         self._connect()
         self._set_running(False)
@@ -267,6 +281,7 @@ class TrainingDashboard(QWidget):
             self.message.show_message(f"Cross-validation: {k} runs, one per fold.", "info")
             return True
         self._launch(RunRequest(snapshot, data, options, self.workspace.runs_root))
+        self.message.show_message(f"Training {snapshot.info.model_name}. {STOP_HINT}", "info")
         return True
 
     def resume(self) -> bool:
@@ -283,10 +298,13 @@ class TrainingDashboard(QWidget):
         self._launch(RunRequest(self.session.design.snapshot(), data, options,
                                 self.workspace.runs_root, resume_dir=run.run_dir))
         self._continuing = run.history  # its curves continue from where it resumes
+        self.message.show_message(f"Resuming {run.name}. {STOP_HINT}", "info")
         return True
 
     def _launch(self, request: RunRequest | KFoldRequest) -> None:
         """Lock the design, reset the view and hand the run to the worker thread."""
+        self._list_now()  # the previous run is listed first, if that is still to come
+        self._prewarm_timer.stop()  # this run takes the spare, or starts its own process
         self._continuing = None
         self._kfold = None
         self.show_tab("Training curves")
@@ -306,9 +324,12 @@ class TrainingDashboard(QWidget):
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Stop and join the training and learning-rate finder threads (window closing); True
-        if training ended."""
+        if training ended. The run that ended is listed before this returns."""
         self.finder.shutdown()
-        return self.runner.shutdown(timeout_ms)
+        self._prewarm_timer.stop()
+        ended = self.runner.shutdown(timeout_ms)
+        self._list_now()
+        return ended
 
     def show_tab(self, title: str) -> None:
         """Bring one of the right-hand tabs (TABS) to the front."""
@@ -381,38 +402,61 @@ class TrainingDashboard(QWidget):
                                    + accuracy, "info")
 
     def _on_finished(self, run: RunRecord | None, event: FinishedEvent | None) -> None:
+        """Show how the run ended on this page now (the plots fit one per frame); the other
+        pages hear of the run `LIST_AFTER_MS` later (`_list_run`, then `run_finished`), so
+        their updates and this page's repaint do not add up to one long stall (60-110 ms at
+        once, bench/ui_latency.py)."""
         self.plots.finish_run()
         self.session.set_locked(False)
         self._set_running(False)
         if self._kfold is not None:
             self._kfold = None
             self.progress.prefix = ""
-            self.workspace.reload_runs()
             self._resumable = None
             self.resume_button.setEnabled(False)
             said, self._kfold_message = self._kfold_message, None
             text, kind = said if said is not None else finish_text(None, event, self._failure)
             self.message.show_message(self._failure or text, "error" if self._failure else kind)
             self.progress.on_done("Cross-validation ended", event.iterations if event else 0)
-            self._prepare_next()
-            self.run_finished.emit(None)
-            return
-        if run is not None:
+            self._listing = (None, True)
+        else:
+            stopped = run is not None and run.resumable
+            self._resumable = run if stopped else None
+            self.resume_button.setEnabled(stopped)
+            text, kind = finish_text(run, event, self._failure)
+            self.message.show_message(text, kind)
+            headline = HEADLINES.get(event.reason, event.reason) if event is not None else "Failed"
+            self.progress.on_done(headline, event.iterations if event is not None else 0)
+            self._listing = (run, False)
+        self._list_timer.start()
+
+    def _list_now(self) -> None:
+        """List the run that ended now, if that is still to come (a new run starts, the window
+        closes)."""
+        self._list_timer.stop()
+        if self._listing is not None:
+            listing, self._listing = self._listing, None
+            self._list_run(*listing)
+
+    def _list_run(self, run: RunRecord | None, series: bool) -> None:
+        """List the run that ended on every page (or re-read the runs after a cross-validation),
+        then say the run is over (`run_finished`)."""
+        if series:
+            self.workspace.reload_runs()
+        elif run is not None:
             self.workspace.add_run(run)
-        stopped = run is not None and run.resumable
-        self._resumable = run if stopped else None
-        self.resume_button.setEnabled(stopped)
-        text, kind = finish_text(run, event, self._failure)
-        self.message.show_message(text, kind)
-        headline = HEADLINES.get(event.reason, event.reason) if event is not None else "Failed"
-        self.progress.on_done(headline, event.iterations if event is not None else 0)
         self._prepare_next()
         self.run_finished.emit(run)
 
     # ----- helpers -----------------------------------------------------------------------
     def _prepare_next(self) -> None:
-        """A training process for the next Start, while this page is shown (warm starts)."""
-        if self.isVisible():
+        """A training process for the next Start, while this page is shown (warm starts),
+        once the window has settled: the new process loads torch at full speed for seconds,
+        which would slow the pages updating for the run that just ended."""
+        self._prewarm_timer.start()
+
+    def _prewarm_if_shown(self) -> None:
+        if self.isVisible() and not self.runner.running:
             self.runner.prewarm()
 
     def _show_problem(self, problem: StartProblem) -> None:

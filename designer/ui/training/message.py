@@ -20,13 +20,19 @@ _STYLES: dict[str, tuple[str, str, str]] = {  # background, border, text
 
 
 class MessageStrip(QFrame):
-    """Shows one message of a kind, optionally with one action button."""
+    """Shows one message of a kind, optionally with one action button.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    ``min_lines``: the strip is at least this many lines of text tall, so that one message
+    replacing another (the run's "Training…" by how it ended) usually keeps its height: a
+    strip that grows or shrinks resizes everything below it (the training plots: all their
+    axes drawn again in one frame)."""
+
+    def __init__(self, parent: QWidget | None = None, *, min_lines: int = 1) -> None:
         super().__init__(parent)
         self.kind: Kind = "info"
         self.label = QLabel()
         self.label.setWordWrap(True)
+        self.label.setMinimumHeight(min_lines * self.label.fontMetrics().lineSpacing())
         self.label.setOpenExternalLinks(False)
         self.action_button = QPushButton()
         self.action_button.hide()

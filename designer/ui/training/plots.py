@@ -39,7 +39,7 @@ VALIDATION = QColor(230, 110, 0)
 LR = QColor(44, 140, 60)
 EPOCH_LINE = QColor(150, 150, 150)
 REDRAW_MS = 100
-#: between the plots' fits after a run: one plot's new axes per frame
+#: at most one plot's view moves (and its axes are drawn again) per frame of this long
 FRAME_MS = 20
 
 #: curve name -> (plot name, legend label)
@@ -78,7 +78,10 @@ class TrainingPlots(QWidget):
         for name, (plot, label) in CURVES.items():
             self.curves[name] = self.plots[plot].plot(name=label or None, **_style(name))
         self._shown = dict.fromkeys(CURVES, -1)  # the series version each curve shows
-        self._fitting: list[str] = []  # plots whose fit after a run is still to come
+        #: plots still to be brought up to date, a frame after another's view moved (`refresh`)
+        self._waiting: list[str] = []
+        self._next_frame = QTimer(self, singleShot=True, interval=FRAME_MS)
+        self._next_frame.timeout.connect(self._update_waiting)
         self._log_loss = False
         self._smooth_loss, self._smooth_acc = Smoother(), Smoother()
         self._epochs: list[float] = []
@@ -121,25 +124,22 @@ class TrainingPlots(QWidget):
         self.refresh()
 
     def start_run(self, total_iterations: int) -> None:
-        """Let the axes grow in steps while the run trains (see `_keep_ranges`)."""
+        """Let the axes grow in steps while the run trains (see `_x_range`, `RangeKeeper`)."""
         self._total = max(total_iterations, 1)
         self._x_limit = 0.0
         for keeper in self.ranges.values():
             keeper.reset()
 
     def finish_run(self) -> None:
-        """Fit the axes to the data again: the last points now, then the views one plot per
-        frame (each fit regenerates that plot's axes; three at once made one long frame)."""
+        """Fit the axes to the data again (one plot per frame, see `refresh`)."""
         self._total = 0
-        self._push_curves()
-        self._fitting = list(self.plots)
-        self._fit_next()
+        self._dirty = True
+        self.refresh()
 
-    def _fit_next(self) -> None:
-        if self._fitting:
-            self._keep_ranges([self._fitting.pop(0)])
-            if self._fitting:
-                QTimer.singleShot(FRAME_MS, self._fit_next)
+    @property
+    def settled(self) -> bool:
+        """No plot is waiting for its turn to be brought up to date (see `refresh`)."""
+        return not self._waiting
 
     def add_iterations(self, events: Iterable[IterationEvent]) -> None:
         """Append per-iteration loss, accuracy and learning rate."""
@@ -202,29 +202,37 @@ class TrainingPlots(QWidget):
 
     # ----- display -----------------------------------------------------------------------
     def refresh(self) -> None:
-        """Push the buffers to the curves if anything changed since the last redraw."""
+        """Bring the plots up to date with the buffers if anything changed since the last
+        redraw: each plot its curves, then its view. Once a plot's view moved (its axes and grid
+        are drawn again, ~10-15 ms), the plots after it wait for the next frame: the views
+        move together when the data starts and whenever the x range doubles, and three plots'
+        new axes in one frame stalled the window 50-95 ms (bench/ui_latency.py). A waiting
+        plot's curves wait with its view, so no point is ever drawn outside its view."""
         if not self._dirty:
             return
-        self._push_curves()
-        self._keep_ranges(list(self.plots))
-
-    def _push_curves(self) -> None:
-        """Give each curve its series, if the series changed since it was last given."""
         self._dirty = False
-        for name, curve in self.curves.items():
-            series = self.series[name]
-            if self._shown[name] != series.version:
-                curve.setData(series.x.copy(), series.y.copy())
-                self._shown[name] = series.version
+        self._waiting = list(self.plots)
+        self._update_waiting()
 
-    def _keep_ranges(self, plots: list[str]) -> None:
-        """Set the view ranges from the series' bounds: while training the x range doubles when
-        the data reaches its end (capped at the run's length) and y grows with headroom, so the
-        axes change a dozen times in a run instead of at every redraw; otherwise they fit."""
+    def _update_waiting(self) -> None:
+        """Update the waiting plots in order until one's view moves; the rest next frame."""
         training = self._total > 0
         x_range = self._x_range(training)
-        for name in plots:
-            self.ranges[name].keep(x_range, self._y_bounds(name), grow=training)
+        while self._waiting:
+            name = self._waiting.pop(0)
+            self._push_curves(name)
+            moved = self.ranges[name].keep(x_range, self._y_bounds(name), grow=training)
+            if moved and self._waiting:
+                self._next_frame.start()
+                return
+
+    def _push_curves(self, plot: str) -> None:
+        """Give each curve of `plot` its series, if the series changed since it was last given."""
+        for name, curve in self.curves.items():
+            series = self.series[name]
+            if CURVES[name][0] == plot and self._shown[name] != series.version:
+                curve.setData(series.x.copy(), series.y.copy())
+                self._shown[name] = series.version
 
     def _x_range(self, training: bool) -> Range | None:
         xs = [series.x for series in self.series.values() if len(series)]

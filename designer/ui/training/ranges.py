@@ -87,14 +87,15 @@ class RangeKeeper:
         self._follow = True
         self._x = self._y = None
 
-    def keep(self, x: Range | None, y: Range | None, grow: bool) -> None:
+    def keep(self, x: Range | None, y: Range | None, grow: bool) -> bool:
         """Show `x` (the wanted x range) and the data's y bounds `y` (view units): grown in steps
-        when `grow` (a run is training), fitted otherwise; None: no data."""
+        when `grow` (a run is training), fitted otherwise; None: no data. True when the view
+        moved (its axes are drawn again)."""
         if any(self.view.autoRangeEnabled()):  # the user pressed "A": fit, and follow again
             self.view.disableAutoRange()
             self.reset()
         if not self._follow or x is None:
-            return
+            return False
         if self.fixed_y is not None:
             new_y: Range | None = self.fixed_y if self._y is None else None
         elif y is None:
@@ -105,11 +106,12 @@ class RangeKeeper:
             new_y = fitted(*y) if self._y != fitted(*y) else None
         new_x = x if x != self._x else None
         if new_x is None and new_y is None:
-            return
+            return False
         self._x = new_x or self._x
         self._y = new_y or self._y
         self.changes += 1
         self.view.setRange(xRange=self._x, yRange=self._y, padding=0)
+        return True
 
     def _user_moved(self, *_args: object) -> None:
         self._follow = False

@@ -15,7 +15,7 @@ from PySide6.QtGui import QFontMetricsF
 from pytestqt.qtbot import QtBot
 
 from designer.training.events import IterationEvent, ValidationEvent
-from designer.ui.training.plots import TrainingPlots
+from designer.ui.training.plots import CURVES, TrainingPlots
 from designer.ui.training.progress import RunProgress
 from designer.ui.training.ranges import fitted, grown
 
@@ -48,13 +48,23 @@ def plots(qtbot: QtBot) -> TrainingPlots:
 
 
 def _inside(plots: TrainingPlots, name: str) -> bool:
-    """Every point of the plot's curves lies inside its view."""
+    """Every point the plot's curves draw lies inside its view."""
     (x0, x1), (y0, y1) = plots.plots[name].getPlotItem().viewRange()
-    xs = [s.x for s in plots.series.values() if len(s)]
-    ys = [s for key, s in plots.series.items() if key.startswith(
-        {"loss": ("loss", "val_loss"), "accuracy": ("acc", "val_acc"), "lr": ("lr",)}[name])]
-    low, high = min(s.y_low for s in ys), max(s.y_high for s in ys)
-    return x0 <= min(x[0] for x in xs) and max(x[-1] for x in xs) <= x1 and y0 <= low <= high <= y1
+    drawn = [curve.getOriginalDataset() for key, curve in plots.curves.items()
+             if CURVES[key][0] == name]
+    drawn = [(x, y) for x, y in drawn if x is not None and len(x)]
+    if not drawn:
+        return True
+    return (x0 <= min(float(x.min()) for x, _ in drawn) and max(float(x.max()) for x, _ in drawn)
+            <= x1 and y0 <= min(float(y.min()) for _, y in drawn)
+            and max(float(y.max()) for _, y in drawn) <= y1)
+
+
+def _shows_everything(plots: TrainingPlots) -> bool:
+    """The curves draw every point received so far."""
+    given = {key: curve.getOriginalDataset()[0] for key, curve in plots.curves.items()}
+    return all(len(x if x is not None else ()) == len(plots.series[key])
+               for key, x in given.items())
 
 
 def test_a_long_run_moves_the_views_a_handful_of_times_and_never_hides_a_point(
@@ -65,19 +75,25 @@ def test_a_long_run_moves_the_views_a_handful_of_times_and_never_hides_a_point(
             lambda *_args, name=name: moves.__setitem__(name, moves[name] + 1))
     plots.clear()
     plots.start_run(TOTAL)
-    redraws = 0
+    redraws = staggered = 0
     for first in range(1, TOTAL + 1, BATCH):
         last = first + BATCH - 1
         plots.add_iterations(_iterations(first, last))
         if last % EPOCH == 0:
             plots.add_validation(_validation(last))
             plots.mark_epoch(last)
+        moved = sum(moves.values())
         plots.refresh()
         redraws += 1
+        assert sum(moves.values()) <= moved + 1, "at most one plot's axes move per frame"
+        staggered += not plots.settled
         for name, plot in plots.plots.items():
             assert plot.getPlotItem().getViewBox().autoRangeEnabled() == [False, False]
             assert _inside(plots, name), f"{name} plot at iteration {last}"
-    assert redraws == 300
+        qtbot.waitUntil(lambda: plots.settled)  # the others follow, a frame apart
+        assert _shows_everything(plots)
+        assert all(_inside(plots, name) for name in plots.plots), f"at iteration {last}"
+    assert redraws == 300 and staggered > 0
     assert all(count <= 25 for count in moves.values()), moves  # not one per redraw
     plots.finish_run()  # then the views fit the data, one plot per frame
     x_fit = fitted(1, TOTAL)
@@ -144,20 +160,24 @@ def test_the_axes_are_not_repainted_while_only_the_curves_change(
     assert painted["axis"] == before["axis"]
 
 
-def test_a_zoomed_plot_is_left_alone_until_auto_range_is_asked_for(plots: TrainingPlots) -> None:
+def test_a_zoomed_plot_is_left_alone_until_auto_range_is_asked_for(
+        qtbot: QtBot, plots: TrainingPlots) -> None:
     plots.start_run(TOTAL)
     plots.add_iterations(_iterations(1, 100))
     plots.refresh()
+    qtbot.waitUntil(lambda: plots.settled)
     view = plots.plots["loss"].getPlotItem().getViewBox()
     view.setRange(xRange=(10, 20), yRange=(0.5, 1.0), padding=0)  # the user zooms in
     view.sigRangeChangedManually.emit([True, True])
     plots.add_iterations(_iterations(101, 3000))
     plots.refresh()
+    qtbot.waitUntil(lambda: plots.settled)
     assert view.viewRange()[0] == pytest.approx([10, 20])  # still where the user put it
-    assert _inside(plots, "accuracy")  # the other plots follow the data
+    assert _shows_everything(plots) and _inside(plots, "accuracy")  # the others follow
     plots.plots["loss"].getPlotItem().autoBtnClicked()  # the plot's "A" button
     plots.add_iterations(_iterations(3001, 3020))
     plots.refresh()
+    qtbot.waitUntil(lambda: plots.settled)
     assert _inside(plots, "loss") and view.autoRangeEnabled() == [False, False]
 
 
@@ -215,7 +235,7 @@ def test_the_short_learning_rate_plot_labels_do_not_overlap(qtbot: QtBot, height
     widget.refresh()
     widget.finish_run()
     item = widget.plots["lr"].getPlotItem()
-    qtbot.waitUntil(lambda: not widget._fitting, timeout=5_000)
+    qtbot.waitUntil(lambda: widget.settled, timeout=5_000)
     axis = item.getAxis("left")
     low, high = item.getViewBox().viewRange()[1]
     pixels = axis.size().height()

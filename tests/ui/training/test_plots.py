@@ -38,6 +38,7 @@ def test_a_history_is_shown_point_for_point(qtbot: QtBot) -> None:
     qtbot.addWidget(plots)
     history = _history()
     plots.load_history(history)
+    qtbot.waitUntil(lambda: plots.settled)  # one plot's new axes per frame
     x, y = plots.curves["loss"].getData()
     assert list(x) == list(range(1, 41))
     assert list(y) == [r["loss"] for r in history.iterations]
