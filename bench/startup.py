@@ -5,7 +5,9 @@ under a thin driver that timestamps, from outside the product (monkeypatched in 
 the product carries no bench code):
   imports    the interpreter is up and `designer.cli` is imported
   window     the main window's first paint (what "the app has started" looks like)
-  model      the bundled start model is opened and drawn on the canvas
+  graph      the start model's graph is drawn on the canvas (from the graph cache or the
+             meta-device preview, before its weights exist; = model where there is none)
+  model      the bundled start model is opened (its design, editable) and drawn
 Times are seconds since the parent called Popen (interpreter start included). The child gets an
 empty config folder (no recent projects, no saved layout) and renders offscreen unless a display
 is set with --display. Prints per-stage medians over --repeats, which heavy libraries were
@@ -17,9 +19,11 @@ warm-up start fills; `--no-bytecode` instead compiles every module on every star
 checkout under PYTHONDONTWRITEBYTECODE=1 does. `--compare DIR` starts another checkout of the
 app (e.g. an export of main) in turns with this one, so load changes hit both alike, and prints
 both figures and their ratio. `--window-only` ends each start at the first paint.
+`--no-graph-cache` draws no graph kept by an earlier open (a first start ever; the untimed
+warm-up start otherwise fills that cache).
 
     python bench/startup.py [--repeats 5] [--busy] [--display :N] [--compare DIR]
-                            [--window-only] [--no-bytecode]
+                            [--window-only] [--no-bytecode] [--no-graph-cache]
 """
 
 from __future__ import annotations
@@ -72,8 +76,18 @@ def watch(window):
         window.canvas.grab()  # the canvas drawn with the model
         finish() if ok else os._exit(3)
     window.session.open_finished.connect(opened)
+    def drawn(*_args):
+        if "graph" not in stamps:
+            window.canvas.grab()
+            stamps["graph"] = time.time()
+    if hasattr(window.session, "preview_changed"):
+        window.session.preview_changed.connect(lambda n: drawn() if n is not None else None)
+    window.session.design_replaced.connect(drawn)
     QTimer.singleShot(120_000, lambda: os._exit(4))
 import designer.ui.main_window as mw
+if os.environ.get("NO_GRAPH_CACHE"):
+    import designer.ui.zoo.opening as zoo_opening
+    zoo_opening.cached_graph = lambda name: None
 shown = mw.MainWindow.show
 def show(self):
     watch(self)
@@ -116,6 +130,8 @@ def child_env(args: argparse.Namespace, app_root: Path, pycache: Path | None) ->
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     if args.window_only:
         env["WINDOW_ONLY"] = "1"
+    if args.no_graph_cache:
+        env["NO_GRAPH_CACHE"] = "1"
     return env
 
 
@@ -125,7 +141,7 @@ def summary(title: str, runs: list[dict[str, Any]], window_only: bool) -> float:
     stages = [("python", "interpreter up"), ("imports", "designer.cli imported"),
               ("window", "main window painted")]
     if not window_only:
-        stages.append(("model", "start model drawn"))
+        stages += [("graph", "start model graph drawn"), ("model", "start model opened")]
     for stage, label in stages:
         values = [r[stage] for r in runs]
         print(f"  {label:<24}{statistics.median(values):>7.2f} s  "
@@ -143,6 +159,8 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, default=None,
                         help="another checkout of the app, started in turns with this one")
     parser.add_argument("--window-only", action="store_true", help="stop at the first paint")
+    parser.add_argument("--no-graph-cache", action="store_true",
+                        help="draw no graph an earlier open kept (a first start ever)")
     parser.add_argument("--no-bytecode", action="store_true",
                         help="compile every module on every start (a source checkout)")
     args = parser.parse_args()

@@ -93,9 +93,10 @@ class Design:
         self._transaction_depth = 0
         self.network.changed.connect(self._invalidate)
         self._plumbing_pending = True
-        hidden = plumbing.from_graph(self.network)
-        if hidden:
-            self.network.update(hidden)
+        plumbing.hide_from_graph(self.network)
+        # the dataflow graph now, on the thread that opens the design: the views read it
+        # (actions, the canvas's layout), and the first one also imports networkx (~0.3 s)
+        _ = self.network.graph
         if analyse:
             self.analyze()
 

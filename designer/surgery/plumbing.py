@@ -45,6 +45,13 @@ def from_graph(network: Network) -> list[Layer]:
             if _hideable(layer) and (layer.name in kinds or layer.name not in feeding)]
 
 
+def hide_from_graph(network: Network) -> None:
+    """Mark the helper layers `from_graph` finds as plumbing (what a new design shows)."""
+    hidden = from_graph(network)
+    if hidden:
+        network.update(hidden)
+
+
 def from_analysis(network: Network, analysis: NetworkAnalysis) -> list[Layer]:
     """Layers to hide given the analysis of `network` (not analysed: a layer that failed)."""
     feeding = network.upstream(network.output().name)

@@ -50,13 +50,21 @@ def network_from_module(module: nn.Module, *, copy_module: bool = True) -> tuple
     return Network(layers), store
 
 
-def _named_tensors_by_storage(root: nn.Module) -> dict[int, tuple[str, torch.Tensor]]:
+def _named_tensors_by_storage(root: nn.Module) -> dict[object, tuple[str, torch.Tensor]]:
     named = list(root.named_buffers()) + list(root.named_parameters())
-    return {t.data_ptr(): (name, t) for name, t in named if t.numel() > 0}
+    return {_storage_key(t): (name, t) for name, t in named if t.numel() > 0}
+
+
+def _storage_key(tensor: torch.Tensor) -> object:
+    """Where a tensor's data starts: its address, or on the meta device (where every address
+    is 0: a model built there to draw its graph at once) its storage and offset."""
+    if tensor.is_meta:
+        return tensor.untyped_storage()._cdata, tensor.storage_offset()
+    return tensor.data_ptr()
 
 
 def _constant_layers(node: fx.Node, root: nn.Module, store: Store,
-                     buffers: dict[int, tuple[str, torch.Tensor]]) -> list[Layer]:
+                     buffers: dict[object, tuple[str, torch.Tensor]]) -> list[Layer]:
     """Layers for a constant fx captured while tracing.
 
     fx stores `self.some_buffer.view(-1)` as an anonymous `_tensor_constantN`; when it is a
@@ -64,7 +72,7 @@ def _constant_layers(node: fx.Node, root: nn.Module, store: Store,
     its name in the state_dict and a loaded checkpoint reaches it.
     """
     value = _get_attr(root, str(node.target))
-    source = buffers.get(value.data_ptr()) if isinstance(value, torch.Tensor) else None
+    source = buffers.get(_storage_key(value)) if isinstance(value, torch.Tensor) else None
     if source is None or not isinstance(value, torch.Tensor) or \
             not _is_plain_reshape(value, source[1]):
         return [_layer_from_node(node, root, store)]

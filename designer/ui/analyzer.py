@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 from designer.core.analysis import NetworkAnalysis
 from designer.core.network import Network
 from designer.ui.formatting import count_text
+from designer.ui.later import Later
 from designer.ui.session import DesignSession
 from designer.workers.task import TaskCancelled, TaskRunner
 
@@ -262,9 +263,11 @@ class AnalyzerPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(splitter)
-        session.analysis_ready.connect(self._on_analysis_ready)
-        session.document_changed.connect(self._on_analysis_ready)
-        session.design_replaced.connect(self._on_analysis_ready)
+        # the rows and issues follow the session one event-loop turn later (or when shown):
+        # not inside the signals that open a model or land its analysis (see ui/later.py)
+        self.later = Later(self, self._show_analysis)
+        for signal in (session.analysis_ready, session.document_changed, session.design_replaced):
+            signal.connect(self.later.request)
         session.design_replaced.connect(lambda _d: self._clear_profile())
         session.document_changed.connect(lambda _names: self._clear_profile())
 
@@ -388,7 +391,7 @@ class AnalyzerPanel(QWidget):
         self.colour_box.setEnabled(False)
         self.profile_info.hide()
 
-    def _on_analysis_ready(self, *_args: object) -> None:
+    def _show_analysis(self) -> None:
         design = self.session.design
         analysis = self.session.analysis
         self.model.set_data(design.network if design else None, analysis)

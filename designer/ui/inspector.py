@@ -29,6 +29,7 @@ from designer.core.grouping import BLOCK_PREFIX
 from designer.core.layers import Layer
 from designer.ui.actions import design_actions, would_set_frozen
 from designer.ui.formatting import bytes_text, count_text
+from designer.ui.later import Later
 from designer.ui.session import DesignSession
 
 #: shown where the analysis's numbers go while a background analysis runs (draw first)
@@ -47,18 +48,18 @@ class Inspector(QScrollArea):
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #c0392b;")
-        session.selection_changed.connect(self.refresh)
-        session.analysis_ready.connect(self.refresh)
-        session.document_changed.connect(self.refresh)
-        session.design_replaced.connect(self.refresh)
-        session.locked_changed.connect(self.refresh)
-        session.open_started.connect(self.refresh)
-        session.open_finished.connect(self.refresh)
+        # rebuilt once per event-loop turn, however many of these fire (an open sends three),
+        # and only while on screen (see ui/later.py)
+        self.later = Later(self, self.refresh)
+        for signal in (session.selection_changed, session.analysis_ready,
+                       session.document_changed, session.design_replaced,
+                       session.locked_changed, session.open_started, session.open_finished):
+            signal.connect(self.later.request)
         self.refresh()
 
     # ----- building ----------------------------------------------------------------------
-    def refresh(self, *_args: object) -> None:
-        """Rebuild the panel for the current selection."""
+    def refresh(self) -> None:
+        """Rebuild the panel for the current selection now."""
         self._fields = {}
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
@@ -68,7 +69,10 @@ class Inspector(QScrollArea):
         layout.setAlignment(Qt.AlignmentFlag.AlignTop)
         design = self.session.design
         selection = self.session.selection
-        if design is None and self.session.open_runner.running:
+        if self.session.preview is not None:  # drawn before its weights exist: nothing to edit
+            layout.addWidget(_wrapped("Building the model's weights… its layers can be "
+                                      "inspected and edited when they are ready."))
+        elif design is None and self.session.open_runner.running:
             layout.addWidget(_wrapped("Opening the model… its layers appear here and on the "
                                       "canvas when it is ready."))
         elif design is None:

@@ -38,6 +38,7 @@ from designer.ui.zoo import ModelBrowser
 from designer.workers.task import TaskRunner
 
 if TYPE_CHECKING:
+    from designer.core.network import NetworkState
     from designer.project.runs import RunRecord
     from designer.surgery.design import Design
 
@@ -298,12 +299,14 @@ class MainWindow(QMainWindow):
         model = name or START_MODEL
         weights = "bundled" if model.endswith("_bundled") else "none"
 
-        def opener(progress: Callable[[float, str], None], cancelled: Callable[[], bool]) -> Design:
-            from designer.surgery.opening import open_model  # torch: on the worker thread
+        def opener(progress: Callable[[float, str], None], cancelled: Callable[[], bool],
+                   show: Callable[[NetworkState], None]) -> Design:
+            from designer.ui.zoo.opening import open_model  # imports torch when called
 
-            return open_model(model, weights, progress=progress, cancel=cancelled, analyse=False)
+            return open_model(model, weights, progress=progress, cancel=cancelled, analyse=False,
+                              preview=show)
 
-        self.session.open_in_background(opener)
+        self.session.open_with_preview(opener)
 
     def open_model_finder(self) -> None:
         """Model ▸ Find a model for my data: the finder dialog (designer.ui.search)."""

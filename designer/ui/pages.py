@@ -20,7 +20,8 @@ PageFactory = Callable[[], QWidget]
 #: pyqtgraph): loaded on a worker thread before the pages are built, so building them does not
 #: freeze the window for seconds of import. Module code only: no widget is made there (Qt
 #: objects belong to the GUI thread; pyqtgraph's import defines classes and connects a slot).
-PAGE_IMPORTS = ("torch", "torchvision", "pyqtgraph", "designer.data", "designer.training",
+#: networkx first: the start model's graph (drawn from the graph cache) waits for it alone.
+PAGE_IMPORTS = ("networkx", "torch", "torchvision", "pyqtgraph", "designer.data", "designer.training",
                 "designer.evaluation", "designer.project", "designer.audit", "designer.export")
 
 

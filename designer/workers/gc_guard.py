@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 
 
 class GuiThreadCollection:
@@ -30,11 +31,14 @@ class GuiThreadCollection:
 
     _users = 0
     _was_enabled = True
-    #: objects frozen by settles since the last full pass; past `FULL_PASS_AFTER`, the next
-    #: settle unfreezes and collects everything once (a rare ~0.5 s pass at the end of a task)
-    #: so cyclic garbage that was frozen with the survivors is not kept for the whole session
+    #: how much the process's allocated blocks may grow past their level at the last full
+    #: pass; beyond it, the next settle that freezes unfreezes and collects everything once
+    #: (a rare ~0.5 s pass at the end of a task) so cyclic garbage that was frozen with the
+    #: survivors is not kept for the whole session. Blocks, not `gc.get_freeze_count()`: that
+    #: walks every frozen object (35-100 ms with torch and Qt frozen, measured inside the
+    #: analysis landing), `sys.getallocatedblocks()` reads the allocator's arenas (~0.3 ms).
     FULL_PASS_AFTER = 2_000_000
-    _frozen_since_full = 0
+    _blocks_at_full: int | None = None
 
     @classmethod
     def acquire(cls) -> None:
@@ -57,26 +61,31 @@ class GuiThreadCollection:
 
         A frozen object is still freed by reference counting (designs are: tests/surgery/
         test_fx_release.py); one that ends in a reference cycle stays until the next full
-        pass, which runs here once `FULL_PASS_AFTER` objects have been frozen since the last."""
+        pass, which runs here once the process grew by `FULL_PASS_AFTER` allocated blocks
+        since the last (or since the first settle)."""
         threshold, count = gc.get_threshold(), gc.get_count()
         if count[2] > 0 or count[1] > threshold[1]:
             gc.collect(1)
-            # what freeze moves: the old generation (the young ones are empty now). Not
-            # gc.get_freeze_count() before and after: it walks every frozen object, 20-45 ms
-            # each in the app at the end of a run (~570k objects spread over the heap)
-            cls._frozen_since_full += len(gc.get_objects(generation=2))
             gc.freeze()
-            if cls._frozen_since_full > cls.FULL_PASS_AFTER:
+            blocks = sys.getallocatedblocks()
+            if cls._blocks_at_full is None or blocks < cls._blocks_at_full:
+                cls._blocks_at_full = blocks  # memory was freed: grow from the lower level
+            elif blocks - cls._blocks_at_full > cls.FULL_PASS_AFTER:
                 gc.unfreeze()
                 gc.collect()
                 gc.freeze()
-                cls._frozen_since_full = 0
+                cls._blocks_at_full = sys.getallocatedblocks()
         elif count[0] > threshold[0]:
             gc.collect(0)
 
-    @staticmethod
-    def collect_if_due() -> None:
+    #: young (generation-0) passes between two generation-1 passes of `collect_if_due`
+    #: (CPython's own threshold is 10). Each object that survives its first pass is scanned
+    #: by one generation-1 pass whatever the rhythm, so more frequent ones cost no more in
+    #: all, but each scans less: a first open's imports made 15-30 ms passes at 10.
+    YOUNG_PER_MIDDLE = 3
+
+    @classmethod
+    def collect_if_due(cls) -> None:
         """What the automatic collector would do by now, short of a full collection."""
-        threshold, count = gc.get_threshold(), gc.get_count()
-        if count[0] > threshold[0]:
-            gc.collect(1 if count[1] > threshold[1] else 0)
+        if gc.get_count()[0] > gc.get_threshold()[0]:
+            gc.collect(1 if gc.get_count()[1] >= cls.YOUNG_PER_MIDDLE else 0)

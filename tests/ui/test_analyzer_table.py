@@ -40,6 +40,7 @@ def test_header_clicks_sort_and_the_filter_and_selection_follow(
     panel.show()
     qtbot.waitExposed(panel)
     session.set_design(open_model("resnet18", input_size=32))
+    qtbot.waitUntil(lambda: not panel.later.pending)  # the table follows at the next turn
     macs = _column(panel, "MACs")
     assert _shown(panel, 0) == sorted(_shown(panel, 0)), "execution order at first"
     panel.table.selectRow(3)
@@ -67,6 +68,7 @@ def test_a_failed_layer_stays_red_after_sorting(qtbot: QtBot, session: DesignSes
     session.set_design(open_model("resnet18", input_size=32))
     with qtbot.waitSignal(session.analysis_ready, timeout=60_000):
         session.edit(lambda d: d.set_params("fc", in_features=100))  # fc now mismatches
+    panel.show()  # a hidden panel catches up as it is shown
     panel.table.sortByColumn(_column(panel, "MACs"), Qt.SortOrder.DescendingOrder)
     proxy = panel.proxy
     red = [proxy.index(r, 1).data() for r in range(proxy.rowCount())

@@ -24,6 +24,7 @@ def test_the_inspector_says_a_model_is_opening_until_it_is_shown(
         qtbot: QtBot, session: DesignSession) -> None:
     panel = Inspector(session)
     qtbot.addWidget(panel)
+    panel.show()  # it follows the session at the next turn of the event loop while shown
     assert "Open a model from the model browser" in _texts(panel)
     release = threading.Event()
 
@@ -32,9 +33,12 @@ def test_the_inspector_says_a_model_is_opening_until_it_is_shown(
         return open_model("resnet18", "none", input_size=32)
 
     session.open_in_background(opener)
-    assert "Opening the model" in _texts(panel)
-    with qtbot.waitSignal(session.open_finished, timeout=60_000):
-        release.set()
+    try:
+        qtbot.waitUntil(lambda: "Opening the model" in _texts(panel))
+    finally:
+        with qtbot.waitSignal(session.open_finished, timeout=60_000):
+            release.set()
+    qtbot.waitUntil(lambda: not panel.later.pending)
     text = _texts(panel)
     assert "Opening the model" not in text and "Open a model" not in text
     assert "resnet18" in text

@@ -73,8 +73,8 @@ def test_frozen_cyclic_garbage_is_freed_once_enough_was_frozen(
         passes: list[tuple[int, int]], monkeypatch: pytest.MonkeyPatch) -> None:
     """Freezing survivors must not keep the session's cyclic garbage forever: a cycle that was
     frozen while still in use and dropped later goes at the first settle past the budget."""
-    monkeypatch.setattr(GuiThreadCollection, "FULL_PASS_AFTER", 10)
-    monkeypatch.setattr(GuiThreadCollection, "_frozen_since_full", 0)
+    monkeypatch.setattr(GuiThreadCollection, "FULL_PASS_AFTER", 1_000)
+    monkeypatch.setattr(GuiThreadCollection, "_blocks_at_full", None)
     kept = _Cycle()  # e.g. a replaced canvas scene's items, alive while the task ran
     gone = weakref.ref(kept)
     GuiThreadCollection.acquire()
@@ -85,12 +85,12 @@ def test_frozen_cyclic_garbage_is_freed_once_enough_was_frozen(
     del kept
     gc.collect()
     assert gone() is not None, "a frozen cycle is not collected by an ordinary full pass"
-    monkeypatch.setattr(GuiThreadCollection, "FULL_PASS_AFTER", 10)
+    monkeypatch.setattr(GuiThreadCollection, "FULL_PASS_AFTER", 1_000)
     GuiThreadCollection.acquire()
     for _ in range(3):
         _Cycle()  # garbage of the next task
     gc.collect(1)
-    holder = [_Cycle() for _ in range(20)]  # survivors of the next task: over the budget
+    holder = [_Cycle() for _ in range(5_000)]  # survivors of the next task: over the budget
     gc.collect(1)
     passes.clear()
     GuiThreadCollection.release()

@@ -74,3 +74,42 @@ def test_cancel_stops_the_task(qtbot: QtBot) -> None:
     with qtbot.waitSignal(runner.finished, timeout=5000):
         runner.cancel()
     assert cancelled == [True]
+
+
+def test_partial_results_arrive_in_order_before_the_result(qtbot: QtBot) -> None:
+    runner = TaskRunner()
+    heard: list[object] = []
+    runner.partial.connect(lambda value: heard.append(("partial", value)))
+    runner.succeeded.connect(lambda value: heard.append(("result", value)))
+
+    def task(_p: Callable[[float, str], None], _c: Callable[[], bool],
+             deliver: Callable[[object], None]) -> str:
+        deliver("graph")
+        deliver("more")
+        return "design"
+
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        runner.start_partial(task)
+    assert heard == [("partial", "graph"), ("partial", "more"), ("result", "design")]
+
+
+def test_no_partial_result_after_a_cancel(qtbot: QtBot) -> None:
+    import threading
+
+    runner = TaskRunner()
+    heard: list[object] = []
+    runner.partial.connect(heard.append)
+    cancelled: list[bool] = []
+    runner.cancelled.connect(lambda: cancelled.append(True))
+    go = threading.Event()
+
+    def task(_p: Callable[[float, str], None], _c: Callable[[], bool],
+             deliver: Callable[[object], None]) -> None:
+        assert go.wait(10)
+        deliver("stale graph")
+
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        runner.start_partial(task)
+        runner.cancel()
+        go.set()
+    assert heard == [] and cancelled == [True]

@@ -46,6 +46,7 @@ class NetworkCanvas(QWidget):
         self.find_box.textEdited.connect(lambda _t: self.find_box.setStyleSheet(""))
         # names change with the document, not with expanding or collapsing blocks
         session.design_replaced.connect(lambda _d: self.find_box.set_network(self.scene.network))
+        session.preview_changed.connect(lambda _n: self.find_box.set_network(self.scene.network))
         session.document_changed.connect(
             lambda names: self.find_box.set_network(self.scene.network) if names is None else None)
 

@@ -55,6 +55,7 @@ class NetworkScene(QGraphicsScene):
         self._job_timer.setInterval(0)
         self._job_timer.timeout.connect(self._build_step)
         session.design_replaced.connect(self._on_design_replaced)
+        session.preview_changed.connect(self._on_design_replaced)
         session.document_changed.connect(self._on_document_changed)
         session.analysis_ready.connect(self._on_analysis)
         session.selection_changed.connect(self._on_session_selection)
@@ -66,8 +67,9 @@ class NetworkScene(QGraphicsScene):
     # ----- reading ---------------------------------------------------------------------
     @property
     def network(self) -> Network | None:
-        """The document shown (None before a model is opened)."""
-        return self.session.design.network if self.session.design is not None else None
+        """The document shown (None before a model is opened): the design's, or the preview
+        of a model being opened (drawn before its weights exist)."""
+        return self.session.shown_network
 
     @property
     def nodes(self) -> dict[str, LayerItem]:
@@ -244,6 +246,8 @@ class NetworkScene(QGraphicsScene):
 
     # ----- session signals -------------------------------------------------------------
     def _on_design_replaced(self, _design: object) -> None:
+        if self.session.drawn_already:
+            return  # the design of the preview drawn: the same graph, kept as the user sees it
         network = self.network
         self.collapsed = default_collapsed(network) if network is not None else set()
         self._framed = set(self.collapsed)

@@ -41,7 +41,7 @@ class OpenFlow(QObject):
         self.attempt: OpenAttempt | None = None
         self.progress_dialog: QProgressDialog | None = None
         session.open_progress.connect(self._on_progress)
-        session.open_runner.finished.connect(self._on_task_finished)
+        session.open_ended.connect(self._on_task_finished)
 
     def ask_and_open(self, name: str, status: str) -> bool:
         """Show the weights dialog for ``name`` and start opening; False if the user declined."""
@@ -58,20 +58,18 @@ class OpenFlow(QObject):
 
     def start(self, name: str, weights: WeightsChoice, *, allow_unsafe: bool = False,
               load_matching: bool = False) -> None:
-        """Open ``name`` with ``weights`` in the background, with a progress dialog."""
-        if self.session.open_runner.running:
-            self.session.error_occurred.emit("A model is already being opened; wait or cancel "
-                                              "it first.")
-            return
+        """Open ``name`` with ``weights`` in the background, with a progress dialog (an open
+        still running is replaced: only the newest is shown)."""
+        self._close_progress()
         self.attempt = OpenAttempt(name, weights, allow_unsafe, load_matching)
         self.open_requested.emit(name, weights)
         self._create_progress(name)
-        self.session.open_in_background(self.attempt)
+        self.session.open_with_preview(self.attempt)
 
     def cancel(self) -> None:
         """Cancel the open in progress (the download stops and leaves no partial file)."""
         if self.attempt is not None:
-            self.session.open_runner.cancel()
+            self.session.cancel_open()
 
     # ----- progress --------------------------------------------------------------------
     def _create_progress(self, name: str) -> None:
@@ -112,10 +110,10 @@ class OpenFlow(QObject):
             dialog.deleteLater()
 
     # ----- outcome ---------------------------------------------------------------------
-    def _on_task_finished(self) -> None:
+    def _on_task_finished(self, opener: object) -> None:
+        if opener is not self.attempt or self.attempt is None:
+            return  # another component's open, or one this flow replaced
         attempt, self.attempt = self.attempt, None
-        if attempt is None:
-            return
         self._close_progress()
         design = self.session.design
         if attempt.report is not None:  # a weights file that fits in part

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from designer.core.network import NetworkState
 from designer.surgery.import_report import ImportReport
 from designer.workers.task import TaskCancelled
 from designer.zoo.errors import OfflineError, UnsafeWeightsError, WeightsMismatchError
+from designer.zoo.graph_cache import cached_graph, remember_graph
 from designer.zoo.registry import WeightsChoice, create_model, get_entry
 from designer.zoo.weights import apply_weights, load_weights_file
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[float, str], None]
 Cancelled = Callable[[], bool]
+Show = Callable[[NetworkState], None]
 
 
 class NeedsUserChoice(TaskCancelled):
@@ -49,8 +52,10 @@ class OpenAttempt:
     #: a weights file that fits in part: its report, for the browser to offer the matching part
     report: ImportReport | None = None
 
-    def __call__(self, progress: Progress, cancelled: Cancelled) -> Design:
-        """Open the model (the ``opener`` given to ``DesignSession.open_in_background``)."""
+    def __call__(self, progress: Progress, cancelled: Cancelled, show: Show | None = None
+                 ) -> Design:
+        """Open the model (the ``opener`` given to ``DesignSession.open_with_preview``: a zoo
+        model's graph is shown with ``show`` before its weights are built)."""
         progress(0.0, f"Opening {get_entry(self.name).display_name}…")
         try:
             if self.allow_unsafe and isinstance(self.weights, Path | str) \
@@ -59,7 +64,7 @@ class OpenAttempt:
             if isinstance(self.weights, Path):
                 return self._open_with_file(self.weights)
             return open_model(self.name, self.weights, progress=progress, cancel=cancelled,
-                              analyse=False)
+                              analyse=False, preview=show)
         except (OfflineError, UnsafeWeightsError) as error:
             if cancelled():
                 raise
@@ -86,12 +91,23 @@ class OpenAttempt:
 
 
 def open_model(name: str, weights: WeightsChoice, progress: Progress | None = None,
-               cancel: Cancelled | None = None, *, analyse: bool = True) -> Design:
+               cancel: Cancelled | None = None, *, analyse: bool = True,
+               preview: Show | None = None) -> Design:
     """``designer.surgery.opening.open_model``, imported when first called: it loads torch
-    (seconds), which happens on the worker thread that opens the model, not at start-up."""
+    (seconds), which happens on the worker thread that opens the model, not at start-up.
+
+    With ``preview``, the graph this model had when last opened (`designer.zoo.graph_cache`)
+    is shown before torch is even imported; else the meta-device preview once it is."""
+    graph = cached_graph(name) if preview is not None else None
+    if graph is not None and preview is not None:
+        preview(graph)
     from designer.surgery import opening
 
-    return opening.open_model(name, weights, progress=progress, cancel=cancel, analyse=analyse)
+    design = opening.open_model(name, weights, progress=progress, cancel=cancel,
+                                analyse=analyse, preview=None if graph is not None else preview)
+    if preview is not None and (opened := design.network.state()) != graph:
+        remember_graph(name, opened)
+    return design
 
 
 def open_trusting_file(name: str, path: Path, cancelled: Cancelled | None = None) -> Design:

@@ -80,7 +80,10 @@ def test_the_graph_is_drawn_before_the_analysis_and_shapes_follow(
     qtbot.addWidget(inspector)
     analyzer = AnalyzerPanel(session)
     qtbot.addWidget(analyzer)
+    inspector.show()  # on screen, they follow the session at the next turn of the event loop
+    analyzer.show()
     _open(qtbot, session, lambda: open_model("resnet18", "none", input_size=64, analyse=False))
+    qtbot.waitUntil(lambda: not inspector.later.pending and not analyzer.later.pending)
     scene = canvas.scene
     shown = [ly.name for ly in session.design.network if not ly.plumbing] if session.design \
         else []
@@ -98,6 +101,7 @@ def test_the_graph_is_drawn_before_the_analysis_and_shapes_follow(
     with qtbot.waitSignal(session.analysis_ready, timeout=60_000):
         gate.open()
     assert session.analysis is not None and session.analysis.output_shape == (1, 1000)
+    qtbot.waitUntil(lambda: not inspector.later.pending and not analyzer.later.pending)
     assert scene.nodes["fc"].view.shape == "1000"
     assert scene.nodes["output"].view.shape == "1000"
     text = _texts(inspector)

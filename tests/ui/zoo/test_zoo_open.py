@@ -126,7 +126,8 @@ def test_cancel_in_the_progress_dialog_stops_the_open(
     errors = _errors(session)
 
     def slow_open(name: str, weights: object, *, progress: Callable[[float, str], None],
-                  cancel: Callable[[], bool], analyse: bool = True) -> object:
+                  cancel: Callable[[], bool], analyse: bool = True,
+                  preview: object = None) -> object:
         while not cancel():  # a download stuck at 40 %, reporting as a real one does
             progress(0.4, f"Downloading {name}: 18.0 MB of 44.7 MB")
             time.sleep(0.01)
