@@ -22,9 +22,11 @@ Targets (issues 4, 13): resnet50 ≤ 0.3 s, maxvit_t ≤ 0.75 s, first open ≤ 
 The first row, the bundled EfficientNet-Lite0 that the app opens at start-up, pays the
 process's one-off costs (first trace imports timm and fx helpers) as the app's first open does.
 `--freeze-gc` calls gc.freeze() after the imports, as the app does at start-up; `--busy` runs a
-second CPU-bound process meanwhile (bench/busy.py).
+second CPU-bound process meanwhile (bench/busy.py); `--profile` samples the GUI thread's stack
+(ui_latency.py's sampler) and prints, for each gap over 40 ms of the open, where it was.
 
-Run: QT_QPA_PLATFORM=offscreen python bench/canvas_open.py [--freeze-gc] [--busy] [model ...]
+Run: QT_QPA_PLATFORM=offscreen python bench/canvas_open.py [--freeze-gc] [--busy] [--profile]
+     [model ...]
 """
 
 from __future__ import annotations
@@ -64,14 +66,17 @@ class StallProbe:
         self.timer.timeout.connect(self._tick)
         self.last = self.last_cpu = 0.0
         self.worst = self.cpu_worst = 0.0
+        self.ticks: list[tuple[float, float]] = []  # (time, GUI-thread CPU) of every tick
 
     def start(self) -> None:
         self.last, self.worst = time.perf_counter(), 0.0
         self.last_cpu, self.cpu_worst = time.thread_time(), 0.0
+        self.ticks = []
         self.timer.start()
 
     def _tick(self) -> None:
         now, cpu = time.perf_counter(), time.thread_time()
+        self.ticks.append((now, cpu))
         self.worst = max(self.worst, now - self.last)
         self.cpu_worst = max(self.cpu_worst, cpu - self.last_cpu)
         self.last, self.last_cpu = now, cpu
@@ -183,7 +188,8 @@ OPEN_TARGET_S = {"efficientnet_lite0_bundled": 1.0, "resnet50": 0.3, "maxvit_t":
 STALL_TARGET_MS = 50
 
 
-def measure(app: QApplication, probe: StallProbe, watch: GcWatch, name: str) -> tuple[str, str]:
+def measure(app: QApplication, probe: StallProbe, watch: GcWatch, name: str,
+            sampler: Any = None) -> tuple[str, str]:
     """One model's row, and its figures against the targets on one line."""
     session = DesignSession()
     canvas = NetworkCanvas(session)
@@ -193,6 +199,9 @@ def measure(app: QApplication, probe: StallProbe, watch: GcWatch, name: str) -> 
     watch.worst = 0.0
     e2e, e2e_analysed, e2e_stall = end_to_end(app, canvas, session, name, probe)
     e2e_cpu = probe.cpu_worst
+    if sampler is not None:
+        print(f"{name}: gaps over 40 ms from the click until the analysis is shown")
+        sampler.explain(probe.ticks)
     gc_pause = watch.worst
     design = session.design
     assert design is not None
@@ -249,9 +258,15 @@ def main(args: list[str]) -> None:
     print(f"{'model':<26} {'nodes':>5} {'s':>7} {'s':>7} {'ms':>6} {'s':>6} {'s':>6} {'ms':>6} "
           f"{'nodes':>5} {'s':>6} {'ms':>6} {'s':>6} {'ms':>6} {'ms':>5}")
     verdicts = []
+    sampler = None
+    if "--profile" in args:
+        from ui_latency import GuiSampler  # bench/ is on sys.path when run as a script
+
+        sampler = GuiSampler()
+        sampler.start()
     with cpu_hog("--busy" in args):
         for name in models:
-            row, verdict = measure(app, probe, watch, name)
+            row, verdict = measure(app, probe, watch, name, sampler)
             verdicts.append(verdict)
             print(row, flush=True)
     print(f"load: {load_label('--busy' in args)}")

@@ -19,8 +19,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from designer.core.analysis import Issue, LayerInfo, NetworkAnalysis
 from designer.core.catalog import catalog_kind
 from designer.core.network import Network
-from designer.surgery.build import build_module
-from designer.surgery.fx_release import release_graph_module
+from designer.surgery.build import build_for_interpreter
+from designer.surgery.fx_release import release_graph
 from designer.surgery.store import Store
 
 
@@ -31,8 +31,8 @@ class _UpstreamError(RuntimeError):
 class _Recorder(fx.Interpreter):
     """Runs the graph node by node, recording each output or the error it raised."""
 
-    def __init__(self, module: fx.GraphModule, counter: FlopCounterMode) -> None:
-        super().__init__(module, garbage_collect_values=False)
+    def __init__(self, module: nn.Module, graph: fx.Graph, counter: FlopCounterMode) -> None:
+        super().__init__(module, garbage_collect_values=False, graph=graph)
         self.outputs: dict[str, Any] = {}
         self.errors: dict[str, str] = {}
         self.macs: dict[str, int] = {}
@@ -108,20 +108,19 @@ def analyze(network: Network, store: Store, input_shape: tuple[int, ...]) -> Net
     """Analyse the document for one input of `input_shape` (batch dimension included)."""
     issues: list[Issue] = _structural_issues(network)
     try:
-        module = build_module(network, _meta_store(network, store), copy_weights=False,
-                              apply_freezing=False)
+        module, graph = build_for_interpreter(network, _meta_store(network, store))
     except Exception as error:  # noqa: BLE001 - a broken document is reported, never raised
         return NetworkAnalysis(issues=(*issues, Issue(network.output().name, str(error))),
                                input_shape=input_shape)
     try:
         with FlopCounterMode(display=False) as counter:
-            recorder = _Recorder(module, counter)
+            recorder = _Recorder(module, graph, counter)
             inputs = [torch.empty(input_shape, device="meta") for _ in network.inputs()]
             with torch.no_grad():
                 recorder.run(*inputs)
         return _summarise(network, store, recorder, issues, input_shape)
     finally:  # the result is plain data: free the fx structures without the collector
-        release_graph_module(module)
+        release_graph(graph)
 
 
 def _summarise(network: Network, store: Store, recorder: _Recorder, issues: list[Issue],

@@ -64,6 +64,40 @@ def build_module(network: Network, store: Store, *, copy_weights: bool = True,
         apply_freezing: set requires_grad from the layers' frozen flags.
     """
     layers = list(network)
+    graph, root = _graph_and_root(layers, store)
+    if copy_weights:
+        root = copy.deepcopy(root)
+    module = fx.GraphModule(root, graph, class_name="DesignedNetwork")
+    _keep_non_persistent(module, layers)
+    if apply_freezing:
+        _apply_freezing(module, layers)
+    return module
+
+
+def build_for_interpreter(network: Network, store: Store) -> tuple[nn.Module, fx.Graph]:
+    """The stored modules and tensors under their paths (not copied) and the graph, to run
+    node by node with an `fx.Interpreter` (the analysis). Unlike `build_module`, no `forward()`
+    source is generated and compiled: for maxvit_t's 210 kB of it `compile()` held the GIL for
+    ~40 ms, a stall of the GUI thread while the analysis runs in the background."""
+    graph, root = _graph_and_root(list(network), store)
+    tree = nn.Module()
+    for target in sorted(root, key=lambda t: t.count(".")):  # owners before what they hold
+        *path, name = target.split(".")
+        owner = tree
+        for part in path:
+            if getattr(owner, part, None) is None:
+                owner.add_module(part, nn.Module())
+            owner = getattr(owner, part)
+        value = root[target]
+        if isinstance(value, torch.Tensor) and not isinstance(value, nn.Parameter):
+            owner.register_buffer(name, value)
+        else:
+            setattr(owner, name, value)
+    return tree, graph
+
+
+def _graph_and_root(layers: list[Layer], store: Store
+                    ) -> tuple[fx.Graph, dict[str, nn.Module | torch.Tensor]]:
     try:
         graph = build_graph(layers)
     except (KeyError, IndexError) as error:
@@ -72,14 +106,7 @@ def build_module(network: Network, store: Store, *, copy_weights: bool = True,
     missing = sorted(used - set(store))
     if missing:
         raise BuildError(f"no weights for {', '.join(missing[:5])}")
-    root: dict[str, nn.Module | torch.Tensor] = {t: store[t] for t in used}
-    if copy_weights:
-        root = copy.deepcopy(root)
-    module = fx.GraphModule(root, graph, class_name="DesignedNetwork")
-    _keep_non_persistent(module, layers)
-    if apply_freezing:
-        _apply_freezing(module, layers)
-    return module
+    return graph, {t: store[t] for t in used}
 
 
 def _keep_non_persistent(module: fx.GraphModule, layers: list[Layer]) -> None:

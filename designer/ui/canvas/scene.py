@@ -6,11 +6,18 @@ Selection is mirrored both ways with `DesignSession.select` / `selection_changed
 
 A big rebuild ("Expand all" on maxvit_t: 1,171 nodes) is made in steps of a few milliseconds
 between events, so the window keeps painting and answering; `rebuilt` is emitted when the
-scene is complete. Reading the scene's nodes, edges or selection while such a build is under
-way completes it first, so callers always see a whole scene.
+scene is complete. A new analysis refreshes the nodes in sight at once and the others in steps
+of the same budget (`refreshing`), each step with the session's analysis and document as they
+are then, so an edit, another analysis or another design meanwhile leaves no stale label.
+Reading the scene's nodes, edges or selection while a build or refresh is under way completes
+it first, so callers always see a whole, current scene.
 """
 
 from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterable
 
 from PySide6.QtCore import QObject, QRectF, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene
@@ -27,8 +34,10 @@ from designer.ui.session import DesignSession
 MARGIN = 60.0
 #: graphs with at least this many visible nodes are built in steps between events
 STEPPED_FROM = 300
-#: how long one build step may hold the GUI thread (the stall target is 50 ms)
+#: how long one build or refresh step may hold the GUI thread (the stall target is 50 ms)
 STEP_BUDGET_S = 0.010
+#: nodes refreshed between two checks of the clock
+REFRESH_CHUNK = 25
 
 
 class NetworkScene(QGraphicsScene):
@@ -54,6 +63,12 @@ class NetworkScene(QGraphicsScene):
         self._job_timer = QTimer(self)
         self._job_timer.setInterval(0)
         self._job_timer.timeout.connect(self._build_step)
+        #: node keys whose text waits for a refresh step, the ones in sight first
+        self._stale: dict[str, None] = {}
+        self._stale_after_build = False  # an analysis landed while a build was under way
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self._refresh_step)
         session.design_replaced.connect(self._on_design_replaced)
         session.preview_changed.connect(self._on_design_replaced)
         session.document_changed.connect(self._on_document_changed)
@@ -73,8 +88,9 @@ class NetworkScene(QGraphicsScene):
 
     @property
     def nodes(self) -> dict[str, LayerItem]:
-        """Node items by visible-graph key (layer name or 'block:<path>')."""
+        """Node items by visible-graph key (layer name or 'block:<path>'), all current."""
         self.finish_build()
+        self.finish_refresh()
         return self.built.nodes
 
     @property
@@ -87,6 +103,11 @@ class NetworkScene(QGraphicsScene):
     def building(self) -> bool:
         """True while a big rebuild is still adding items between events."""
         return self._job is not None
+
+    @property
+    def refreshing(self) -> bool:
+        """True while nodes out of sight still wait for the latest analysis's text."""
+        return bool(self._stale)
 
     def item_for_layer(self, name: str) -> LayerItem | None:
         """The item showing a layer (itself or the collapsed block that contains it)."""
@@ -161,6 +182,7 @@ class NetworkScene(QGraphicsScene):
         between events: see `building`; `rebuilt` is emitted when the scene is complete)."""
         network = self.network
         self._drop_job()
+        self._drop_refresh()  # the new items are made from the current analysis
         self._syncing = True
         try:
             self.clear()
@@ -223,6 +245,9 @@ class NetworkScene(QGraphicsScene):
             self._on_timings(self.session.timings)
         finally:
             self._syncing = False
+        if self._stale_after_build:  # items made before it landed show the older analysis
+            self._stale_after_build = False
+            self._refresh_later(list(self.built.nodes))
         self.rebuilt.emit()
 
     def _fit_scene_rect(self) -> None:
@@ -232,9 +257,10 @@ class NetworkScene(QGraphicsScene):
         half = max(abs(rect.left()), abs(rect.right())) + MARGIN
         self.setSceneRect(QRectF(-half, rect.top() - MARGIN, 2 * half, rect.height() + 2 * MARGIN))
 
-    def _refresh(self, keys: set[str], analysis: NetworkAnalysis | None) -> None:
+    def _refresh(self, keys: Iterable[str]) -> None:
+        """Give these nodes the text and state of the current document and analysis."""
         self.finish_build()
-        network = self.network
+        network, analysis = self.network, self.session.analysis
         if network is None:
             return
         for key in keys:
@@ -243,6 +269,50 @@ class NetworkScene(QGraphicsScene):
                 view = describe(network, key, self.visible.members[key], analysis)
                 if view != item.view:
                     item.set_view(view)
+
+    def _refresh_later(self, keys: list[str]) -> None:
+        """Refresh `keys`: those in sight now, then the rest in steps between events."""
+        sight = self._in_sight()
+        for key in sorted(keys, key=lambda k: k not in sight):  # stable: in sight first
+            self._stale[key] = None
+        self._refresh_step()
+        if self._stale:
+            self._refresh_timer.start()
+
+    def _refresh_step(self) -> None:
+        """Refresh stale nodes for about `STEP_BUDGET_S` (at least one chunk)."""
+        deadline = time.perf_counter() + STEP_BUDGET_S
+        while self._stale:
+            chunk = list(itertools.islice(self._stale, REFRESH_CHUNK))
+            for key in chunk:
+                del self._stale[key]
+            self._refresh(chunk)
+            if time.perf_counter() >= deadline:
+                break
+        if not self._stale:
+            self._refresh_timer.stop()
+
+    def finish_refresh(self) -> None:
+        """Refresh every node still waiting for the latest analysis now."""
+        if self._stale:
+            keys = list(self._stale)
+            self._drop_refresh()
+            self._refresh(keys)
+
+    def _drop_refresh(self) -> None:
+        self._stale.clear()
+        self._stale_after_build = False
+        self._refresh_timer.stop()
+
+    def _in_sight(self) -> set[str]:
+        """Keys of the nodes inside any view's visible area (from their positions: asking the
+        scene for items in a rectangle calls every item's Python `boundingRect`)."""
+        areas = [view.mapToScene(view.viewport().rect()).boundingRect() for view in self.views()
+                 if view.isVisible()]
+        if not areas:
+            return set()
+        return {key for key, item in self.built.nodes.items()
+                if any(area.intersects(item.box().translated(item.pos())) for area in areas)}
 
     # ----- session signals -------------------------------------------------------------
     def _on_design_replaced(self, _design: object) -> None:
@@ -261,7 +331,8 @@ class NetworkScene(QGraphicsScene):
         assert isinstance(names, set | frozenset | list | tuple)
         self.finish_build()
         keys = {self.built.node_of[n] for n in names if n in self.built.node_of}
-        self._refresh(keys, self.session.analysis)
+        # "Freeze backbone" on an expanded maxvit_t changes ~1,100 nodes: in sight first
+        self._refresh_later([key for key in self.built.nodes if key in keys])
 
     def _on_timings(self, shares: object) -> None:
         """Colour every node by its layers' share of the measured time (None: normal colours)."""
@@ -271,9 +342,13 @@ class NetworkScene(QGraphicsScene):
             item.set_heat(None if times is None else sum(times.get(m, 0.0) for m in members))
 
     def _on_analysis(self, analysis: object) -> None:
+        """Shapes, MACs and issues of a new analysis (the session's current one): the nodes in
+        sight now, the others in steps (a build under way refreshes when it completes)."""
         assert isinstance(analysis, NetworkAnalysis)
-        self.finish_build()
-        self._refresh(set(self.built.nodes), analysis)
+        if self._job is not None:
+            self._stale_after_build = True
+            return
+        self._refresh_later(list(self.built.nodes))
 
     # ----- selection -------------------------------------------------------------------
     def _on_scene_selection(self) -> None:

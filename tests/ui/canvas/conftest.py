@@ -3,8 +3,10 @@ driver that clicks, right-clicks and answers menus the way a user would."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import torch
@@ -14,7 +16,9 @@ from PySide6.QtGui import QAction, QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 
+from designer.core.analysis import NetworkAnalysis
 from designer.core.network import Network, NetworkState
+from designer.surgery import analysis as analysis_module
 from designer.surgery.design import Design, DesignInfo
 from designer.surgery.store import Store
 from designer.ui.canvas import NetworkCanvas, menus
@@ -138,3 +142,43 @@ def find_action(menu: QMenu, path: str) -> QAction:
     actions = [a for a in menu.actions() if a.text() == last]
     assert actions, f"no entry {last!r} in {[a.text() for a in menu.actions()]}"
     return actions[0]
+
+
+class Gate:
+    """Holds every background analysis until `open()`; counts the ones started, so "before"
+    and "after" an analysis lands do not depend on how fast this machine is."""
+
+    def __init__(self, real: Callable[..., NetworkAnalysis]) -> None:
+        self.real = real
+        self.event = threading.Event()
+        self.started = 0
+
+    def __call__(self, *args: Any) -> NetworkAnalysis:
+        self.started += 1
+        assert self.event.wait(60), "the test never released the analysis"
+        return self.real(*args)
+
+    def open(self) -> None:
+        self.event.set()
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
+    held = Gate(analysis_module.analyze)
+    monkeypatch.setattr(analysis_module, "analyze", held)
+    yield held
+    held.open()  # never leave a worker thread waiting
+
+
+#: open(opener): run `opener() -> Design` through the session's background open
+OpenInBackground = Callable[[Callable[[], Design]], None]
+
+
+@pytest.fixture
+def open_bg(qtbot: QtBot, session: DesignSession) -> OpenInBackground:
+    """Open through the session's background open, as the model browser does."""
+    def open_design(opener: Callable[[], Design]) -> None:
+        with qtbot.waitSignal(session.open_finished, timeout=60_000):
+            session.open_in_background(lambda _p, _c: opener())
+        qtbot.waitUntil(lambda: not session.open_runner.running, timeout=20_000)  # thread ended
+    return open_design

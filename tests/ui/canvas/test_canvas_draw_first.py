@@ -2,14 +2,12 @@
 MACs and issues arrive from the background analysis, and an edit (or another design) made while
 an analysis is in flight ends with the newer state's analysis, never the stale one.
 
-The background analysis is held on an event (the test's `gate`), so "before" and "after" do not
+The background analysis is held on an event (the `gate` fixture), so "before" and "after" do not
 depend on how fast this machine is."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 import torch
@@ -19,7 +17,6 @@ from pytestqt.qtbot import QtBot
 from torch import nn
 
 from designer.core.analysis import NetworkAnalysis
-from designer.surgery import analysis as analysis_module
 from designer.surgery.design import Design
 from designer.surgery.opening import open_model
 from designer.ui.analyzer import AnalyzerPanel
@@ -27,30 +24,8 @@ from designer.ui.canvas import NetworkCanvas
 from designer.ui.inspector import Inspector
 from designer.ui.session import DesignSession
 
-
-class Gate:
-    """Holds every background analysis until `open()`; counts the ones started."""
-
-    def __init__(self, real: Callable[..., NetworkAnalysis]) -> None:
-        self.real = real
-        self.event = threading.Event()
-        self.started = 0
-
-    def __call__(self, *args: Any) -> NetworkAnalysis:
-        self.started += 1
-        assert self.event.wait(60), "the test never released the analysis"
-        return self.real(*args)
-
-    def open(self) -> None:
-        self.event.set()
-
-
-@pytest.fixture
-def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
-    held = Gate(analysis_module.analyze)
-    monkeypatch.setattr(analysis_module, "analyze", held)
-    yield held
-    held.open()  # never leave a worker thread waiting
+if TYPE_CHECKING:
+    from conftest import Gate, OpenInBackground
 
 
 @pytest.fixture
@@ -67,22 +42,16 @@ def _texts(panel: Inspector) -> str:
     return " ".join(label.text() for label in panel.widget().findChildren(QLabel))
 
 
-def _open(qtbot: QtBot, session: DesignSession, opener: Callable[[], Design]) -> None:
-    """Open through the session's background open, as the model browser does."""
-    with qtbot.waitSignal(session.open_finished, timeout=60_000):
-        session.open_in_background(lambda _p, _c: opener())
-    qtbot.waitUntil(lambda: not session.open_runner.running, timeout=20_000)  # thread ended
-
-
 def test_the_graph_is_drawn_before_the_analysis_and_shapes_follow(
-        qtbot: QtBot, session: DesignSession, canvas: NetworkCanvas, gate: Gate) -> None:
+        qtbot: QtBot, session: DesignSession, canvas: NetworkCanvas, gate: Gate,
+        open_bg: OpenInBackground) -> None:
     inspector = Inspector(session)
     qtbot.addWidget(inspector)
     analyzer = AnalyzerPanel(session)
     qtbot.addWidget(analyzer)
     inspector.show()  # on screen, they follow the session at the next turn of the event loop
     analyzer.show()
-    _open(qtbot, session, lambda: open_model("resnet18", "none", input_size=64, analyse=False))
+    open_bg(lambda: open_model("resnet18", "none", input_size=64, analyse=False))
     qtbot.waitUntil(lambda: not inspector.later.pending and not analyzer.later.pending)
     scene = canvas.scene
     shown = [ly.name for ly in session.design.network if not ly.plumbing] if session.design \
@@ -119,10 +88,11 @@ def _column(panel: AnalyzerPanel, header: str) -> list[str]:
 
 
 def test_an_edit_while_the_analysis_runs_ends_with_the_edited_designs_analysis(
-        qtbot: QtBot, session: DesignSession, canvas: NetworkCanvas, gate: Gate) -> None:
+        qtbot: QtBot, session: DesignSession, canvas: NetworkCanvas, gate: Gate,
+        open_bg: OpenInBackground) -> None:
     heard: list[NetworkAnalysis] = []
     session.analysis_ready.connect(heard.append)
-    _open(qtbot, session, lambda: open_model("resnet18", "none", input_size=64, analyse=False))
+    open_bg(lambda: open_model("resnet18", "none", input_size=64, analyse=False))
     qtbot.waitUntil(lambda: gate.started == 1, timeout=20_000)  # the open's analysis is held
     session.edit(lambda d: d.replace_head(7))  # the user does not wait for it
     assert canvas.scene.nodes["fc"].view.shape == "…"
@@ -140,12 +110,13 @@ def test_an_edit_while_the_analysis_runs_ends_with_the_edited_designs_analysis(
 
 
 def test_a_design_opened_while_another_is_analysed_keeps_its_own_analysis(
-        qtbot: QtBot, session: DesignSession, canvas: NetworkCanvas, gate: Gate) -> None:
+        qtbot: QtBot, session: DesignSession, canvas: NetworkCanvas, gate: Gate,
+        open_bg: OpenInBackground) -> None:
     heard: list[NetworkAnalysis] = []
     session.analysis_ready.connect(heard.append)
-    _open(qtbot, session, lambda: open_model("resnet18", "none", input_size=64, analyse=False))
+    open_bg(lambda: open_model("resnet18", "none", input_size=64, analyse=False))
     qtbot.waitUntil(lambda: gate.started == 1, timeout=20_000)
-    _open(qtbot, session, lambda: open_model("mobilenet_v3_small", "none", input_size=32,
+    open_bg(lambda: open_model("mobilenet_v3_small", "none", input_size=32,
                                              analyse=False))
     assert "features" in " ".join(canvas.scene.nodes), "the second model is drawn at once"
     gate.open()
@@ -175,10 +146,11 @@ class _SizeArithmetic(nn.Module):
 
 
 def test_helper_layers_the_analysis_finds_leave_the_canvas_when_it_arrives(
-        qtbot: QtBot, session: DesignSession, canvas: NetworkCanvas, gate: Gate) -> None:
+        qtbot: QtBot, session: DesignSession, canvas: NetworkCanvas, gate: Gate,
+        open_bg: OpenInBackground) -> None:
     eager = Design.from_module(_SizeArithmetic())
     expected = {ly.name for ly in eager.network if not ly.plumbing}
-    _open(qtbot, session, lambda: Design.from_module(_SizeArithmetic(), analyse=False))
+    open_bg(lambda: Design.from_module(_SizeArithmetic(), analyse=False))
     drawn = set(canvas.scene.nodes)
     assert "numel" in drawn, "the graph cannot tell numel's value is a number"
     assert not {"size", "chunk", "mul"} & drawn, "what the graph can tell is hidden at once"
