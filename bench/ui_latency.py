@@ -176,11 +176,13 @@ class Probe:
         return (g1 - g0) * 1000, (p1 - p0) * 1000
 
     def gaps(self, phase: str | None = None) -> list[tuple[float, float]]:
-        """(gap in ms, seconds since the first tick) between consecutive ticks of `phase`."""
+        """(gap in ms, seconds since the first tick) between consecutive ticks, for the gaps
+        that ended in `phase`: the gap in which the Start click was handled counts as training,
+        the one in which the run's end began as finishing."""
         start = self.ticks[0][0] if self.ticks else 0.0
         pairs = zip(self.ticks, self.ticks[1:], strict=False)
-        return [((b - a) * 1000, b - start) for (a, pa), (b, pb) in pairs
-                if phase is None or pa == pb == phase]
+        return [((b - a) * 1000, b - start) for (a, _pa), (b, pb) in pairs
+                if phase is None or pb == phase]
 
 
 def report(name: str, gaps: list[tuple[float, float]]) -> None:

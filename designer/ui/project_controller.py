@@ -269,6 +269,7 @@ class ProjectController(QObject):
     def _switch_folder(self, folder: Path) -> None:
         release_lock(self.workspace.project_dir)
         self.workspace.set_project_dir(folder)
+        self._after_runs.stop()  # the other folder's runs were listed: nothing new to keep
         self._lock(folder)
 
     def _lock(self, folder: Path) -> None:

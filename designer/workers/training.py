@@ -29,7 +29,7 @@ import os
 import signal
 import threading
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -61,6 +61,11 @@ __all__ = ["FoldStarted", "KFoldRequest", "RunRequest", "TrainingProcessError", 
 
 #: how often the GUI hears about progress (ms); 50 ms = 20 updates a second
 DRAIN_INTERVAL_MS = 50
+#: the run request goes to the training process this long after Start (ms): once the window
+#: has drawn the click (locked design, greyed form, reset plots); the worker waits at most
+#: `SETUP_WAIT_S` for that
+SETUP_AFTER_MS = 30
+SETUP_WAIT_S = 1.0
 
 
 def cuda_available() -> bool:
@@ -93,6 +98,8 @@ class _Job:
     error: str | None = None
     #: the training process's id while it runs (tests kill it to check a crash is survived)
     pid: int | None = None
+    #: set by the GUI thread once it has drawn the Start (see `TrainingRunner.start`)
+    go: threading.Event = field(default_factory=threading.Event)
 
 
 class _Worker(QObject):
@@ -126,6 +133,7 @@ class _Worker(QObject):
         """Run the job in a training process: forward its events and stop, then take its
         result, its failure, or (it died) the message and the run it leaves."""
         request = job.request
+        job.go.wait(SETUP_WAIT_S)
         before = run_folders(request.runs_root)
         process = training_process.take()
         job.pid = process.pid
@@ -252,6 +260,9 @@ class TrainingRunner(QObject):
         self._last_finished = None
         GuiThreadCollection.acquire()
         self._timer.start()
+        # the request is pickled on the worker thread (~50 ms of GIL, in slices): after the
+        # window has drawn what the click changed, which it otherwise did at half speed
+        QTimer.singleShot(SETUP_AFTER_MS, job.go.set)
         thread.start()
 
     @staticmethod
@@ -264,6 +275,7 @@ class TrainingRunner(QObject):
         """Ask the run to stop before its next batch; it saves what it has and finishes."""
         if self._job is not None:
             self._job.stop.set()
+            self._job.go.set()
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Stop, join the thread and deliver the last events (window close); True if it ended.

@@ -118,6 +118,10 @@ class TrainingDashboard(QWidget):
         self._listing: tuple[RunRecord | None, bool] | None = None
         self._list_timer = QTimer(self, singleShot=True, interval=LIST_AFTER_MS)
         self._list_timer.timeout.connect(self._list_now)
+        #: the message of a run that started, until its view is reset (`_show_new_run`)
+        self._new_run: str | None = None
+        self._new_run_timer = QTimer(self, singleShot=True, interval=LIST_AFTER_MS // 4)
+        self._new_run_timer.timeout.connect(self._show_new_run)
         self._prewarm_timer = QTimer(self, singleShot=True, interval=PREWARM_AFTER_MS)
         self._prewarm_timer.timeout.connect(self._prewarm_if_shown)
         self._build()
@@ -276,12 +280,12 @@ class TrainingDashboard(QWidget):
         assert snapshot is not None and data is not None
         if self.kfold_check.isChecked():
             k = self.kfold_count.value()
-            self._launch(KFoldRequest(snapshot, data, options, self.workspace.runs_root, k))
+            self._launch(KFoldRequest(snapshot, data, options, self.workspace.runs_root, k),
+                         f"Cross-validation: {k} runs, one per fold.")
             self._kfold = k
-            self.message.show_message(f"Cross-validation: {k} runs, one per fold.", "info")
             return True
-        self._launch(RunRequest(snapshot, data, options, self.workspace.runs_root))
-        self.message.show_message(f"Training {snapshot.info.model_name}. {STOP_HINT}", "info")
+        self._launch(RunRequest(snapshot, data, options, self.workspace.runs_root),
+                     f"Training {snapshot.info.model_name}. {STOP_HINT}")
         return True
 
     def resume(self) -> bool:
@@ -296,13 +300,15 @@ class TrainingDashboard(QWidget):
             self.message.show_message(str(error), "error")
             return False
         self._launch(RunRequest(self.session.design.snapshot(), data, options,
-                                self.workspace.runs_root, resume_dir=run.run_dir))
+                                self.workspace.runs_root, resume_dir=run.run_dir),
+                     f"Resuming {run.name}. {STOP_HINT}")
         self._continuing = run.history  # its curves continue from where it resumes
-        self.message.show_message(f"Resuming {run.name}. {STOP_HINT}", "info")
         return True
 
-    def _launch(self, request: RunRequest | KFoldRequest) -> None:
-        """Lock the design, reset the view and hand the run to the worker thread."""
+    def _launch(self, request: RunRequest | KFoldRequest, message: str) -> None:
+        """Lock the design, hand the run to the worker thread, and a frame later reset the
+        view under `message` (the click's own repaint, the greyed form, and the cleared plots
+        under a new message were one long frame)."""
         self._list_now()  # the previous run is listed first, if that is still to come
         self._prewarm_timer.stop()  # this run takes the spare, or starts its own process
         self._continuing = None
@@ -310,10 +316,20 @@ class TrainingDashboard(QWidget):
         self.show_tab("Training curves")
         self._phase_epoch = _phase_epoch(request.options)
         self.workspace.set_options(request.options)
-        self._reset_view()
         self.session.set_locked(True)
         self._set_running(True)
         self.runner.start(request)
+        self._new_run = message
+        self._new_run_timer.start()
+
+    def _show_new_run(self) -> None:
+        """The view of a run that has just started: no old curves, log or outcome, its message
+        (`_launch`). At once if that is still to come when the run already reports its end."""
+        self._new_run_timer.stop()
+        if self._new_run is not None:
+            message, self._new_run = self._new_run, None
+            self._reset_view()
+            self.message.show_message(message, "info")
 
     def stop(self) -> None:
         """Ask the run to stop after the current batch (it is saved and evaluated)."""
@@ -350,6 +366,7 @@ class TrainingDashboard(QWidget):
 
     # ----- runner events -----------------------------------------------------------------
     def _on_started(self, event: StartEvent) -> None:
+        self._show_new_run()
         self.progress.on_start(event)
         if self._continuing is not None and event.start_iteration:
             self.plots.load_history(self._continuing.up_to(event.start_iteration))
@@ -366,10 +383,12 @@ class TrainingDashboard(QWidget):
         self.progress.on_iteration(events[-1])
 
     def _on_log(self, event: LogEvent) -> None:
+        self._show_new_run()
         prefix = {"warning": "⚠ ", "error": "✖ "}.get(event.level, "")
         self.log_view.appendPlainText(prefix + event.message)
 
     def _on_failed(self, message: str) -> None:
+        self._show_new_run()
         self._failure = message
         self._on_log(LogEvent(message, "error"))
 
@@ -406,6 +425,7 @@ class TrainingDashboard(QWidget):
         pages hear of the run `LIST_AFTER_MS` later (`_list_run`, then `run_finished`), so
         their updates and this page's repaint do not add up to one long stall (60-110 ms at
         once, bench/ui_latency.py)."""
+        self._show_new_run()
         self.plots.finish_run()
         self.session.set_locked(False)
         self._set_running(False)
