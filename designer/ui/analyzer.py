@@ -266,7 +266,8 @@ class AnalyzerPanel(QWidget):
         # the rows and issues follow the session one event-loop turn later (or when shown):
         # not inside the signals that open a model or land its analysis (see ui/later.py)
         self.later = Later(self, self._show_analysis)
-        for signal in (session.analysis_ready, session.document_changed, session.design_replaced):
+        for signal in (session.analysis_ready, session.document_changed, session.design_replaced,
+                       session.preview_changed):  # a model being opened: its layers, "…"
             signal.connect(self.later.request)
         session.design_replaced.connect(lambda _d: self._clear_profile())
         session.document_changed.connect(lambda _names: self._clear_profile())
@@ -393,8 +394,10 @@ class AnalyzerPanel(QWidget):
 
     def _show_analysis(self) -> None:
         design = self.session.design
-        analysis = self.session.analysis
-        self.model.set_data(design.network if design else None, analysis)
+        # while a model's weights build, its drawn graph (not the design it replaces) is listed
+        previewing = self.session.preview is not None
+        analysis = None if previewing else self.session.analysis
+        self.model.set_data(self.session.shown_network, analysis)
         self.table.resizeColumnsToContents()
         self.issues.clear()
         found = list(analysis.issues) if analysis is not None else []
@@ -408,7 +411,8 @@ class AnalyzerPanel(QWidget):
         errors = sum(1 for i in visible if i.severity == "error")
         self.issues_title.setText(f"Issues: {errors} error(s), {len(visible) - errors} "
                                   "warning(s)" if visible else "Issues: none" if analysis
-                                  is not None or design is None else "Issues: analysing…")
+                                  is not None or self.session.shown_network is None
+                                  else "Issues: analysing…")
 
     def _on_issue_clicked(self, item: QListWidgetItem) -> None:
         self.session.select([str(item.data(Qt.ItemDataRole.UserRole))])

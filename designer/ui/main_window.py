@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
         self.session.history_changed.connect(self._on_design_replaced)
         self.session.analysis_ready.connect(self._update_counts)
         self.session.design_replaced.connect(self._update_counts)
+        self.session.preview_changed.connect(self._update_counts)
         self.session.selection_changed.connect(self._update_selection_label)
         self.session.design_replaced.connect(self._on_design_replaced)
         self.workspace.data_config_changed.connect(self._on_design_replaced)
@@ -257,6 +258,10 @@ class MainWindow(QMainWindow):
     # ----- reactions ---------------------------------------------------------------------
     def _update_counts(self, *_args: object) -> None:
         analysis = self.session.analysis
+        if self.session.preview is not None:  # the drawing is of the model being opened
+            self.params_label.setText("Params: building the weights…")
+            self.params_label.setToolTip("")
+            return
         if analysis is None:
             self.params_label.setText("")
             return

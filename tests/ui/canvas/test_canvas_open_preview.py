@@ -184,3 +184,28 @@ def test_a_preview_that_differs_from_the_real_graph_is_redrawn(
     assert session.design is not None
     visible = {ly.name for ly in session.design.network if not ly.plumbing}
     assert visible <= _members(canvas) | {"x"}
+
+
+def test_the_analyzer_lists_the_model_being_opened_not_the_one_it_replaces(
+        qtbot: QtBot, session: DesignSession, mobilenet_open: Design) -> None:
+    from designer.ui.analyzer import AnalyzerPanel
+
+    panel = AnalyzerPanel(session)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    held = Held(preview_graph("resnet18"), _resnet18)
+    session.open_with_preview(held)
+    qtbot.waitUntil(lambda: session.preview is not None and not panel.later.pending,
+                    timeout=20_000)
+    rows = [panel.model.index(r, 1).data() for r in range(panel.model.rowCount())]
+    assert "fc" in rows and "classifier_3" not in rows, "the table matches the drawing"
+    shapes = {panel.model.index(r, 3).data() for r in range(panel.model.rowCount())}
+    assert shapes == {"…"}, "no shapes until the real design is analysed"
+    assert panel.issues_title.text() == "Issues: analysing…"
+    with qtbot.waitSignal(session.open_finished, timeout=60_000):
+        held.released.set()
+    qtbot.waitUntil(lambda: session.analysis is not None and not panel.later.pending,
+                    timeout=60_000)
+    shapes = {panel.model.index(r, 3).data() for r in range(panel.model.rowCount())}
+    assert "…" not in shapes and panel.issues_title.text().startswith("Issues:")
