@@ -6,6 +6,10 @@ last open's graph is kept per model and per version of the libraries and of this
 define it, and drawn from here before anything heavy is imported. It is only ever drawn: the
 design is always traced from the real module, which replaces the drawing when it arrives
 (and redraws it if it differs). Like every cache here, unreadable files count as missing.
+
+The bundled models' graphs also ship with the app (`SHIPPED`, written by
+`packaging/ship_graphs.py` for the pinned library versions), so even their first open on a
+fresh install is drawn at once; a test fails when they no longer match what the open traces.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ log = logging.getLogger(__name__)
 SCHEMA = 1
 _PACKAGES = ("netdesigner", "torch", "torchvision", "timm")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+#: the bundled models' graphs as the pinned libraries trace them (package data)
+SHIPPED = Path(__file__).with_name("graphs")
 
 
 @functools.cache
@@ -51,8 +57,22 @@ def _key(name: str) -> dict[str, Any]:
 def cached_graph(name: str) -> NetworkState | None:
     """The graph model `name` had when it was last opened with these library versions."""
     path = _path(name)
-    if path is None:
-        return None
+    return _read(path, name) if path is not None else None
+
+
+def shipped_graph(name: str) -> NetworkState | None:
+    """The graph shipped with the app for bundled model `name`, if made by these versions."""
+    return _read(SHIPPED / f"{name}.json", name) if _SAFE_NAME.fullmatch(name) else None
+
+
+def graph_record(name: str, graph: NetworkState) -> dict[str, Any]:
+    """What `packaging/ship_graphs.py` writes for `name` (the file `shipped_graph` reads)."""
+    from designer.core.network import Network
+
+    return {"key": _key(name), "graph": network_to_dict(Network(graph.layers))}
+
+
+def _read(path: Path, name: str) -> NetworkState | None:
     data = read_json(path)
     if not data or data.get("key") != _key(name):
         return None
@@ -70,6 +90,4 @@ def remember_graph(name: str, graph: NetworkState) -> None:
     path = _path(name)
     if path is None or cached_graph(name) == graph:
         return
-    from designer.core.network import Network
-
-    write_json(path, {"key": _key(name), "graph": network_to_dict(Network(graph.layers))})
+    write_json(path, graph_record(name, graph))

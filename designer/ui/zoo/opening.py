@@ -19,7 +19,7 @@ from designer.core.network import NetworkState
 from designer.surgery.import_report import ImportReport
 from designer.workers.task import TaskCancelled
 from designer.zoo.errors import OfflineError, UnsafeWeightsError, WeightsMismatchError
-from designer.zoo.graph_cache import cached_graph, remember_graph
+from designer.zoo.graph_cache import cached_graph, remember_graph, shipped_graph
 from designer.zoo.registry import WeightsChoice, create_model, get_entry
 from designer.zoo.weights import apply_weights, load_weights_file
 
@@ -97,8 +97,9 @@ def open_model(name: str, weights: WeightsChoice, progress: Progress | None = No
     (seconds), which happens on the worker thread that opens the model, not at start-up.
 
     With ``preview``, the graph this model had when last opened (`designer.zoo.graph_cache`)
-    is shown before torch is even imported; else the meta-device preview once it is."""
-    graph = cached_graph(name) if preview is not None else None
+    (or shipped with the app, for the bundled models) is shown before torch is even imported;
+    else the meta-device preview once it is."""
+    graph = (cached_graph(name) or shipped_graph(name)) if preview is not None else None
     if graph is not None and preview is not None:
         preview(graph)
     from designer.surgery import opening
