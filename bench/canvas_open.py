@@ -28,13 +28,14 @@ process's one-off costs (first trace imports timm and fx helpers) as the app's f
 `--freeze-gc` calls gc.freeze() after the imports, as the app does at start-up; `--busy` runs a
 second CPU-bound process meanwhile (bench/busy.py); `--profile` samples the GUI thread's stack
 (ui_latency.py's sampler) and prints, for each gap over 40 ms of the open, where it was.
+The GIL switch interval is the app's (1 ms), or Python's 5 ms with `--python-switch`.
 `--warm` first imports what the app imports in the background after its first paint
 (torchvision, timm, the zoo's list), so the first row is a click after start-up has settled;
 without it the first row is a click in a process that has only torch loaded (the app's own
 first open, of its start model, is timed by bench/startup.py).
 
 Run: QT_QPA_PLATFORM=offscreen python bench/canvas_open.py [--freeze-gc] [--busy] [--profile]
-     [--warm] [--graph-cache] [--no-shipped] [model ...]
+     [--warm] [--graph-cache] [--no-shipped] [--python-switch] [model ...]
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from busy import cpu_hog, load_label  # bench/ is on sys.path when run as a scri
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from designer.app import GIL_SWITCH_S
 from designer.core.network import NetworkState
 from designer.surgery.design import Design
 from designer.ui.canvas import NetworkCanvas
@@ -314,8 +316,11 @@ def main(args: list[str]) -> None:
     if freeze:
         gc.collect()
         gc.freeze()
+    if "--python-switch" not in args:  # as the app sets it (designer.app.GIL_SWITCH_S)
+        sys.setswitchinterval(GIL_SWITCH_S)
     probe, watch = StallProbe(), GcWatch()
-    print(f"gc.freeze() after imports: {'yes' if freeze else 'no'}; graph cache: "
+    print(f"GIL switch interval {sys.getswitchinterval() * 1000:g} ms; "
+          f"gc.freeze() after imports: {'yes' if freeze else 'no'}; graph cache: "
           f"{'yes' if '--graph-cache' in args else 'no'}; warm (torchvision, timm, zoo list "
           f"loaded first): {'yes' if '--warm' in args else 'no'}")
     print(f"{'':<26} {'':>5} {'canvas':>7} {'shown':>7} {'stall':>6} {'e2e':>6} {'anlsd':>6} "

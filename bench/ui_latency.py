@@ -42,6 +42,7 @@ from busy import cpu_hog, load_label  # bench/ is on sys.path when run as a scri
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget
 
+from designer.app import GIL_SWITCH_S
 from designer.project.data_config import DataConfig, prepare_data
 from designer.surgery.opening import open_model
 from designer.training.options import TrainingOptions
@@ -243,8 +244,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--browse", action="store_true", help="switch tabs every 1.5 s")
     parser.add_argument("--idle", action="store_true",
                         help="baseline: the same window and probe, no training")
-    parser.add_argument("--switch-ms", type=float, default=None,
-                        help="sys.setswitchinterval in ms (Python's default is 5)")
+    parser.add_argument("--switch-ms", type=float, default=GIL_SWITCH_S * 1000,
+                        help="sys.setswitchinterval in ms (default: the app's; Python's is 5)")
     parser.add_argument("--busy", action="store_true", help="beside a CPU-bound process")
     parser.add_argument("--profile", action="store_true",
                         help="sample the GUI thread and say where each stall over 40 ms was")

@@ -15,6 +15,12 @@ NO_DISPLAY_MESSAGE = (
     "  • Or start it on a virtual display: xvfb-run netdesigner"
 )
 
+#: how long a thread running Python keeps the GIL once another thread asks for it. While a
+#: model opens or is analysed on a worker thread, each call the GUI thread makes into Qt
+#: releases the GIL and waits up to this long to get it back; at Python's 5 ms, the ~100
+#: symbol paints of the zoo chart's first fill took 0.2-0.6 s (bench/gil_switch.py).
+GIL_SWITCH_S = 0.001
+
 
 def _has_display() -> bool:
     if os.environ.get("QT_QPA_PLATFORM"):
@@ -44,6 +50,7 @@ def run_gui(project: str | None, model: str | None, screenshot: str | None) -> i
     elif message := xcb_problem():
         print(message, file=sys.stderr)  # noqa: T201 - the CLI's user message
         return 2
+    sys.setswitchinterval(GIL_SWITCH_S)  # the GUI thread gets the GIL back sooner
     from PySide6.QtWidgets import QApplication
 
     from designer.ui.crash import CrashHandler
