@@ -16,6 +16,7 @@ design are ever shown.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,11 @@ class _Opened:
 #: the views show the new state first: the canvas's paint and the views' own refreshes
 #: (ui/later.py), then their paint.
 ANALYSE_AFTER_TURNS = 2
+#: how long an open's thread waits, after handing its preview over, for the GUI thread to
+#: draw it (two event-loop turns; the wait ends early then). Without it the thread's next
+#: Python work (imports, building the module) made each Qt call of that drawing wait for
+#: the GIL: 45-90 ms open stalls of 20-30 ms GUI work (bench/canvas_open.py)
+PREVIEW_PAINT_WAIT_S = 0.25
 
 
 class DesignSession(QObject):
@@ -194,7 +200,11 @@ class DesignSession(QObject):
                     shown.append(graph)
                     drawn = Network(graph.layers)
                     _ = drawn.graph  # built here (and networkx imported), not on the GUI thread
-                    deliver((request, drawn))
+                    painted = threading.Event()
+                    deliver((request, drawn, painted))
+                    # the build after this (imports, a module's init) is Python holding the
+                    # GIL: the GUI thread draws the preview first, without waiting for it
+                    painted.wait(PREVIEW_PAINT_WAIT_S)
 
                 design = opener(progress, cancelled, show)
                 return _Opened(request, design,
@@ -235,8 +245,9 @@ class DesignSession(QObject):
 
     def _on_open_preview(self, payload: object) -> None:
         assert isinstance(payload, tuple)
-        request, drawn = payload
+        request, drawn, painted = payload
         if request != self._request or not isinstance(drawn, Network):
+            painted.set()
             return  # an open replaced since
         was_locked = self.locked
         self.preview = drawn
@@ -244,6 +255,8 @@ class DesignSession(QObject):
         self.preview_changed.emit(self.preview)
         if not was_locked:
             self.locked_changed.emit(True)
+        # the opening thread goes on once the views have refreshed and painted the drawing
+        QTimer.singleShot(0, lambda: QTimer.singleShot(0, painted.set))
 
     def _withdraw_preview(self) -> bool:
         """Stop drawing a preview (the design, if any, is drawn again); True if one was shown."""

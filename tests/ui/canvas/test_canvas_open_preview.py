@@ -209,3 +209,28 @@ def test_the_analyzer_lists_the_model_being_opened_not_the_one_it_replaces(
                     timeout=60_000)
     shapes = {panel.model.index(r, 3).data() for r in range(panel.model.rowCount())}
     assert "…" not in shapes and panel.issues_title.text().startswith("Issues:")
+
+
+def test_the_opening_thread_waits_for_the_preview_to_be_drawn_before_building(
+        qtbot: QtBot, session: DesignSession, canvas: NetworkCanvas,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build after the preview holds the GIL (imports, a module's init): drawing the
+    preview meanwhile made every Qt call of it wait. The thread goes on once it is drawn."""
+    from designer.ui import session as session_module
+
+    monkeypatch.setattr(session_module, "PREVIEW_PAINT_WAIT_S", 60.0)  # never the timeout
+    seen_when_building: list[bool] = []
+
+    def opener(_progress: object, _cancelled: object,
+               show: Callable[[NetworkState], None]) -> Design:
+        graph = preview_graph("resnet18")
+        assert graph is not None
+        show(graph)
+        seen_when_building.append(session.preview is not None)  # read, not touched
+        return _resnet18()
+
+    with qtbot.waitSignal(session.open_finished, timeout=60_000) as finished:
+        session.open_with_preview(opener)
+    assert finished.args == [True]
+    assert seen_when_building == [True], "the drawing was in the session before the build"
+    assert "fc" in _members(canvas)
