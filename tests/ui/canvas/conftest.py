@@ -6,14 +6,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import torch
 import torchvision
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QAction, QContextMenuEvent
-from PySide6.QtWidgets import QApplication, QMenu
+from PySide6.QtWidgets import QApplication, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
 from designer.core.analysis import NetworkAnalysis
@@ -24,6 +24,8 @@ from designer.surgery.store import Store
 from designer.ui.canvas import NetworkCanvas, menus
 from designer.ui.canvas.node_item import LayerItem
 from designer.ui.session import DesignSession
+
+_W = TypeVar("_W", bound=QWidget)
 
 
 @dataclass(frozen=True)
@@ -46,13 +48,29 @@ def resnet18_import() -> Imported:
     return Imported(design.network.state(), dict(design.store), design.info)
 
 
+class OnScreen:
+    """Shows a widget at a size and waits until it is exposed (qtbot closes it after)."""
+
+    def __init__(self, qtbot: QtBot) -> None:
+        self.qtbot = qtbot
+
+    def __call__(self, widget: _W, width: int, height: int) -> _W:
+        self.qtbot.addWidget(widget)
+        widget.resize(width, height)
+        widget.show()
+        self.qtbot.waitExposed(widget)
+        return widget
+
+
 @pytest.fixture
-def canvas(qtbot: QtBot, session: DesignSession, resnet18_import: Imported) -> NetworkCanvas:
-    widget = NetworkCanvas(session)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 800)
-    widget.show()
-    qtbot.waitExposed(widget)
+def on_screen(qtbot: QtBot) -> OnScreen:
+    return OnScreen(qtbot)
+
+
+@pytest.fixture
+def canvas(on_screen: OnScreen, session: DesignSession,
+           resnet18_import: Imported) -> NetworkCanvas:
+    widget = on_screen(NetworkCanvas(session), 1000, 800)
     session.set_design(resnet18_import.design())
     return widget
 

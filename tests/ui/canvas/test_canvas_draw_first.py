@@ -25,17 +25,12 @@ from designer.ui.inspector import Inspector
 from designer.ui.session import DesignSession
 
 if TYPE_CHECKING:
-    from conftest import Gate, OpenInBackground
+    from conftest import Gate, OnScreen, OpenInBackground
 
 
 @pytest.fixture
-def canvas(qtbot: QtBot, session: DesignSession) -> NetworkCanvas:
-    widget = NetworkCanvas(session)
-    qtbot.addWidget(widget)
-    widget.resize(900, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+def canvas(on_screen: OnScreen, session: DesignSession) -> NetworkCanvas:
+    return on_screen(NetworkCanvas(session), 900, 700)
 
 
 def _texts(panel: Inspector) -> str:

@@ -24,7 +24,7 @@ from designer.ui.canvas.scene import NetworkScene
 from designer.ui.session import DesignSession
 
 if TYPE_CHECKING:
-    from conftest import Gate, OpenInBackground
+    from conftest import Gate, OnScreen, OpenInBackground
 
 #: nodes refreshed per step in these tests (no time budget: one chunk per step)
 CHUNK = 4
@@ -37,23 +37,13 @@ def small_steps(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def canvas(qtbot: QtBot, session: DesignSession) -> NetworkCanvas:
-    widget = NetworkCanvas(session)
-    qtbot.addWidget(widget)
-    widget.resize(700, 500)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+def canvas(on_screen: OnScreen, session: DesignSession) -> NetworkCanvas:
+    return on_screen(NetworkCanvas(session), 700, 500)
 
 
 @pytest.fixture
-def analyzer(qtbot: QtBot, session: DesignSession) -> AnalyzerPanel:
-    panel = AnalyzerPanel(session)
-    qtbot.addWidget(panel)
-    panel.resize(900, 300)
-    panel.show()
-    qtbot.waitExposed(panel)
-    return panel
+def analyzer(on_screen: OnScreen, session: DesignSession) -> AnalyzerPanel:
+    return on_screen(AnalyzerPanel(session), 900, 300)
 
 
 def eager_views(scene: NetworkScene) -> dict[str, NodeView]:

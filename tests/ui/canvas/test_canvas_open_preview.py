@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -21,6 +22,9 @@ from designer.surgery.opening import open_model, preview_graph
 from designer.ui.actions import DesignActions
 from designer.ui.canvas import NetworkCanvas
 from designer.ui.session import DesignSession
+
+if TYPE_CHECKING:
+    from conftest import OnScreen
 
 
 class Held:
@@ -50,13 +54,8 @@ def _mobilenet() -> Design:
 
 
 @pytest.fixture
-def canvas(qtbot: QtBot, session: DesignSession) -> NetworkCanvas:
-    widget = NetworkCanvas(session)
-    qtbot.addWidget(widget)
-    widget.resize(900, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+def canvas(on_screen: OnScreen, session: DesignSession) -> NetworkCanvas:
+    return on_screen(NetworkCanvas(session), 900, 700)
 
 
 @pytest.fixture
@@ -187,13 +186,11 @@ def test_a_preview_that_differs_from_the_real_graph_is_redrawn(
 
 
 def test_the_analyzer_lists_the_model_being_opened_not_the_one_it_replaces(
-        qtbot: QtBot, session: DesignSession, mobilenet_open: Design) -> None:
+        qtbot: QtBot, session: DesignSession, mobilenet_open: Design,
+        on_screen: OnScreen) -> None:
     from designer.ui.analyzer import AnalyzerPanel
 
-    panel = AnalyzerPanel(session)
-    qtbot.addWidget(panel)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = on_screen(AnalyzerPanel(session), 900, 300)
     held = Held(preview_graph("resnet18"), _resnet18)
     session.open_with_preview(held)
     qtbot.waitUntil(lambda: session.preview is not None and not panel.later.pending,
