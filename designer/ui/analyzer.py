@@ -58,6 +58,11 @@ _Index = QModelIndex | QPersistentModelIndex
 RESIZE_ROWS = 0
 
 
+def _sort_value(value: Any, column: int) -> Any:
+    """A cell's sort key; None (not analysed yet) sorts first: -1 among MACs, "" among text."""
+    return value if value is not None else -1 if column == 5 else ""
+
+
 class LayerTableModel(QAbstractTableModel):
     """Rows = visible layers of the document with their analysed numbers."""
 
@@ -98,8 +103,7 @@ class LayerTableModel(QAbstractTableModel):
                 return -1.0 if value is None else value
         else:
             def key(row: tuple[Any, ...]) -> Any:
-                value = row[column]  # None: not analysed yet
-                return value if value is not None else -1 if column == 5 else ""
+                return _sort_value(row[column], column)
         self._rows.sort(key=key, reverse=order == Qt.SortOrder.DescendingOrder)
 
     def _time(self, name: str, column: int) -> float | None:
@@ -170,7 +174,7 @@ class LayerTableModel(QAbstractTableModel):
                 return "…"  # not analysed yet (draw first, analyse after)
             return count_text(value) if column in (4, 5) else str(value)
         if role == Qt.ItemDataRole.UserRole:  # sort key
-            return value if value is not None else -1 if column == 5 else ""
+            return _sort_value(value, column)
         if role == Qt.ItemDataRole.ForegroundRole and row[1] in self._errors:
             return QBrush(QColor("#c0392b"))
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in _NUMERIC:
